@@ -1,0 +1,105 @@
+"""The app factory: one Litestar app built from the enabled plugins (routes, OpenAPI, errors, middleware)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.app import AppConfig
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Tag
+from litestar.plugins import InitPlugin
+
+import core
+from core import cache, db, jobs, logs
+from core.hooks.manager import Registry, activate, load
+from core.http.middleware import api_guard_middleware, idempotency_middleware, request_id_middleware
+from core.http.problems import EXCEPTION_HANDLERS
+from core.http.routes import CapabilitiesController, HealthController
+from core.settings import Settings, get_settings
+
+log = logging.getLogger("core.app")
+API_PREFIX = "/api/v1"
+
+
+class SborPlugin(InitPlugin):
+    """Bridges pluggy to Litestar: every enabled plugin's routes, tagged and mounted under ``/api/v1``."""
+
+    def __init__(self, registry: Registry, settings: Settings) -> None:
+        self.registry = registry
+        self.settings = settings
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Add core's and the plugins' handlers, middleware, errors and lifespan."""
+        handlers: list[Any] = [HealthController, CapabilitiesController]
+        by_plugin: dict[str, list[Any]] = {}
+        for plugin, handler in self.registry.hooks.collect("register_routes"):
+            by_plugin.setdefault(plugin, []).append(handler)
+        for plugin, items in by_plugin.items():
+            handlers.append(Router(path=API_PREFIX, route_handlers=items, tags=[plugin]))
+        for plugin, extra in self.registry.hooks.collect("register_page_routes"):
+            handlers.append(extra)
+        app_config.route_handlers.extend(handlers)
+        app_config.exception_handlers.update(EXCEPTION_HANDLERS)
+        app_config.middleware[:0] = [request_id_middleware, api_guard_middleware, idempotency_middleware]
+        app_config.lifespan.append(self.lifespan)
+        app_config.state["registry"] = self.registry
+        return app_config
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        """Open the pool and Redis, bind jobs, tell plugins; close everything on shutdown."""
+        activate(self.registry)
+        opened = await db.start_pool()  # False when the process (a test session) already holds the pool
+        try:
+            await self.registry.hooks.call("app_started")
+            yield
+        finally:
+            await self.registry.hooks.call("app_stopping")
+            if opened:
+                await db.close_pool()
+                await cache.close()
+
+
+def openapi_config(registry: Registry) -> OpenAPIConfig:
+    """OpenAPI at ``/schema``, one tag per plugin."""
+    tags = [Tag(name="core", description="Health and capabilities")]
+    tags += [Tag(name=p.name, description=p.info.manifest.summary) for p in registry.plugins]
+    return OpenAPIConfig(
+        title="Sbor API",
+        version=core.__version__,
+        description="The JSON API of Sbor for the mobile app. Errors are application/problem+json (RFC 9457) "
+        "with a stable `code`.",
+        path="/schema",
+        tags=tags,
+    )
+
+
+def create_app(registry: Registry | None = None, settings: Settings | None = None) -> Litestar:
+    """Build the app for ``registry`` (default: the plugins enabled in ``plugins.toml``)."""
+    settings = settings or get_settings()
+    registry = registry or load(settings)
+    activate(registry)
+    if jobs._broker is None and settings.redis.url:
+        jobs.configure_broker(settings.redis.url, settings.jobs.namespace)
+    jobs.bind(registry.hooks.collect("register_actors"))
+    cors = CORSConfig(allow_origins=settings.http.cors_origins) if settings.http.cors_origins else None
+    return Litestar(
+        plugins=[SborPlugin(registry, settings)],
+        openapi_config=openapi_config(registry),
+        cors_config=cors,
+        request_max_body_size=settings.http.max_body_bytes,
+        debug=False,
+        logging_config=None,
+    )
+
+
+def asgi() -> Litestar:
+    """Factory for ASGI servers (``uvicorn --factory core.app:asgi``)."""
+    settings = get_settings()
+    logs.setup(settings.log_level, settings.log_json)
+    return create_app(settings=settings)

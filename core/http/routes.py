@@ -1,0 +1,77 @@
+"""Core's own endpoints: ``/health`` and ``GET /api/v1/capabilities``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, get
+
+import core
+from core import cache, db
+from core.hooks.manager import current
+
+
+class PluginCapability(msgspec.Struct):
+    """What the mobile app needs to know about one enabled plugin."""
+
+    name: str
+    version: str
+    settings: dict[str, Any]
+
+
+class Capabilities(msgspec.Struct):
+    """The enabled plugins, so the app can show or hide features."""
+
+    core_version: str
+    api_version: str
+    plugins: list[PluginCapability]
+
+
+class HealthCheck(msgspec.Struct):
+    """Health of the process's dependencies."""
+
+    status: str
+    database: str
+    redis: str
+
+
+async def _check(coro: Any) -> str:
+    try:
+        await asyncio.wait_for(coro, timeout=2.0)
+    except Exception as exc:  # any failure of a dependency means "down", with its reason
+        return f"down: {type(exc).__name__}"
+    return "ok"
+
+
+class HealthController(Controller):
+    """Liveness and readiness for load balancers and operators."""
+
+    path = "/health"
+    tags = ["core"]
+
+    @get(operation_id="health", summary="Health of PostgreSQL and Redis (503 when one is down)")
+    async def health(self) -> Response[HealthCheck]:
+        """Check PostgreSQL and Redis."""
+        database, redis = await asyncio.gather(_check(db.fetch("SELECT 1")), _check(cache.client().ping()))
+        ok = database == "ok" and redis == "ok"
+        return Response(HealthCheck("ok" if ok else "degraded", database, redis), status_code=200 if ok else 503)
+
+
+class CapabilitiesController(Controller):
+    """Which plugins this deployment runs."""
+
+    path = "/api/v1/capabilities"
+    tags = ["core"]
+
+    @get(operation_id="get_capabilities", summary="Enabled plugins, versions and public settings")
+    async def get_capabilities(self) -> Capabilities:
+        """List enabled plugins with their public settings."""
+        registry = current()
+        plugins = []
+        for p in registry.plugins:
+            data = msgspec.to_builtins(p.settings) if p.settings is not None else {}
+            public = {k: data[k] for k in p.info.manifest.public_settings if k in data}
+            plugins.append(PluginCapability(p.name, p.info.manifest.version, public))
+        return Capabilities(core.__version__, "v1", plugins)

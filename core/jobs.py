@@ -1,0 +1,250 @@
+"""Background jobs on Dramatiq + Redis: declaring jobs, binding them to the broker, periodic jobs, test draining.
+
+Plugins decorate plain functions with :func:`job` (nothing binds at import time, so import order cannot pick the
+wrong broker) and return them from ``register_actors``; core binds them to the one configured broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import dramatiq
+from croniter import croniter
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import AsyncIO, Middleware
+
+from core import clock
+from core.errors import ConfigError
+
+log = logging.getLogger("core.jobs")
+
+
+@dataclass
+class Job:
+    """A background job: a function plus its Dramatiq options. ``send`` enqueues; calling runs it inline."""
+
+    fn: Callable[..., Any]
+    name: str
+    queue: str = "default"
+    options: dict[str, Any] = field(default_factory=dict)
+    actor: dramatiq.Actor[Any, Any] | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def _bound(self) -> dramatiq.Actor[Any, Any]:
+        if self.actor is None:
+            raise RuntimeError(f"job {self.name} is not bound to a broker (is its plugin enabled?)")
+        return self.actor
+
+    def send(self, *args: Any, **kwargs: Any) -> dramatiq.Message[Any]:
+        """Enqueue the job (blocking Redis call; from async code prefer :meth:`enqueue`)."""
+        return self._bound().send(*args, **kwargs)
+
+    def send_with_options(self, *, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None,
+                          **options: Any) -> dramatiq.Message[Any]:
+        """Enqueue with Dramatiq options such as ``delay`` (ms). Long delays belong in PostgreSQL, not here."""
+        return self._bound().send_with_options(args=args, kwargs=kwargs or {}, **options)
+
+    async def enqueue(self, *args: Any, **kwargs: Any) -> dramatiq.Message[Any]:
+        """Enqueue from async code without blocking the event loop."""
+        return await asyncio.to_thread(self.send, *args, **kwargs)
+
+
+def job(name: str, *, queue: str = "default", **options: Any) -> Callable[[Callable[..., Any]], Job]:
+    """Declare a background job named ``<plugin>.<name>``; ``options`` are Dramatiq's (max_retries, time_limit…)."""
+    if "." not in name:
+        raise ValueError(f"job name {name!r} must be '<plugin>.<name>'")
+
+    def wrap(fn: Callable[..., Any]) -> Job:
+        return Job(fn=fn, name=name, queue=queue, options=options)
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job run every ``every`` or on a ``cron`` expression (UTC), once per tick across all workers."""
+
+    job: Job
+    every: timedelta | None = None
+    cron: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError(f"periodic {self.job.name}: give exactly one of every= or cron=")
+        if self.cron is not None and not croniter.is_valid(self.cron):
+            raise ValueError(f"periodic {self.job.name}: invalid cron expression {self.cron!r}")
+
+    def tick(self, now_ts: float) -> int:
+        """Return the number of the current tick (the latest scheduled moment at or before ``now_ts``)."""
+        if self.every is not None:
+            return math.floor(now_ts / self.every.total_seconds())
+        return int(croniter(self.cron, now_ts).get_prev(float))
+
+
+class PiccoloPool(Middleware):
+    """Open a Piccolo pool on the worker's own event loop (never share the web process's pool across loops)."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        from core import db
+
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(db.start_pool())
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        from dramatiq.asyncio import get_event_loop_thread
+
+        from core import db
+
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(db.close_pool())
+
+
+_broker: RedisBroker | None = None
+_bound: dict[str, Job] = {}
+
+
+def configure_broker(redis_url: str, namespace: str = "sbor", *, worker: bool = False) -> RedisBroker:
+    """Create the Redis broker and make it Dramatiq's global broker (before any actor exists)."""
+    global _broker
+    broker = RedisBroker(url=redis_url, namespace=f"{namespace}-jobs")
+    broker.add_middleware(AsyncIO())
+    if worker:
+        broker.add_middleware(PiccoloPool())
+    dramatiq.set_broker(broker)
+    _broker = broker
+    _bound.clear()
+    return broker
+
+
+def broker() -> RedisBroker:
+    """Return the configured broker."""
+    if _broker is None:
+        raise RuntimeError("the job broker is not configured")
+    return _broker
+
+
+def bind(pairs: Iterable[tuple[str, Job]]) -> dict[str, Job]:
+    """Bind the plugins' jobs to the broker as Dramatiq actors; names must be ``<plugin>.<name>`` and unique."""
+    b = broker()
+    for plugin, j in pairs:
+        if not isinstance(j, Job):
+            raise ConfigError(f"plugin {plugin!r}: register_actors returned {j!r}, not a core.jobs.job")
+        if not j.name.startswith(f"{plugin}.") and not plugin.startswith("core"):
+            raise ConfigError(f"plugin {plugin!r}: job {j.name!r} must be named '{plugin}.<name>'")
+        if j.name in _bound and _bound[j.name] is not j:
+            raise ConfigError(f"plugin {plugin!r}: job {j.name!r} declared twice")
+        if j.name in b.actors:
+            j.actor = b.actors[j.name]
+        else:
+            j.actor = dramatiq.Actor(j.fn, broker=b, actor_name=j.name, queue_name=j.queue, priority=0,
+                                     options=j.options)
+        _bound[j.name] = j
+    return dict(_bound)
+
+
+def bound_jobs() -> dict[str, Job]:
+    """Return the jobs bound in this process, by name."""
+    return dict(_bound)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Periodic scheduler (runs in every worker process; a Redis lock per job and tick makes each tick run once)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def claim_tick(periodic: Periodic, tick: int, redis_client: Any, namespace: str) -> bool:
+    """Try to claim ``tick`` of ``periodic`` for this process; exactly one claimant across all machines wins."""
+    ttl = int(periodic.every.total_seconds() * 2) if periodic.every else 3600
+    return bool(redis_client.set(f"{namespace}:sched:{periodic.job.name}:{tick}", b"1", nx=True, ex=max(ttl, 60)))
+
+
+class Scheduler(threading.Thread):
+    """Enqueue periodic jobs on time. Several schedulers may run (one per worker machine): each tick runs once."""
+
+    def __init__(self, periodics: list[Periodic], redis_client: Any, namespace: str, tick_s: float = 1.0) -> None:
+        super().__init__(name="sbor-scheduler", daemon=True)
+        self.periodics = periodics
+        self.redis = redis_client
+        self.namespace = namespace
+        self.tick_s = tick_s
+        self.stopping = threading.Event()
+        self.last: dict[str, int] = {}
+
+    def run_once(self) -> list[str]:
+        """Check every periodic job once; return the names enqueued by this scheduler."""
+        now_ts = clock.timestamp()
+        sent = []
+        for p in self.periodics:
+            tick = p.tick(now_ts)
+            if self.last.get(p.job.name) == tick:
+                continue
+            self.last[p.job.name] = tick
+            try:
+                if claim_tick(p, tick, self.redis, self.namespace):
+                    p.job.send()
+                    sent.append(p.job.name)
+            except Exception:
+                log.exception("scheduler: could not enqueue %s", p.job.name)
+                self.last.pop(p.job.name, None)  # try again next tick
+        return sent
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.tick_s):
+            self.run_once()
+
+    def stop(self) -> None:
+        """Ask the thread to finish after the current check."""
+        self.stopping.set()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Tests: run queued jobs in the caller's event loop, against real Redis
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed: bool = True) -> int:
+    """Consume and run every message queued (and, optionally, every delayed message now due) in this event loop.
+
+    For tests: messages really travel through Redis; jobs run in the test's loop so they share its Piccolo pool.
+    Exceptions of a job propagate (the message is rejected first). Returns the number of jobs run.
+    """
+    b = broker()
+    ran = 0
+    queues = [queue, dramatiq.common.dq_name(queue)] if include_delayed else [queue]
+    for q in queues:
+        consumer = b.consume(q, prefetch=limit, timeout=100)
+        try:
+            while ran < limit:
+                message = await asyncio.to_thread(next, consumer)
+                if message is None:
+                    break
+                target = _bound.get(message.actor_name)
+                if target is None:
+                    consumer.nack(message)
+                    raise LookupError(f"no job named {message.actor_name}")
+                try:
+                    result = target.fn(*message.args, **message.kwargs)
+                    if inspect.isawaitable(result):
+                        await result
+                except BaseException:
+                    consumer.nack(message)
+                    raise
+                consumer.ack(message)
+                ran += 1
+        finally:
+            consumer.close()
+    return ran

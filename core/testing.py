@@ -1,0 +1,202 @@
+"""pytest fixtures for Sbor and for third-party plugins (``pytest_plugins = ["core.testing"]``).
+
+* ``sbor_database`` (session): a fresh PostgreSQL database for the test session, with every installed plugin's
+  migrations applied; dropped at the end. Each test starts with empty tables (``clean_tables``, autouse).
+* ``make_app(plugins, settings=None)``: a Litestar app with the chosen plugins enabled.
+* ``make_client(plugins, settings=None)``: an async HTTP client on such an app (lifespan run).
+* ``clock``: core's clock, reset after the test (``clock.freeze()``, ``clock.advance(...)``).
+* ``run_jobs(queue="default")``: run the jobs queued so far, through real Redis, in the test's event loop.
+
+The server URLs come from ``SBOR_DATABASE_URL``/``SBOR_REDIS_URL`` (``manage.py test`` sets them; the machine's own
+PostgreSQL and Redis at 127.0.0.1 are the fallback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from core import cache, clock as core_clock, db, jobs, settings as core_settings
+from core.hooks.manager import PluginsFile, Registry, activate, build, discover
+
+DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def all_plugins() -> list[str]:
+    """Names of every installed plugin (the test database has all their tables)."""
+    return sorted(n for n, i in discover().items() if i.source != "core")
+
+
+@pytest.fixture(scope="session")
+def sbor_env() -> Iterator[dict[str, str]]:
+    """Point the settings at a fresh database and a private Redis namespace for this test session."""
+    base = os.environ.get("SBOR_DATABASE_URL") or DEFAULT_DB
+    name = f"sbor_test_{uuid.uuid4().hex[:10]}"
+    saved = {k: os.environ.get(k) for k in ("SBOR_DATABASE_URL", "SBOR_REDIS_URL", "SBOR_ENV", "SBOR_JOBS_NAMESPACE")}
+    env = {
+        "SBOR_DATABASE_URL": _with_database(base, name),
+        "SBOR_REDIS_URL": os.environ.get("SBOR_REDIS_URL") or DEFAULT_REDIS,
+        "SBOR_ENV": "test",
+        "SBOR_JOBS_NAMESPACE": f"sbortest-{name[-10:]}",
+    }
+    os.environ.update(env)
+    env["_base"] = base
+    env["_name"] = name
+    core_settings.reload()
+    db.reset_engine()
+    yield env
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    core_settings.reload()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def sbor_database(sbor_env: dict[str, str]) -> AsyncIterator[Registry]:
+    """Create the session's database, migrate every installed plugin, yield a registry with all of them enabled."""
+    admin = await asyncpg.connect(sbor_env["_base"])
+    try:
+        await admin.execute(f'CREATE DATABASE "{sbor_env["_name"]}"')
+    finally:
+        await admin.close()
+    registry = build(PluginsFile(enabled=all_plugins()))
+    activate(registry)
+    await db.migrate(registry)
+    await db.start_pool()
+    jobs.configure_broker(sbor_env["SBOR_REDIS_URL"], sbor_env["SBOR_JOBS_NAMESPACE"])
+    jobs.bind(registry.hooks.collect("register_actors"))
+    yield registry
+    await db.close_pool()
+    redis = cache.client()
+    async for key in redis.scan_iter(match=f"{sbor_env['SBOR_JOBS_NAMESPACE']}*"):
+        await redis.delete(key)
+    await cache.close()
+    admin = await asyncpg.connect(sbor_env["_base"])
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{sbor_env["_name"]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+USER_SCHEMAS = (
+    "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+    "AND table_schema NOT IN ('pg_catalog', 'information_schema', 'public')"
+)
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
+async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Give every test that uses the database empty tables (truncated after the test)."""
+    if "sbor_database" not in request.fixturenames:
+        yield
+        return
+    yield
+    rows = await db.fetch(USER_SCHEMAS)
+    if rows:
+        names = ", ".join(f'"{r["table_schema"]}"."{r["table_name"]}"' for r in rows)
+        await db.fetch(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    redis = cache.client()
+    ns = os.environ.get("SBOR_JOBS_NAMESPACE", "sbortest")
+    keys = [k async for k in redis.scan_iter(match=f"{ns}:*")]
+    if keys:
+        await redis.delete(*keys)
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    """Core's clock; frozen or advanced by the test, reset afterwards."""
+    yield core_clock
+    core_clock.reset()
+
+
+@pytest.fixture
+def make_app(sbor_database: Registry) -> Iterator[Callable[..., Any]]:
+    """Build an app with the chosen plugins enabled: ``make_app(["events"], settings={"events": {...}})``."""
+    from core.app import create_app
+
+    def factory(plugins: list[str] | None = None, settings: dict[str, dict[str, Any]] | None = None) -> Any:
+        registry = build(PluginsFile(enabled=list(plugins or []), settings=settings or {}))
+        return create_app(registry)
+
+    yield factory
+    activate(sbor_database)
+
+
+@asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    """Run the app's lifespan in a task of its own (fixtures enter and exit in different tasks; anyio minds)."""
+    started, stopping = asyncio.Event(), asyncio.Event()
+    failure: list[BaseException] = []
+
+    async def runner() -> None:
+        try:
+            async with app.lifespan():
+                started.set()
+                await stopping.wait()
+        except BaseException as exc:
+            failure.append(exc)
+            started.set()
+
+    task = asyncio.create_task(runner())
+    await started.wait()
+    if failure:
+        raise failure[0]
+    try:
+        yield
+    finally:
+        stopping.set()
+        await task
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def make_client(make_app: Callable[..., Any]) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """Start an async HTTP client on an app with the chosen plugins: ``client = await make_client(["events"])``.
+
+    The app runs in the test's own event loop (httpx's ASGI transport, lifespan started), so it shares the
+    session's connection pool; Litestar's AsyncTestClient would run it on another loop.
+    """
+    import httpx
+
+    async with AsyncExitStack() as stack:
+
+        async def factory(plugins: list[str] | None = None, settings: dict[str, dict[str, Any]] | None = None,
+                          client_ip: str = "127.0.0.1") -> httpx.AsyncClient:
+            app = make_app(plugins, settings)
+            await stack.enter_async_context(_lifespan(app))
+            transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))
+            return await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+
+        yield factory
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(make_client: Callable[..., Awaitable[Any]]) -> Any:
+    """An async HTTP client on an app with every installed plugin enabled."""
+    return await make_client(all_plugins())
+
+
+@pytest.fixture
+def run_jobs(sbor_database: Registry) -> Callable[..., Awaitable[int]]:
+    """``await run_jobs()`` runs every job queued so far (through real Redis) in the test's event loop."""
+
+    async def runner(queue: str = "default", include_delayed: bool = True) -> int:
+        return await jobs.drain(queue, include_delayed=include_delayed)
+
+    return runner

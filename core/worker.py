@@ -1,0 +1,73 @@
+"""``manage.py worker``: Dramatiq worker processes for the enabled plugins' jobs, plus the periodic scheduler."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+from typing import Any
+
+import dramatiq
+import redis
+
+from core import jobs
+from core.hooks.manager import current
+from core.settings import get_settings
+
+log = logging.getLogger("core.worker")
+
+
+def _serve(threads: int, scheduler: bool, stop: Any = None) -> None:
+    """Run one worker process until SIGTERM/SIGINT."""
+    settings = get_settings()
+    broker = jobs.configure_broker(settings.redis.url, settings.jobs.namespace, worker=True)
+    registry = current()
+    bound = jobs.bind(registry.hooks.collect("register_actors"))
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=1000)
+    worker.queue_prefetch = settings.jobs.prefetch
+    worker.start()
+    sched = None
+    if scheduler:
+        periodics = [p for _plugin, p in registry.hooks.collect("register_periodic_jobs")]
+        if periodics:
+            client = redis.Redis.from_url(settings.redis.url)
+            sched = jobs.Scheduler(periodics, client, settings.jobs.namespace, settings.jobs.scheduler_tick_s)
+            sched.start()
+    log.info("worker up: %d job(s), queues %s, %d thread(s)", len(bound), sorted(broker.get_declared_queues()),
+             threads)
+    done = stop or threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    done.wait()
+    if sched is not None:
+        sched.stop()
+    worker.stop(timeout=10_000)
+    broker.close()
+
+
+def run_workers(processes: int, threads: int, scheduler: bool) -> None:
+    """Run ``processes`` worker processes (each with the scheduler; ticks are claimed once across all of them)."""
+    if processes <= 1:
+        _serve(threads, scheduler)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    children = [ctx.Process(target=_serve, args=(threads, scheduler), daemon=False) for _ in range(processes)]
+    for child in children:
+        child.start()
+
+    def forward(signum: int, frame: Any) -> None:
+        for child in children:
+            if child.is_alive() and child.pid:
+                import os
+
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        child.join()
