@@ -16,6 +16,7 @@ from litestar.plugins import InitPlugin
 
 import core
 from core import cache, db, jobs, logs
+from core.errors import ConfigError
 from core.hooks.manager import Registry, activate, load
 from core.http.middleware import api_guard_middleware, idempotency_middleware, request_id_middleware
 from core.http.problems import EXCEPTION_HANDLERS
@@ -44,6 +45,12 @@ class SborPlugin(InitPlugin):
         for plugin, extra in self.registry.hooks.collect("register_page_routes"):
             handlers.append(extra)
         app_config.route_handlers.extend(handlers)
+        for plugin, deps in self.registry.hooks.collect("register_dependencies"):
+            for name, provider in deps.items():
+                if name in app_config.dependencies:
+                    raise ConfigError(f"plugin {plugin!r}: dependency {name!r} is already provided")
+                app_config.dependencies[name] = provider
+        app_config.state["permissions"] = self.registry.permissions()  # validates names at start-up
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware[:0] = [request_id_middleware, api_guard_middleware, idempotency_middleware]
         app_config.lifespan.append(self.lifespan)

@@ -29,6 +29,11 @@ from core import cache, clock as core_clock, db, jobs, settings as core_settings
 from core.hooks.manager import PluginsFile, Registry, activate, build, discover
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/test"
+if os.environ.get("SBOR_TEST_PLUGINS"):
+    # Work on one plugin without importing the others: SBOR_TEST_PLUGINS=events,notify pytest tests/plugins/events
+    from core.hooks import manager as _manager
+
+    _manager.DISCOVERY_FILTER = {p.strip() for p in os.environ["SBOR_TEST_PLUGINS"].split(",") if p.strip()}
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
@@ -200,3 +205,41 @@ def run_jobs(sbor_database: Registry) -> Callable[..., Awaitable[int]]:
         return await jobs.drain(queue, include_delayed=include_delayed)
 
     return runner
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Users and sign-in
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(sbor_database: Registry) -> Callable[..., Awaitable[Any]]:
+    """``user = await make_user(roles=["moderator"], email=None, display_name=None)``: an active, verified user."""
+    from core.users import services as users
+    from core.users.tables import User
+
+    counter = iter(range(1, 1_000_000))
+
+    async def factory(roles: list[str] | None = None, email: str | None = None, display_name: str | None = None,
+                      phone: str | None = None) -> Any:
+        n = next(counter)
+        email = email or f"user{n}-{uuid.uuid4().hex[:6]}@example.org"
+        row = User(email=email, phone=phone, display_name=display_name or f"User {n}", is_verified=True)
+        await row.save()
+        for role in ["user", *(roles or [])]:
+            await users.grant_role(row.id, role)
+        return await users.get_user(row.id)
+
+    return factory
+
+
+@pytest.fixture
+def auth_headers(sbor_database: Registry) -> Callable[..., Awaitable[dict[str, str]]]:
+    """``headers = await auth_headers(user)``: a fresh session's ``Authorization`` header for ``user``."""
+    from core.auth.services import open_session
+
+    async def factory(user: Any) -> dict[str, str]:
+        _sid, token = await open_session(user.id if hasattr(user, "id") else int(user), device="pytest")
+        return {"Authorization": f"Bearer {token}"}
+
+    return factory

@@ -66,6 +66,14 @@ def register_page_routes() -> list[ControllerRouterHandler]:
 
 
 @hookspec
+def register_dependencies() -> dict[str, Any]:
+    """Return app-wide Litestar dependencies (``{"principal": Provide(...)}``) any handler may declare.
+
+    Names are global: two plugins providing the same name stop start-up.
+    """
+
+
+@hookspec
 def register_permissions() -> list[Permission]:
     """Return the permissions this plugin checks, e.g. ``Permission("events.moderate", "Approve or reject events")``.
 

@@ -33,7 +33,7 @@ log = logging.getLogger("core.plugins")
 ENTRY_POINT_GROUP = "sbor.plugins"
 BUILTIN_PACKAGE = "plugins"
 # Core's own areas are shaped like plugins and registered through the same hooks (no back door); always enabled.
-CORE_MODULES: tuple[str, ...] = ()
+CORE_MODULES: tuple[str, ...] = ("core.users", "core.auth")
 # Top-level packages that are plugins in all but location (the admin panel lives in admin_ui/, named "admin").
 EXTRA_BUILTINS: tuple[str, ...] = ("admin_ui",)
 
@@ -103,6 +103,12 @@ class Registry:
         """Return the validated settings struct of an enabled plugin."""
         return self.get(name).settings
 
+    def permissions(self) -> dict[str, Any]:
+        """The permission registry: every ``Permission`` declared by the enabled plugins, by name."""
+        from core.permissions import collect
+
+        return collect(self.hooks.collect("register_permissions"))
+
     def redacted_settings(self, name: str) -> dict[str, Any]:
         """Return a plugin's settings with secrets masked (for printing and the admin panel)."""
         return redact(self.get(name).settings)
@@ -157,9 +163,14 @@ def _manifest_of(module: ModuleType, where: str) -> Manifest:
     return manifest
 
 
+# Tests may restrict discovery to some plugins (``SBOR_TEST_PLUGINS=events,notify``), see core.testing.
+DISCOVERY_FILTER: set[str] | None = None
+
+
 def discover() -> dict[str, PluginInfo]:
     """Find every installed plugin: core modules, ``plugins/*`` packages and the ``sbor.plugins`` entry points."""
     found: dict[str, PluginInfo] = {}
+    only = DISCOVERY_FILTER
 
     def add(info: PluginInfo) -> None:
         if info.name in found:
@@ -173,15 +184,19 @@ def discover() -> dict[str, PluginInfo]:
         add(PluginInfo(_manifest_of(module, modname), module, "core"))
     package = importlib.import_module(BUILTIN_PACKAGE)
     for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if not mod.ispkg or mod.name.startswith("_"):
+        if not mod.ispkg or mod.name.startswith("_") or (only is not None and mod.name not in only):
             continue
         module = importlib.import_module(f"{BUILTIN_PACKAGE}.{mod.name}")
         add(PluginInfo(_manifest_of(module, f"plugins/{mod.name}"), module, "built-in"))
     for modname in EXTRA_BUILTINS:
+        if only is not None and "admin" not in only:
+            continue
         module = importlib.import_module(modname)
         if hasattr(module, "manifest"):
             add(PluginInfo(_manifest_of(module, modname), module, "built-in"))
     for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if only is not None and ep.name not in only:
+            continue
         try:
             module = ep.load()
         except Exception as exc:

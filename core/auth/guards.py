@@ -1,0 +1,88 @@
+"""The caller (``Principal``) as a Litestar dependency, and the ``requires("<permission>")`` guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from core.auth.tables import Session
+from core.auth.tokens import decode_access_token
+from core.errors import NotAuthenticated, PermissionDenied
+from core.users import services as users
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    user_id: int
+    session_id: Any
+    roles: tuple[str, ...]
+    permissions: frozenset[str]
+
+    def has(self, permission: str) -> bool:
+        """Whether the caller holds ``permission``."""
+        return users.allows(self.permissions, permission)
+
+
+async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """Resolve the caller from ``Authorization: Bearer <access token>``; None when absent; 401 when invalid.
+
+    Cached on the connection so guards and handlers resolve it once per request.
+    """
+    cached = connection.scope.get("state", {}).get("sbor_principal", ...)
+    if cached is not ...:
+        return cached  # type: ignore[no-any-return]
+    header = connection.headers.get("authorization")
+    principal = None
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise NotAuthenticated("Use 'Authorization: Bearer <access token>'", code="token_invalid")
+        claims = decode_access_token(token.strip())
+        row = await (
+            Session.select(Session.revoked_at, Session.user.status)
+            .where((Session.id == claims.session_id) & (Session.user == claims.user_id))
+            .first()
+        )
+        if row is None or row["revoked_at"] is not None:
+            raise NotAuthenticated("Session ended; sign in again", code="session_revoked")
+        if row["user.status"] != "active":
+            raise NotAuthenticated("Account is not active", code="account_inactive")
+        roles = tuple(await users.roles_of(claims.user_id))
+        perms = await users.permissions_of(claims.user_id)
+        principal = Principal(claims.user_id, claims.session_id, roles, perms)
+    connection.scope.setdefault("state", {})["sbor_principal"] = principal
+    return principal
+
+
+async def provide_principal(request: Any) -> Principal:
+    """Dependency ``principal``: the signed-in caller, or 401."""
+    principal = await principal_from(request)
+    if principal is None:
+        raise NotAuthenticated("Sign in to do this", code="not_authenticated")
+    return principal
+
+
+async def provide_optional_principal(request: Any) -> Principal | None:
+    """Dependency ``optional_principal``: the caller when signed in, else None (invalid tokens still 401)."""
+    return await principal_from(request)
+
+
+def requires(permission: str) -> Any:
+    """A Litestar guard: the caller must be signed in and hold ``permission`` (403 otherwise)."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = await principal_from(connection)
+        if principal is None:
+            raise NotAuthenticated("Sign in to do this", code="not_authenticated")
+        if not principal.has(permission):
+            raise PermissionDenied(f"Requires permission {permission}", code="permission_denied")
+
+    guard.__name__ = f"requires_{permission.replace('.', '_')}"
+    return guard
+
+
