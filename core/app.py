@@ -52,7 +52,7 @@ class SborPlugin(InitPlugin):
                 app_config.dependencies[name] = provider
         app_config.state["permissions"] = self.registry.permissions()  # validates names at start-up
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
-        app_config.middleware[:0] = [request_id_middleware, api_guard_middleware, idempotency_middleware]
+        app_config.middleware[:0] = [api_guard_middleware, idempotency_middleware]
         app_config.lifespan.append(self.lifespan)
         app_config.state["registry"] = self.registry
         return app_config
@@ -95,7 +95,7 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
         jobs.configure_broker(settings.redis.url, settings.jobs.namespace)
     jobs.bind(registry.hooks.collect("register_actors"))
     cors = CORSConfig(allow_origins=settings.http.cors_origins) if settings.http.cors_origins else None
-    return Litestar(
+    app = Litestar(
         plugins=[SborPlugin(registry, settings)],
         openapi_config=openapi_config(registry),
         cors_config=cors,
@@ -103,6 +103,9 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
         debug=False,
         logging_config=None,
     )
+    # Outermost, so that even unrouted requests (404, 405) get and echo a request id.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app
 
 
 def asgi() -> Litestar:

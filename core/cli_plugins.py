@@ -147,7 +147,12 @@ def uninstall(name: str, yes: bool) -> None:
     available = discover()
     if name not in available:
         _fail(f"plugin {name!r}: unknown")
-    dependents = [n for n in pf.enabled if n in available and name in available[n].manifest.depends]
+    try:
+        enabled = [i.name for i in resolve(available, pf.enabled)]
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    dependents = [n for n in enabled if name in available[n].manifest.depends]
     if dependents:
         _fail(f"plugin {name!r}: enabled plugin {dependents[0]!r} depends on it; disable {dependents[0]!r} first")
     from core import services

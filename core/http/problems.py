@@ -6,6 +6,8 @@ import logging
 import re
 from typing import Any
 
+import msgspec
+
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -111,13 +113,22 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             return problem(422, "validation_failed", "Validation failed", "The request body is invalid.",
                            errors=errors)
         return problem(400, "invalid_parameter", "Invalid parameter", detail, errors=errors)
-    if status == 400 and detail and "json" in detail.lower():
-        return problem(400, "malformed_json", "Malformed JSON", detail)
+    if status == 400 and _caused_by_decode_error(exc):
+        return problem(400, "malformed_json", "Malformed JSON", f"The body is not valid JSON: {detail}")
     if status >= 500:
         log.error("http %s: %s", status, detail)
         detail = None
     headers = dict(exc.headers or {})
     return problem(status, CODES.get(status, f"http_{status}"), TITLES.get(status, "Error"), detail, headers)
+
+
+def _caused_by_decode_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, msgspec.DecodeError) and not isinstance(seen, msgspec.ValidationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

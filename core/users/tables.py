@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Array, Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    Array,
+    Boolean,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
 class User(Table, schema="users", tablename="account"):
-    """An account. ``email``/``phone`` are unique when set (normalised: lower-case email, E.164 phone)."""
+    """An account with its profile. ``email``/``phone`` are unique when set (lower-case email, E.164 phone)."""
 
     email = Varchar(length=254, null=True, default=None, unique=True)
     phone = Varchar(length=20, null=True, default=None, unique=True)
@@ -18,6 +28,25 @@ class User(Table, schema="users", tablename="account"):
     ban_reason = Text(default="")
     is_verified = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Second factor: the secret is kept while set-up is pending; ``totp_enabled`` turns it on.
+    totp_secret = Varchar(length=64, default="")
+    totp_enabled = Boolean(default=False)
+    totp_last_step = Integer(default=0)  # the last accepted time step: a code is never accepted twice
+    recovery_codes = Array(Varchar(length=64), default=list)  # sha256 of unused one-time recovery codes
+    # Profile
+    avatar = Varchar(length=500, default="")
+    bio = Text(default="")
+    city = Varchar(length=100, default="")
+    home_lat = DoublePrecision(null=True, default=None)
+    home_lon = DoublePrecision(null=True, default=None)
+    interests = Array(Varchar(length=40), default=list)
+    language = Varchar(length=16, default="en")
+    timezone = Varchar(length=64, default="UTC")
+    privacy = JSONB(default="{}")  # {"profile": "everyone", "participation": "shared", "contact": "shared"}
+    onboarding = Array(Varchar(length=40), default=list)  # steps done
+    referral_code = Varchar(length=16, null=True, default=None, unique=True)
+    referred_by = Integer(null=True, default=None, index=True)
+    deleted_at = Timestamptz(null=True, default=None)
 
 
 class Role(Table, schema="users"):
@@ -34,5 +63,3 @@ class UserRole(Table, schema="users"):
 
     user = ForeignKey(User, null=False, index=True)
     role = ForeignKey(Role, null=False, index=True)
-
-

@@ -1,0 +1,137 @@
+"""The API's contract for every plugin: problem+json errors, body checks, idempotency, rate limits, request ids."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.settings import get_settings
+
+PROBLEM = "application/problem+json"
+URL = "/api/v1/hello/greetings"
+
+
+@pytest.fixture
+async def api(make_client):
+    return await make_client(["hello"])
+
+
+async def test_malformed_json_is_a_400_problem(api) -> None:
+    r = await api.post(URL, content=b'{"name": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert body["code"] == "malformed_json"
+    assert body["status"] == 400
+    assert "Traceback" not in r.text
+
+
+async def test_wrong_content_type_is_a_415_problem(api) -> None:
+    r = await api.post(URL, content=b"name=Ann", headers={"content-type": "text/plain"})
+    assert r.status_code == 415
+    assert r.headers["content-type"].startswith(PROBLEM)
+    assert r.json()["code"] == "unsupported_media_type"
+
+
+async def test_validation_errors_list_fields_by_json_pointer(api) -> None:
+    r = await api.post(URL, json={"name": 5})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "validation_failed"
+    assert body["errors"][0]["pointer"] == "/name"
+    r = await api.post(URL, json={})
+    assert r.status_code == 422
+    assert any(e["pointer"] == "/name" or "name" in e["detail"] for e in r.json()["errors"])
+
+
+async def test_domain_validation_error_is_a_problem(api) -> None:
+    r = await api.post(URL, json={"name": "x" * 81})
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"pointer": "/name", "detail": "1 to 80 characters"}]
+
+
+async def test_huge_payload_is_a_413_problem(api) -> None:
+    size = get_settings().http.max_body_bytes + 10
+    r = await api.post(URL, content=b'{"name": "' + b"x" * size + b'"}', headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["code"] == "payload_too_large"
+
+
+async def test_unknown_route_and_method_are_problems(api) -> None:
+    r = await api.get("/api/v1/nowhere")
+    assert r.status_code == 404
+    assert r.json()["code"] == "not_found"
+    r = await api.delete(URL)
+    assert r.status_code == 405
+    assert r.json()["code"] == "method_not_allowed"
+
+
+async def test_request_id_is_echoed_or_made(api) -> None:
+    r = await api.get(URL, headers={"x-request-id": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    r = await api.get(URL, headers={"x-request-id": "bad id with spaces"})
+    assert r.headers["x-request-id"] != "bad id with spaces"
+    assert len(r.headers["x-request-id"]) == 32
+    r = await api.get("/api/v1/nowhere", headers={"x-request-id": "trace-me"})
+    assert r.json()["request_id"] == "trace-me"
+
+
+async def test_idempotency_key_replays_the_first_response(api) -> None:
+    headers = {"Idempotency-Key": "k-1"}
+    first = await api.post(URL, json={"name": "Ann"}, headers=headers)
+    again = await api.post(URL, json={"name": "Ann"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    listed = (await api.get(URL)).json()
+    assert len(listed) == 1  # acted once
+
+
+async def test_idempotency_key_with_another_body_is_refused(api) -> None:
+    await api.post(URL, json={"name": "Ann"}, headers={"Idempotency-Key": "k-2"})
+    r = await api.post(URL, json={"name": "Bob"}, headers={"Idempotency-Key": "k-2"})
+    assert r.status_code == 422
+    assert r.json()["code"] == "idempotency_key_reused"
+
+
+async def test_idempotency_key_is_scoped_to_the_caller(make_client) -> None:
+    a = await make_client(["hello"], client_ip="10.0.0.1")
+    b = await make_client(["hello"], client_ip="10.0.0.2")
+    r1 = await a.post(URL, json={"name": "Ann"}, headers={"Idempotency-Key": "same"})
+    r2 = await b.post(URL, json={"name": "Ann"}, headers={"Idempotency-Key": "same"})
+    assert r1.json()["id"] != r2.json()["id"]
+    assert "idempotent-replayed" not in r2.headers
+
+
+async def test_concurrent_duplicates_one_acts_the_other_gets_409(api) -> None:
+    headers = {"Idempotency-Key": "race"}
+    results = await asyncio.gather(*[api.post(URL, json={"name": "Ann"}, headers=headers) for _ in range(5)])
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(201) >= 1
+    assert set(codes) <= {201, 409}
+    assert all(r.json()["code"] == "idempotency_in_progress" for r in results if r.status_code == 409)
+    assert len((await api.get(URL)).json()) == 1
+
+
+async def test_rate_limit_answers_429_with_retry_after(make_client, clock) -> None:
+    clock.freeze()
+    api = await make_client(["hello"], client_ip="10.9.9.9")
+    limit = get_settings().http.rate_limit
+    for _ in range(limit):
+        assert (await api.get("/api/v1/capabilities")).status_code == 200
+    r = await api.get("/api/v1/capabilities")
+    assert r.status_code == 429
+    assert r.json()["code"] == "rate_limited"
+    assert 1 <= int(r.headers["retry-after"]) <= get_settings().http.rate_limit_window_s
+    other = await make_client(["hello"], client_ip="10.9.9.10")
+    assert (await other.get("/api/v1/capabilities")).status_code == 200
+    clock.advance(get_settings().http.rate_limit_window_s)
+    assert (await api.get("/api/v1/capabilities")).status_code == 200
+
+
+async def test_openapi_lists_plugin_routes_tagged_by_plugin(api) -> None:
+    schema = (await api.get("/schema/openapi.json")).json()
+    op = schema["paths"]["/api/v1/hello/greetings"]["post"]
+    assert op["operationId"] == "create_greeting"
+    assert op["tags"] == ["hello"]
