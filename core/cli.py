@@ -80,7 +80,8 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
     port = port or settings.http.port
     worker = None
     if not no_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=os.environ.copy())
+        worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker"],
+                                  env={**os.environ, "SBOR_WORKER_PARENT_PID": str(os.getpid())})
     base = f"http://{host}:{port}"
     click.echo(f"Sbor {registry.names and 'plugins: ' + ', '.join(registry.names)}")
     click.echo(f"  API        {base}/api/v1")
@@ -92,6 +93,8 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
     click.echo(f"  Migrations {len(ran)} applied")
     click.echo(f"  Workers    {'not started (--no-worker)' if no_worker else 'started (manage.py worker)'}")
     click.echo(f"  Ready in   {time.monotonic() - started:.1f} s")
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so the embedded services stop.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run("core.app:asgi", factory=True, host=host, port=port, workers=web_workers,
                     log_level=settings.log_level.lower(), access_log=False)
@@ -102,16 +105,25 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
                 worker.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 worker.kill()
+        svc.stop()
+
+
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def test(pytest_args: tuple[str, ...]) -> None:
     """Start embedded services if needed and run the whole test suite (extra arguments go to pytest)."""
-    _services()
+    svc = _services()
     env = os.environ.copy()
     env.setdefault("SBOR_ENV", "test")
-    code = subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        code = subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+    finally:
+        svc.stop()
     sys.exit(code)
 
 
@@ -166,8 +178,12 @@ def bench(name: str, args: tuple[str, ...]) -> None:
     if not path.exists():
         available = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))
         fail(f"no benchmark {name!r}; available: {', '.join(available) or 'none'}")
-    _services()
-    sys.exit(subprocess.call([sys.executable, str(path), *args], cwd=ROOT, env=os.environ.copy()))
+    svc = _services()
+    try:
+        code = subprocess.call([sys.executable, str(path), *args], cwd=ROOT, env=os.environ.copy())
+    finally:
+        svc.stop()
+    sys.exit(code)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})

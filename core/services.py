@@ -24,6 +24,18 @@ class Services:
     redis_label: str
     handles: list[Any] = field(default_factory=list)
 
+    def stop(self) -> None:
+        """Stop the embedded servers this process started (PostgreSQL only when no other process uses it)."""
+        for handle in reversed(self.handles):
+            try:
+                if hasattr(handle, "cleanup"):
+                    handle.cleanup()
+                elif hasattr(handle, "shutdown"):
+                    handle.shutdown()
+            except Exception as exc:  # stopping is best effort; the OS reaps what remains
+                log.warning("could not stop %s: %s", type(handle).__name__, exc)
+        self.handles.clear()
+
 
 def start(settings: Settings) -> Services:
     """Start what is not configured, export ``SBOR_DATABASE_URL``/``SBOR_REDIS_URL`` for children, reload settings.

@@ -21,6 +21,8 @@ from core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SBOR_"
+# SBOR_* variables that are read elsewhere, not settings.
+NOT_SETTINGS = {"SBOR_CONFIG", "SBOR_TEST_PLUGINS", "SBOR_WORKER_PARENT_PID"}
 
 
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True):
@@ -160,7 +162,7 @@ def env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     """Turn ``SBOR_*`` variables into a nested dict; unknown names are an error naming the variable."""
     out: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in {"SBOR_CONFIG", "SBOR_TEST_PLUGINS"}:
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         section, _, rest = key.partition("_")

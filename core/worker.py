@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from typing import Any
@@ -43,7 +44,12 @@ def _serve(threads: int, scheduler: bool, stop: Any = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    done.wait()
+    # Started by `manage.py run`: stop with the parent even if it was killed without a chance to tell us.
+    parent = int(os.environ.get("SBOR_WORKER_PARENT_PID", "0"))
+    while not done.wait(1.0):
+        if parent and os.getppid() != parent:
+            log.warning("parent process %s is gone; stopping", parent)
+            break
     if sched is not None:
         sched.stop()
     worker.stop(timeout=10_000)
@@ -63,8 +69,6 @@ def run_workers(processes: int, threads: int, scheduler: bool) -> None:
     def forward(signum: int, frame: Any) -> None:
         for child in children:
             if child.is_alive() and child.pid:
-                import os
-
                 os.kill(child.pid, signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, forward)

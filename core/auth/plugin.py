@@ -24,3 +24,24 @@ def register_dependencies() -> dict[str, Provide]:
         "principal": Provide(provide_principal),
         "optional_principal": Provide(provide_optional_principal),
     }
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from core.auth.routes import AuthController, OidcController, TotpController
+
+    return [AuthController, TotpController, OidcController]
+
+
+@hookimpl
+async def user_data_export(user_id: int) -> dict[str, Any]:
+    from core.auth.exports import export
+
+    return await export(user_id)
+
+
+@hookimpl
+async def user_erasure(user_id: int) -> None:
+    from core.auth.exports import erase
+
+    await erase(user_id)

@@ -1,30 +1,146 @@
-"""Auth's rules: sessions (create, revoke). Registration, refresh and second factor build on these."""
+"""Auth's session rules: open, refresh (rotation with reuse detection), list and revoke sessions."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from core import clock
-from core.auth.tables import Session
+from core.auth.tables import RefreshToken, Session
 from core.auth.tokens import issue_access_token
+from core.errors import NotAuthenticated, NotFound
+from core.settings import get_settings
+from core.users.tables import User
 
 log = logging.getLogger("core.auth")
 
 
+@dataclass(frozen=True)
+class TokenPair:
+    """What a sign-in or a refresh returns to the app."""
+
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_at: datetime
+    session_id: uuid.UUID
+    user_id: int
+    token_type: str = "Bearer"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 async def open_session(user_id: int, device: str = "") -> tuple[uuid.UUID, str]:
-    """Start a session for ``user_id``; return its id and an access token."""
+    """Start a session for ``user_id``; return its id and an access token (no refresh token)."""
     sid = uuid.uuid4()
-    await Session.insert(Session(id=sid, user=user_id, device=device[:200], created_at=clock.now(),
-                                 last_used_at=clock.now()))
-    log.info("session opened for user %s", user_id)
+    now = clock.now()
+    await Session.insert(Session(id=sid, user=user_id, device=device[:200], created_at=now, last_used_at=now,
+                                 expires_at=now + timedelta(seconds=get_settings().auth.refresh_ttl_s)))
+    log.info("session %s opened for user %s", sid, user_id)
     return sid, issue_access_token(user_id, sid)
 
 
-async def revoke_all_sessions(user_id: int) -> int:
-    """End every session of ``user_id`` at once (ban, "log out everywhere"); return how many."""
-    rows = await Session.update({Session.revoked_at: clock.now()}).where(
-        (Session.user == user_id) & Session.revoked_at.is_null()
+async def _new_refresh(sid: uuid.UUID) -> str:
+    token = secrets.token_urlsafe(32)
+    await RefreshToken.insert(RefreshToken(session=sid, token_hash=_hash(token), created_at=clock.now()))
+    return token
+
+
+async def start_session(user_id: int, device: str = "") -> TokenPair:
+    """Start a session with an access token and the first refresh token of its family."""
+    sid, access = await open_session(user_id, device)
+    refresh = await _new_refresh(sid)
+    auth = get_settings().auth
+    return TokenPair(access, auth.access_ttl_s, refresh, clock.now() + timedelta(seconds=auth.refresh_ttl_s), sid,
+                     user_id)
+
+
+async def refresh(token: str) -> TokenPair:
+    """Rotate a refresh token: the old one is spent, a new pair is returned.
+
+    The spend is one conditional UPDATE (``used_at IS NULL``), so among concurrent refreshes with one token exactly
+    one wins. A token presented again after it was spent means it leaked: the whole session (family) is revoked.
+    """
+    h = _hash(token)
+    now = clock.now()
+    won = await RefreshToken.update({RefreshToken.used_at: now}).where(
+        (RefreshToken.token_hash == h) & RefreshToken.used_at.is_null()
+    ).returning(RefreshToken.session)
+    if not won:
+        known = await RefreshToken.select(RefreshToken.session).where(RefreshToken.token_hash == h).first()
+        if known is None:
+            raise NotAuthenticated("Unknown refresh token", code="refresh_invalid")
+        await _revoke(Session.id == known["session"], "refresh_reused")
+        log.warning("refresh token reused: session %s revoked", known["session"])
+        raise NotAuthenticated("This refresh token was already used; the session is ended", code="refresh_reused")
+    sid = won[0]["session"]
+    row = await Session.select(Session.user, Session.revoked_at, Session.expires_at, Session.user.status).where(
+        Session.id == sid
+    ).first()
+    if row is None or row["revoked_at"] is not None:
+        raise NotAuthenticated("Session ended; sign in again", code="session_revoked")
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        raise NotAuthenticated("Session expired; sign in again", code="session_expired")
+    if row["user.status"] != "active":
+        raise NotAuthenticated("Account is not active", code="account_inactive")
+    await Session.update({Session.last_used_at: now}).where(Session.id == sid)
+    new = await _new_refresh(sid)
+    user_id = int(row["user"])
+    expires = row["expires_at"] or now + timedelta(seconds=get_settings().auth.refresh_ttl_s)
+    return TokenPair(issue_access_token(user_id, sid), get_settings().auth.access_ttl_s, new, expires, sid, user_id)
+
+
+async def _revoke(where: Any, reason: str) -> int:
+    rows = await Session.update({Session.revoked_at: clock.now(), Session.revoke_reason: reason}).where(
+        where & Session.revoked_at.is_null()
     ).returning(Session.id)
-    log.info("revoked %d session(s) of user %s", len(rows), user_id)
     return len(rows)
+
+
+async def revoke_session(user_id: int, session_id: uuid.UUID, reason: str = "logout") -> None:
+    """End one of the user's own sessions; NotFound for a session of someone else (no hint it exists)."""
+    exists = await Session.exists().where((Session.id == session_id) & (Session.user == user_id))
+    if not exists:
+        raise NotFound("No such session", code="session_not_found")
+    await _revoke((Session.id == session_id) & (Session.user == user_id), reason)
+    log.info("user %s ended session %s (%s)", user_id, session_id, reason)
+
+
+async def revoke_all_sessions(user_id: int, reason: str = "logout_all") -> int:
+    """End every session of ``user_id`` at once (ban, "log out everywhere", password reset); return how many."""
+    n = await _revoke(Session.user == user_id, reason)
+    log.info("revoked %d session(s) of user %s (%s)", n, user_id, reason)
+    return n
+
+
+async def list_sessions(user_id: int) -> list[dict[str, Any]]:
+    """The user's live sessions, most recently used first."""
+    now = clock.now()
+    return await Session.select(Session.id, Session.device, Session.created_at, Session.last_used_at,
+                                Session.expires_at).where(
+        (Session.user == user_id) & Session.revoked_at.is_null() & ((Session.expires_at > now)
+                                                                     | Session.expires_at.is_null())
+    ).order_by(Session.last_used_at, ascending=False)
+
+
+async def user_row(user_id: int) -> dict[str, Any]:
+    """The account row (internal to core)."""
+    row = await User.select().where(User.id == user_id).first()
+    if row is None:
+        raise NotFound(f"user {user_id} not found", code="user_not_found")
+    return row
+
+
+async def authenticate_password(identifier: str, password: str, totp_code: str | None = None,
+                                require_totp: bool = False, ip: str = "") -> int:
+    """Check credentials (and the second factor); return the user id. See ``core.auth.accounts``."""
+    from core.auth import accounts
+
+    return await accounts.authenticate_password(identifier, password, totp_code, require_totp, ip)

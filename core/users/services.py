@@ -1,15 +1,24 @@
-"""Users' rules: accounts, roles and permission checks. Other plugins use these functions, never the tables."""
+"""Users' rules: accounts, roles, permission checks, privacy. Other plugins use these functions, never the tables."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
+from typing import Any
+from zoneinfo import available_timezones
 
-from core.errors import NotFound
+from core import clock
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.hooks import call
 from core.users.roles import BUILTIN_ROLES
 from core.users.tables import Role, User, UserRole
 
 log = logging.getLogger("core.users")
+
+ASPECTS = ("profile", "participation", "contact")
+AUDIENCES = ("everyone", "shared", "nobody")
+DEFAULT_PRIVACY = {"profile": "everyone", "participation": "shared", "contact": "shared"}
 
 
 @dataclass(frozen=True)
@@ -21,12 +30,71 @@ class UserSummary:
     status: str
 
 
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a user (for notifications): never shown to other users without ``can_see(..., "contact")``."""
+
+    user_id: int
+    email: str | None
+    phone: str | None
+    display_name: str
+    language: str
+    timezone: str
+
+
 async def get_user(user_id: int) -> UserSummary:
     """Return a user's public summary or raise NotFound."""
     row = await User.select(User.id, User.display_name, User.status).where(User.id == user_id).first()
     if row is None:
         raise NotFound(f"user {user_id} not found", code="user_not_found")
     return UserSummary(row["id"], row["display_name"], row["status"])
+
+
+async def get_contact(user_id: int) -> Contact:
+    """Return where to reach ``user_id`` (email, phone, language, timezone) or raise NotFound."""
+    row = await User.select(User.id, User.email, User.phone, User.display_name, User.language, User.timezone).where(
+        User.id == user_id).first()
+    if row is None:
+        raise NotFound(f"user {user_id} not found", code="user_not_found")
+    return Contact(row["id"], row["email"], row["phone"], row["display_name"], row["language"], row["timezone"])
+
+
+def privacy_of(stored: Any) -> dict[str, str]:
+    """A user's privacy settings with defaults filled in."""
+    out = dict(DEFAULT_PRIVACY)
+    if isinstance(stored, str):
+        import json
+
+        stored = json.loads(stored or "{}")
+    out.update({k: v for k, v in (stored or {}).items() if k in ASPECTS and v in AUDIENCES})
+    return out
+
+
+async def can_see(viewer_id: int | None, owner_id: int, aspect: str) -> bool:
+    """Whether ``viewer_id`` (None: anonymous) may see ``owner_id``'s ``aspect`` by the owner's privacy settings.
+
+    ``aspect`` is ``profile``, ``participation`` or ``contact``; the audience is ``everyone``, ``shared`` (people
+    sharing an event or group, answered by the ``users_share_context`` hook) or ``nobody``. Owners always see
+    themselves; nobody sees a banned or deleted account's data.
+    """
+    if aspect not in ASPECTS:
+        raise ValueError(f"unknown privacy aspect {aspect!r}")
+    if viewer_id is not None and viewer_id == owner_id:
+        return True
+    row = await User.select(User.privacy, User.status).where(User.id == owner_id).first()
+    if row is None or row["status"] != "active":
+        return False
+    audience = privacy_of(row["privacy"])[aspect]
+    if audience == "everyone":
+        return viewer_id is not None or aspect != "contact"
+    if audience == "nobody" or viewer_id is None:
+        return False
+    return bool(await call("users_share_context", viewer_id=viewer_id, owner_id=owner_id))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Roles and permissions
+# --------------------------------------------------------------------------------------------------------------------
 
 
 async def ensure_builtin_roles() -> None:
@@ -39,16 +107,29 @@ async def ensure_builtin_roles() -> None:
             )
 
 
-async def grant_role(user_id: int, role_name: str) -> None:
-    """Give ``user_id`` the role ``role_name`` (idempotent)."""
+async def _role_id(role_name: str) -> int:
     await ensure_builtin_roles()
     role = await Role.select(Role.id).where(Role.name == role_name).first()
     if role is None:
         raise NotFound(f"role {role_name!r} not found", code="role_not_found")
-    exists = await UserRole.exists().where((UserRole.user == user_id) & (UserRole.role == role["id"]))
+    return int(role["id"])
+
+
+async def grant_role(user_id: int, role_name: str, actor_id: int | None = None) -> None:
+    """Give ``user_id`` the role ``role_name`` (idempotent)."""
+    role_id = await _role_id(role_name)
+    await get_user(user_id)
+    exists = await UserRole.exists().where((UserRole.user == user_id) & (UserRole.role == role_id))
     if not exists:
-        await UserRole.insert(UserRole(user=user_id, role=role["id"]))
-        log.info("granted role %s to user %s", role_name, user_id)
+        await UserRole.insert(UserRole(user=user_id, role=role_id))
+        log.info("user %s granted role %s to user %s", actor_id, role_name, user_id)
+
+
+async def revoke_role(user_id: int, role_name: str, actor_id: int | None = None) -> None:
+    """Take the role ``role_name`` from ``user_id`` (idempotent)."""
+    role_id = await _role_id(role_name)
+    await UserRole.delete().where((UserRole.user == user_id) & (UserRole.role == role_id))
+    log.info("user %s revoked role %s from user %s", actor_id, role_name, user_id)
 
 
 async def roles_of(user_id: int) -> list[str]:
@@ -69,3 +150,148 @@ async def permissions_of(user_id: int) -> frozenset[str]:
 def allows(permissions: frozenset[str], permission: str) -> bool:
     """Whether a permission set grants ``permission``."""
     return "*" in permissions or permission in permissions
+
+
+def admin_panel_permissions() -> set[str]:
+    """Names of the declared permissions that open the admin panel."""
+    from core.hooks.manager import current
+
+    return {name for name, p in current().permissions().items() if p.admin_panel}
+
+
+async def is_staff(user_id: int) -> bool:
+    """Whether the user holds any admin-panel permission (staff must use TOTP there)."""
+    perms = await permissions_of(user_id)
+    return "*" in perms or bool(perms & admin_panel_permissions())
+
+
+async def list_roles() -> list[dict[str, Any]]:
+    """Every role with its permissions."""
+    await ensure_builtin_roles()
+    return await Role.select(Role.name, Role.description, Role.permissions, Role.builtin).order_by(Role.name)
+
+
+def _check_permissions(perms: list[str]) -> list[str]:
+    from core.hooks.manager import current
+
+    known = set(current().permissions())
+    bad = [p for p in perms if p != "*" and p not in known]
+    if bad:
+        raise ValidationFailed("Unknown permissions", code="unknown_permission",
+                               errors=[{"pointer": "/permissions", "detail": f"unknown: {', '.join(bad)}"}])
+    return sorted(set(perms))
+
+
+async def create_role(name: str, description: str, permissions: list[str], actor_id: int | None) -> None:
+    """Create a custom role (409 when the name is taken)."""
+    perms = _check_permissions(permissions)
+    await ensure_builtin_roles()
+    if await Role.exists().where(Role.name == name):
+        raise Conflict(f"role {name!r} exists", code="role_exists")
+    await Role.insert(Role(name=name, description=description, permissions=perms, builtin=False))
+    log.info("user %s created role %s with %s", actor_id, name, perms)
+
+
+async def update_role(name: str, actor_id: int | None, description: str | None = None,
+                      permissions: list[str] | None = None) -> None:
+    """Edit a role's description or permissions (built-in roles too; the admin role keeps ``*``)."""
+    await _role_id(name)
+    values: dict[Any, Any] = {}
+    if description is not None:
+        values[Role.description] = description
+    if permissions is not None:
+        if name == "admin" and "*" not in permissions:
+            raise Conflict("The admin role keeps every permission", code="admin_role_locked")
+        values[Role.permissions] = _check_permissions(permissions)
+    if values:
+        await Role.update(values).where(Role.name == name)
+    log.info("user %s updated role %s", actor_id, name)
+
+
+async def delete_role(name: str, actor_id: int | None) -> None:
+    """Delete a custom role (built-in roles cannot be deleted)."""
+    role_id = await _role_id(name)
+    if name in BUILTIN_ROLES:
+        raise Conflict("Built-in roles cannot be deleted", code="builtin_role")
+    await UserRole.delete().where(UserRole.role == role_id)
+    await Role.delete().where(Role.id == role_id)
+    log.info("user %s deleted role %s", actor_id, name)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Account lifecycle
+# --------------------------------------------------------------------------------------------------------------------
+
+
+async def ban_user(user_id: int, reason: str, actor_id: int | None) -> None:
+    """Ban a user: they cannot sign in or refresh, and every session ends now."""
+    from core.auth.services import revoke_all_sessions
+
+    user = await get_user(user_id)
+    if user.status == "deleted":
+        raise Conflict("The account is deleted", code="account_deleted")
+    if actor_id == user_id:
+        raise Conflict("You cannot ban yourself", code="ban_self")
+    await User.update({User.status: "banned", User.ban_reason: reason}).where(User.id == user_id)
+    await revoke_all_sessions(user_id, "banned")
+    log.info("user %s banned user %s: %s", actor_id, user_id, reason)
+    await call("user_banned", user_id=user_id, reason=reason, actor_id=actor_id)
+
+
+async def unban_user(user_id: int, actor_id: int | None) -> None:
+    """Lift a ban."""
+    user = await get_user(user_id)
+    if user.status != "banned":
+        raise Conflict("The account is not banned", code="not_banned")
+    await User.update({User.status: "active", User.ban_reason: ""}).where(User.id == user_id)
+    log.info("user %s unbanned user %s", actor_id, user_id)
+    await call("user_unbanned", user_id=user_id, actor_id=actor_id)
+
+
+def new_referral_code() -> str:
+    """A fresh referral code (10 characters, unambiguous alphabet)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+async def referrer_of(code: str) -> int:
+    """The user whose referral code this is; 422 when none."""
+    row = await User.select(User.id).where((User.referral_code == code.strip().upper()) & (User.status == "active")
+                                           ).first()
+    if row is None:
+        raise ValidationFailed("Unknown referral code", code="invalid_referral_code",
+                               errors=[{"pointer": "/referral_code", "detail": "No such referral code"}])
+    return int(row["id"])
+
+
+def check_profile_values(language: str | None = None, timezone: str | None = None) -> None:
+    """Validate a language tag and an IANA time zone (422 with pointers)."""
+    errors = []
+    if language is not None and not (2 <= len(language) <= 16 and all(c.isalnum() or c == "-" for c in language)):
+        errors.append({"pointer": "/language", "detail": "A language tag such as 'en' or 'pt-BR'"})
+    if timezone is not None and timezone not in _timezones():
+        errors.append({"pointer": "/timezone", "detail": "An IANA time zone such as 'Europe/Berlin'"})
+    if errors:
+        raise ValidationFailed("Invalid profile values", errors=errors)
+
+
+_TZ: set[str] = set()
+
+
+def _timezones() -> set[str]:
+    if not _TZ:
+        _TZ.update(available_timezones())
+    return _TZ
+
+
+async def anonymise(user_id: int) -> None:
+    """Erase an account's personal data; the row stays (anonymised) so content keeps a valid author."""
+    await User.update({
+        User.email: None, User.phone: None, User.password_hash: "", User.display_name: "Deleted user",
+        User.status: "deleted", User.ban_reason: "", User.totp_secret: "", User.totp_enabled: False,
+        User.recovery_codes: [], User.avatar: "", User.bio: "", User.city: "", User.home_lat: None,
+        User.home_lon: None, User.interests: [], User.privacy: DEFAULT_PRIVACY, User.onboarding: [],
+        User.referral_code: None, User.deleted_at: clock.now(),
+    }).where(User.id == user_id)
+    await UserRole.delete().where(UserRole.user == user_id)
+    log.info("account %s anonymised", user_id)

@@ -1,0 +1,103 @@
+"""Profiles: the user's own account view and edits, public profiles by privacy, referrals and the data export."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from core.errors import NotFound, ValidationFailed
+from core.hooks import call
+from core.users import services
+from core.users.tables import User
+
+log = logging.getLogger("core.users")
+
+ONBOARDING_STEPS = ("profile", "interests", "location", "notifications", "privacy", "first_event")
+EDITABLE = ("display_name", "avatar", "bio", "city", "home_lat", "home_lon", "interests", "language", "timezone")
+
+
+async def me(user_id: int) -> dict[str, Any]:
+    """The caller's own account and profile (gives the user a referral code on first read)."""
+    row = await User.select().where(User.id == user_id).first()
+    if row is None:
+        raise NotFound("user not found", code="user_not_found")
+    if not row["referral_code"]:
+        row["referral_code"] = services.new_referral_code()
+        await User.update({User.referral_code: row["referral_code"]}).where(User.id == user_id)
+    row["privacy"] = services.privacy_of(row["privacy"])
+    row["roles"] = await services.roles_of(user_id)
+    return row
+
+
+async def update_me(user_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply a partial update of the caller's profile, privacy and onboarding."""
+    values: dict[Any, Any] = {}
+    services.check_profile_values(language=changes.get("language"), timezone=changes.get("timezone"))
+    for name in EDITABLE:
+        if name in changes:
+            values[getattr(User, name)] = changes[name]
+    if "display_name" in changes and not str(changes["display_name"]).strip():
+        raise ValidationFailed(errors=[{"pointer": "/display_name", "detail": "Must not be blank"}])
+    if ("home_lat" in changes) != ("home_lon" in changes) or (
+            "home_lat" in changes and (changes["home_lat"] is None) != (changes["home_lon"] is None)):
+        raise ValidationFailed(errors=[{"pointer": "/home_lat", "detail": "Give both home_lat and home_lon (or null)"}])
+    if "interests" in changes:
+        values[User.interests] = sorted({t.strip().lower() for t in changes["interests"] if t.strip()})
+    if "onboarding_done" in changes:
+        unknown = set(changes["onboarding_done"]) - set(ONBOARDING_STEPS)
+        if unknown:
+            raise ValidationFailed(errors=[{"pointer": "/onboarding_done",
+                                            "detail": f"unknown steps: {', '.join(sorted(unknown))}"}])
+        values[User.onboarding] = sorted(set(changes["onboarding_done"]))
+    if "privacy" in changes:
+        current = await User.select(User.privacy).where(User.id == user_id).first()
+        merged = services.privacy_of(current["privacy"] if current else None)
+        merged.update({k: v for k, v in changes["privacy"].items() if v is not None})
+        values[User.privacy] = merged
+    if values:
+        await User.update(values).where(User.id == user_id)
+        log.info("user %s updated their profile: %s", user_id, ", ".join(sorted(c._meta.name for c in values)))
+    return await me(user_id)
+
+
+async def public_profile(viewer_id: int | None, owner_id: int) -> dict[str, Any]:
+    """Another user's profile as the viewer may see it; 404 when hidden (no hint it exists)."""
+    if not await services.can_see(viewer_id, owner_id, "profile"):
+        raise NotFound("user not found", code="user_not_found")
+    row = await User.select(User.id, User.display_name, User.avatar, User.bio, User.city, User.interests,
+                            User.created_at).where(User.id == owner_id).first()
+    if row is None:
+        raise NotFound("user not found", code="user_not_found")
+    return row
+
+
+async def referrals(user_id: int) -> list[dict[str, Any]]:
+    """The people the user invited (by referral code), newest first."""
+    return await User.select(User.id, User.display_name, User.created_at).where(
+        (User.referred_by == user_id) & (User.status != "deleted")
+    ).order_by(User.id, ascending=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+SECRET_FIELDS = ("password_hash", "totp_secret", "recovery_codes", "totp_last_step")
+
+
+async def export(user_id: int) -> dict[str, Any]:
+    """Everything Sbor holds about the user: the account (no secrets) and each plugin's part."""
+    account = {k: v for k, v in (await me(user_id)).items() if k not in SECRET_FIELDS}
+    parts: dict[str, Any] = {}
+    for part in await call("user_data_export", user_id=user_id) or []:
+        if isinstance(part, dict):
+            parts.update(part)
+    log.info("user %s exported their data", user_id)
+    return {"account": _jsonable(account), "plugins": _jsonable(parts)}

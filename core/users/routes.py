@@ -1,0 +1,141 @@
+"""HTTP routes of users: my profile (``/me``), public profiles, bans, roles and permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, delete, get, patch, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from core.auth.guards import Principal, requires
+from core.hooks.manager import current
+from core.users import profiles, services
+from core.users.schemas import (
+    BanCreate,
+    DeleteAccount,
+    MeRead,
+    MeUpdate,
+    PermissionRead,
+    ProfileRead,
+    ReferralPage,
+    ReferralRead,
+    RoleCreate,
+    RoleRead,
+    RoleUpdate,
+)
+
+
+class MeController(Controller):
+    """The signed-in user's own account."""
+
+    path = "/me"
+
+    @get(operation_id="get_me")
+    async def get_me(self, principal: Principal) -> MeRead:
+        """My account, profile, privacy settings and onboarding state."""
+        return msgspec.convert(await profiles.me(principal.user_id), MeRead)
+
+    @patch(operation_id="update_me")
+    async def update_me(self, principal: Principal, data: JSONBody[MeUpdate]) -> MeRead:
+        """Change my profile, privacy settings or onboarding steps (absent fields stay)."""
+        changes = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET}
+        if "privacy" in changes:
+            changes["privacy"] = msgspec.structs.asdict(changes["privacy"])
+        return msgspec.convert(await profiles.update_me(principal.user_id, changes), MeRead)
+
+    @get("/referrals", operation_id="list_referrals")
+    async def list_referrals(self, principal: Principal) -> ReferralPage:
+        """People who registered with my referral code."""
+        rows = await profiles.referrals(principal.user_id)
+        return ReferralPage(items=msgspec.convert(rows, list[ReferralRead]))
+
+    @get("/export", operation_id="export_me")
+    async def export_me(self, principal: Principal) -> dict[str, Any]:
+        """Everything stored about me, as JSON (account and each plugin's part)."""
+        return await profiles.export(principal.user_id)
+
+    @delete(operation_id="delete_me", status_code=HTTP_204_NO_CONTENT)
+    async def delete_me(self, principal: Principal, data: JSONBody[DeleteAccount]) -> None:
+        """Delete my account: personal data erased, my content kept anonymised. Needs my password."""
+        from core.auth.accounts import delete_account
+
+        await delete_account(principal.user_id, data.password)
+
+
+class UserController(Controller):
+    """Other users: public profiles; bans and roles for staff."""
+
+    path = "/users"
+
+    @get("/{user_id:int}/profile", operation_id="get_user_profile")
+    async def get_user_profile(self, optional_principal: Principal | None, user_id: FromPath[int]) -> ProfileRead:
+        """A user's profile, when their privacy settings let me see it (404 otherwise)."""
+        viewer = optional_principal.user_id if optional_principal else None
+        return msgspec.convert(await profiles.public_profile(viewer, user_id), ProfileRead)
+
+    @post("/{user_id:int}/ban", operation_id="ban_user", guards=[requires("users.ban")], status_code=HTTP_204_NO_CONTENT)
+    async def ban_user(self, principal: Principal, user_id: FromPath[int], data: JSONBody[BanCreate]) -> None:
+        """Ban a user: their sessions end at once and they cannot sign in."""
+        await services.ban_user(user_id, data.reason, principal.user_id)
+
+    @post("/{user_id:int}/unban", operation_id="unban_user", guards=[requires("users.ban")],
+          status_code=HTTP_204_NO_CONTENT)
+    async def unban_user(self, principal: Principal, user_id: FromPath[int]) -> None:
+        """Lift a ban."""
+        await services.unban_user(user_id, principal.user_id)
+
+    @put("/{user_id:int}/roles/{role:str}", operation_id="grant_user_role", guards=[requires("roles.edit")],
+         status_code=HTTP_204_NO_CONTENT)
+    async def grant_user_role(self, principal: Principal, user_id: FromPath[int], role: FromPath[str]) -> None:
+        """Give a user a role."""
+        await services.grant_role(user_id, role, principal.user_id)
+
+    @delete("/{user_id:int}/roles/{role:str}", operation_id="revoke_user_role", guards=[requires("roles.edit")],
+            status_code=HTTP_204_NO_CONTENT)
+    async def revoke_user_role(self, principal: Principal, user_id: FromPath[int], role: FromPath[str]) -> None:
+        """Take a role from a user."""
+        await services.revoke_role(user_id, role, principal.user_id)
+
+
+class RoleController(Controller):
+    """Roles and the permissions they grant (admins edit them)."""
+
+    path = "/roles"
+    guards = [requires("roles.edit")]  # noqa: RUF012  (Litestar's class attribute)
+
+    @get(operation_id="list_roles")
+    async def list_roles(self) -> list[RoleRead]:
+        """Every role."""
+        return msgspec.convert(await services.list_roles(), list[RoleRead])
+
+    @post(operation_id="create_role", status_code=HTTP_201_CREATED)
+    async def create_role(self, principal: Principal, data: JSONBody[RoleCreate]) -> RoleRead:
+        """Create a custom role."""
+        await services.create_role(data.name, data.description, data.permissions, principal.user_id)
+        return next(msgspec.convert(r, RoleRead) for r in await services.list_roles() if r["name"] == data.name)
+
+    @patch("/{name:str}", operation_id="update_role")
+    async def update_role(self, principal: Principal, name: FromPath[str], data: JSONBody[RoleUpdate]) -> RoleRead:
+        """Change a role's description or permissions."""
+        await services.update_role(name, principal.user_id, data.description, data.permissions)
+        return next(msgspec.convert(r, RoleRead) for r in await services.list_roles() if r["name"] == name)
+
+    @delete("/{name:str}", operation_id="delete_role", status_code=HTTP_204_NO_CONTENT)
+    async def delete_role(self, principal: Principal, name: FromPath[str]) -> None:
+        """Delete a custom role."""
+        await services.delete_role(name, principal.user_id)
+
+
+class PermissionController(Controller):
+    """The permissions declared by core and the enabled plugins."""
+
+    path = "/permissions"
+
+    @get(operation_id="list_permissions", guards=[requires("roles.edit")])
+    async def list_permissions(self) -> list[PermissionRead]:
+        """Every permission, for the roles editor."""
+        perms = current().permissions()
+        return [PermissionRead(p.name, p.description, p.admin_panel) for p in sorted(perms.values(),
+                                                                                      key=lambda p: p.name)]

@@ -1,0 +1,144 @@
+"""Request and response bodies of the users API (msgspec)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+Audience = Literal["everyone", "shared", "nobody"]
+Tag = Annotated[str, Meta(min_length=1, max_length=40)]
+
+
+class Privacy(msgspec.Struct):
+    """Who may see my profile, my participation in events, and contact me."""
+
+    profile: Audience = "everyone"
+    participation: Audience = "shared"
+    contact: Audience = "shared"
+
+
+class PrivacyUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change some privacy settings."""
+
+    profile: Audience | None = None
+    participation: Audience | None = None
+    contact: Audience | None = None
+
+
+class MeRead(msgspec.Struct):
+    """The caller's own account and profile."""
+
+    id: int
+    email: str | None
+    phone: str | None
+    display_name: str
+    status: str
+    is_verified: bool
+    totp_enabled: bool
+    avatar: str
+    bio: str
+    city: str
+    home_lat: float | None
+    home_lon: float | None
+    interests: list[str]
+    language: str
+    timezone: str
+    privacy: Privacy
+    onboarding: list[str]
+    referral_code: str | None
+    roles: list[str]
+    created_at: datetime
+
+
+class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """A partial update of my profile (absent fields stay as they are)."""
+
+    display_name: Annotated[str, Meta(min_length=1, max_length=100)] | UnsetType = UNSET
+    avatar: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
+    bio: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
+    city: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
+    home_lat: Annotated[float, Meta(ge=-90, le=90)] | None | UnsetType = UNSET
+    home_lon: Annotated[float, Meta(ge=-180, le=180)] | None | UnsetType = UNSET
+    interests: Annotated[list[Tag], Meta(max_length=30)] | UnsetType = UNSET
+    language: Annotated[str, Meta(max_length=16)] | UnsetType = UNSET
+    timezone: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
+    privacy: PrivacyUpdate | UnsetType = UNSET
+    onboarding_done: Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=20)] | UnsetType = UNSET
+
+
+class ProfileRead(msgspec.Struct):
+    """Another user's public profile."""
+
+    id: int
+    display_name: str
+    avatar: str
+    bio: str
+    city: str
+    interests: list[str]
+    created_at: datetime
+
+
+class ReferralRead(msgspec.Struct):
+    """Someone who registered with my referral code."""
+
+    id: int
+    display_name: str
+    created_at: datetime
+
+
+class ReferralPage(msgspec.Struct):
+    """People I invited."""
+
+    items: list[ReferralRead]
+    next_cursor: str | None = None
+
+
+class DeleteAccount(msgspec.Struct, forbid_unknown_fields=True):
+    """Confirm deleting my account (the password is required when the account has one)."""
+
+    password: Annotated[str, Meta(max_length=1024)] | None = None
+
+
+class BanCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Why the user is banned."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+RoleName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,49}$")]
+PermissionName = Annotated[str, Meta(max_length=100)]
+
+
+class RoleRead(msgspec.Struct):
+    """A role and its permissions."""
+
+    name: str
+    description: str
+    permissions: list[str]
+    builtin: bool
+
+
+class RoleCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A new custom role."""
+
+    name: RoleName
+    description: Annotated[str, Meta(max_length=500)] = ""
+    permissions: Annotated[list[PermissionName], Meta(max_length=500)] = []
+
+
+class RoleUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Change a role."""
+
+    description: Annotated[str, Meta(max_length=500)] | None = None
+    permissions: Annotated[list[PermissionName], Meta(max_length=500)] | None = None
+
+
+class PermissionRead(msgspec.Struct):
+    """A declared permission."""
+
+    name: str
+    description: str
+    admin_panel: bool
