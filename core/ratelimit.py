@@ -23,10 +23,10 @@ async def hit(bucket: str, subject: str, *, limit: int, window_s: int, cost: int
     window = math.floor(now / window_s)
     k = cache.key("rl", bucket, subject, window)
     try:
-        pipe = cache.client().pipeline(transaction=True)
-        pipe.incrby(k, cost)
-        pipe.expire(k, window_s + 1)
-        used, _ = await pipe.execute()
+        redis = cache.client()
+        used = await redis.incrby(k, cost)
+        if used == cost:  # first hit of this window: one extra round trip per window, not per request
+            await redis.expire(k, window_s + 1)
     except (RedisError, OSError) as exc:
         log.warning("rate limit %s not enforced: redis unavailable: %s", bucket, exc)
         return limit

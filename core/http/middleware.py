@@ -105,7 +105,9 @@ def api_guard_middleware(app: ASGIApp) -> ASGIApp:
                 return
         http = get_settings().http
         try:
-            await ratelimit.hit("api", client_ip(scope), limit=http.rate_limit, window_s=http.rate_limit_window_s)
+            if http.rate_limit > 0:
+                await ratelimit.hit("api", client_ip(scope), limit=http.rate_limit,
+                                    window_s=http.rate_limit_window_s)
         except RateLimited as exc:
             await send_problem(send, 429, exc.code, exc.title, exc.detail, exc.headers)
             return

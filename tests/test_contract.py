@@ -1,0 +1,115 @@
+"""The contract every plugin keeps, ours and third parties': checked over every installed plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+from piccolo.apps.migrations.commands.new import AutoMigrationManager
+
+from core.hooks.manager import PluginsFile, build, discover
+from core.testing import all_plugins
+
+AVAILABLE = discover()
+PLUGINS = sorted(AVAILABLE)
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return build(PluginsFile(enabled=all_plugins()))
+
+
+@pytest.mark.parametrize("name", PLUGINS)
+def test_manifest_is_valid(name: str) -> None:
+    info = AVAILABLE[name]
+    m = info.manifest
+    assert m.name == name and m.name.isidentifier() and m.name.islower()
+    Version(m.version)
+    SpecifierSet(m.core)
+    for dep, spec in m.depends.items():
+        assert dep in AVAILABLE, f"{name} depends on unknown {dep}"
+        SpecifierSet(spec)
+    if info.source == "built-in" and info.module.__name__.startswith("plugins."):
+        assert info.module.__name__ == f"plugins.{name}", "a built-in plugin's package is named after it"
+    if m.settings is not None:
+        assert issubclass(m.settings, msgspec.Struct)
+        assert m.settings.__struct_config__.forbid_unknown_fields, "unknown settings keys must fail at start-up"
+        fields = {f.name for f in msgspec.structs.fields(m.settings)}
+        assert set(m.public_settings) <= fields
+    assert (info.module.__doc__ or "").strip(), "the package has a one-line docstring"
+
+
+@pytest.mark.parametrize("name", PLUGINS)
+async def test_migrations_are_up_to_date_with_tables(name: str, registry) -> None:
+    apps = [app for plugin, app in registry.hooks.collect("register_piccolo_app") if plugin == name]
+    for app in apps:
+        assert app.app_name == name, "the Piccolo app is named after the plugin"
+        alter = await AutoMigrationManager(auto_input="n").get_alter_statements(app_config=app)
+        pending = [s for group in alter for s in group.statements]
+        assert pending == [], f"{name}: tables.py changed without a migration: {pending[:3]}"
+
+
+def test_every_plugin_loads_together_and_hooks_are_known(registry) -> None:
+    assert set(registry.names) == set(PLUGINS)  # check_pending passed: no misspelt hook anywhere
+
+
+@pytest.mark.parametrize("name", PLUGINS)
+def test_routes_live_under_the_plugin_prefix(name: str, registry) -> None:
+    from litestar import Controller, Router
+    from litestar.handlers import HTTPRouteHandler
+
+    if AVAILABLE[name].source == "core":
+        pytest.skip("core's own areas (auth, users) have their own prefixes")
+    for plugin, handler in registry.hooks.collect("register_routes"):
+        if plugin != name:
+            continue
+        paths: list[str] = []
+        if isinstance(handler, type) and issubclass(handler, Controller):
+            paths.append(handler.path)
+        elif isinstance(handler, Router | HTTPRouteHandler):
+            paths.extend(handler.paths if isinstance(handler, HTTPRouteHandler) else [handler.path])
+        for path in paths:
+            assert path.strip("/").split("/")[0] == name, f"{name}: route {path} outside /{name}"
+
+
+@pytest.mark.parametrize("name", PLUGINS)
+def test_permissions_are_namespaced(name: str, registry) -> None:
+    perms = [p for plugin, p in registry.hooks.collect("register_permissions") if plugin == name]
+    if AVAILABLE[name].source == "core":
+        return
+    for p in perms:
+        assert p.name.split(".")[0] == name, f"{name}: permission {p.name} must start with '{name}.'"
+        assert p.description
+
+
+@pytest.mark.parametrize("name", PLUGINS)
+def test_templates_are_namespaced(name: str, registry) -> None:
+    for plugin, directory in registry.hooks.collect("register_template_dirs"):
+        if plugin != name:
+            continue
+        top = {p.name for p in Path(directory).iterdir() if not p.name.startswith(".")}
+        assert top <= {name}, f"{name}: templates must live in templates/{name}/, found {sorted(top)}"
+
+
+def test_jobs_are_namespaced(registry) -> None:
+    for plugin, job in registry.hooks.collect("register_actors"):
+        assert job.name.startswith(f"{plugin}."), f"{plugin}: job {job.name}"
+
+
+def test_hooks_reference_is_generated_from_the_specs(registry) -> None:
+    from core.hooks.docs import markdown
+
+    if set(PLUGINS) != {n for n in discover()}:  # pragma: no cover - discovery is filtered
+        pytest.skip("the reference covers every installed plugin")
+    path = Path(__file__).resolve().parent.parent / "docs" / "hooks.md"
+    assert path.read_text() == markdown(registry), "regenerate: python3 manage.py plugins hooks > docs/hooks.md"
+
+
+def test_every_spec_is_documented(registry) -> None:
+    for name in (n for n in dir(registry.pm.hook) if not n.startswith("_")):
+        spec = getattr(registry.pm.hook, name).spec
+        if spec is not None:
+            assert (spec.function.__doc__ or "").strip(), f"hook {name} has no docstring"
