@@ -35,7 +35,7 @@ def _fingerprint() -> str:
 
 def ensure_installed() -> None:
     """Create the venv and install the project with its dev extras when missing or out of date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - manage.py runs on whatever python3 the newcomer has
         sys.exit("Sbor needs Python 3.11 or newer")
     if not PYTHON.exists():
         print("Creating .venv ...", flush=True)

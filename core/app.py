@@ -42,7 +42,7 @@ class SborPlugin(InitPlugin):
             by_plugin.setdefault(plugin, []).append(handler)
         for plugin, items in by_plugin.items():
             handlers.append(Router(path=API_PREFIX, route_handlers=items, tags=[plugin]))
-        for plugin, extra in self.registry.hooks.collect("register_page_routes"):
+        for _plugin, extra in self.registry.hooks.collect("register_page_routes"):
             handlers.append(extra)
         app_config.route_handlers.extend(handlers)
         for plugin, deps in self.registry.hooks.collect("register_dependencies"):
@@ -51,7 +51,7 @@ class SborPlugin(InitPlugin):
                     raise ConfigError(f"plugin {plugin!r}: dependency {name!r} is already provided")
                 app_config.dependencies[name] = provider
         app_config.state["permissions"] = self.registry.permissions()  # validates names at start-up
-        app_config.exception_handlers.update(EXCEPTION_HANDLERS)
+        app_config.exception_handlers.update(EXCEPTION_HANDLERS)  # type: ignore[arg-type]
         app_config.middleware[:0] = [api_guard_middleware, idempotency_middleware]
         app_config.lifespan.append(self.lifespan)
         app_config.state["registry"] = self.registry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import click
 
@@ -51,7 +52,7 @@ def list_(as_json: bool) -> None:
     except ConfigError as exc:
         _fail(str(exc))
         return
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, info in sorted(available.items()):
         settings = {}
         if info.manifest.settings is not None:

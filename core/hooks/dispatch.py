@@ -39,7 +39,7 @@ class HookDispatcher:
             impls.sort(key=lambda impl: rank.get(impl.plugin_name, len(rank)))
         return impls
 
-    def _spec(self, name: str) -> pluggy.HookSpec | None:
+    def _spec(self, name: str) -> Any:
         caller = getattr(self.pm.hook, name, None)
         return caller.spec if caller is not None else None
 
@@ -54,7 +54,7 @@ class HookDispatcher:
         wrappers = [i for i in impls if i.wrapper]
         started: list[tuple[pluggy.HookImpl, Any]] = []
         for impl in wrappers:
-            gen = impl.function(**{a: kwargs[a] for a in impl.argnames if a in kwargs})
+            gen: Any = impl.function(**{a: kwargs[a] for a in impl.argnames if a in kwargs})
             next(gen)
             started.append((impl, gen))
         result: Any = None

@@ -191,8 +191,9 @@ def user_data_export(user_id: int) -> dict[str, Any] | None:
 def user_erasure(user_id: int) -> None:
     """Erase or anonymise this plugin's personal data of ``user_id``, which is deleting their account.
 
-    Called before core anonymises the account (content stays, anonymised). Raise ``core.errors.Conflict`` to refuse
-    (e.g. open orders); the account is then left untouched and the user gets 409. Must be idempotent.
+    Called before core anonymises the account (content stays, anonymised), inside the deletion's database
+    transaction (Piccolo queries join it). Raise ``core.errors.Conflict`` to refuse (e.g. open orders): everything is
+    rolled back and the user gets 409. Must be idempotent.
     """
 
 

@@ -7,10 +7,10 @@ import json
 import logging
 import re
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 import msgspec
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.exceptions import RedisError
 
 from core import cache, ratelimit
@@ -21,6 +21,13 @@ from core.settings import get_settings
 
 log = logging.getLogger("core.http")
 
+# Raw ASGI: messages and scopes are plain dicts here (Litestar's TypedDicts are too narrow for a pass-through).
+Scope = Any
+Message = Any
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
@@ -30,7 +37,7 @@ FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 def _header(scope: Scope, name: bytes) -> str | None:
     for k, v in scope.get("headers", []):
         if k == name:
-            return v.decode("latin-1")
+            return str(v.decode("latin-1"))
     return None
 
 
@@ -167,7 +174,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
                                {"Retry-After": "1"})
             return
         if not fresh:
-            record = msgspec.msgpack.decode(stored, type=StoredResponse) if stored else None
+            record = msgspec.msgpack.decode(cast(bytes, stored), type=StoredResponse) if stored else None
             if record is None:  # expired between SET and GET: treat as a conflict, the client retries
                 await send_problem(send, 409, "idempotency_in_progress", "Request in progress",
                                    "A request with this Idempotency-Key is being processed.")

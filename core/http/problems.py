@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import msgspec
-
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -104,12 +103,12 @@ def handle_sbor_error(request: Request[Any, Any, Any], exc: SborError) -> Respon
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     """Map Litestar's own errors (routing, parsing, validation of parameters and bodies)."""
     status = exc.status_code
-    detail = exc.detail if isinstance(exc.detail, str) else None
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if isinstance(exc, ValidationException):
         errors = _field_errors(exc)
         if detail and "malformed" in detail.lower():
             return problem(400, "malformed_json", "Malformed JSON", detail)
-        if any("pointer" in e for e in errors) or status == 400 and errors:
+        if any("pointer" in e for e in errors) or (status == 400 and errors):
             return problem(422, "validation_failed", "Validation failed", "The request body is invalid.",
                            errors=errors)
         return problem(400, "invalid_parameter", "Invalid parameter", detail, errors=errors)

@@ -35,3 +35,18 @@ async def test_disabled_plugin_has_no_routes(make_client) -> None:
     assert r.headers["content-type"].startswith("application/problem+json")
     schema = (await client.get("/schema/openapi.json")).json()
     assert not any(p.startswith("/api/v1/hello") for p in schema["paths"])
+
+
+async def test_example_plugin_job_forgets_old_greetings(make_client, clock, run_jobs, sbor_database) -> None:
+    from sbor_hello.jobs import forget_old_greetings
+
+    client = await make_client(["hello"])
+    clock.freeze()
+    await client.post("/api/v1/hello/greetings", json={"name": "Old"})
+    clock.advance(60 * 60 * 24 * 31)
+    await client.post("/api/v1/hello/greetings", json={"name": "New"})
+    await forget_old_greetings.enqueue()
+    assert await run_jobs() == 1
+    assert [g["name"] for g in (await client.get("/api/v1/hello/greetings")).json()] == ["New"]
+    periodic = [p for plugin, p in sbor_database.hooks.collect("register_periodic_jobs") if plugin == "hello"]
+    assert periodic[0].cron == "0 3 * * *"

@@ -57,7 +57,8 @@ class Knobs(msgspec.Struct, forbid_unknown_fields=True):
 
 def test_invalid_plugin_settings_stop_start_up() -> None:
     plugins = available(fake_plugin("knobs", settings=Knobs))
-    with pytest.raises(ConfigError, match=r"plugin 'knobs': invalid settings: Expected `int`, got `str` - at `\$.size`"):
+    expected = r"plugin 'knobs': invalid settings: Expected `int`, got `str` - at `\$.size`"
+    with pytest.raises(ConfigError, match=expected):
         build(PluginsFile(enabled=["knobs"], settings={"knobs": {"size": "big"}}), plugins)
     with pytest.raises(ConfigError, match="plugin 'knobs': invalid settings: Object contains unknown field `colour`"):
         build(PluginsFile(enabled=["knobs"], settings={"knobs": {"colour": "red"}}), plugins)

@@ -13,6 +13,7 @@ class HelloSettings(msgspec.Struct, forbid_unknown_fields=True):
     greeting: str = "Hello"
     max_length: int = 80
     api_token: Secret = ""
+    retention_days: int = 30
 
 
 manifest = Manifest(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.hooks import hookimpl
+from core.jobs import Periodic
 from core.permissions import Permission
 
 
@@ -20,6 +21,20 @@ def register_routes() -> list[Any]:
     from sbor_hello.routes import GreetingController
 
     return [GreetingController]
+
+
+@hookimpl
+def register_actors() -> list[Any]:
+    from sbor_hello.jobs import forget_old_greetings
+
+    return [forget_old_greetings]
+
+
+@hookimpl
+def register_periodic_jobs() -> list[Any]:
+    from sbor_hello.jobs import forget_old_greetings
+
+    return [Periodic(forget_old_greetings, cron="0 3 * * *")]
 
 
 @hookimpl
