@@ -25,7 +25,9 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from core import cache, clock as core_clock, db, jobs, settings as core_settings
+from core import cache, db, jobs
+from core import clock as core_clock
+from core import settings as core_settings
 from core.hooks.manager import PluginsFile, Registry, activate, build, discover
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/test"
@@ -209,20 +211,34 @@ def run_jobs(sbor_database: Registry) -> Callable[..., Awaitable[int]]:
 
 @pytest.fixture
 def make_user(sbor_database: Registry) -> Callable[..., Awaitable[Any]]:
-    """``user = await make_user(roles=["moderator"], email=None, display_name=None)``: an active, verified user."""
+    """``user = await make_user(roles=["moderator"], email=None, display_name=None, phone=None, password=None)``.
+
+    An active user (verified unless ``verified=False``) with the role ``user`` plus ``roles``. With ``password`` the
+    account can sign in through ``/api/v1/auth/login`` (its device must still be verified, or pass ``device_id``).
+    Returns a ``UserSummary`` (``.id``, ``.display_name``, ``.status``).
+    """
     from core.users import services as users
     from core.users.tables import User
 
     counter = iter(range(1, 1_000_000))
 
     async def factory(roles: list[str] | None = None, email: str | None = None, display_name: str | None = None,
-                      phone: str | None = None) -> Any:
+                      phone: str | None = None, password: str | None = None, verified: bool = True,
+                      device_id: str | None = None) -> Any:
+        from core.auth.passwords import hash_password
+
         n = next(counter)
-        email = email or f"user{n}-{uuid.uuid4().hex[:6]}@example.org"
-        row = User(email=email, phone=phone, display_name=display_name or f"User {n}", is_verified=True)
+        email = email or (None if phone else f"user{n}-{uuid.uuid4().hex[:6]}@example.org")
+        row = User(email=email, phone=phone, display_name=display_name or f"User {n}", is_verified=verified,
+                   password_hash=await hash_password(password) if password else "",
+                   referral_code=users.new_referral_code())
         await row.save()
         for role in ["user", *(roles or [])]:
             await users.grant_role(row.id, role)
+        if device_id:
+            from core.auth.accounts import _trust_device
+
+            await _trust_device(row.id, device_id)
         return await users.get_user(row.id)
 
     return factory
@@ -236,6 +252,31 @@ def auth_headers(sbor_database: Registry) -> Callable[..., Awaitable[dict[str, s
     async def factory(user: Any) -> dict[str, str]:
         _sid, token = await open_session(user.id if hasattr(user, "id") else int(user), device="pytest")
         return {"Authorization": f"Bearer {token}"}
+
+    return factory
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def admin_user(make_user: Callable[..., Awaitable[Any]]) -> Any:
+    """A user with the ``admin`` role (every permission)."""
+    return await make_user(roles=["admin"], display_name="Admin")
+
+
+@pytest.fixture
+def login_client(make_client: Callable[..., Awaitable[Any]], make_user: Callable[..., Awaitable[Any]],
+                 auth_headers: Callable[..., Awaitable[dict[str, str]]]) -> Callable[..., Awaitable[Any]]:
+    """``client = await login_client(roles=["moderator"], plugins=["events"])``: a signed-in HTTP client.
+
+    The client sends the user's bearer token on every request; the user is ``client.user``. Pass ``user=`` to sign
+    in an existing user instead of creating one.
+    """
+
+    async def factory(roles: list[str] | None = None, plugins: list[str] | None = None, user: Any = None,
+                      settings: dict[str, dict[str, Any]] | None = None, **user_kwargs: Any) -> Any:
+        client = await make_client(plugins, settings)
+        client.user = user or await make_user(roles=roles, **user_kwargs)
+        client.headers.update(await auth_headers(client.user))
+        return client
 
     return factory
 

@@ -49,5 +49,5 @@ def test_secret_settings_are_masked() -> None:
     from sbor_hello import HelloSettings
 
     masked = redact(HelloSettings(api_token="tok", greeting="Hi"))
-    assert masked == {"greeting": "Hi", "max_length": 80, "api_token": "********"}
+    assert masked == {"greeting": "Hi", "max_length": 80, "api_token": "********", "retention_days": 30}
     assert redact(HelloSettings())["api_token"] == ""  # nothing to hide
