@@ -1,0 +1,32 @@
+"""The admin panel: server-rendered pages under ``/admin`` that core and every plugin extend through hooks."""
+
+from __future__ import annotations
+
+import msgspec
+
+from core.manifest import Manifest
+
+
+class AdminSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Settings of the admin panel, from ``[settings.admin]`` in plugins.toml."""
+
+    session_idle_s: int = 60 * 60 * 2
+    """A staff session ends after this long without a request."""
+    session_max_s: int = 60 * 60 * 12
+    """A staff session ends this long after sign-in, used or not."""
+    cookie_secure: bool | None = None
+    """Mark the cookie ``Secure``: ``None`` decides per request (HTTPS or not); set ``true`` behind a TLS proxy."""
+    require_totp: bool = True
+    """Refuse staff without a second factor (TOTP) turned on; switch off only for local development."""
+    login_limit: int = 10
+    """Sign-in attempts per minute per address (and per email)."""
+    page_size: int = 25
+
+
+manifest = Manifest(
+    name="admin",
+    version="0.1.0",
+    summary="The admin panel: moderation, users, roles, audit log, plugins",
+    core=">=0.1,<1",
+    settings=AdminSettings,
+)

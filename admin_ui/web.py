@@ -1,0 +1,118 @@
+"""Request plumbing of the panel: the staff guard, CSRF-checked forms, HTML error pages, pagination arguments."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect
+
+from admin_ui import accounts, session
+from admin_ui.accounts import Staff
+from admin_ui.render import render
+from core.errors import PermissionDenied, SborError
+from core.http.middleware import client_ip
+
+log = logging.getLogger("admin_ui")
+
+
+class NotSignedIn(Exception):
+    """No live staff session: the handler answers with a redirect to the sign-in page."""
+
+
+async def resolve_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff | None:
+    """The staff member behind the session cookie (cached on the request), else None."""
+    state = connection.scope.setdefault("state", {})
+    if "admin_staff" in state:
+        return state["admin_staff"]  # type: ignore[no-any-return]
+    sess = await session.load_session(connection.cookies.get(session.COOKIE))
+    staff = await accounts.load_staff(sess.user_id, sess.timezone) if sess else None
+    if staff is not None and not accounts.is_staff_set(staff.permissions):
+        staff = None  # demoted since sign-in
+    state["admin_session"] = sess if staff else None
+    state["admin_staff"] = staff
+    return staff
+
+
+def needs(permission: str) -> Any:
+    """Guard: a signed-in staff member holding ``permission``; otherwise the sign-in page or the 403 page."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        staff = await resolve_staff(connection)
+        if staff is None:
+            raise NotSignedIn()
+        if not staff.has(permission):
+            raise PermissionDenied(f"This page needs the permission {permission}.", code="permission_denied")
+
+    guard.__name__ = f"needs_{permission.replace('.', '_')}"
+    return guard
+
+
+def staff_of(request: Request[Any, Any, Any]) -> Staff:
+    """The staff member resolved by the guard."""
+    staff = request.scope.get("state", {}).get("admin_staff")
+    assert staff is not None, "admin handler without a needs() guard"
+    return staff  # type: ignore[no-any-return]
+
+
+async def checked_form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Parse a POSTed form and check its CSRF token against the session's (403 when missing or wrong)."""
+    form = await request.form()
+    sess = request.scope.get("state", {}).get("admin_session")
+    token = form.get(session.CSRF_FIELD) or request.headers.get("x-csrf-token")
+    if sess is None or not session.csrf_ok(sess, token):
+        raise PermissionDenied("The form expired or did not come from this panel; reload the page and try again.",
+                               code="csrf_failed")
+    return {k: form.getall(k) if len(form.getall(k)) > 1 else form.get(k) for k in form}
+
+
+def values(form: dict[str, Any], name: str) -> list[str]:
+    """All values of a multi-valued form field (checkboxes)."""
+    v = form.get(name)
+    if v is None:
+        return []
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def ip_of(request: Request[Any, Any, Any]) -> str:
+    """The caller's address (proxies believed per core settings)."""
+    return client_ip(request.scope)
+
+
+def clamp_limit(raw: int | None, default: int | None = None) -> int:
+    """Page size: ``raw`` (from ``?limit=``) or the default (the ``page_size`` setting), within 1..100."""
+    return max(1, min(100, raw or default or session.settings().page_size))
+
+
+def on_not_signed_in(request: Request[Any, Any, Any], exc: NotSignedIn) -> Response[Any]:
+    """Anonymous: to the sign-in page, coming back here afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.headers.get("hx-request"):
+        return Response(content="", status_code=401, headers={"HX-Redirect": "/admin/login"})
+    return Redirect(f"/admin/login?next={quote(target)}", status_code=303)
+
+
+def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Errors under /admin as HTML pages (403, 404, 409, 429…), never a stack trace."""
+    if isinstance(exc, SborError):
+        status, title, detail, headers = exc.status, exc.title, exc.detail, exc.headers
+    elif isinstance(exc, HTTPException):
+        status, title = exc.status_code, "Error"
+        detail, headers = (exc.detail if status < 500 else "Something went wrong."), dict(exc.headers or {})
+    else:
+        log.exception("admin: unhandled error on %s %s", request.method, request.url.path)
+        status, title, detail, headers = 500, "Error", "Something went wrong; it was logged.", {}
+    staff = request.scope.get("state", {}).get("admin_staff")
+    response = render(request, "admin/error.html", {"status": status, "title": title, "detail": detail},
+                      status=status, staff=staff)
+    response.headers.update(headers)
+    return response
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {NotSignedIn: on_not_signed_in, SborError: on_error, HTTPException: on_error,
+                                      Exception: on_error}

@@ -1,0 +1,61 @@
+"""The notify plugin's admin panel contributions: the delivery log page and the failed-notifications widget."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from core import clock
+from core.admin import AdminPage, AdminQuery, Column, DashboardWidget, Filter, Page, Stat
+from core.errors import BadRequest
+from plugins.notify import api
+
+# The log shows who received what: the same people who may look at users' accounts may read it.
+PERMISSION = "users.view"
+STATUSES = ["sent", "retry", "rejected", "failed", "deferred", "skipped"]
+CHANNELS = ["email", "push", "sms", "inbox", "log", "-"]
+
+
+async def load_deliveries(query: AdminQuery) -> Page:
+    """The delivery log, newest first, filterable by user, channel and status."""
+    f = query.filters
+    user = (f.get("user_id") or "").strip()
+    if user and (not user.isdigit() or len(user) > 12):
+        return Page(items=[])
+    try:
+        page = await api.delivery_log(user_id=int(user) if user else None, status=f.get("status") or None,
+                                      channel=f.get("channel") or None, cursor=query.cursor, limit=query.limit)
+    except BadRequest:  # a stale or hand-edited cursor: start from the newest
+        page = await api.delivery_log(user_id=int(user) if user else None, status=f.get("status") or None,
+                                      channel=f.get("channel") or None, limit=query.limit)
+    return Page(items=[dict(asdict(e), error=e.error[:200]) for e in page.items], next_cursor=page.next_cursor)
+
+
+async def failed_last_day() -> list[Stat]:
+    """Notifications that failed for good in the last 24 h, and the outbox at a glance."""
+    failed = await api.failed_count(clock.now() - timedelta(hours=24))
+    counts = await api.status_counts()
+    return [
+        Stat("Failed in the last 24 h", failed, "/admin/p/notify/deliveries?status=failed", "bad" if failed else ""),
+        Stat("Waiting to be sent", counts["pending"] + counts["queued"] + counts["sending"]),
+        Stat("Sent (all time)", counts["sent"]),
+    ]
+
+
+def contributions() -> list[Any]:
+    """What ``register_admin_pages`` returns for notify."""
+    return [
+        AdminPage(
+            plugin="notify", slug="deliveries", title="Delivery log", load=load_deliveries, permission=PERMISSION,
+            section="Notifications",
+            columns=[Column("at", "When", "datetime"), Column("user_id", "User", link="/admin/users/{user_id}"),
+                     Column("kind", "Kind"), Column("channel", "Channel"), Column("status", "Status", "badge"),
+                     Column("error", "Error"), Column("notification_id", "Notification"),
+                     Column("notification_status", "Now", "badge")],
+            filters=[Filter("user_id", "User id"), Filter("channel", "Channel", choices=CHANNELS),
+                     Filter("status", "Status", choices=STATUSES)],
+        ),
+        DashboardWidget(plugin="notify", name="failed", title="Notifications", load=failed_last_day,
+                        permission=PERMISSION, order=30),
+    ]

@@ -1,0 +1,12 @@
+"""Every page of the panel renders for an admin with events and notify enabled."""
+
+URLS = ["/admin/", "/admin/moderation", "/admin/moderation/events.review", "/admin/users", "/admin/users/{me}",
+        "/admin/roles", "/admin/roles/moderator", "/admin/audit", "/admin/plugins", "/admin/p/notify/deliveries"]
+
+
+async def test_every_page_renders(staff_client) -> None:
+    client, user = await staff_client(["admin"], plugins=["admin", "events", "notify"])
+    for url in URLS:
+        r = await client.get(url.format(me=user.id))
+        assert r.status_code == 200, (url, r.text[:3000])
+        assert r.headers["content-type"].startswith("text/html")
