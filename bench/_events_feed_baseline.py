@@ -10,7 +10,7 @@ import msgspec
 from litestar import Litestar, Response, get
 from litestar.params import FromQuery
 
-from plugins.events.feed import FeedQuery, build  # the same SQL builder as the real endpoint
+from plugins.events.feed import FeedQuery, page  # the same SQL (and narrow-first strategy) as the real endpoint
 
 pool: asyncpg.Pool | None = None
 
@@ -32,12 +32,15 @@ async def feed(near: FromQuery[str], radius_km: FromQuery[float] = 10.0, limit: 
     now = datetime.now(UTC)
     fq = FeedQuery(now=now, limit=limit, near=(lat, lng), radius_km=radius_km, starts_from=now,
                    starts_to=now + timedelta(days=7))
-    sql, args = build(fq)
+    body = msgspec.json.encode(await page(fq, fetch))
+    return Response(content=body, media_type="application/json")
+
+
+async def fetch(sql: str, *args: object) -> list[dict[str, object]]:
+    """Raw asyncpg on the baseline's own pool."""
     assert pool is not None
     async with pool.acquire() as conn:
-        rows = await conn.fetch(sql, *args)
-    body = msgspec.json.encode({"items": [dict(r) for r in rows[:limit]], "next_cursor": None})
-    return Response(content=body, media_type="application/json")
+        return [dict(r) for r in await conn.fetch(sql, *args)]
 
 
 app = Litestar([feed], on_startup=[start], on_shutdown=[stop], debug=False, logging_config=None)

@@ -9,14 +9,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
 from core import db, logs
 from core.errors import ConfigError
-from core.settings import ROOT, get_settings
+from core.settings import ROOT, get_settings, reload
 
 
 def fail(message: str) -> None:
@@ -86,7 +85,8 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
     click.echo(f"Sbor {registry.names and 'plugins: ' + ', '.join(registry.names)}")
     click.echo(f"  API        {base}/api/v1")
     click.echo(f"  OpenAPI    {base}/schema  (JSON: {base}/schema/openapi.json)")
-    click.echo(f"  Admin      {base}/admin")
+    if registry.is_enabled("admin"):
+        click.echo(f"  Admin      {base}/admin")
     click.echo(f"  Health     {base}/health")
     click.echo(f"  Database   {svc.database_label}")
     click.echo(f"  Redis      {svc.redis_label}")
@@ -162,16 +162,16 @@ def openapi() -> None:
     """Print the OpenAPI document (JSON) for client generation."""
     from core.app import create_app
 
-    settings = get_settings()
-    if not settings.redis.url:
+    if not get_settings().redis.url:
         os.environ["SBOR_REDIS_URL"] = "redis://127.0.0.1:6379/0"  # never contacted: the schema needs no service
+        reload()
     app = create_app(_registry())
     click.echo(json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True))
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("name")
-@click.argument("args", nargs=-1)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def bench(name: str, args: tuple[str, ...]) -> None:
     """Run ``bench/NAME.py`` against the same set-up; it prints figures and ends with one JSON line."""
     path = ROOT / "bench" / f"{name}.py"

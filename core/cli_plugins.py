@@ -161,6 +161,8 @@ def uninstall(name: str, yes: bool) -> None:
     available = discover()
     if name not in available:
         _fail(f"plugin {name!r}: unknown")
+    if available[name].source == "core":
+        _fail(f"plugin {name!r}: part of core; it cannot be uninstalled")
     try:
         enabled = [i.name for i in resolve(available, pf.enabled)]
     except ConfigError as exc:
@@ -169,14 +171,19 @@ def uninstall(name: str, yes: bool) -> None:
     dependents = [n for n in enabled if name in available[n].manifest.depends]
     if dependents:
         _fail(f"plugin {name!r}: enabled plugin {dependents[0]!r} depends on it; disable {dependents[0]!r} first")
+    installed_dependents = sorted(n for n, i in available.items() if name in i.manifest.depends)
     from core import services
 
     settings = get_settings()
-    if not settings.database.url:
-        services.start(settings)
+    svc = services.start(settings) if not settings.database.url else None
 
     async def go() -> None:
         try:
+            for other in installed_dependents:
+                # Dropping with CASCADE would silently cut the foreign keys of a disabled dependent's tables.
+                if await db.schema_report(other):
+                    _fail(f"plugin {name!r}: plugin {other!r} depends on it and still has tables; "
+                          f"uninstall {other!r} first")
             report = await db.schema_report(name)
             if not report:
                 click.echo(f"plugin {name!r} has no tables in schema {name!r}: nothing to drop")
@@ -194,4 +201,8 @@ def uninstall(name: str, yes: bool) -> None:
         finally:
             await db.close_pool()
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    finally:
+        if svc is not None:
+            svc.stop()

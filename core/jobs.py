@@ -90,6 +90,13 @@ class Periodic:
             return math.floor(now_ts / self.every.total_seconds())
         return int(croniter(self.cron, now_ts).get_prev(float))
 
+    def period_s(self, now_ts: float) -> int:
+        """Seconds between this tick and the next (how long a tick's claim must outlive it)."""
+        if self.every is not None:
+            return max(1, int(self.every.total_seconds()))
+        it = croniter(self.cron, now_ts)
+        return max(60, int(it.get_next(float) - it.get_prev(float)))
+
 
 class PiccoloPool(Middleware):
     """Open a Piccolo pool on the worker's own event loop (never share the web process's pool across loops)."""
@@ -143,10 +150,12 @@ def bind(pairs: Iterable[tuple[str, Job]]) -> dict[str, Job]:
     for plugin, j in pairs:
         if not isinstance(j, Job):
             raise ConfigError(f"plugin {plugin!r}: register_actors returned {j!r}, not a core.jobs.job")
-        if not j.name.startswith(f"{plugin}.") and plugin not in ("users", "auth"):
+        if not j.name.startswith(f"{plugin}."):
             raise ConfigError(f"plugin {plugin!r}: job {j.name!r} must be named '{plugin}.<name>'")
         if j.name in _bound and _bound[j.name] is not j:
             raise ConfigError(f"plugin {plugin!r}: job {j.name!r} declared twice")
+    if not pairs:
+        return dict(_bound)
     b = broker()
     for _plugin, j in pairs:
         if j.name in b.actors:
@@ -168,10 +177,17 @@ def bound_jobs() -> dict[str, Job]:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def claim_tick(periodic: Periodic, tick: int, redis_client: Any, namespace: str) -> bool:
-    """Try to claim ``tick`` of ``periodic`` for this process; exactly one claimant across all machines wins."""
-    ttl = int(periodic.every.total_seconds() * 2) if periodic.every else 3600
-    return bool(redis_client.set(f"{namespace}:sched:{periodic.job.name}:{tick}", b"1", nx=True, ex=max(ttl, 60)))
+def _claim_key(periodic: Periodic, tick: int, namespace: str) -> str:
+    return f"{namespace}:sched:{periodic.job.name}:{tick}"
+
+
+def claim_tick(periodic: Periodic, tick: int, redis_client: Any, namespace: str, now_ts: float) -> bool:
+    """Try to claim ``tick`` of ``periodic`` for this process; exactly one claimant across all machines wins.
+
+    The claim lives twice the period, so a scheduler started late in a period cannot claim the same tick again.
+    """
+    ttl = 2 * periodic.period_s(now_ts) + 60
+    return bool(redis_client.set(_claim_key(periodic, tick, namespace), b"1", nx=True, ex=ttl))
 
 
 class Scheduler(threading.Thread):
@@ -192,16 +208,28 @@ class Scheduler(threading.Thread):
         sent = []
         for p in self.periodics:
             tick = p.tick(now_ts)
-            if self.last.get(p.job.name) == tick:
+            if p.job.name not in self.last:
+                # First look after start: the current tick began before we existed (another worker ran it, or
+                # nobody was up then); firing now would run a 03:00 job at 15:00. Wait for the next tick.
+                self.last[p.job.name] = tick
+                continue
+            if self.last[p.job.name] == tick:
                 continue
             self.last[p.job.name] = tick
+            claimed = False
             try:
-                if claim_tick(p, tick, self.redis, self.namespace):
+                claimed = claim_tick(p, tick, self.redis, self.namespace, now_ts)
+                if claimed:
                     p.job.send()
                     sent.append(p.job.name)
             except Exception:
                 log.exception("scheduler: could not enqueue %s", p.job.name)
-                self.last.pop(p.job.name, None)  # try again next tick
+                if claimed:  # give the tick back so this or another scheduler retries it
+                    try:
+                        self.redis.delete(_claim_key(p, tick, self.namespace))
+                    except Exception:
+                        log.exception("scheduler: could not release the claim of %s", p.job.name)
+                self.last[p.job.name] = tick - 1  # retried at the next check
         return sent
 
     def run(self) -> None:
@@ -219,13 +247,15 @@ class Scheduler(threading.Thread):
 
 
 async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed: bool = True) -> int:
-    """Consume and run every message queued (and, optionally, every delayed message now due) in this event loop.
+    """Consume and run every message queued (and, optionally, every delayed message due on core's clock).
 
     For tests: messages really travel through Redis; jobs run in the test's loop so they share its Piccolo pool.
-    Exceptions of a job propagate (the message is rejected first). Returns the number of jobs run.
+    Advancing ``core.clock`` makes delayed messages due. Exceptions of a job propagate (the message is rejected
+    first). Returns the number of jobs run.
     """
     b = broker()
     ran = 0
+    not_due: list[dramatiq.Message[Any]] = []
     queues = [queue, dramatiq.common.dq_name(queue)] if include_delayed else [queue]
     for q in queues:
         consumer = b.consume(q, prefetch=limit, timeout=100)
@@ -234,6 +264,10 @@ async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed:
                 message = await asyncio.to_thread(next, consumer)
                 if message is None:
                     break
+                eta = message.options.get("eta")
+                if eta is not None and eta > clock.timestamp() * 1000:
+                    not_due.append(message)  # put back after this pass, or we would read it again
+                    continue
                 target = _bound.get(message.actor_name)
                 if target is None:
                     consumer.nack(message)
@@ -248,5 +282,9 @@ async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed:
                 consumer.ack(message)
                 ran += 1
         finally:
+            for message in not_due:
+                b.enqueue(message.copy(queue_name=queue), delay=max(1, int(message.options["eta"] - clock.timestamp() * 1000)))
+                consumer.ack(message)
+            not_due.clear()
             consumer.close()
     return ran

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
+import re
+
 import msgspec
 
 
@@ -21,6 +23,7 @@ Secret = Annotated[str, SECRET]
 """Use as the type of a secret settings field: ``api_key: Secret = ""``."""
 
 REDACTED = "********"
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 @dataclass(frozen=True)
@@ -44,17 +47,25 @@ class Manifest:
     hooks: str | None = None
     hookspecs: str | None = None
 
+    def __post_init__(self) -> None:
+        # The name becomes a PostgreSQL schema, a URL prefix and a job prefix: keep it a plain identifier.
+        if not NAME.match(self.name):
+            raise ValueError(f"plugin name {self.name!r} must match {NAME.pattern}")
+
 
 def secret_fields(settings_type: type[msgspec.Struct] | None) -> set[str]:
     """Return the names of the fields declared ``Secret`` on a settings struct."""
     if settings_type is None:
         return set()
     hints = get_type_hints(settings_type, include_extras=True)
-    return {
-        name
-        for name, hint in hints.items()
-        if get_origin(hint) is Annotated and any(isinstance(a, SecretMarker) for a in get_args(hint)[1:])
-    }
+    return {name for name, hint in hints.items() if _is_secret(hint)}
+
+
+def _is_secret(hint: Any) -> bool:
+    """``Secret``, ``Secret | None`` and ``Annotated[..., SECRET]`` all count."""
+    if get_origin(hint) is Annotated:
+        return any(isinstance(a, SecretMarker) for a in get_args(hint)[1:])
+    return any(_is_secret(arg) for arg in get_args(hint))
 
 
 def redact(settings: msgspec.Struct | None) -> dict[str, Any]:

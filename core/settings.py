@@ -21,6 +21,8 @@ from core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SBOR_"
+# Plugin settings from the environment (SBOR_PLUGINS__<PLUGIN>__<KEY>) are validated by the plugin's manifest.
+PLUGIN_ENV_PREFIX = "SBOR_PLUGINS__"
 # SBOR_* variables that are read elsewhere, not settings.
 NOT_SETTINGS = {"SBOR_CONFIG", "SBOR_TEST_PLUGINS", "SBOR_WORKER_PARENT_PID"}
 
@@ -162,7 +164,7 @@ def env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     """Turn ``SBOR_*`` variables into a nested dict; unknown names are an error naming the variable."""
     out: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS or name.startswith(PLUGIN_ENV_PREFIX):
             continue
         key = name[len(ENV_PREFIX) :].lower()
         section, _, rest = key.partition("_")
@@ -181,6 +183,8 @@ def load(environ: dict[str, str] | None = None, config_dir: Path | None = None) 
     config_dir = config_dir or ROOT / "config"
     data = _read_toml(config_dir / "default.toml")
     local = Path(environ["SBOR_CONFIG"]) if environ.get("SBOR_CONFIG") else config_dir / "local.toml"
+    if environ.get("SBOR_CONFIG") and not local.exists():
+        raise ConfigError(f"SBOR_CONFIG: {local} does not exist")
     if local.exists():
         data = _merge(data, _read_toml(local))
     data = _merge(data, env_overrides(environ))

@@ -116,7 +116,7 @@ async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await db.fetch(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     redis = cache.client()
     ns = os.environ.get("SBOR_JOBS_NAMESPACE", "sbortest")
-    keys = [k async for k in redis.scan_iter(match=f"{ns}:*")]
+    keys = [k async for k in redis.scan_iter(match=f"{ns}*")]  # our keys and Dramatiq's ("<ns>-jobs:…")
     if keys:
         await redis.delete(*keys)
 
@@ -228,7 +228,7 @@ def make_user(sbor_database: Registry) -> Callable[..., Awaitable[Any]]:
         from core.auth.passwords import hash_password
 
         n = next(counter)
-        email = email or (None if phone else f"user{n}-{uuid.uuid4().hex[:6]}@example.org")
+        email = email or f"user{n}-{uuid.uuid4().hex[:6]}@example.org"
         row = User(email=email, phone=phone, display_name=display_name or f"User {n}", is_verified=verified,
                    password_hash=await hash_password(password) if password else "",
                    referral_code=users.new_referral_code())

@@ -12,7 +12,7 @@ from typing import Any
 import dramatiq
 import redis
 
-from core import jobs
+from core import jobs, logs
 from core.hooks.manager import current
 from core.settings import get_settings
 
@@ -22,6 +22,7 @@ log = logging.getLogger("core.worker")
 def _serve(threads: int, scheduler: bool, stop: Any = None) -> None:
     """Run one worker process until SIGTERM/SIGINT."""
     settings = get_settings()
+    logs.setup(settings.log_level, settings.log_json)  # spawned children start with no logging set up
     broker = jobs.configure_broker(settings.redis.url, settings.jobs.namespace, worker=True)
     registry = current()
     bound = jobs.bind(registry.hooks.collect("register_actors"))
@@ -62,6 +63,9 @@ def run_workers(processes: int, threads: int, scheduler: bool) -> None:
         _serve(threads, scheduler)
         return
     ctx = multiprocessing.get_context("spawn")
+    # The children watch this process; this process watches whoever started it (``manage.py run``).
+    parent = int(os.environ.get("SBOR_WORKER_PARENT_PID", "0"))
+    os.environ["SBOR_WORKER_PARENT_PID"] = str(os.getpid())
     children = [ctx.Process(target=_serve, args=(threads, scheduler), daemon=False) for _ in range(processes)]
     for child in children:
         child.start()
@@ -73,5 +77,9 @@ def run_workers(processes: int, threads: int, scheduler: bool) -> None:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    for child in children:
-        child.join()
+    while any(child.is_alive() for child in children):
+        for child in children:
+            child.join(timeout=1.0)
+        if parent and os.getppid() != parent:
+            log.warning("parent process %s is gone; stopping the workers", parent)
+            forward(signal.SIGTERM, None)

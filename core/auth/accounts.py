@@ -14,7 +14,7 @@ from core.auth.identifiers import normalise_email, normalise_phone, parse_identi
 from core.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from core.auth.services import TokenPair, revoke_all_sessions, start_session
 from core.auth.tables import Session, TrustedDevice
-from core.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotAuthenticated, PermissionDenied, RateLimited, ValidationFailed
 from core.hooks import call
 from core.settings import get_settings
 from core.users import services as users
@@ -24,8 +24,11 @@ log = logging.getLogger("core.auth")
 
 
 def _subject(identifier: str) -> str:
-    # Throttle keys for accounts are derived from what was typed, so unknown accounts are throttled alike.
-    return hashlib.sha256(identifier.strip().lower().encode()).hexdigest()[:32]
+    # Throttle keys for accounts are derived from what was typed (normalised, so "+44 7911…" and "+447911…" count
+    # together), so unknown accounts are throttled exactly like known ones.
+    parsed = parse_identifier(identifier)
+    text = parsed[1] if parsed else identifier.strip().lower()
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _device_hash(user_id: int, device_id: str) -> str:
@@ -53,13 +56,15 @@ async def register(*, email: str | None, phone: str | None, password: str, displ
                                errors=[{"pointer": "/email", "detail": "email or phone is required"}])
     email = normalise_email(email) if email else None
     phone = normalise_phone(phone) if phone else None
+    await ratelimit.hit("register_account", _subject(email or phone or ""), limit=auth.code_account_limit,
+                        window_s=auth.register_window_s)
     check_strength(password)
     users.check_profile_values(language=language, timezone=timezone)
     referred_by = await users.referrer_of(referral_code) if referral_code else None
-    if await User.exists().where((User.email == email) | (User.phone == phone)):
+    if await users.identifier_taken(email, phone):
         raise Conflict("An account with this email or phone already exists", code="account_exists")
     row = User(email=email, phone=phone, password_hash=await hash_password(password),
-               display_name=display_name.strip() or (email or "").split("@")[0][:100] or "New user",
+               display_name=display_name.strip() or "New user",  # never derived from the email: it is public
                language=language, timezone=timezone, referral_code=users.new_referral_code(),
                referred_by=referred_by, created_at=clock.now(),
                privacy=users.DEFAULT_PRIVACY)
@@ -112,7 +117,7 @@ async def resend(identifier: str, ip: str = "") -> None:
     await _throttle_codes(identifier, ip)
     row = await find_account(identifier)
     if row is not None and row["status"] == "active" and not row["is_verified"]:
-        await codes.issue(row["id"], "verify", row["email"], row["phone"])
+        await _issue_quietly(row, "verify")
 
 
 async def authenticate_password(identifier: str, password: str, totp_code: str | None = None,
@@ -152,7 +157,8 @@ async def login(*, identifier: str, password: str, device_id: str, device_name: 
         if not code:
             sent = await codes.issue(user_id, "login", row["email"], row["phone"])
             raise NotAuthenticated("We sent you a code; sign in again with it", code="verification_required",
-                                   **sent)
+                                   channel=sent["channel"], destination=sent["destination"],
+                                   expires_in=sent["expires_in"])
         await _throttle_codes(identifier, ip)
         await codes.check(user_id, ("login", "verify"), code)
         await User.update({User.is_verified: True}).where(User.id == user_id)
@@ -167,7 +173,15 @@ async def forgot_password(identifier: str, ip: str = "") -> None:
     await _throttle_codes(identifier, ip)
     row = await find_account(identifier)
     if row is not None and row["status"] == "active":
-        await codes.issue(row["id"], "reset", row["email"], row["phone"])
+        await _issue_quietly(row, "reset")
+
+
+async def _issue_quietly(row: dict[str, Any], purpose: str) -> None:
+    # Past the per-account send limit the answer must stay the same as for an unknown account: no 429 here.
+    try:
+        await codes.issue(row["id"], purpose, row["email"], row["phone"])
+    except RateLimited:
+        log.warning("no %s code sent to user %s: send limit reached", purpose, row["id"])
 
 
 async def reset_password(identifier: str, code: str, new_password: str, ip: str = "") -> None:
@@ -206,6 +220,11 @@ async def delete_account(user_id: int, password: str | None) -> None:
         raise NotAuthenticated("Account not found", code="account_inactive")
     if row["password_hash"] and not await verify_password(row["password_hash"], password or ""):
         raise PermissionDenied("The password is wrong", code="invalid_credentials")
-    await call("user_erasure", user_id=user_id)
-    await users.anonymise(user_id)
+    from core.auth.exports import erase
+
+    # One transaction: when a plugin refuses (Conflict), what the plugins before it erased is rolled back too.
+    async with User._meta.db.transaction():
+        await call("user_erasure", user_id=user_id)
+        await erase(user_id)
+        await users.anonymise(user_id)
     log.info("user %s deleted their account", user_id)

@@ -33,12 +33,14 @@ def channel_of(email: str | None, phone: str | None) -> tuple[str, str]:
 async def issue(user_id: int, purpose: str, email: str | None, phone: str | None) -> dict[str, object]:
     """Make a fresh code for ``purpose`` (older ones stop working), send it; return where it went (masked)."""
     auth = get_settings().auth
-    await ratelimit.hit("code_send", f"{user_id}:{purpose}", limit=auth.code_send_limit, window_s=auth.code_send_window_s)
+    await ratelimit.hit("code_send", f"{user_id}:{purpose}", limit=auth.code_send_limit,
+                        window_s=auth.code_send_window_s)
     channel, destination = channel_of(email, phone)
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = clock.now()
     await VerificationCode.update({VerificationCode.consumed_at: now}).where(
-        (VerificationCode.user == user_id) & (VerificationCode.purpose == purpose) & VerificationCode.consumed_at.is_null()
+        (VerificationCode.user == user_id) & (VerificationCode.purpose == purpose)
+        & VerificationCode.consumed_at.is_null()
     )
     await VerificationCode.insert(VerificationCode(
         user=user_id, purpose=purpose, channel=channel, code_hash=_digest(user_id, purpose, code), created_at=now,
@@ -46,7 +48,10 @@ async def issue(user_id: int, purpose: str, email: str | None, phone: str | None
     ))
     sent = await call("send_verification", user_id=user_id, channel=channel, destination=destination, code=code,
                       purpose=purpose)
-    if sent is None:
+    if sent is None and get_settings().env == "production":
+        log.error("no plugin delivers verification codes (enable notify): %s code for user %s not sent", purpose,
+                  user_id)
+    elif sent is None:
         # Nothing delivers codes (no notify plugin): local development reads them from the log.
         log.warning("verification code for user %s (%s via %s to %s): %s", user_id, purpose, channel,
                     mask(destination), code)

@@ -23,7 +23,9 @@ async def export(user_id: int) -> dict[str, Any]:
 async def erase(user_id: int) -> None:
     """End every session and forget devices, codes, linked identities and refresh tokens."""
     await revoke_all_sessions(user_id, "account_deleted")
-    await RefreshToken.delete().where(RefreshToken.session.user == user_id)
+    sids = [r["id"] for r in await Session.select(Session.id).where(Session.user == user_id)]
+    if sids:
+        await RefreshToken.delete().where(RefreshToken.session.is_in(sids))
     await TrustedDevice.delete().where(TrustedDevice.user == user_id)
     await Identity.delete().where(Identity.user == user_id)
     await codes.forget(user_id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
 from core.auth.tables import Session
@@ -26,6 +28,12 @@ class Principal:
     def has(self, permission: str) -> bool:
         """Whether the caller holds ``permission``."""
         return users.allows(self.permissions, permission)
+
+
+SignedIn = NamedDependency[Principal]
+"""Handler parameter type for the ``principal`` dependency: ``principal: SignedIn``."""
+MaybeSignedIn = NamedDependency[Principal | None]
+"""Handler parameter type for ``optional_principal``: ``optional_principal: MaybeSignedIn``."""
 
 
 async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -52,14 +60,13 @@ async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Prin
             raise NotAuthenticated("Session ended; sign in again", code="session_revoked")
         if row["user.status"] != "active":
             raise NotAuthenticated("Account is not active", code="account_inactive")
-        roles = tuple(await users.roles_of(claims.user_id))
-        perms = await users.permissions_of(claims.user_id)
+        roles, perms = await users.roles_and_permissions(claims.user_id)
         principal = Principal(claims.user_id, claims.session_id, roles, perms)
     connection.scope.setdefault("state", {})["sbor_principal"] = principal
     return principal
 
 
-async def provide_principal(request: Any) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """Dependency ``principal``: the signed-in caller, or 401."""
     principal = await principal_from(request)
     if principal is None:
@@ -67,7 +74,7 @@ async def provide_principal(request: Any) -> Principal:
     return principal
 
 
-async def provide_optional_principal(request: Any) -> Principal | None:
+async def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
     """Dependency ``optional_principal``: the caller when signed in, else None (invalid tokens still 401)."""
     return await principal_from(request)
 

@@ -19,12 +19,12 @@ def normalise_email(raw: str, pointer: str = "/email") -> str:
 
 
 def normalise_phone(raw: str, pointer: str = "/phone") -> str:
-    """Return the number in E.164 (``+447700900123``) or raise 422. Numbers must carry their country code."""
+    """Return the number in E.164 (``+447911123456``) or raise 422. Numbers must carry their country code."""
     try:
         number = phonenumbers.parse(raw.strip(), None)
     except phonenumbers.NumberParseException as exc:
         raise ValidationFailed("Invalid phone number", code="invalid_phone",
-                               errors=[{"pointer": pointer, "detail": "Use international format, e.g. +447700900123"}]
+                               errors=[{"pointer": pointer, "detail": "Use international format, e.g. +447911123456"}]
                                ) from exc
     if not phonenumbers.is_valid_number(number):
         raise ValidationFailed("Invalid phone number", code="invalid_phone",
@@ -33,8 +33,10 @@ def normalise_phone(raw: str, pointer: str = "/phone") -> str:
 
 
 def parse_identifier(raw: str) -> tuple[str, str] | None:
-    """``("email", addr)`` or ``("phone", e164)`` for a sign-in identifier; None when it is neither (no 422 here:
-    a malformed identifier answers like an unknown account)."""
+    """``("email", addr)`` or ``("phone", e164)`` for a sign-in identifier; None when it is neither.
+
+    No 422 here: a malformed identifier answers like an unknown account.
+    """
     try:
         if "@" in raw:
             return "email", normalise_email(raw)

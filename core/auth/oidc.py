@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 from asyncpg.exceptions import UniqueViolationError
 
-from core import cache, clock
+from core import cache, clock, ratelimit
 from core.auth.services import TokenPair, start_session
 from core.auth.tables import Identity
 from core.errors import BadRequest, Conflict, NotAuthenticated, NotFound, ServiceUnavailable
@@ -34,14 +36,17 @@ class ExternalIdentity:
 
 
 class OIDCProvider:
-    """Base class of a sign-in provider. Subclass it in a plugin and return an instance from
-    ``register_oidc_providers``. Raise ``core.errors`` (or let ``httpx.HTTPError`` out) on failure."""
+    """Base class of a sign-in provider.
+
+    Subclass it in a plugin and return an instance from ``register_oidc_providers``. Raise ``core.errors`` (or let
+    ``httpx.HTTPError`` out) on failure.
+    """
 
     name: str = ""
     display_name: str = ""
 
-    def authorization_url(self, *, state: str, nonce: str, redirect_uri: str) -> str:
-        """The provider's authorisation URL for this sign-in attempt."""
+    def authorization_url(self, *, state: str, nonce: str, redirect_uri: str) -> Any:
+        """The provider's authorisation URL for this sign-in attempt (a ``str``, or an awaitable of one)."""
         raise NotImplementedError
 
     async def exchange_code(self, *, code: str, redirect_uri: str, nonce: str = "") -> dict[str, Any]:
@@ -71,13 +76,18 @@ async def start(provider: str, redirect_uri: str, user_id: int | None = None) ->
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(16)
     record = {"provider": provider, "redirect_uri": redirect_uri, "nonce": nonce, "user_id": user_id}
     await cache.client().set(cache.key("oidc", state), json.dumps(record), ex=get_settings().auth.oidc_state_ttl_s)
-    return {"authorization_url": p.authorization_url(state=state, nonce=nonce, redirect_uri=redirect_uri),
-            "state": state}
+    url = p.authorization_url(state=state, nonce=nonce, redirect_uri=redirect_uri)
+    if inspect.isawaitable(url):  # providers that read a discovery document build the URL asynchronously
+        url = await url
+    return {"authorization_url": str(url), "state": state}
 
 
-async def finish(provider: str, state: str, code: str, device_name: str = "") -> TokenPair:
+async def finish(provider: str, state: str, code: str, device_name: str = "", ip: str = "") -> TokenPair:
     """Complete the attempt: exchange the code, find/link/create the account, open a session."""
     import httpx
+
+    auth = get_settings().auth
+    await ratelimit.hit("login_ip", ip, limit=auth.login_ip_limit, window_s=auth.login_window_s)
 
     raw = await cache.client().getdel(cache.key("oidc", state))  # a state works once
     record = json.loads(raw) if raw else None
@@ -91,6 +101,9 @@ async def finish(provider: str, state: str, code: str, device_name: str = "") ->
         raise NotAuthenticated(f"{provider} refused the sign-in", code="oidc_refused") from exc
     except httpx.HTTPError as exc:
         raise ServiceUnavailable(f"{provider} cannot be reached", code="oidc_unavailable") from exc
+    except jwt.PyJWTError as exc:
+        log.warning("%s sent an invalid ID token: %s", provider, exc)
+        raise NotAuthenticated(f"{provider} sent an invalid ID token", code="oidc_refused") from exc
     if not ident.subject:
         raise NotAuthenticated(f"{provider} gave no subject", code="oidc_refused")
     key = f"{provider}:{ident.subject}"

@@ -11,6 +11,7 @@ from core.hooks import hookimpl
 
 @hookimpl
 def register_piccolo_app() -> Any:
+    """Auth's tables and migrations."""
     from core.auth.piccolo_app import APP_CONFIG
 
     return APP_CONFIG
@@ -18,6 +19,7 @@ def register_piccolo_app() -> Any:
 
 @hookimpl
 def register_dependencies() -> dict[str, Provide]:
+    """The ``principal`` and ``optional_principal`` dependencies."""
     from core.auth.guards import provide_optional_principal, provide_principal
 
     return {
@@ -28,6 +30,7 @@ def register_dependencies() -> dict[str, Provide]:
 
 @hookimpl
 def register_routes() -> list[Any]:
+    """The ``/auth`` API."""
     from core.auth.routes import AuthController, OidcController, TotpController
 
     return [AuthController, TotpController, OidcController]
@@ -35,13 +38,23 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 async def user_data_export(user_id: int) -> dict[str, Any]:
+    """Auth's part of the export: sessions and linked providers."""
     from core.auth.exports import export
 
     return await export(user_id)
 
 
 @hookimpl
-async def user_erasure(user_id: int) -> None:
-    from core.auth.exports import erase
+def register_actors() -> list[Any]:
+    """Housekeeping of codes and ended sessions."""
+    from core.auth.jobs import cleanup
 
-    await erase(user_id)
+    return [cleanup]
+
+
+@hookimpl
+def register_periodic_jobs() -> list[Any]:
+    """Run the housekeeping hourly."""
+    from core.auth.jobs import PERIODIC
+
+    return PERIODIC

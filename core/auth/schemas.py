@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-Identifier = Annotated[str, Meta(min_length=3, max_length=254, examples=["ada@example.org", "+447700900123"])]
+Identifier = Annotated[str, Meta(min_length=3, max_length=254, examples=["ada@example.org", "+447911123456"])]
 Password = Annotated[str, Meta(min_length=1, max_length=1024, examples=["correct horse battery staple"])]
 Code = Annotated[str, Meta(min_length=1, max_length=20, examples=["123456"])]
 DeviceId = Annotated[str, Meta(min_length=8, max_length=128, examples=["3f1c9a52-0b7e-4d1e-9a43-5f0f6c1d2e7a"])]
@@ -21,7 +21,7 @@ class RegisterCreate(msgspec.Struct, forbid_unknown_fields=True):
 
     password: Password
     email: Annotated[str, Meta(max_length=254, examples=["ada@example.org"])] | None = None
-    phone: Annotated[str, Meta(max_length=32, examples=["+447700900123"])] | None = None
+    phone: Annotated[str, Meta(max_length=32, examples=["+447911123456"])] | None = None
     display_name: Annotated[str, Meta(max_length=100, examples=["Ada"])] = ""
     language: Annotated[str, Meta(max_length=16)] = "en"
     timezone: Annotated[str, Meta(max_length=64, examples=["Europe/London"])] = "UTC"

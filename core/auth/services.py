@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import clock
+from core import clock, db
 from core.auth.tables import RefreshToken, Session
 from core.auth.tokens import issue_access_token
 from core.errors import NotAuthenticated, NotFound
@@ -30,7 +30,15 @@ class TokenPair:
     refresh_expires_at: datetime
     session_id: uuid.UUID
     user_id: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105  (the OAuth token type, not a secret)
+
+
+SPEND_SQL = """
+UPDATE auth.refresh_token AS t SET used_at = $2
+FROM auth.device_session AS s, users.account AS a
+WHERE t.token_hash = $1 AND t.used_at IS NULL AND s.id = t.session AND a.id = s."user"
+RETURNING t.session, s."user" AS user_id, s.revoked_at, s.expires_at, a.status
+"""
 
 
 def _hash(token: str) -> str:
@@ -70,9 +78,9 @@ async def refresh(token: str) -> TokenPair:
     """
     h = _hash(token)
     now = clock.now()
-    won = await RefreshToken.update({RefreshToken.used_at: now}).where(
-        (RefreshToken.token_hash == h) & RefreshToken.used_at.is_null()
-    ).returning(RefreshToken.session)
+    # Spend the token and read its session in one statement: the winner is decided by the spend alone, so the
+    # losers' revocation (reuse detection) cannot turn the winner's answer into a 401 as well.
+    won = await db.fetch(SPEND_SQL, h, now)
     if not won:
         known = await RefreshToken.select(RefreshToken.session).where(RefreshToken.token_hash == h).first()
         if known is None:
@@ -80,19 +88,17 @@ async def refresh(token: str) -> TokenPair:
         await _revoke(Session.id == known["session"], "refresh_reused")
         log.warning("refresh token reused: session %s revoked", known["session"])
         raise NotAuthenticated("This refresh token was already used; the session is ended", code="refresh_reused")
-    sid = won[0]["session"]
-    row = await Session.select(Session.user, Session.revoked_at, Session.expires_at, Session.user.status).where(
-        Session.id == sid
-    ).first()
-    if row is None or row["revoked_at"] is not None:
+    row = won[0]
+    sid = row["session"]
+    if row["revoked_at"] is not None:
         raise NotAuthenticated("Session ended; sign in again", code="session_revoked")
     if row["expires_at"] is not None and row["expires_at"] <= now:
         raise NotAuthenticated("Session expired; sign in again", code="session_expired")
-    if row["user.status"] != "active":
+    if row["status"] != "active":
         raise NotAuthenticated("Account is not active", code="account_inactive")
     await Session.update({Session.last_used_at: now}).where(Session.id == sid)
     new = await _new_refresh(sid)
-    user_id = int(row["user"])
+    user_id = int(row["user_id"])
     expires = row["expires_at"] or now + timedelta(seconds=get_settings().auth.refresh_ttl_s)
     return TokenPair(issue_access_token(user_id, sid), get_settings().auth.access_ttl_s, new, expires, sid, user_id)
 

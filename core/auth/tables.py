@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -25,6 +25,8 @@ class Session(Table, schema="auth", tablename="device_session"):
 class RefreshToken(Table, schema="auth"):
     """One refresh token of a session (stored as sha256 only). Used once; presenting it again revokes the session."""
 
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
     session = ForeignKey(Session, null=False, index=True)
     token_hash = Varchar(length=64, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -33,6 +35,8 @@ class RefreshToken(Table, schema="auth"):
 
 class VerificationCode(Table, schema="auth"):
     """A 6-digit code (stored as an HMAC) sent to prove the email/phone: registration, new device, password reset."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
 
     user = ForeignKey(User, null=False, index=True)
     purpose = Varchar(length=16)  # verify | login | reset
@@ -47,6 +51,8 @@ class VerificationCode(Table, schema="auth"):
 class TrustedDevice(Table, schema="auth"):
     """A device (the app's install id, hashed) that proved the account's email/phone: no code on its next login."""
 
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
     user = ForeignKey(User, null=False, index=True)
     device_hash = Varchar(length=64)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -54,6 +60,8 @@ class TrustedDevice(Table, schema="auth"):
 
 class Identity(Table, schema="auth"):
     """An external (OIDC) identity linked to an account. ``key`` is ``<provider>:<subject>``, unique."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
 
     user = ForeignKey(User, null=False, index=True)
     key = Varchar(length=300, unique=True)

@@ -9,7 +9,7 @@ import secrets
 
 import pyotp
 
-from core import clock
+from core import clock, ratelimit
 from core.auth.passwords import verify_password
 from core.errors import Conflict, NotAuthenticated
 from core.settings import get_settings
@@ -80,7 +80,12 @@ async def enable(user_id: int, code: str) -> list[str]:
 
 
 async def check(user_id: int, code: str) -> None:
-    """Accept a current TOTP code (each at most once) or an unused recovery code (spent); else 401 totp_invalid."""
+    """Accept a current TOTP code (each at most once) or an unused recovery code (spent); else 401 totp_invalid.
+
+    Tries are throttled per account (``auth.login_account_limit`` per window), whichever route they come through.
+    """
+    auth = get_settings().auth
+    await ratelimit.hit("totp", str(user_id), limit=auth.login_account_limit, window_s=auth.login_window_s)
     row = await _row(user_id)
     if "-" in code:
         spent = await User.raw(

@@ -103,27 +103,17 @@ class HookDispatcher:
             return None
         return results
 
-    def call_sync(self, name: str, /, **kwargs: Any) -> list[Any]:
-        """Call a hook whose implementations are all synchronous (start-up collectors); return non-None results."""
-        results: list[Any] = []
-        for impl in self.implementations(name):
-            args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}
-            result = impl.function(**args)
-            if inspect.isawaitable(result):
-                close = getattr(result, "close", None)
-                if close:
-                    close()
-                raise TypeError(f"hook {name} in plugin {impl.plugin_name} must not be async")
-            if result is not None:
-                results.append(result)
-        return results
-
     def collect(self, name: str, /, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a ``register_*`` hook; return ``(plugin_name, item)`` pairs with list results flattened."""
         out: list[tuple[str, Any]] = []
         for impl in self.implementations(name):
             args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}
             result = impl.function(**args)
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()  # never awaited: say so clearly instead of a RuntimeWarning later
+                raise TypeError(f"hook {name} in plugin {impl.plugin_name} must not be async (it runs at start-up)")
             if result is None:
                 continue
             items = result if isinstance(result, list | tuple) else [result]

@@ -110,8 +110,16 @@ def register_cli_commands() -> list[click.Command]:
 def register_admin_pages() -> list[Any]:
     """Return admin panel contributions (pages, menu entries, dashboard widgets, moderation queues).
 
-    The types live in ``core.admin``; ``admin_ui`` renders them under ``/admin/<plugin>/…``. A disabled plugin's
-    pages disappear.
+    The types live in ``core.admin`` (``AdminPage``, ``MenuEntry``, ``DashboardWidget``, ``ModerationQueue``); each
+    names the permission it needs. ``admin_ui`` renders pages at ``/admin/p/<plugin>/<slug>`` and queues at
+    ``/admin/moderation/<plugin>.<name>``. Called once per app; anything else than those types, or a duplicate page or
+    queue, stops start-up naming the plugin. A disabled plugin's pages disappear. Example::
+
+        @hookimpl
+        def register_admin_pages() -> list[Any]:
+            from plugins.events.admin import contributions
+
+            return contributions()
     """
 
 
@@ -151,10 +159,11 @@ def app_stopping() -> None:
 def send_verification(user_id: int, channel: str, destination: str, code: str, purpose: str) -> bool | None:
     """Deliver a one-time verification code; return True when taken care of.
 
-    Called by auth when a code is issued: ``purpose`` is ``"verify"`` (registration), ``"login"`` (a new device) or
-    ``"reset"`` (password reset); ``channel`` is ``"email"`` or ``"sms"``; ``destination`` the address or E.164
-    number. The first implementation returning non-None wins (the notify plugin). When nothing implements it, auth
-    writes the code to the log so local development works. Errors propagate (the request fails with the error).
+    Called by auth when a code is issued: ``purpose`` is ``"verify"`` (registration), ``"login"`` (a new device),
+    ``"reset"`` (password reset) or ``"change"`` (a new email/phone); ``channel`` is ``"email"`` or ``"sms"``;
+    ``destination`` the address or E.164 number. The first implementation returning non-None wins (the notify
+    plugin). When nothing implements it, auth writes the code to the log so local development works. Errors
+    propagate (the request fails with the error).
     Example: ``return await mailer.send(destination, "code", code=code)``.
     """
 

@@ -26,7 +26,7 @@ import core
 from core.errors import ConfigError
 from core.hooks import PROJECT, hookspecs
 from core.hooks.dispatch import HookDispatcher
-from core.manifest import Manifest, redact
+from core.manifest import Manifest, redact, secret_fields
 
 log = logging.getLogger("core.plugins")
 
@@ -293,6 +293,14 @@ def validate_settings(info: PluginInfo, raw: dict[str, Any]) -> msgspec.Struct |
         if key.startswith(prefix):
             raw[key[len(prefix) :].lower()] = value
     schema = info.manifest.settings
+    if info.manifest.public_settings:
+        known = {f.name for f in msgspec.structs.fields(schema)} if schema is not None else set()
+        leaked = set(info.manifest.public_settings) & secret_fields(schema)
+        if set(info.manifest.public_settings) - known:
+            missing = sorted(set(info.manifest.public_settings) - known)[0]
+            raise ConfigError(f"plugin {info.name!r}: public setting {missing!r} is not a setting")
+        if leaked:
+            raise ConfigError(f"plugin {info.name!r}: setting {sorted(leaked)[0]!r} is secret and cannot be public")
     if schema is None:
         if raw:
             raise ConfigError(f"plugin {info.name!r}: invalid settings: this plugin takes no settings")

@@ -30,6 +30,7 @@ ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+PENDING_TTL_S = 120
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
 FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
 
@@ -87,12 +88,16 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 def client_ip(scope: Scope) -> str:
     """The caller's address; ``X-Forwarded-For`` is believed only from configured trusted proxies."""
     client = scope.get("client")
-    ip = client[0] if client else "unknown"
-    if ip in get_settings().http.trusted_proxies:
+    ip = str(client[0]) if client else "unknown"
+    trusted = get_settings().http.trusted_proxies
+    if ip in trusted:
         forwarded = _header(scope, b"x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return str(ip)
+        # Walk from the right: each trusted proxy appended the address it saw; the first untrusted one is the client
+        # (entries further left were written by the client itself and prove nothing).
+        for hop in reversed([h.strip() for h in (forwarded or "").split(",") if h.strip()]):
+            if hop not in trusted:
+                return hop
+    return ip
 
 
 def api_guard_middleware(app: ASGIApp) -> ASGIApp:
@@ -150,11 +155,19 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             await send_problem(send, 400, "invalid_idempotency_key", "Invalid Idempotency-Key",
                                "The Idempotency-Key header must have 1 to 255 characters.")
             return
+        limit = get_settings().http.max_body_bytes
         chunks: list[bytes] = []
+        size = 0
         more = True
         while more:
             message = await receive()
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:  # buffered for the fingerprint: never hold more than the API accepts
+                await send_problem(send, 413, "payload_too_large", "Payload too large",
+                                   f"The body is larger than {limit} bytes.")
+                return
+            chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         caller = _header(scope, b"authorization") or f"ip:{client_ip(scope)}"
@@ -166,7 +179,9 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         ttl = get_settings().http.idempotency_ttl_s
         redis = cache.client()
         try:
-            fresh = await redis.set(rkey, msgspec.msgpack.encode(StoredResponse(fingerprint)), nx=True, ex=ttl)
+            # The pending marker lives only as long as a request may: a crashed request frees its key soon.
+            fresh = await redis.set(rkey, msgspec.msgpack.encode(StoredResponse(fingerprint)), nx=True,
+                                    ex=PENDING_TTL_S)
             stored = None if fresh else await redis.get(rkey)
         except (RedisError, OSError):
             await send_problem(send, 503, "service_unavailable", "Service unavailable",
@@ -227,6 +242,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             await redis.set(rkey, msgspec.msgpack.encode(captured), ex=ttl)
         except (RedisError, OSError):
             log.warning("idempotency: response for key could not be stored")
+            await _forget(rkey)
 
     return middleware
 

@@ -77,6 +77,7 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
             continue
         message = str(item.get("message", "invalid"))
         source = item.get("source")
+        source = getattr(source, "value", source)  # Litestar passes an enum
         key = item.get("key")
         m = _AT.search(message)
         if m:
@@ -106,12 +107,13 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if isinstance(exc, ValidationException):
         errors = _field_errors(exc)
-        if detail and "malformed" in detail.lower():
-            return problem(400, "malformed_json", "Malformed JSON", detail)
-        if any("pointer" in e for e in errors) or (status == 400 and errors):
+        if _caused_by_decode_error(exc):
+            return problem(400, "malformed_json", "Malformed JSON", f"The body is not valid JSON: {detail}")
+        if errors and all("pointer" in e for e in errors):
             return problem(422, "validation_failed", "Validation failed", "The request body is invalid.",
                            errors=errors)
-        return problem(400, "invalid_parameter", "Invalid parameter", detail, errors=errors)
+        # Parameters (query, path, header, cookie): same status as a domain check of a parameter, its own code.
+        return problem(422, "invalid_parameter", "Invalid parameter", detail, errors=errors)
     if status == 400 and _caused_by_decode_error(exc):
         return problem(400, "malformed_json", "Malformed JSON", f"The body is not valid JSON: {detail}")
     if status >= 500:

@@ -10,6 +10,7 @@ from core.permissions import Permission
 
 @hookimpl
 def register_piccolo_app() -> Any:
+    """Users' tables and migrations."""
     from core.users.piccolo_app import APP_CONFIG
 
     return APP_CONFIG
@@ -17,6 +18,7 @@ def register_piccolo_app() -> Any:
 
 @hookimpl
 def register_permissions() -> list[Permission]:
+    """Core's own permissions."""
     return [
         Permission("admin.access", "Sign in to the admin panel", admin_panel=True),
         Permission("users.view", "See users' accounts in the admin panel", admin_panel=True),
@@ -26,7 +28,24 @@ def register_permissions() -> list[Permission]:
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    """``/me``, ``/users``, ``/roles``, ``/permissions``."""
+    from core.users.routes import MeController, PermissionController, RoleController, UserController
+
+    return [MeController, UserController, RoleController, PermissionController]
+
+
+@hookimpl
+def register_cli_commands() -> list[Any]:
+    """``manage.py createadmin``."""
+    from core.users.cli import createadmin
+
+    return [createadmin]
+
+
+@hookimpl
 async def app_started() -> None:
+    """Create the built-in roles."""
     from core.users.services import ensure_builtin_roles
 
     await ensure_builtin_roles()

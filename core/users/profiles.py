@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import datetime
 from typing import Any
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import BadRequest, NotFound, ValidationFailed
 from core.hooks import call
 from core.users import services
 from core.users.tables import User
@@ -72,11 +73,34 @@ async def public_profile(viewer_id: int | None, owner_id: int) -> dict[str, Any]
     return row
 
 
-async def referrals(user_id: int) -> list[dict[str, Any]]:
-    """The people the user invited (by referral code), newest first."""
-    return await User.select(User.id, User.display_name, User.created_at).where(
-        (User.referred_by == user_id) & (User.status != "deleted")
-    ).order_by(User.id, ascending=False)
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor for "rows after this id"."""
+    return base64.urlsafe_b64encode(f"r:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The id inside a cursor; 400 ``invalid_cursor`` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "r":
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("Invalid cursor", code="invalid_cursor") from exc
+
+
+async def referrals(user_id: int, cursor: str | None = None,
+                    limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+    """The people the user invited (by referral code), newest first; one page and the next page's cursor."""
+    where = (User.referred_by == user_id) & (User.status != "deleted")
+    if cursor:
+        where = where & (User.id < decode_cursor(cursor))
+    rows = await User.select(User.id, User.display_name, User.created_at).where(where).order_by(
+        User.id, ascending=False).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1]["id"]) if more and rows else None)
 
 
 def _jsonable(value: Any) -> Any:
@@ -96,7 +120,8 @@ async def export(user_id: int) -> dict[str, Any]:
     """Everything Sbor holds about the user: the account (no secrets) and each plugin's part."""
     account = {k: v for k, v in (await me(user_id)).items() if k not in SECRET_FIELDS}
     parts: dict[str, Any] = {}
-    for part in await call("user_data_export", user_id=user_id) or []:
+    collected: list[Any] = await call("user_data_export", user_id=user_id) or []  # type: ignore[assignment]
+    for part in collected:
         if isinstance(part, dict):
             parts.update(part)
     log.info("user %s exported their data", user_id)

@@ -5,15 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, delete, get, patch, post, put
-from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from core.auth.guards import Principal, requires
+from core.auth.guards import MaybeSignedIn, SignedIn, requires
+from core.errors import BadRequest
 from core.hooks.manager import current
 from core.users import profiles, services
 from core.users.schemas import (
+    AccountPage,
+    AccountRead,
     BanCreate,
+    CodeSentRead,
+    ContactChange,
+    ContactConfirm,
     DeleteAccount,
     MeRead,
     MeUpdate,
@@ -33,12 +39,12 @@ class MeController(Controller):
     path = "/me"
 
     @get(operation_id="get_me")
-    async def get_me(self, principal: Principal) -> MeRead:
+    async def get_me(self, principal: SignedIn) -> MeRead:
         """My account, profile, privacy settings and onboarding state."""
         return msgspec.convert(await profiles.me(principal.user_id), MeRead)
 
     @patch(operation_id="update_me")
-    async def update_me(self, principal: Principal, data: JSONBody[MeUpdate]) -> MeRead:
+    async def update_me(self, principal: SignedIn, data: JSONBody[MeUpdate]) -> MeRead:
         """Change my profile, privacy settings or onboarding steps (absent fields stay)."""
         changes = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET}
         if "privacy" in changes:
@@ -46,18 +52,37 @@ class MeController(Controller):
         return msgspec.convert(await profiles.update_me(principal.user_id, changes), MeRead)
 
     @get("/referrals", operation_id="list_referrals")
-    async def list_referrals(self, principal: Principal) -> ReferralPage:
-        """People who registered with my referral code."""
-        rows = await profiles.referrals(principal.user_id)
-        return ReferralPage(items=msgspec.convert(rows, list[ReferralRead]))
+    async def list_referrals(self, principal: SignedIn, cursor: FromQuery[str | None] = None,
+                             limit: FromQuery[int] = 50) -> ReferralPage:
+        """People who registered with my referral code, newest first (cursor pagination, ``limit`` 1..100)."""
+        if not 1 <= limit <= 100:
+            raise BadRequest("limit must be between 1 and 100", code="invalid_parameter")
+        rows, next_cursor = await profiles.referrals(principal.user_id, cursor, limit)
+        return ReferralPage(items=msgspec.convert(rows, list[ReferralRead]), next_cursor=next_cursor)
 
     @get("/export", operation_id="export_me")
-    async def export_me(self, principal: Principal) -> dict[str, Any]:
+    async def export_me(self, principal: SignedIn) -> dict[str, Any]:
         """Everything stored about me, as JSON (account and each plugin's part)."""
         return await profiles.export(principal.user_id)
 
+    @post("/contact", operation_id="change_contact", status_code=HTTP_202_ACCEPTED)
+    async def change_contact(self, principal: SignedIn, data: JSONBody[ContactChange]) -> CodeSentRead:
+        """Change my email or phone: a code goes to the new address (409 ``account_exists`` when taken)."""
+        from core.auth.contact import request_change
+
+        return msgspec.convert(await request_change(principal.user_id, data.email, data.phone), CodeSentRead)
+
+    @post("/contact/confirm", operation_id="confirm_contact", status_code=HTTP_204_NO_CONTENT)
+    async def confirm_contact(self, request: Request[Any, Any, Any], principal: SignedIn,
+                              data: JSONBody[ContactConfirm]) -> None:
+        """Confirm the new email or phone with the code."""
+        from core.auth.contact import confirm_change
+        from core.http.middleware import client_ip
+
+        await confirm_change(principal.user_id, data.code, ip=client_ip(request.scope))
+
     @delete(operation_id="delete_me", status_code=HTTP_204_NO_CONTENT)
-    async def delete_me(self, principal: Principal, data: JSONBody[DeleteAccount]) -> None:
+    async def delete_me(self, principal: SignedIn, data: JSONBody[DeleteAccount]) -> None:
         """Delete my account: personal data erased, my content kept anonymised. Needs my password."""
         from core.auth.accounts import delete_account
 
@@ -69,32 +94,51 @@ class UserController(Controller):
 
     path = "/users"
 
+    @get(operation_id="list_users", guards=[requires("users.view")])
+    async def list_users(self, q: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
+                         cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50) -> AccountPage:
+        """Accounts for staff, newest first; ``q`` searches email, phone and name."""
+        if not 1 <= limit <= 100:
+            raise BadRequest("limit must be between 1 and 100", code="invalid_parameter")
+        if q is not None and len(q) > 100:
+            raise BadRequest("q is at most 100 characters", code="invalid_parameter")
+        after = profiles.decode_cursor(cursor) if cursor else None
+        rows, next_id = await services.list_users(q, status, after, limit)
+        return AccountPage(items=msgspec.convert(rows, list[AccountRead]),
+                           next_cursor=profiles.encode_cursor(next_id) if next_id else None)
+
+    @get("/{user_id:int}", operation_id="get_user", guards=[requires("users.view")])
+    async def get_user(self, user_id: FromPath[int]) -> AccountRead:
+        """One account for staff."""
+        return msgspec.convert(await services.account_details(user_id), AccountRead)
+
     @get("/{user_id:int}/profile", operation_id="get_user_profile")
-    async def get_user_profile(self, optional_principal: Principal | None, user_id: FromPath[int]) -> ProfileRead:
+    async def get_user_profile(self, optional_principal: MaybeSignedIn, user_id: FromPath[int]) -> ProfileRead:
         """A user's profile, when their privacy settings let me see it (404 otherwise)."""
         viewer = optional_principal.user_id if optional_principal else None
         return msgspec.convert(await profiles.public_profile(viewer, user_id), ProfileRead)
 
-    @post("/{user_id:int}/ban", operation_id="ban_user", guards=[requires("users.ban")], status_code=HTTP_204_NO_CONTENT)
-    async def ban_user(self, principal: Principal, user_id: FromPath[int], data: JSONBody[BanCreate]) -> None:
+    @post("/{user_id:int}/ban", operation_id="ban_user", guards=[requires("users.ban")],
+          status_code=HTTP_204_NO_CONTENT)
+    async def ban_user(self, principal: SignedIn, user_id: FromPath[int], data: JSONBody[BanCreate]) -> None:
         """Ban a user: their sessions end at once and they cannot sign in."""
         await services.ban_user(user_id, data.reason, principal.user_id)
 
     @post("/{user_id:int}/unban", operation_id="unban_user", guards=[requires("users.ban")],
           status_code=HTTP_204_NO_CONTENT)
-    async def unban_user(self, principal: Principal, user_id: FromPath[int]) -> None:
+    async def unban_user(self, principal: SignedIn, user_id: FromPath[int]) -> None:
         """Lift a ban."""
         await services.unban_user(user_id, principal.user_id)
 
     @put("/{user_id:int}/roles/{role:str}", operation_id="grant_user_role", guards=[requires("roles.edit")],
          status_code=HTTP_204_NO_CONTENT)
-    async def grant_user_role(self, principal: Principal, user_id: FromPath[int], role: FromPath[str]) -> None:
+    async def grant_user_role(self, principal: SignedIn, user_id: FromPath[int], role: FromPath[str]) -> None:
         """Give a user a role."""
         await services.grant_role(user_id, role, principal.user_id)
 
     @delete("/{user_id:int}/roles/{role:str}", operation_id="revoke_user_role", guards=[requires("roles.edit")],
             status_code=HTTP_204_NO_CONTENT)
-    async def revoke_user_role(self, principal: Principal, user_id: FromPath[int], role: FromPath[str]) -> None:
+    async def revoke_user_role(self, principal: SignedIn, user_id: FromPath[int], role: FromPath[str]) -> None:
         """Take a role from a user."""
         await services.revoke_role(user_id, role, principal.user_id)
 
@@ -103,7 +147,7 @@ class RoleController(Controller):
     """Roles and the permissions they grant (admins edit them)."""
 
     path = "/roles"
-    guards = [requires("roles.edit")]  # noqa: RUF012  (Litestar's class attribute)
+    guards = [requires("roles.edit")]
 
     @get(operation_id="list_roles")
     async def list_roles(self) -> list[RoleRead]:
@@ -111,19 +155,19 @@ class RoleController(Controller):
         return msgspec.convert(await services.list_roles(), list[RoleRead])
 
     @post(operation_id="create_role", status_code=HTTP_201_CREATED)
-    async def create_role(self, principal: Principal, data: JSONBody[RoleCreate]) -> RoleRead:
+    async def create_role(self, principal: SignedIn, data: JSONBody[RoleCreate]) -> RoleRead:
         """Create a custom role."""
         await services.create_role(data.name, data.description, data.permissions, principal.user_id)
         return next(msgspec.convert(r, RoleRead) for r in await services.list_roles() if r["name"] == data.name)
 
     @patch("/{name:str}", operation_id="update_role")
-    async def update_role(self, principal: Principal, name: FromPath[str], data: JSONBody[RoleUpdate]) -> RoleRead:
+    async def update_role(self, principal: SignedIn, name: FromPath[str], data: JSONBody[RoleUpdate]) -> RoleRead:
         """Change a role's description or permissions."""
         await services.update_role(name, principal.user_id, data.description, data.permissions)
         return next(msgspec.convert(r, RoleRead) for r in await services.list_roles() if r["name"] == name)
 
     @delete("/{name:str}", operation_id="delete_role", status_code=HTTP_204_NO_CONTENT)
-    async def delete_role(self, principal: Principal, name: FromPath[str]) -> None:
+    async def delete_role(self, principal: SignedIn, name: FromPath[str]) -> None:
         """Delete a custom role."""
         await services.delete_role(name, principal.user_id)
 

@@ -60,8 +60,8 @@ class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     avatar: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
     bio: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
     city: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
-    home_lat: Annotated[float, Meta(ge=-90, le=90)] | None | UnsetType = UNSET
-    home_lon: Annotated[float, Meta(ge=-180, le=180)] | None | UnsetType = UNSET
+    home_lat: Annotated[float, Meta(ge=-90, le=90)] | UnsetType | None = UNSET
+    home_lon: Annotated[float, Meta(ge=-180, le=180)] | UnsetType | None = UNSET
     interests: Annotated[list[Tag], Meta(max_length=30)] | UnsetType = UNSET
     language: Annotated[str, Meta(max_length=16)] | UnsetType = UNSET
     timezone: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
@@ -142,3 +142,46 @@ class PermissionRead(msgspec.Struct):
     name: str
     description: str
     admin_panel: bool
+
+
+class AccountRead(msgspec.Struct):
+    """An account as staff see it."""
+
+    id: int
+    email: str | None
+    phone: str | None
+    display_name: str
+    status: str
+    ban_reason: str
+    is_verified: bool
+    totp_enabled: bool
+    created_at: datetime
+    roles: list[str] = []
+
+
+class AccountPage(msgspec.Struct):
+    """One page of accounts."""
+
+    items: list[AccountRead]
+    next_cursor: str | None = None
+
+
+class ContactChange(msgspec.Struct, forbid_unknown_fields=True):
+    """A new email address or phone number (one of them)."""
+
+    email: Annotated[str, Meta(max_length=254)] | None = None
+    phone: Annotated[str, Meta(max_length=32)] | None = None
+
+
+class ContactConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    """The code sent to the new address."""
+
+    code: Annotated[str, Meta(min_length=1, max_length=20)]
+
+
+class CodeSentRead(msgspec.Struct):
+    """Where the code went (masked)."""
+
+    channel: str
+    destination: str
+    expires_in: int

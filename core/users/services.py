@@ -59,6 +59,14 @@ async def get_contact(user_id: int) -> Contact:
     return Contact(row["id"], row["email"], row["phone"], row["display_name"], row["language"], row["timezone"])
 
 
+async def get_contacts(user_ids: list[int]) -> dict[int, Contact]:
+    """Like :func:`get_contact` for many users in one query (bulk senders); unknown ids are left out."""
+    rows = await User.select(User.id, User.email, User.phone, User.display_name, User.language, User.timezone).where(
+        User.id.is_in(list(user_ids) or [0]))
+    return {r["id"]: Contact(r["id"], r["email"], r["phone"], r["display_name"], r["language"], r["timezone"])
+            for r in rows}
+
+
 def privacy_of(stored: Any) -> dict[str, str]:
     """A user's privacy settings with defaults filled in."""
     out = dict(DEFAULT_PRIVACY)
@@ -135,7 +143,7 @@ async def revoke_role(user_id: int, role_name: str, actor_id: int | None = None)
 async def roles_of(user_id: int) -> list[str]:
     """Names of the user's roles."""
     rows = await UserRole.select(UserRole.role.name).where(UserRole.user == user_id)
-    return sorted(r["role.name"] for r in rows)
+    return sorted({r["role.name"] for r in rows})  # a set: two concurrent grants may both have inserted
 
 
 async def permissions_of(user_id: int) -> frozenset[str]:
@@ -145,6 +153,15 @@ async def permissions_of(user_id: int) -> frozenset[str]:
     for r in rows:
         perms.update(r["role.permissions"] or [])
     return frozenset(perms)
+
+
+async def roles_and_permissions(user_id: int) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The user's role names and permissions in one query (every authenticated request needs both)."""
+    rows = await UserRole.select(UserRole.role.name, UserRole.role.permissions).where(UserRole.user == user_id)
+    perms: set[str] = set()
+    for r in rows:
+        perms.update(r["role.permissions"] or [])
+    return tuple(sorted({r["role.name"] for r in rows})), frozenset(perms)
 
 
 def allows(permissions: frozenset[str], permission: str) -> bool:
@@ -248,6 +265,16 @@ async def unban_user(user_id: int, actor_id: int | None) -> None:
     await call("user_unbanned", user_id=user_id, actor_id=actor_id)
 
 
+async def identifier_taken(email: str | None, phone: str | None) -> bool:
+    """Whether an account already uses this (normalised) email or phone."""
+    conditions = [c for c in ((User.email == email) if email else None, (User.phone == phone) if phone else None)
+                  if c is not None]
+    if not conditions:
+        return False
+    where = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
+    return bool(await User.exists().where(where))
+
+
 def new_referral_code() -> str:
     """A fresh referral code (10 characters, unambiguous alphabet)."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -295,3 +322,41 @@ async def anonymise(user_id: int) -> None:
     }).where(User.id == user_id)
     await UserRole.delete().where(UserRole.user == user_id)
     log.info("account %s anonymised", user_id)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Staff views (admin panel, support)
+# --------------------------------------------------------------------------------------------------------------------
+
+STAFF_FIELDS = ("id", "email", "phone", "display_name", "status", "ban_reason", "is_verified", "totp_enabled",
+                "created_at")
+
+
+async def list_users(q: str | None = None, status: str | None = None, after_id: int | None = None,
+                     limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
+    """Accounts for staff, newest first, filtered by a search text (email, phone, name) and status.
+
+    Returns one page and the id to pass as ``after_id`` for the next page (None at the end).
+    """
+    where: Any = User.id > 0
+    if q:
+        pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = where & (User.email.ilike(pattern) | User.phone.ilike(pattern) | User.display_name.ilike(pattern))
+    if status:
+        where = where & (User.status == status)
+    if after_id is not None:
+        where = where & (User.id < after_id)
+    columns = [getattr(User, f) for f in STAFF_FIELDS]
+    rows = await User.select(*columns).where(where).order_by(User.id, ascending=False).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (int(rows[-1]["id"]) if more and rows else None)
+
+
+async def account_details(user_id: int) -> dict[str, Any]:
+    """One account for staff (no secrets), with its roles; NotFound when missing."""
+    row = await User.select(*[getattr(User, f) for f in STAFF_FIELDS]).where(User.id == user_id).first()
+    if row is None:
+        raise NotFound(f"user {user_id} not found", code="user_not_found")
+    row["roles"] = await roles_of(user_id)
+    return row

@@ -9,6 +9,7 @@ from piccolo.columns import (
     DoublePrecision,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -19,6 +20,8 @@ from piccolo.table import Table
 
 class User(Table, schema="users", tablename="account"):
     """An account with its profile. ``email``/``phone`` are unique when set (lower-case email, E.164 phone)."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
 
     email = Varchar(length=254, null=True, default=None, unique=True)
     phone = Varchar(length=20, null=True, default=None, unique=True)
@@ -52,6 +55,8 @@ class User(Table, schema="users", tablename="account"):
 class Role(Table, schema="users"):
     """A named set of permissions (``*`` grants every permission)."""
 
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
     name = Varchar(length=50, unique=True)
     description = Text(default="")
     permissions = Array(Varchar(length=100), default=list)
@@ -60,6 +65,8 @@ class Role(Table, schema="users"):
 
 class UserRole(Table, schema="users"):
     """Which user has which role."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
 
     user = ForeignKey(User, null=False, index=True)
     role = ForeignKey(Role, null=False, index=True)

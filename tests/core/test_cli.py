@@ -70,10 +70,49 @@ def test_a_bad_plugins_file_stops_with_one_line(tmp_path, sbor_env) -> None:
     assert out.stderr.strip() == "error: plugin 'ghost': unknown (not in plugins/ nor in any installed distribution)"
 
 
-def test_uninstall_refuses_when_an_enabled_plugin_depends_on_it(plugins_file, sbor_env) -> None:
+def test_core_cannot_be_uninstalled(plugins_file, sbor_env) -> None:
     out = manage(plugins_file, "plugins", "uninstall", "users")
     assert out.returncode == 2
-    assert "enabled plugin 'auth' depends on it" in out.stderr
+    assert "plugin 'users': part of core; it cannot be uninstalled" in out.stderr
+
+
+def test_uninstall_refuses_when_an_enabled_plugin_depends_on_it(tmp_path, sbor_env) -> None:
+    from core.hooks.manager import discover
+
+    if not {"events", "notify"} <= set(discover()):
+        pytest.skip("needs the events and notify plugins")
+    path = tmp_path / "plugins.toml"
+    path.write_text('enabled = ["events", "notify"]\n')
+    out = manage(path, "plugins", "uninstall", "events", "--yes")
+    assert out.returncode == 2
+    assert "plugin 'events': enabled plugin 'notify' depends on it; disable 'notify' first" in out.stderr
+
+
+def test_openapi_needs_no_running_service(plugins_file, sbor_env) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SBOR_REDIS_URL", "SBOR_DATABASE_URL")}
+    env["SBOR_PLUGINS_FILE"] = str(plugins_file)
+    out = subprocess.run([sys.executable, "-m", "core.cli", "openapi"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["info"]["title"] == "Sbor API"
+
+
+def test_plugin_settings_from_the_environment(plugins_file, sbor_env) -> None:
+    env_out = subprocess.run(
+        [sys.executable, "-m", "core.cli", "plugins", "list", "--json"], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "SBOR_PLUGINS_FILE": str(plugins_file), "SBOR_PLUGINS__HELLO__GREETING": "Salut"},
+        timeout=120,
+    )
+    assert env_out.returncode == 0, env_out.stderr
+    rows = {r["name"]: r for r in json.loads(env_out.stdout)}
+    assert rows["hello"]["settings"]["greeting"] == "Salut"
+    bad = subprocess.run(
+        [sys.executable, "-m", "core.cli", "plugins", "plan"], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "SBOR_PLUGINS_FILE": str(plugins_file), "SBOR_PLUGINS__HELLO__MAX_LENGTH": "long"},
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert "plugin 'hello': invalid settings: Expected `int`, got `str` - at `$.max_length`" in bad.stderr
 
 
 async def test_uninstall_prints_then_drops_with_yes(plugins_file, sbor_database) -> None:

@@ -135,3 +135,45 @@ async def test_openapi_lists_plugin_routes_tagged_by_plugin(api) -> None:
     op = schema["paths"]["/api/v1/hello/greetings"]["post"]
     assert op["operationId"] == "create_greeting"
     assert op["tags"] == ["hello"]
+
+
+async def test_idempotency_key_length_and_body_size_are_checked(api) -> None:
+    r = await api.post(URL, json={"name": "Ann"}, headers={"Idempotency-Key": "k" * 256})
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_idempotency_key"
+    size = get_settings().http.max_body_bytes + 10
+    r = await api.post(URL, content=b'{"name": "' + b"x" * size + b'"}',
+                       headers={"content-type": "application/json", "Idempotency-Key": "big"})
+    assert r.status_code == 413
+    assert r.json()["code"] == "payload_too_large"
+
+
+async def test_query_parameter_errors_name_the_parameter(make_client) -> None:
+    from core.hooks.manager import discover
+
+    if "events" not in discover():
+        pytest.skip("needs a route with typed query parameters (events)")
+    api = await make_client(["events"])
+    r = await api.get("/api/v1/events", params={"limit": "lots"})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "invalid_parameter"
+    assert body["errors"][0]["in"] == "query"
+
+
+async def test_forwarded_for_is_believed_only_from_trusted_proxies(sbor_database) -> None:
+    from core.http.middleware import client_ip
+    from core.settings import get_settings as settings_now
+
+    http = settings_now().http
+    scope = {"client": ("10.0.0.9", 1), "headers": [(b"x-forwarded-for", b"1.2.3.4, 203.0.113.7")]}
+    assert client_ip(scope) == "10.0.0.9"  # not a trusted proxy: the header is ignored
+    old = http.trusted_proxies
+    http.trusted_proxies = ["10.0.0.9"]
+    try:
+        # the client wrote 1.2.3.4 itself; the proxy appended the address it really saw
+        assert client_ip(scope) == "203.0.113.7"
+        scope["headers"] = [(b"x-forwarded-for", b"203.0.113.7, 10.0.0.9")]
+        assert client_ip(scope) == "203.0.113.7"
+    finally:
+        http.trusted_proxies = old

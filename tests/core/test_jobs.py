@@ -68,6 +68,8 @@ async def test_two_schedulers_enqueue_each_tick_once(sbor_database, clock, run_j
     a = jobs.Scheduler(periodic, client, settings.jobs.namespace)
     b = jobs.Scheduler(periodic, client, settings.jobs.namespace)
     clock.freeze(datetime(2026, 11, 25, 12, 0, 1, tzinfo=UTC))
+    assert a.run_once() + b.run_once() == []  # started mid-tick: wait for the next one
+    clock.advance(10)
     sent = a.run_once() + b.run_once() + a.run_once()
     assert sent == ["testjobs.tick"]
     clock.advance(10)
@@ -76,3 +78,44 @@ async def test_two_schedulers_enqueue_each_tick_once(sbor_database, clock, run_j
     assert await run_jobs() == 2
     assert seen == [("tick", 0), ("tick", 0)]
     client.close()
+
+
+def test_a_daily_job_does_not_fire_when_a_worker_starts_in_the_afternoon(sbor_database, clock) -> None:
+    jobs.bind([("testjobs", tick)])
+    settings = get_settings()
+    client = sync_redis.Redis.from_url(settings.redis.url)
+    daily = [jobs.Periodic(tick, cron="0 3 * * *")]
+    clock.freeze(datetime(2026, 11, 25, 15, 0, 0, tzinfo=UTC))
+    late = jobs.Scheduler(daily, client, settings.jobs.namespace)
+    assert late.run_once() == []
+    clock.advance(timedelta(hours=6))
+    assert late.run_once() == []
+    clock.advance(timedelta(hours=6, seconds=1))  # 03:00:01 next day
+    assert late.run_once() == ["testjobs.tick"]
+    # a second machine joining an hour later does not run that tick again
+    clock.advance(timedelta(hours=1))
+    other = jobs.Scheduler(daily, client, settings.jobs.namespace)
+    assert other.run_once() == [] and late.run_once() == []
+    client.close()
+
+
+async def test_drain_runs_delayed_jobs_only_when_due_on_the_clock(sbor_database, clock, run_jobs) -> None:
+    seen.clear()
+    jobs.bind([("testjobs", record)])
+    clock.freeze()
+    record.send_with_options(args=("later", 1), delay=3_600_000)
+    assert await run_jobs() == 0
+    assert seen == []
+    clock.advance(timedelta(hours=1, seconds=1))
+    assert await run_jobs() == 1
+    assert seen == [("later", 1)]
+
+
+async def test_queued_jobs_do_not_leak_into_the_next_test_part_1(sbor_database) -> None:
+    jobs.bind([("testjobs", record)])
+    record.send("leak", 1)
+
+
+async def test_queued_jobs_do_not_leak_into_the_next_test_part_2(sbor_database, run_jobs) -> None:
+    seen.clear()
+    assert await run_jobs() == 0

@@ -73,3 +73,12 @@ def test_configured_keys_win_and_current_kid_must_exist(config_dir) -> None:
     assert s.auth.jwt_current_kid == "b"
     with pytest.raises(ConfigError, match="jwt_current_kid 'c' not in auth.jwt_keys"):
         load({"SBOR_AUTH_JWT_KEYS": '{"a": "x"}', "SBOR_AUTH_JWT_CURRENT_KID": "c"}, config_dir)
+
+
+def test_a_missing_sbor_config_file_is_an_error(config_dir, tmp_path) -> None:
+    with pytest.raises(ConfigError, match="SBOR_CONFIG: .* does not exist"):
+        load({"SBOR_CONFIG": str(tmp_path / "nope.toml")}, config_dir)
+
+
+def test_plugin_settings_variables_are_left_to_the_plugins(config_dir) -> None:
+    assert load({"SBOR_PLUGINS__EVENTS__FOO": "1"}, config_dir).http.port == 8000

@@ -1,0 +1,137 @@
+"""Hook implementations of the analytics plugin: each a few lines, delegating."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from core.hooks import hookimpl
+from core.permissions import Permission
+from plugins.events.hookspecs import EventInfo
+
+
+@hookimpl
+def register_piccolo_app() -> Any:
+    """The tables of analytics."""
+    from plugins.analytics.piccolo_app import APP_CONFIG
+
+    return APP_CONFIG
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    """The JSON API under ``/api/v1/analytics``."""
+    from plugins.analytics.routes import (
+        ClientEventController,
+        DashboardController,
+        ExperimentController,
+        IdeaController,
+    )
+
+    return [ClientEventController, DashboardController, ExperimentController, IdeaController]
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    """``analytics.view`` (dashboards) and ``analytics.manage`` (experiments, RICE board)."""
+    return [
+        Permission("analytics.view", "See platform dashboards and every event's figures", admin_panel=True),
+        Permission("analytics.manage", "Run A/B experiments and edit the RICE board", admin_panel=True),
+    ]
+
+
+@hookimpl
+def register_actors() -> list[Any]:
+    """The stream consumer and the retention job."""
+    from plugins.analytics import jobs
+
+    return [jobs.consume, jobs.purge]
+
+
+@hookimpl
+def register_periodic_jobs() -> list[Any]:
+    """Consume every few seconds; purge nightly."""
+    from core.hooks.manager import current
+    from core.jobs import Periodic
+    from plugins.analytics import jobs
+
+    every = current().settings_of("analytics").consume_every_s
+    return [Periodic(jobs.consume, every=timedelta(seconds=every)), Periodic(jobs.purge, cron="17 3 * * *")]
+
+
+@hookimpl
+def register_admin_pages() -> list[Any]:
+    """The platform widget, daily figures, RICE board and experiments."""
+    from plugins.analytics.admin import contributions
+
+    return contributions()
+
+
+# Domain facts from the events plugin (inside the change's transaction; one insert each).
+
+
+@hookimpl
+async def event_submitted(event: EventInfo, actor_id: int) -> None:
+    """Record a submission (start of the moderation clock)."""
+    from plugins.analytics import facts
+
+    await facts.record("submitted", event, actor_id)
+
+
+@hookimpl
+async def event_published(event: EventInfo, moderator_id: int | None) -> None:
+    """Record an approval and its time since submission."""
+    from plugins.analytics import facts
+
+    await facts.record_decision("published", event, moderator_id)
+
+
+@hookimpl
+async def event_rejected(event: EventInfo, moderator_id: int) -> None:
+    """Record a rejection and its time since submission."""
+    from plugins.analytics import facts
+
+    await facts.record_decision("rejected", event, moderator_id)
+
+
+@hookimpl
+async def event_cancelled(event: EventInfo, actor_id: int) -> None:
+    """Record a cancellation."""
+    from plugins.analytics import facts
+
+    await facts.record("cancelled", event, actor_id)
+
+
+@hookimpl
+async def participant_joined(event: EventInfo, user_id: int, status: str) -> None:
+    """Record a join, a waitlisting or a request."""
+    from plugins.analytics import facts
+
+    await facts.record_join(event, user_id, status)
+
+
+@hookimpl
+async def participant_left(event: EventInfo, user_id: int) -> None:
+    """Record a leave."""
+    from plugins.analytics import facts
+
+    await facts.record("left", event, user_id)
+
+
+# Accounts
+
+
+@hookimpl
+async def user_data_export(user_id: int) -> dict[str, Any]:
+    """Analytics' part of the user's export."""
+    from plugins.analytics import privacy
+
+    return await privacy.export(user_id)
+
+
+@hookimpl
+async def user_erasure(user_id: int) -> None:
+    """Anonymise the user's analytics data."""
+    from plugins.analytics import privacy
+
+    await privacy.erase(user_id)

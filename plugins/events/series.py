@@ -1,0 +1,65 @@
+"""Series: an RFC 5545 rule expanded in the venue's local time (DST keeps 19:00 at 19:00) into occurrence events."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+
+from core import clock
+from plugins.events import validation
+from plugins.events.services import Actor, insert_event, settings
+from plugins.events.store import transaction
+
+log = logging.getLogger("plugins.events")
+
+
+def expand(rule: str, first_start: datetime, tz: ZoneInfo, limit: int) -> list[datetime]:
+    """Occurrence starts (aware, UTC) of ``rule`` from ``first_start``, computed on the local wall clock of ``tz``."""
+    local = first_start.astimezone(tz).replace(tzinfo=None)  # naive local: the rule repeats wall-clock times
+    text = rule.strip().removeprefix("RRULE:")
+    if not text or "\n" in text or "DTSTART" in text.upper():
+        raise validation.fail("/rrule", "give one RRULE value such as FREQ=WEEKLY;COUNT=10", "invalid_rrule")
+    upper = text.upper()
+    if "COUNT=" not in upper and "UNTIL=" not in upper:
+        raise validation.fail("/rrule", "the rule needs COUNT or UNTIL", "invalid_rrule")
+    try:
+        rule_obj = rrulestr(text, dtstart=local)
+        out: list[datetime] = []
+        for occurrence in rule_obj:
+            if len(out) >= limit:
+                raise validation.fail("/rrule", f"a series has at most {limit} occurrences", "too_many_occurrences")
+            # fold=0: in the repeated hour of a DST change take the first; a skipped hour moves forward (zoneinfo).
+            out.append(occurrence.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")))
+    except (ValueError, TypeError) as exc:
+        raise validation.fail("/rrule", f"invalid recurrence rule: {exc}", "invalid_rrule") from None
+    return out
+
+
+async def create_series(actor: Actor, data: dict[str, Any], rule: str) -> dict[str, Any]:
+    """Create a series and its occurrences (drafts, each editable and cancellable on its own)."""
+    validation.event_fields(data, creating=True)
+    async with transaction() as conn:
+        if data.get("venue_id") is not None:
+            tz_name = await conn.fetchval("SELECT timezone FROM events.venue WHERE id = $1", data["venue_id"])
+            if tz_name is None:
+                raise validation.fail("/event/venue_id", f"venue {data['venue_id']} not found", "venue_not_found")
+        else:
+            tz_name = validation.timezone(data.get("timezone") or "UTC", "/event/timezone")
+        tz = ZoneInfo(tz_name)
+        starts = expand(rule, data["starts_at"], tz, settings().series_max_occurrences)
+        duration_local = data["ends_at"] - data["starts_at"]
+        series_id = await conn.fetchval(
+            "INSERT INTO events.series (author, rrule, timezone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            actor.user_id, rule.strip(), tz_name, clock.now())
+        ids = []
+        for start in starts:
+            # The duration is kept in wall-clock terms too: 19:00-21:00 stays 19:00-21:00 across DST.
+            local_start = start.astimezone(tz).replace(tzinfo=None)
+            end = (local_start + duration_local).replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+            ids.append(await insert_event(conn, actor, {**data, "starts_at": start, "ends_at": end}, series_id))
+    log.info("user %s created series %s with %s occurrences", actor.user_id, series_id, len(ids))
+    return {"id": series_id, "rrule": rule.strip(), "timezone": tz_name, "occurrence_ids": ids}

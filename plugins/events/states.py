@@ -1,0 +1,45 @@
+"""The event status machine: every allowed move, and who may make it, in one table."""
+
+from __future__ import annotations
+
+from core.errors import Conflict
+
+DRAFT, PENDING, PUBLISHED, REJECTED, CANCELLED, FINISHED = (
+    "draft", "pending_review", "published", "rejected", "cancelled", "finished",
+)
+STATUSES = (DRAFT, PENDING, PUBLISHED, REJECTED, CANCELLED, FINISHED)
+
+AUTHOR, MODERATOR, SYSTEM = "author", "moderator", "system"
+
+# (from, to) -> who may make the move. Anything else is refused with 409.
+MOVES: dict[tuple[str, str], frozenset[str]] = {
+    (DRAFT, PENDING): frozenset({AUTHOR}),  # submit
+    (REJECTED, PENDING): frozenset({AUTHOR}),  # resubmit after fixing
+    (PENDING, PUBLISHED): frozenset({MODERATOR}),  # approve
+    (PENDING, REJECTED): frozenset({MODERATOR}),  # reject (reason required)
+    (PUBLISHED, PENDING): frozenset({AUTHOR}),  # edited time/place/description with remoderate_on_edit
+    (PUBLISHED, CANCELLED): frozenset({AUTHOR, MODERATOR}),  # cancel (reason required)
+    (PUBLISHED, FINISHED): frozenset({SYSTEM}),  # the periodic finisher, after the end
+}
+
+# Moves that need a reason the author (or participants) will read.
+NEEDS_REASON = {(PENDING, REJECTED), (PUBLISHED, CANCELLED)}
+
+
+def check_move(current: str, target: str, role: str) -> None:
+    """Raise Conflict (409) unless ``role`` may move an event from ``current`` to ``target``."""
+    allowed = MOVES.get((current, target))
+    if allowed is None:
+        raise Conflict(f"An event cannot go from {current} to {target}", code="illegal_status_move",
+                       current_status=current, target_status=target)
+    if role not in allowed:
+        raise Conflict(f"Moving from {current} to {target} is not done by the {role}", code="illegal_status_move",
+                       current_status=current, target_status=target)
+
+
+# Participation statuses; seats are held by confirmed and offered places.
+P_PENDING, P_CONFIRMED, P_WAITLISTED, P_OFFERED, P_LEFT, P_DECLINED, P_EXPIRED = (
+    "pending", "confirmed", "waitlisted", "offered", "left", "declined", "expired",
+)
+ACTIVE = (P_PENDING, P_CONFIRMED, P_WAITLISTED, P_OFFERED)
+HOLDS_SEATS = (P_CONFIRMED, P_OFFERED)
