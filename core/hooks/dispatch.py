@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import pluggy
@@ -12,6 +13,10 @@ import pluggy
 from core.hooks.policy import policy_of
 
 log = logging.getLogger("core.hooks")
+
+# The registry whose hooks are being called: implementations asking ``core.hooks.manager.current()`` (for their
+# settings, say) get the plugin set that called them, even while another one is the process's default (tests).
+calling_registry: ContextVar[Any] = ContextVar("calling_registry", default=None)
 
 
 class HookDispatcher:
@@ -24,6 +29,7 @@ class HookDispatcher:
 
     def __init__(self, pm: pluggy.PluginManager, order_override: Mapping[str, Sequence[str]] | None = None) -> None:
         self.pm = pm
+        self.owner: Any = None  # the Registry this dispatcher belongs to (set by the loader)
         self.order_override = {k: list(v) for k, v in (order_override or {}).items()}
 
     def implementations(self, name: str) -> list[pluggy.HookImpl]:
@@ -44,6 +50,14 @@ class HookDispatcher:
         return caller.spec if caller is not None else None
 
     async def call(self, name: str, /, **kwargs: Any) -> Any:
+        """Call hook ``name`` (see :meth:`_call`) with this dispatcher's registry as the calling one."""
+        token = calling_registry.set(self.owner)
+        try:
+            return await self._call(name, **kwargs)
+        finally:
+            calling_registry.reset(token)
+
+    async def _call(self, name: str, /, **kwargs: Any) -> Any:
         """Call hook ``name`` with keyword arguments, awaiting async implementations.
 
         Returns the first non-``None`` result for ``firstresult`` specs, ``None`` for notifications, otherwise the
@@ -105,6 +119,13 @@ class HookDispatcher:
 
     def collect(self, name: str, /, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a ``register_*`` hook; return ``(plugin_name, item)`` pairs with list results flattened."""
+        token = calling_registry.set(self.owner)
+        try:
+            return self._collect(name, **kwargs)
+        finally:
+            calling_registry.reset(token)
+
+    def _collect(self, name: str, /, **kwargs: Any) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = []
         for impl in self.implementations(name):
             args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}

@@ -25,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 import core
 from core.errors import ConfigError
 from core.hooks import PROJECT, hookspecs
-from core.hooks.dispatch import HookDispatcher
+from core.hooks.dispatch import HookDispatcher, calling_registry
 from core.manifest import Manifest, redact, secret_fields
 
 log = logging.getLogger("core.plugins")
@@ -379,6 +379,7 @@ def build(
             if p not in available:
                 raise ConfigError(f"plugins.toml [hooks.order] {hook}: unknown plugin {p!r}")
     registry = Registry(loaded, pm, HookDispatcher(pm, plugins_file.hook_order), available)
+    registry.hooks.owner = registry
     _check_schemas(registry)
     return registry
 
@@ -417,7 +418,10 @@ def activate(registry: Registry) -> None:
 
 
 def current() -> Registry:
-    """Return the current plugin set; load it from the settings on first use."""
+    """Return the current plugin set: the one calling a hook right now, else the process's (loaded on first use)."""
+    calling = calling_registry.get()
+    if calling is not None:
+        return calling  # type: ignore[no-any-return]
     if _current is None:
         return load()
     return _current

@@ -118,8 +118,8 @@ def api_guard_middleware(app: ASGIApp) -> ASGIApp:
         http = get_settings().http
         try:
             if http.rate_limit > 0:
-                await ratelimit.hit("api", client_ip(scope), limit=http.rate_limit,
-                                    window_s=http.rate_limit_window_s)
+                await ratelimit.hit_batched("api", client_ip(scope), limit=http.rate_limit,
+                                            window_s=http.rate_limit_window_s)
         except RateLimited as exc:
             await send_problem(send, 429, exc.code, exc.title, exc.detail, exc.headers)
             return

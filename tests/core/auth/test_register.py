@@ -136,10 +136,11 @@ async def test_user_registered_hook_and_send_verification_hook(codes) -> None:
     assert codes.all() == []  # delivered by the plugin: not written to the log
 
 
-async def test_codes_never_reach_the_log_in_production(make_user, codes, caplog) -> None:
+async def test_codes_never_reach_the_log_in_production(make_app, make_user, codes, caplog) -> None:
     from core import settings as core_settings
     from core.auth import codes as code_service
 
+    make_app([])  # no delivery plugin enabled (notify would deliver the code)
     user = await make_user()
     settings = core_settings.get_settings()
     saved = settings.env
