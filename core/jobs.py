@@ -283,7 +283,8 @@ async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed:
                 ran += 1
         finally:
             for message in not_due:
-                b.enqueue(message.copy(queue_name=queue), delay=max(1, int(message.options["eta"] - clock.timestamp() * 1000)))
+                remaining = int(message.options["eta"] - clock.timestamp() * 1000)
+                b.enqueue(message.copy(queue_name=queue), delay=max(1, remaining))
                 consumer.ack(message)
             not_due.clear()
             consumer.close()

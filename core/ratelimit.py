@@ -64,11 +64,11 @@ MAX_TRACKED = 100_000
 
 async def hit_batched(bucket: str, subject: str, *, limit: int, window_s: int, batch: int = 20,
                       interval_s: float = 0.5) -> None:
-    """Like :func:`hit` for hot paths (the per-address API limit): Redis stays the shared count, but each process
-    pushes its hits in batches (every ``batch`` hits or ``interval_s``), and on every hit once past 80 % of the
-    limit, so the limit is exact where it matters and a request normally costs no Redis round trip.
+    """Count a hit like :func:`hit`, for hot paths (the per-address API limit), mostly without a Redis round trip.
 
-    Across P processes the count may run at most P × ``batch`` behind until the 80 % mark.
+    Redis stays the shared count, but each process pushes its hits in batches (every ``batch`` hits or
+    ``interval_s``), and on every hit once past 80 % of the limit, so the limit is exact where it matters.
+    Across P processes the count may run at most P * ``batch`` behind until the 80 % mark.
     """
     now = clock.timestamp()
     window = math.floor(now / window_s)

@@ -1,0 +1,186 @@
+"""Benchmark: reminders for an event with 10 000 participants, and one worker delivering 10 000 due emails.
+
+``python3 manage.py bench reminders [participants]``. Uses the configured PostgreSQL server (a fresh database,
+dropped afterwards) and Redis (a private namespace), a local aiosmtpd SMTP server (``BENCH_SMTP_PROCESSES``
+processes on one port, default 2: one aiosmtpd process tops out near 200 messages/s here), and one real
+``manage.py worker`` process. Ends with one JSON line:
+``{"bench": "reminders", "schedule_s": …, "deliver_s": …, "delivered": …, "duplicates": …}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 10_000
+
+
+SINKS = int(os.environ.get("BENCH_SMTP_PROCESSES", "2"))
+
+
+def run_sink(port: int, out: str) -> None:
+    """One process of the local SMTP server (SO_REUSEPORT: the kernel spreads connections over the processes)."""
+    from aiosmtpd.smtp import SMTP
+
+    class Sink:
+        def __init__(self, fh) -> None:
+            self.fh = fh
+
+        async def handle_DATA(self, server, session, envelope) -> str:
+            for line in envelope.content.split(b"\r\n"):
+                if line.lower().startswith(b"message-id:"):
+                    self.fh.write(line.split(b":", 1)[1].strip().decode() + "\n")
+                    self.fh.flush()
+                    break
+            return "250 OK"
+
+    async def serve() -> None:
+        with open(out, "a") as fh:  # noqa: ASYNC230 - a sink process, nothing else runs
+            loop = asyncio.get_running_loop()
+            server = await loop.create_server(lambda: SMTP(Sink(fh)), "127.0.0.1", port, reuse_port=True)
+            async with server:
+                await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def main() -> None:
+    base = os.environ.get("SBOR_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+    redis_url = os.environ.get("SBOR_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    name = f"sbor_bench_{uuid.uuid4().hex[:8]}"
+    db_url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    smtp_port = free_port()
+    tmp = Path(tempfile.mkdtemp(prefix="sbor-bench-"))
+    sinks = [subprocess.Popen([sys.executable, __file__, "--sink", str(smtp_port), str(tmp / f"sink{i}.txt")])  # noqa: ASYNC220
+             for i in range(SINKS)]
+    time.sleep(1.5)  # noqa: ASYNC251 - set-up, nothing to overlap
+    plugins = tmp / "plugins.toml"
+    plugins.write_text('enabled = ["events", "notify"]\n[settings.notify]\nchannels = ["email"]\n'
+                       f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\ndispatch_every_s = 1.0\nsmtp_pool_size = 8\n'
+                       'smtp_from = "Sbor <no-reply@bench.test>"\n')
+    namespace = f"sborbench{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
+           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING"}
+    os.environ.update(env)
+    worker = None
+    try:
+        from core import clock, db, settings
+        from core.hooks.manager import load
+
+        settings.reload()
+        db.reset_engine()
+        registry = load()
+        await db.migrate(registry)
+        await db.start_pool()
+        from plugins.events.hookspecs import EventInfo
+        from plugins.notify import outbox
+        from plugins.notify.tables import Notification
+
+        await db.fetch("INSERT INTO users.account (email, display_name, password_hash, status, is_verified, "
+                       "created_at, language, timezone) SELECT 'bench' || g || '@bench.test', 'User ' || g, '', "
+                       "'active', true, now(), CASE WHEN g % 2 = 0 THEN 'ru' ELSE 'en' END, 'Europe/Berlin' "
+                       "FROM generate_series(1, $1) g", N)
+        ids = [r["id"] for r in await db.fetch("SELECT id FROM users.account ORDER BY id")]
+        starts = (clock.now() + timedelta(days=3)).replace(microsecond=0)
+        event = EventInfo(1, "Bench fest", ids[0], "published", starts, starts + timedelta(hours=4), "Europe/Berlin",
+                          "Main hall", "Berlin", 52.5, 13.4, False, None, (), None)
+        # The participants as the events hooks would have told notify (bulk: this part is not what we measure).
+        await db.fetch("INSERT INTO notify.participant (event_id, user_id, key, status, guests) "
+                       "SELECT 1, u, '1:' || u, 'confirmed', 0 FROM unnest($1::int[]) u", ids)
+
+        # 1. Schedule every participant's reminders (what a join of all of them, or a time change, creates).
+        t0 = time.perf_counter()
+        async with Notification._meta.db.transaction():
+            made = await outbox.schedule_reminders(event)
+        schedule_s = time.perf_counter() - t0
+        print(f"scheduled {made} reminders for {N} participants in {schedule_s:.2f} s")
+
+        # Per-join cost through the hook, for reference (a sample of 500 joins, each its own transaction).
+        sample = 500
+        await db.fetch("DELETE FROM notify.participant WHERE user_id = ANY($1::int[])", ids[:sample])
+        await db.fetch("DELETE FROM notify.notification WHERE user_id = ANY($1::int[])", ids[:sample])
+        t0 = time.perf_counter()
+        for uid in ids[:sample]:
+            async with Notification._meta.db.transaction():
+                await outbox.on_participant_joined(event, uid, 0, "confirmed")
+        join_ms = (time.perf_counter() - t0) / sample * 1000
+        print(f"one join through the hook (participant + 3 reminders): {join_ms:.2f} ms")
+
+        # 2. One worker process delivers 10 000 due emails (the 24 h reminders; the others are dropped).
+        await db.fetch("UPDATE notify.notification SET status = 'cancelled' WHERE offset_min <> 1440")
+        worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1"], cwd=ROOT,  # noqa: ASYNC220
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await asyncio.sleep(4)  # let it boot: we measure delivery, not start-up
+        t0 = time.perf_counter()
+        await db.fetch("UPDATE notify.notification SET due_at = $1 WHERE offset_min = 1440 AND status = 'pending'",
+                       clock.now())
+        deadline = time.perf_counter() + 300
+        sent = 0
+        while time.perf_counter() < deadline:
+            sent = int((await db.fetch("SELECT count(*) AS n FROM notify.notification WHERE status = 'sent'"))[0]["n"])
+            if sent >= N:
+                break
+            await asyncio.sleep(0.1)
+        deliver_s = time.perf_counter() - t0
+        await asyncio.sleep(1)
+        received = [line for f in tmp.glob("sink*.txt") for line in f.read_text().splitlines() if line]  # noqa: ASYNC240
+        delivered = len(set(received))
+        duplicates = len(received) - delivered
+        failed = await db.fetch("SELECT status, count(*) AS n FROM notify.notification GROUP BY status")
+        print(f"delivered {delivered} emails in {deliver_s:.2f} s ({delivered / deliver_s:.0f}/s), "
+              f"duplicates {duplicates}; outbox: {dict((r['status'], r['n']) for r in failed)}")
+        await db.close_pool()
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        for sink in sinks:
+            sink.kill()
+            sink.wait()
+        import redis
+
+        r = redis.Redis.from_url(redis_url)
+        keys = list(r.scan_iter(match=f"{namespace}*"))
+        if keys:
+            r.delete(*keys)
+        admin = await asyncpg.connect(base)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    print(json.dumps({"bench": "reminders", "schedule_s": round(schedule_s, 3), "deliver_s": round(deliver_s, 3),
+                      "delivered": delivered, "duplicates": duplicates, "participants": N,
+                      "reminders_created": made, "join_ms": round(join_ms, 2)}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--sink":
+        run_sink(int(sys.argv[2]), sys.argv[3])
+    else:
+        asyncio.run(main())
