@@ -255,7 +255,7 @@ async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed:
     """
     b = broker()
     ran = 0
-    not_due: list[dramatiq.Message[Any]] = []
+    not_due: list[dramatiq.MessageProxy] = []
     queues = [queue, dramatiq.common.dq_name(queue)] if include_delayed else [queue]
     for q in queues:
         consumer = b.consume(q, prefetch=limit, timeout=100)
@@ -282,10 +282,10 @@ async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed:
                 consumer.ack(message)
                 ran += 1
         finally:
-            for message in not_due:
-                remaining = int(message.options["eta"] - clock.timestamp() * 1000)
-                b.enqueue(message.copy(queue_name=queue), delay=max(1, remaining))
-                consumer.ack(message)
+            for waiting in not_due:
+                remaining = int(waiting.options["eta"] - clock.timestamp() * 1000)
+                b.enqueue(waiting.copy(queue_name=queue), delay=max(1, remaining))
+                consumer.ack(waiting)
             not_due.clear()
             consumer.close()
     return ran
