@@ -4,7 +4,9 @@
 dropped afterwards) and Redis (a private namespace), a local aiosmtpd SMTP server (``BENCH_SMTP_PROCESSES``
 processes on one port, default 2: one aiosmtpd process tops out near 200 messages/s here), and one real
 ``manage.py worker`` process. Ends with one JSON line:
-``{"bench": "reminders", "schedule_s": …, "deliver_s": …, "delivered": …, "duplicates": …}``.
+``{"bench": "reminders", "schedule_s": …, "deliver_s": …, "delivered": …, "duplicates": …, "sink_per_s": …}``
+(``sink_per_s``: what the SMTP sink alone accepts from a trivial sender over 8 connections, measured first — the
+ceiling of this set-up, so a slow delivery figure can be told apart from a slow sink).
 """
 
 from __future__ import annotations
@@ -60,6 +62,32 @@ def run_sink(port: int, out: str) -> None:
     asyncio.run(serve())
 
 
+async def sink_ceiling(port: int, n: int = 3000, connections: int = 8) -> float:
+    """Messages per second the sink accepts from a trivial sender (pre-built bytes, plain sockets, no pool)."""
+    body = (b"From: a@bench.test\r\nTo: x@bench.test\r\nSubject: ceiling\r\nMessage-ID: <ceiling%d@bench.test>\r\n\r\n"
+            + (b"x" * 70 + b"\r\n") * 40 + b".\r\n")
+
+    async def one(ids: range) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await reader.readline()
+        writer.write(b"EHLO bench\r\n")
+        while (await reader.readline())[3:4] != b" ":
+            pass
+        for i in ids:
+            for command in (b"MAIL FROM:<a@bench.test>\r\n", b"RCPT TO:<x@bench.test>\r\n", b"DATA\r\n"):
+                writer.write(command)
+                await reader.readline()
+            writer.write(body % i)
+            assert (await reader.readline()).startswith(b"250")
+        writer.write(b"QUIT\r\n")
+        await reader.readline()
+        writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(range(c, n, connections)) for c in range(connections)))
+    return n / (time.perf_counter() - t0)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,6 +107,10 @@ async def main() -> None:
     sinks = [subprocess.Popen([sys.executable, __file__, "--sink", str(smtp_port), str(tmp / f"sink{i}.txt")])  # noqa: ASYNC220
              for i in range(SINKS)]
     time.sleep(1.5)  # noqa: ASYNC251 - set-up, nothing to overlap
+    sink_per_s = await sink_ceiling(smtp_port)
+    print(f"the SMTP sink alone ({SINKS} process(es)) accepts {sink_per_s:.0f} messages/s from a trivial sender")
+    for f in tmp.glob("sink*.txt"):  # noqa: ASYNC240 - set-up
+        f.write_text("")
     plugins = tmp / "plugins.toml"
     plugins.write_text('enabled = ["events", "notify"]\n[settings.notify]\nchannels = ["email"]\n'
                        f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\ndispatch_every_s = 1.0\nsmtp_pool_size = 8\n'
@@ -176,7 +208,8 @@ async def main() -> None:
         await admin.close()
     print(json.dumps({"bench": "reminders", "schedule_s": round(schedule_s, 3), "deliver_s": round(deliver_s, 3),
                       "delivered": delivered, "duplicates": duplicates, "participants": N,
-                      "reminders_created": made, "join_ms": round(join_ms, 2)}))
+                      "reminders_created": made, "join_ms": round(join_ms, 2),
+                      "sink_per_s": round(sink_per_s)}))
 
 
 if __name__ == "__main__":

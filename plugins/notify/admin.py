@@ -11,8 +11,8 @@ from core.admin import AdminPage, AdminQuery, Column, DashboardWidget, Filter, P
 from core.errors import BadRequest
 from plugins.notify import api
 
-# The log shows who received what: the same people who may look at users' accounts may read it.
-PERMISSION = "users.view"
+# The log shows who received what: only staff granted notify.view (admins; support by default) may read it.
+PERMISSION = "notify.view"
 STATUSES = ["sent", "retry", "rejected", "failed", "deferred", "skipped"]
 CHANNELS = ["email", "push", "sms", "inbox", "log", "-"]
 

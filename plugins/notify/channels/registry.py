@@ -1,0 +1,47 @@
+"""The channel table of this process: built from ``register_notify_channels`` (later plugins override by name)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from core.errors import ConfigError
+from core.hooks.manager import current
+from plugins.notify.channels.base import Channel
+
+_cache: dict[tuple[int, int], dict[str, Any]] = {}
+
+
+def builtin_channels() -> list[Any]:
+    """The providers notify ships, configured from its settings."""
+    from plugins.notify.channels.email import EmailChannel
+    from plugins.notify.channels.log import LogChannel
+    from plugins.notify.channels.push import PushChannel
+    from plugins.notify.channels.sms import TwilioSmsChannel
+
+    s = current().settings_of("notify")
+    return [EmailChannel(s), PushChannel(s), TwilioSmsChannel(s), LogChannel()]
+
+
+def channels() -> dict[str, Any]:
+    """Channels by name for the current plugin set and event loop (HTTP clients belong to one loop)."""
+    registry = current()
+    key = (id(registry), id(asyncio.get_running_loop()))
+    table = _cache.get(key)
+    if table is None:
+        table = {}
+        for plugin, channel in registry.hooks.collect("register_notify_channels"):
+            if not isinstance(channel, Channel):
+                raise ConfigError(f"plugin {plugin!r}: register_notify_channels returned {channel!r}, not a Channel")
+            table[channel.name] = channel
+        _cache[key] = table
+    return table
+
+
+async def close_all() -> None:
+    """Close every channel's connections (worker shutdown, tests)."""
+    tables = list(_cache.values())
+    _cache.clear()
+    for table in tables:
+        for channel in table.values():
+            await channel.close()

@@ -1,0 +1,283 @@
+"""The dispatcher (due outbox rows → Dramatiq) and the delivery actor (decide, render, send, record).
+
+Exactly-once per channel rests on PostgreSQL, never on the broker:
+
+* the dispatcher claims due rows with ``FOR UPDATE SKIP LOCKED`` and a lease (two dispatchers never take one row);
+  a row whose lease ran out (worker killed, message lost in a Redis restart) is claimed again;
+* the actor moves rows ``queued → sending`` in one UPDATE (a duplicate message finds nothing to claim);
+* before a provider call the ``(notification, channel)`` delivery row is taken atomically, and a channel already
+  ``sent`` is never called again; after the call the outcome is recorded with the attempt in one statement.
+
+The actor works on a chunk of rows with a handful of set-based statements (not a few queries per notification):
+one worker process then delivers hundreds of emails a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from core import clock, db
+from plugins.notify import DEFAULT_FALLBACK, sql
+from plugins.notify.channels.base import Device, Message, SendResult, describe
+from plugins.notify.channels.registry import channels
+from plugins.notify.contacts import Contact, contacts_of
+from plugins.notify.outbox import settings
+from plugins.notify.prefs import UserPrefs, load_prefs, quiet_until, remove_invalid_tokens
+from plugins.notify.render import pick_language, render, zone
+
+log = logging.getLogger("plugins.notify")
+
+
+async def dispatch(max_rounds: int = 10) -> int:
+    """Claim due rows and hand them to workers in chunks; returns how many were handed over."""
+    from plugins.notify.jobs import deliver_job
+
+    s = settings()
+    total = 0
+    for _ in range(max_rounds):
+        now = clock.now()
+        rows = await db.fetch(sql.CLAIM, now, now + timedelta(seconds=s.lease_s), s.dispatch_batch)
+        ids = [r["id"] for r in rows]
+        for i in range(0, len(ids), s.deliver_chunk):
+            # If Redis is down this raises: the rows stay queued and are claimed again when their lease ends.
+            await deliver_job.enqueue(ids[i : i + s.deliver_chunk])
+        total += len(ids)
+        if len(ids) < s.dispatch_batch:
+            break
+    if total:
+        log.info("dispatcher handed %d notification(s) to the workers", total)
+    return total
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff: base * 2^(n-1), capped."""
+    s = settings()
+    return timedelta(seconds=min(s.backoff_max_s, s.backoff_base_s * 2 ** max(0, attempts - 1)))
+
+
+def chain_for(kind: str, prefs: UserPrefs) -> list[str]:
+    """The channels to try for ``kind``, in fallback order, filtered by the platform's channels and the user."""
+    s = settings()
+    order = list(s.fallback.get(kind) or DEFAULT_FALLBACK.get(kind, ["push", "email"]))
+    if "log" in s.channels and "log" not in order:
+        order.append("log")
+    return [c for c in order if c in s.channels and prefs.allows(kind, c)]
+
+
+def is_urgent(row: dict[str, Any], payload: dict[str, Any], tz_name: str, now: datetime,
+              quiet_end: datetime | None) -> bool:
+    """Urgent notifications ignore quiet hours: codes, offers, and the cancellation of an event that is today."""
+    if row["urgent"] or row["kind"] == "verification":
+        return True
+    if row["kind"] == "event_cancelled" and payload.get("event", {}).get("starts_at"):
+        starts = datetime.fromisoformat(payload["event"]["starts_at"])
+        tz = zone(tz_name)
+        today = starts.astimezone(tz).date() <= now.astimezone(tz).date()
+        return today or (quiet_end is not None and starts <= quiet_end)
+    return False
+
+
+@dataclass
+class Work:
+    """One notification in this run: its row, rendered message, remaining channels and how it ended."""
+
+    row: dict[str, Any]
+    message: Message | None = None
+    chain: list[str] = field(default_factory=list)
+    inbox: tuple[str, str, str] | None = None  # title, body, data (json)
+    status: str = ""  # final status once decided: sent | pending | failed | cancelled | sending (someone else's)
+    error: str = ""
+    due_at: datetime | None = None
+    refund: int = 0
+    errors: list[str] = field(default_factory=list)
+    transient: bool = False
+    logs: list[tuple[str, str, str]] = field(default_factory=list)  # channel, status, error (decisions)
+
+    def end(self, status: str, error: str = "", due_at: datetime | None = None, refund: int = 0) -> None:
+        self.status, self.error, self.due_at, self.refund = status, error[:1000], due_at, refund
+
+    def outcome(self) -> dict[str, Any]:
+        return {"id": self.row["id"], "status": self.status, "error": self.error, "refund": self.refund,
+                "due_at": self.due_at.isoformat() if self.due_at else None}
+
+
+async def deliver(ids: list[int]) -> int:
+    """Deliver the notifications ``ids`` (the actor's body); returns how many this run finished as sent."""
+    s = settings()
+    rows = await db.fetch(sql.TAKE, ids, clock.now() + timedelta(seconds=s.lease_s))
+    if not rows:
+        return 0
+    user_ids = sorted({r["user_id"] for r in rows})
+    prefs = await load_prefs(user_ids)
+    contacts = await contacts_of(user_ids, s.default_language, s.default_timezone)
+    devices: dict[int, list[Device]] = {}
+    if "push" in s.channels:
+        for d in await db.fetch(sql.DEVICES, user_ids):
+            devices.setdefault(d["user_id"], []).append(Device(d["platform"], d["token"]))
+    work = [Work(r) for r in sorted(rows, key=lambda r: r["id"])]
+    for w in work:
+        try:
+            prepare(w, contacts.get(w.row["user_id"]), prefs[w.row["user_id"]], devices.get(w.row["user_id"], []))
+        except Exception as exc:  # a template or payload bug: retry later, never lose the row
+            log.exception("notification %s: cannot be prepared", w.row["id"])
+            _retry_or_fail(w, describe(exc))
+    now = clock.now()
+    inbox = [{"user_id": w.row["user_id"], "nid": w.row["id"], "kind": w.row["kind"], "title": w.inbox[0],
+              "body": w.inbox[1], "data": json.loads(w.inbox[2])} for w in work if w.inbox and not w.status]
+    if inbox:
+        await db.fetch(sql.INBOX_MANY, json.dumps(inbox), now)
+    await _through_chains([w for w in work if not w.status])
+    for w in work:
+        if not w.status:
+            _conclude(w)
+    logs = [_log_row(w, *entry) for w in work for entry in w.logs]
+    if logs:
+        await db.fetch(sql.LOG_MANY, json.dumps(logs), clock.now())
+    done = [w.outcome() for w in work if w.status != "sending"]
+    await db.fetch(sql.FINISH, json.dumps(done), clock.now())
+    return sum(1 for w in work if w.status == "sent")
+
+
+def _log_row(w: Work, channel: str, status: str, error: str) -> dict[str, Any]:
+    return {"nid": w.row["id"], "user_id": w.row["user_id"], "kind": w.row["kind"], "channel": channel,
+            "status": status, "error": error[:1000]}
+
+
+def _retry_or_fail(w: Work, error: str) -> None:
+    if w.row["attempts"] >= settings().max_attempts:
+        w.end("failed", error)
+    else:
+        w.end("pending", error, due_at=clock.now() + backoff(w.row["attempts"]))
+
+
+def prepare(w: Work, contact: Contact | None, prefs: UserPrefs, devices: list[Device]) -> None:
+    """Decide (too late, quiet hours, no such user) or render the message and pick the channels; no I/O."""
+    s = settings()
+    now = clock.now()
+    row, kind = w.row, w.row["kind"]
+    payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"] or "{}")
+    if contact is None:
+        w.logs.append(("-", "skipped", "no such user"))
+        return w.end("cancelled", "no such user")
+    tz_name = prefs.timezone or contact.timezone or s.default_timezone
+    event = payload.get("event") or {}
+    if kind == "reminder":
+        starts = datetime.fromisoformat(event["starts_at"])
+        if now >= starts or now > row["due_at"] + timedelta(minutes=s.reminder_grace_min):
+            w.logs.append(("-", "skipped", "too late: the moment of this reminder has passed"))
+            return w.end("cancelled", "too late")
+    if kind == "waitlist_offer" and now >= datetime.fromisoformat(payload["expires_at"]):
+        w.logs.append(("-", "skipped", "the offer expired"))
+        return w.end("cancelled", "offer expired")
+    quiet_end = quiet_until(now, prefs, tz_name)
+    urgent = is_urgent(row, payload, tz_name, now, quiet_end)
+    if quiet_end is not None and not urgent:
+        if kind == "reminder" and quiet_end >= datetime.fromisoformat(event["starts_at"]):
+            w.logs.append(("-", "skipped", "quiet hours last until the event starts"))
+            return w.end("cancelled", "quiet hours")
+        w.logs.append(("-", "deferred", f"quiet hours until {quiet_end.isoformat()}"))
+        return w.end("pending", "", due_at=quiet_end, refund=1)  # waiting is not an attempt
+    language = pick_language(contact.language, s.default_language)
+    text = render(kind, payload, language, contact.display_name, row["offset_min"])
+    email, phone = contact.email, contact.phone
+    if kind == "verification":
+        email = payload["destination"] if payload.get("channel") == "email" else None
+        phone = payload["destination"] if payload.get("channel") == "sms" else None
+    data = {"event_id": str(row["event_id"])} if row["event_id"] else {}
+    w.message = Message(
+        notification_id=row["id"], idempotency_key=f"n{row['id']}:", kind=kind, user_id=row["user_id"],
+        language=language, subject=text.subject, short=text.short, text=text.text, html=text.html, data=data,
+        urgent=urgent, display_name=contact.display_name, email=email, phone=phone, devices=tuple(devices))
+    if kind != "verification" and prefs.allows(kind, "inbox"):
+        w.inbox = (text.subject[:300], text.short, json.dumps(data))
+    if kind == "verification":
+        # The code goes where auth says; with the log channel on (development) it is logged too.
+        w.chain = [c for c in (payload.get("channel", "email"), "log") if c in s.channels]
+    else:
+        w.chain = chain_for(kind, prefs)
+
+
+async def _through_chains(work: list[Work]) -> None:
+    """Try each notification's channels in order, all notifications of the chunk together, round by round."""
+    s = settings()
+    table = channels()
+    sem = asyncio.Semaphore(max(1, s.concurrency))
+    active = work
+    while active:
+        step: list[tuple[Work, str, Any]] = []
+        for w in active:
+            while w.chain:
+                name = w.chain.pop(0)
+                channel = table.get(name)
+                if channel is not None and w.message is not None and channel.available_for(w.message):
+                    step.append((w, name, channel))
+                    break
+        if not step:
+            return
+        now = clock.now()
+        keys = [{"nid": w.row["id"], "channel": name, "key": f"n{w.row['id']}:{name}"} for w, name, _c in step]
+        taken = {r["idempotency_key"]: r["id"] for r in await db.fetch(
+            sql.BEGIN_MANY, json.dumps(keys), now, now - timedelta(seconds=s.lease_s))}
+        missing = [k["key"] for k in keys if k["key"] not in taken]
+        states = {r["idempotency_key"]: r["status"] for r in await db.fetch(sql.STATES, missing)} if missing else {}
+        sends: list[tuple[Work, str, Any, int]] = []
+        for (w, name, channel), k in zip(step, keys, strict=True):
+            if k["key"] in taken:
+                sends.append((w, name, channel, taken[k["key"]]))
+            elif states.get(k["key"]) == "sent":
+                w.end("sent")  # done before a crash: never call the provider twice
+            elif states.get(k["key"]) == "sending":
+                w.end("sending")  # another worker is on it right now; its lease decides
+            # else: failed for good on this channel earlier: the next one is tried in the next round
+
+        async def send(w: Work, name: str, channel: Any, key: str) -> SendResult:
+            assert w.message is not None
+            async with sem:
+                try:
+                    result: SendResult = await channel.send(replace(w.message, idempotency_key=key))
+                    return result
+                except Exception as exc:  # a provider plug-in that raises counts as a temporary failure
+                    return SendResult("retry", describe(exc))
+
+        results = await asyncio.gather(*(send(w, n, c, f"n{w.row['id']}:{n}") for w, n, c, _id in sends))
+        ended = []
+        dead: list[str] = []
+        for (w, name, _c, delivery_id), result in zip(sends, results, strict=True):
+            dead += result.invalid_tokens
+            ended.append({"id": delivery_id, "status": {"sent": "sent", "retry": "retry", "rejected": "failed"}[
+                result.outcome], "provider_id": result.provider_id[:255], "destination": result.destination[:255],
+                "error": result.error[:1000], "nid": w.row["id"], "user_id": w.row["user_id"], "kind": w.row["kind"],
+                "channel": name, "outcome": result.outcome})
+            if result.outcome == "sent":
+                w.end("sent")
+                log.info("notification %s (%s) sent to user %s by %s", w.row["id"], w.row["kind"], w.row["user_id"],
+                         name)
+            else:
+                w.errors.append(f"{name}: {result.error}")
+                if result.outcome == "retry":
+                    w.transient = True
+                    w.chain = []  # try this channel again later before falling back further
+        if ended:
+            await db.fetch(sql.END_MANY, json.dumps(ended), clock.now())
+        if dead:
+            await remove_invalid_tokens(dead)
+        active = [w for w in active if not w.status and w.chain]
+
+
+def _conclude(w: Work) -> None:
+    """The notification's status once its channels are exhausted without a success."""
+    error = "; ".join(w.errors)
+    if w.transient:
+        return _retry_or_fail(w, error)
+    if not w.errors:
+        if w.inbox:
+            return w.end("sent")  # the user chose the in-app inbox only
+        # Every channel switched off by the user, or no address or device for the remaining ones.
+        w.logs.append(("-", "skipped", "no channel"))
+        return w.end("cancelled", "no channel: preferences, or no address or device")
+    w.end("failed", error)

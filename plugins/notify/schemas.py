@@ -1,0 +1,102 @@
+"""Request and response bodies of notify's API (msgspec Structs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+
+class InboxItemRead(msgspec.Struct):
+    """An in-app notification."""
+
+    id: int
+    kind: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+class InboxPage(msgspec.Struct):
+    """A page of the inbox, newest first."""
+
+    items: list[InboxItemRead]
+    next_cursor: str | None
+
+
+class UnreadCountRead(msgspec.Struct):
+    """How many inbox items are unread."""
+
+    unread: int
+
+
+class ChannelSwitch(msgspec.Struct, forbid_unknown_fields=True):
+    """Turn one kind of notification on or off on one channel."""
+
+    kind: str
+    channel: str
+    enabled: bool
+
+
+class PreferencesRead(msgspec.Struct):
+    """The user's notification settings."""
+
+    quiet_start: str
+    quiet_end: str
+    timezone: str
+    reminder_offsets_min: list[int]
+    custom_offsets: bool
+    channels: dict[str, dict[str, bool]]
+    fallback: dict[str, list[str]]
+
+
+class PreferencesUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Changes to the settings; omitted fields stay. ``reminder_offsets_min: null`` returns to the default."""
+
+    quiet_start: str | msgspec.UnsetType = msgspec.UNSET
+    quiet_end: str | msgspec.UnsetType = msgspec.UNSET
+    timezone: str | msgspec.UnsetType = msgspec.UNSET
+    reminder_offsets_min: list[int] | msgspec.UnsetType | None = msgspec.UNSET
+    channels: list[ChannelSwitch] | msgspec.UnsetType = msgspec.UNSET
+
+
+class DeviceCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Register a push token (``fcm`` or ``apns``); ``previous_token`` when the app's token was refreshed."""
+
+    platform: str
+    token: str
+    previous_token: str | None = None
+
+
+class DeviceRead(msgspec.Struct):
+    """A registered device."""
+
+    id: int
+    platform: str
+    token: str
+    created_at: datetime
+    refreshed_at: datetime
+
+
+class DeliveryRead(msgspec.Struct):
+    """One entry of the user's delivery log."""
+
+    id: int
+    notification_id: int
+    kind: str
+    channel: str
+    status: str
+    error: str
+    at: datetime
+    notification_status: str
+    event_id: int | None
+
+
+class DeliveryPage(msgspec.Struct):
+    """A page of the delivery log, newest first."""
+
+    items: list[DeliveryRead]
+    next_cursor: str | None
