@@ -117,7 +117,7 @@ def register_admin_pages() -> list[Any]:
 
         @hookimpl
         def register_admin_pages() -> list[Any]:
-            from plugins.events.admin import contributions
+            from sbor_reviews.admin import contributions  # the plugin's own admin.py
 
             return contributions()
     """
