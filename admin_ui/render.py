@@ -15,6 +15,7 @@ from litestar import Request, Response
 from admin_ui.accounts import Staff, localtime
 from core.admin import AdminPage, DashboardWidget, MenuEntry, ModerationQueue
 from core.errors import ConfigError
+from core.hooks import hookspecs
 from core.hooks.manager import Registry
 
 HERE = Path(__file__).parent
@@ -44,7 +45,7 @@ class Panel:
 def collect(registry: Registry) -> Contributions:
     """Gather and check contributions; a wrong type or a duplicate stops start-up naming the plugin."""
     out = Contributions()
-    for plugin, item in registry.hooks.collect("register_admin_pages"):
+    for plugin, item in registry.hooks.collect(hookspecs.register_admin_pages):
         out.by_plugin.setdefault(plugin, []).append(item)
         if isinstance(item, AdminPage):
             if (item.plugin, item.slug) in out.pages:
@@ -67,7 +68,7 @@ def collect(registry: Registry) -> Contributions:
 
 def build_env(registry: Registry) -> Environment:
     """Plugins' template directories (later plugins first, so they override) before the panel's own."""
-    dirs = [str(d) for _plugin, d in reversed(registry.hooks.collect("register_template_dirs"))]
+    dirs = [str(d) for _plugin, d in reversed(registry.hooks.collect(hookspecs.register_template_dirs))]
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(dirs), FileSystemLoader(str(HERE / "templates"))]),
         autoescape=select_autoescape(default=True, default_for_string=True),

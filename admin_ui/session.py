@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Any
 
 import msgspec
 
+from admin_ui import AdminSettings
 from core import cache, clock
-from core.hooks.manager import current
+from core.hooks import plugin_settings
 
 COOKIE = "sbor_admin"
 CSRF_FIELD = "_csrf"
@@ -25,9 +25,9 @@ class AdminSession(msgspec.Struct):
     timezone: str = "UTC"
 
 
-def settings() -> Any:
+def settings() -> AdminSettings:
     """The admin plugin's settings."""
-    return current().settings_of("admin")
+    return plugin_settings(AdminSettings)
 
 
 def _key(token: str) -> str:

@@ -17,6 +17,7 @@ from litestar.plugins import InitPlugin
 import core
 from core import cache, db, jobs, logs
 from core.errors import ConfigError
+from core.hooks import hookspecs
 from core.hooks.manager import Registry, activate, load
 from core.http.middleware import api_guard_middleware, idempotency_middleware, request_id_middleware
 from core.http.problems import EXCEPTION_HANDLERS
@@ -38,14 +39,14 @@ class SborPlugin(InitPlugin):
         """Add core's and the plugins' handlers, middleware, errors and lifespan."""
         handlers: list[Any] = [HealthController, CapabilitiesController]
         by_plugin: dict[str, list[Any]] = {}
-        for plugin, handler in self.registry.hooks.collect("register_routes"):
+        for plugin, handler in self.registry.hooks.collect(hookspecs.register_routes):
             by_plugin.setdefault(plugin, []).append(handler)
         for plugin, items in by_plugin.items():
             handlers.append(Router(path=API_PREFIX, route_handlers=items, tags=[plugin]))
-        for _plugin, extra in self.registry.hooks.collect("register_page_routes"):
+        for _plugin, extra in self.registry.hooks.collect(hookspecs.register_page_routes):
             handlers.append(extra)
         app_config.route_handlers.extend(handlers)
-        for plugin, deps in self.registry.hooks.collect("register_dependencies"):
+        for plugin, deps in self.registry.hooks.collect(hookspecs.register_dependencies):
             for name, provider in deps.items():
                 if name in app_config.dependencies:
                     raise ConfigError(f"plugin {plugin!r}: dependency {name!r} is already provided")
@@ -63,10 +64,10 @@ class SborPlugin(InitPlugin):
         activate(self.registry)
         opened = await db.start_pool()  # False when the process (a test session) already holds the pool
         try:
-            await self.registry.hooks.call("app_started")
+            await self.registry.hooks.notify(hookspecs.app_started)
             yield
         finally:
-            await self.registry.hooks.call("app_stopping")
+            await self.registry.hooks.notify(hookspecs.app_stopping)
             if opened:
                 await db.close_pool()
                 await cache.close()
@@ -93,7 +94,7 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
     activate(registry)
     if jobs._broker is None and settings.redis.url:
         jobs.configure_broker(settings.redis.url, settings.jobs.namespace)
-    jobs.bind(registry.hooks.collect("register_actors"))
+    jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     cors = CORSConfig(allow_origins=settings.http.cors_origins) if settings.http.cors_origins else None
     app = Litestar(
         plugins=[SborPlugin(registry, settings)],

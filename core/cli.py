@@ -15,6 +15,7 @@ import click
 
 from core import db, logs
 from core.errors import ConfigError
+from core.hooks import hookspecs
 from core.settings import ROOT, get_settings, reload
 
 
@@ -210,7 +211,7 @@ def _add_plugin_commands() -> None:
         registry = load(get_settings())
     except ConfigError:
         return  # reported by the command that needs the plugins
-    for _plugin, command in registry.hooks.collect("register_cli_commands"):
+    for _plugin, command in registry.hooks.collect(hookspecs.register_cli_commands):
         if command.name not in main.commands:
             main.add_command(command)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from piccolo.engine.postgres import PostgresEngine
 
 from core.errors import ConfigError
+from core.hooks import hookspecs
 
 if TYPE_CHECKING:
     from piccolo.conf.apps import AppConfig
@@ -114,7 +115,7 @@ class PendingMigration:
 
 def piccolo_apps(registry: Registry) -> list[tuple[str, AppConfig]]:
     """Return ``(plugin, AppConfig)`` for every enabled plugin with tables, in load (dependency) order."""
-    return registry.hooks.collect("register_piccolo_app")
+    return registry.hooks.collect(hookspecs.register_piccolo_app)
 
 
 async def pending_migrations(registry: Registry) -> list[PendingMigration]:

@@ -28,6 +28,7 @@ import pytest_asyncio
 from core import cache, db, jobs
 from core import clock as core_clock
 from core import settings as core_settings
+from core.hooks import hookspecs
 from core.hooks.manager import PluginsFile, Registry, activate, build, discover
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/test"
@@ -83,7 +84,7 @@ async def sbor_database(sbor_env: dict[str, str]) -> AsyncIterator[Registry]:
     await db.migrate(registry)
     await db.start_pool()
     jobs.configure_broker(sbor_env["SBOR_REDIS_URL"], sbor_env["SBOR_JOBS_NAMESPACE"])
-    jobs.bind(registry.hooks.collect("register_actors"))
+    jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     yield registry
     await db.close_pool()
     redis = cache.client()

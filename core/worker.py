@@ -13,6 +13,7 @@ import dramatiq
 import redis
 
 from core import jobs, logs
+from core.hooks import hookspecs
 from core.hooks.manager import current
 from core.settings import get_settings
 
@@ -25,13 +26,13 @@ def _serve(threads: int, scheduler: bool, stop: Any = None) -> None:
     logs.setup(settings.log_level, settings.log_json)  # spawned children start with no logging set up
     broker = jobs.configure_broker(settings.redis.url, settings.jobs.namespace, worker=True)
     registry = current()
-    bound = jobs.bind(registry.hooks.collect("register_actors"))
+    bound = jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=1000)
     worker.queue_prefetch = settings.jobs.prefetch
     worker.start()
     sched = None
     if scheduler:
-        periodics = [p for _plugin, p in registry.hooks.collect("register_periodic_jobs")]
+        periodics = [p for _plugin, p in registry.hooks.collect(hookspecs.register_periodic_jobs)]
         if periodics:
             client = redis.Redis.from_url(settings.redis.url)
             sched = jobs.Scheduler(periodics, client, settings.jobs.namespace, settings.jobs.scheduler_tick_s)

@@ -10,6 +10,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
+from core.hooks import hookspecs
 from core.hooks.manager import PluginsFile, build, discover
 from core.testing import all_plugins
 
@@ -44,7 +45,7 @@ def test_manifest_is_valid(name: str) -> None:
 
 @pytest.mark.parametrize("name", PLUGINS)
 async def test_migrations_are_up_to_date_with_tables(name: str, registry) -> None:
-    apps = [app for plugin, app in registry.hooks.collect("register_piccolo_app") if plugin == name]
+    apps = [app for plugin, app in registry.hooks.collect(hookspecs.register_piccolo_app) if plugin == name]
     for app in apps:
         assert app.app_name == name, "the Piccolo app is named after the plugin"
         alter = await AutoMigrationManager(auto_input="n").get_alter_statements(app_config=app)
@@ -63,7 +64,7 @@ def test_routes_live_under_the_plugin_prefix(name: str, registry) -> None:
 
     if AVAILABLE[name].source == "core":
         pytest.skip("core's own areas (auth, users) have their own prefixes")
-    for plugin, handler in registry.hooks.collect("register_routes"):
+    for plugin, handler in registry.hooks.collect(hookspecs.register_routes):
         if plugin != name:
             continue
         paths: list[str] = []
@@ -77,7 +78,7 @@ def test_routes_live_under_the_plugin_prefix(name: str, registry) -> None:
 
 @pytest.mark.parametrize("name", PLUGINS)
 def test_permissions_are_namespaced(name: str, registry) -> None:
-    perms = [p for plugin, p in registry.hooks.collect("register_permissions") if plugin == name]
+    perms = [p for plugin, p in registry.hooks.collect(hookspecs.register_permissions) if plugin == name]
     if AVAILABLE[name].source == "core":
         return
     for p in perms:
@@ -87,7 +88,7 @@ def test_permissions_are_namespaced(name: str, registry) -> None:
 
 @pytest.mark.parametrize("name", PLUGINS)
 def test_templates_are_namespaced(name: str, registry) -> None:
-    for plugin, directory in registry.hooks.collect("register_template_dirs"):
+    for plugin, directory in registry.hooks.collect(hookspecs.register_template_dirs):
         if plugin != name:
             continue
         top = {p.name for p in Path(directory).iterdir() if not p.name.startswith(".")}
@@ -95,7 +96,7 @@ def test_templates_are_namespaced(name: str, registry) -> None:
 
 
 def test_jobs_are_namespaced(registry) -> None:
-    for plugin, job in registry.hooks.collect("register_actors"):
+    for plugin, job in registry.hooks.collect(hookspecs.register_actors):
         assert job.name.startswith(f"{plugin}."), f"{plugin}: job {job.name}"
 
 

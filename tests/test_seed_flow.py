@@ -27,6 +27,7 @@ import redis as sync_redis
 from dramatiq.asyncio import EventLoopThread, get_event_loop_thread, set_event_loop_thread
 
 from core import db, jobs
+from core.hooks import hookspecs
 from core.hooks.manager import current
 
 pytestmark = pytest.mark.slow
@@ -114,7 +115,7 @@ async def start_worker() -> Callable[[], Awaitable[None]]:
     from core.settings import get_settings
 
     settings = get_settings()
-    periodics = [p for _plugin, p in current().hooks.collect("register_periodic_jobs")]
+    periodics = [p for _plugin, p in current().hooks.collect(hookspecs.register_periodic_jobs)]
     scheduler = jobs.Scheduler(periodics, sync_redis.Redis.from_url(settings.redis.url), settings.jobs.namespace,
                                tick_s=0.2)
     scheduler.start()

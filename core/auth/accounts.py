@@ -8,14 +8,14 @@ from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 
-from core import clock, ratelimit
+from core import clock, hooks, ratelimit
 from core.auth import codes, totp
 from core.auth.identifiers import normalise_email, normalise_phone, parse_identifier
 from core.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from core.auth.services import TokenPair, revoke_all_sessions, start_session
 from core.auth.tables import Session, TrustedDevice
 from core.errors import Conflict, NotAuthenticated, PermissionDenied, RateLimited, ValidationFailed
-from core.hooks import call
+from core.hooks import hookspecs
 from core.settings import get_settings
 from core.users import services as users
 from core.users.tables import User
@@ -75,7 +75,7 @@ async def register(*, email: str | None, phone: str | None, password: str, displ
     await users.grant_role(row.id, "user")
     log.info("user %s registered (%s)", row.id, "email" if email else "phone")
     sent = await codes.issue(row.id, "verify", email, phone)
-    await call("user_registered", user_id=row.id)
+    await hooks.notify(hookspecs.user_registered, user_id=row.id)
     return {"user_id": row.id, "verification": sent}
 
 
@@ -224,7 +224,7 @@ async def delete_account(user_id: int, password: str | None) -> None:
 
     # One transaction: when a plugin refuses (Conflict), what the plugins before it erased is rolled back too.
     async with User._meta.db.transaction():
-        await call("user_erasure", user_id=user_id)
+        await hooks.call(hookspecs.user_erasure, user_id=user_id)
         await erase(user_id)
         await users.anonymise(user_id)
     log.info("user %s deleted their account", user_id)

@@ -8,11 +8,11 @@ import logging
 import secrets
 from datetime import timedelta
 
-from core import clock, ratelimit
+from core import clock, hooks, ratelimit
 from core.auth.identifiers import mask
 from core.auth.tables import VerificationCode
 from core.errors import ValidationFailed
-from core.hooks import call
+from core.hooks import hookspecs
 from core.settings import get_settings
 
 log = logging.getLogger("core.auth")
@@ -46,8 +46,8 @@ async def issue(user_id: int, purpose: str, email: str | None, phone: str | None
         user=user_id, purpose=purpose, channel=channel, code_hash=_digest(user_id, purpose, code), created_at=now,
         expires_at=now + timedelta(seconds=auth.code_ttl_s),
     ))
-    sent = await call("send_verification", user_id=user_id, channel=channel, destination=destination, code=code,
-                      purpose=purpose)
+    sent = await hooks.first(hookspecs.send_verification, user_id=user_id, channel=channel,
+                             destination=destination, code=code, purpose=purpose)
     if sent is None and get_settings().env == "production":
         log.error("no plugin delivers verification codes (enable notify): %s code for user %s not sent", purpose,
                   user_id)

@@ -12,11 +12,11 @@ from typing import Any
 import jwt
 from asyncpg.exceptions import UniqueViolationError
 
-from core import cache, clock, ratelimit
+from core import cache, clock, hooks, ratelimit
 from core.auth.services import TokenPair, start_session
 from core.auth.tables import Identity
 from core.errors import BadRequest, Conflict, NotAuthenticated, NotFound, ServiceUnavailable
-from core.hooks import call
+from core.hooks import hookspecs
 from core.hooks.manager import current
 from core.settings import get_settings
 from core.users import services as users
@@ -60,7 +60,7 @@ class OIDCProvider:
 
 def providers() -> dict[str, OIDCProvider]:
     """The providers of the enabled plugins, by name."""
-    return {p.name: p for _plugin, p in current().hooks.collect("register_oidc_providers")}
+    return {p.name: p for _plugin, p in current().hooks.collect(hookspecs.register_oidc_providers)}
 
 
 def _provider(name: str) -> OIDCProvider:
@@ -149,7 +149,7 @@ async def _create_account(provider: str, ident: ExternalIdentity) -> int:
     await users.grant_role(row.id, "user")
     await _link(row.id, provider, ident)
     log.info("user %s registered through %s", row.id, provider)
-    await call("user_registered", user_id=row.id)
+    await hooks.notify(hookspecs.user_registered, user_id=row.id)
     return int(row.id)
 
 

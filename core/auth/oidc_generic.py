@@ -4,7 +4,7 @@ Provider plugins for OIDC-compliant services (Google, Microsoft, Keycloak, GitLa
 
     @hookimpl
     def register_oidc_providers():
-        s = current().settings_of("google_login")
+        s = plugin_settings(GoogleLoginSettings)
         return [GenericOIDCProvider("google", "Google", "https://accounts.google.com", s.client_id, s.client_secret)]
 """
 

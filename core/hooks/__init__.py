@@ -1,22 +1,75 @@
-"""Plugin hooks: ``hookimpl`` is the one import every plugin needs."""
+"""Plugin hooks: ``hookimpl`` to implement one, and typed calls checked by mypy against the spec.
+
+A hook is called through its specification function, never by a string name, so mypy checks the arguments and
+the result, and a misspelt hook cannot be written::
+
+    from plugins.events import hookspecs
+
+    await hooks.notify(hookspecs.participant_joined, event=info, user_id=7, guests=0, status="confirmed")
+    shared = await hooks.first(core_specs.users_share_context, viewer_id=1, owner_id=2)   # -> bool | None
+    parts = await hooks.call(core_specs.user_data_export, user_id=7)                      # -> list[dict[str, Any]]
+
+Which function to use follows the spec's failure policy (checked at run time too):
+
+* :func:`notify` for ``@notification`` specs: every implementation runs, a failing one is logged; returns None.
+* :func:`first` for ``firstresult=True`` specs: the first non-None result, errors propagate.
+* :func:`call` for the others (``@decision`` and collecting specs): the non-None results in call order, errors
+  propagate.
+* ``registry.hooks.collect(spec)`` for the ``register_*`` specs called at start-up (synchronous).
+
+Implementations take keyword arguments only (pluggy's rule), any subset of the spec's.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
 import pluggy
+
+if TYPE_CHECKING:
+    import msgspec
 
 PROJECT = "sbor"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-__all__ = ["PROJECT", "hookimpl", "hookspec"]
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound="msgspec.Struct")
 
 
-async def call(name: str, /, **kwargs: object) -> object:
-    """Call hook ``name`` on the current plugin set, awaiting async implementations (see ``HookDispatcher.call``)."""
-    from core.hooks.manager import call as _call
+async def notify(spec: Callable[P, None], /, *args: P.args, **kwargs: P.kwargs) -> None:
+    """Call a ``@notification`` hook on the current plugin set; failures are logged, never raised."""
+    from core.hooks.manager import current
 
-    return await _call(name, **kwargs)
+    await current().hooks.notify(spec, *args, **kwargs)
 
 
-__all__ += ["call"]
+async def first(spec: Callable[P, R | None], /, *args: P.args, **kwargs: P.kwargs) -> R | None:
+    """Call a ``firstresult=True`` hook on the current plugin set: the first non-None answer, or None."""
+    from core.hooks.manager import current
+
+    return await current().hooks.first(spec, *args, **kwargs)
+
+
+async def call(spec: Callable[P, R | None], /, *args: P.args, **kwargs: P.kwargs) -> list[R]:
+    """Call a hook that collects results (or decides) on the current plugin set; errors propagate."""
+    from core.hooks.manager import current
+
+    return await current().hooks.call(spec, *args, **kwargs)
+
+
+def plugin_settings(settings_type: type[S]) -> S:
+    """The settings of the enabled plugin whose manifest declares ``settings_type``, typed as that class.
+
+    The one way to read a plugin's settings: ``plugin_settings(EventsSettings).max_guests``. Raises ``LookupError``
+    when no enabled plugin declares that class.
+    """
+    from core.hooks.manager import current
+
+    return current().settings(settings_type)
+
+
+__all__ = ["PROJECT", "call", "first", "hookimpl", "hookspec", "notify", "plugin_settings"]

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Mapping, Sequence
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 import pluggy
 
 from core.hooks.policy import policy_of
 
 log = logging.getLogger("core.hooks")
+trace_log = logging.getLogger("core.hooks.trace")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+Kind = Literal["notify", "first", "call", "collect"]
+
+# SBOR_TRACE_HOOKS=1: every hook call logs each implementation's plugin, duration and outcome (operators, authors).
+TRACE = os.environ.get("SBOR_TRACE_HOOKS", "").lower() in {"1", "true", "yes", "on"}
 
 # The registry whose hooks are being called: implementations asking ``core.hooks.manager.current()`` (for their
 # settings, say) get the plugin set that called them, even while another one is the process's default (tests).
@@ -31,6 +42,63 @@ class HookDispatcher:
         self.pm = pm
         self.owner: Any = None  # the Registry this dispatcher belongs to (set by the loader)
         self.order_override = {k: list(v) for k, v in (order_override or {}).items()}
+        self.trace = TRACE
+
+    # -----------------------------------------------------------------------------------------------------------------
+    # Typed calls: the spec function names the hook, so mypy checks arguments and result against it.
+    # -----------------------------------------------------------------------------------------------------------------
+
+    def name_of(self, spec: Callable[..., Any], kind: Kind) -> str:
+        """The hook name of ``spec``, after checking it is this registry's spec and fits the way it is called."""
+        name: str = getattr(spec, "__name__", "")
+        caller = getattr(self.pm.hook, name, None)
+        hook_spec = getattr(caller, "spec", None)
+        if hook_spec is None or hook_spec.function is not spec:
+            raise LookupError(f"hook {name or spec!r} is not declared by any hookspecs module of the enabled plugins")
+        firstresult = bool(hook_spec.opts.get("firstresult"))
+        policy = policy_of(hook_spec.function)
+        wrong = {
+            "notify": policy != "notify",
+            "first": not firstresult,
+            "call": firstresult or policy == "notify" or name.startswith("register_"),
+            "collect": not name.startswith("register_"),
+        }[kind]
+        if wrong:
+            raise TypeError(f"hook {name}: called with hooks.{kind}(), which does not fit its spec")
+        return name
+
+    async def notify(self, spec: Callable[P, None], /, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Call a ``@notification`` hook (see :func:`core.hooks.notify`)."""
+        _keywords_only(spec, args)
+        await self.call_by_name(self.name_of(spec, "notify"), **kwargs)
+
+    async def first(self, spec: Callable[P, R | None], /, *args: P.args, **kwargs: P.kwargs) -> R | None:
+        """Call a ``firstresult`` hook (see :func:`core.hooks.first`)."""
+        _keywords_only(spec, args)
+        result: R | None = await self.call_by_name(self.name_of(spec, "first"), **kwargs)
+        return result
+
+    async def call(self, spec: Callable[P, R | None], /, *args: P.args, **kwargs: P.kwargs) -> list[R]:
+        """Call a collecting or deciding hook (see :func:`core.hooks.call`)."""
+        _keywords_only(spec, args)
+        results: list[R] = await self.call_by_name(self.name_of(spec, "call"), **kwargs)
+        return results
+
+    @overload
+    def collect(
+        self, spec: Callable[P, list[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> list[tuple[str, T]]: ...
+    @overload
+    def collect(self, spec: Callable[P, T | None], /, *args: P.args, **kwargs: P.kwargs) -> list[tuple[str, T]]: ...
+    def collect(self, spec: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> list[tuple[str, Any]]:
+        """Call a ``register_*`` hook; return ``(plugin_name, item)`` pairs with list results flattened."""
+        _keywords_only(spec, args)
+        name = self.name_of(spec, "collect")
+        token = calling_registry.set(self.owner)
+        try:
+            return self._collect(name, **kwargs)
+        finally:
+            calling_registry.reset(token)
 
     def implementations(self, name: str) -> list[pluggy.HookImpl]:
         """Return the implementations of hook ``name`` in the order they are called."""
@@ -49,8 +117,11 @@ class HookDispatcher:
         caller = getattr(self.pm.hook, name, None)
         return caller.spec if caller is not None else None
 
-    async def call(self, name: str, /, **kwargs: Any) -> Any:
-        """Call hook ``name`` (see :meth:`_call`) with this dispatcher's registry as the calling one."""
+    async def call_by_name(self, name: str, /, **kwargs: Any) -> Any:
+        """Call hook ``name`` (see :meth:`_call`) with this dispatcher's registry as the calling one.
+
+        For core's machinery only; code calls hooks through their specs (:meth:`notify`, :meth:`first`, :meth:`call`).
+        """
         token = calling_registry.set(self.owner)
         try:
             return await self._call(name, **kwargs)
@@ -99,15 +170,20 @@ class HookDispatcher:
         results: list[Any] = []
         for impl in impls:
             args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}
+            started = time.perf_counter()
             try:
                 result = impl.function(**args)
                 if inspect.isawaitable(result):
                     result = await result
-            except Exception:
+            except Exception as exc:
+                if self.trace:
+                    _trace(name, impl, started, f"raised {type(exc).__name__}: {exc}")
                 if policy == "notify":
                     log.exception("hook %s failed in plugin %s; the other plugins still run", name, impl.plugin_name)
                     continue
                 raise
+            if self.trace:
+                _trace(name, impl, started, "no answer" if result is None else "answered")
             if result is None:
                 continue
             if firstresult:
@@ -117,19 +193,14 @@ class HookDispatcher:
             return None
         return results
 
-    def collect(self, name: str, /, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a ``register_*`` hook; return ``(plugin_name, item)`` pairs with list results flattened."""
-        token = calling_registry.set(self.owner)
-        try:
-            return self._collect(name, **kwargs)
-        finally:
-            calling_registry.reset(token)
-
     def _collect(self, name: str, /, **kwargs: Any) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = []
         for impl in self.implementations(name):
             args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}
+            started = time.perf_counter()
             result = impl.function(**args)
+            if self.trace:
+                _trace(name, impl, started, "no answer" if result is None else "answered")
             if inspect.isawaitable(result):
                 close = getattr(result, "close", None)
                 if close is not None:
@@ -140,3 +211,15 @@ class HookDispatcher:
             items = result if isinstance(result, list | tuple) else [result]
             out.extend((impl.plugin_name, item) for item in items)
         return out
+
+
+def _keywords_only(spec: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    if args:
+        raise TypeError(f"hook {getattr(spec, '__name__', spec)}: pass arguments by keyword")
+
+
+def _trace(hook: str, impl: pluggy.HookImpl, started: float, outcome: str) -> None:
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    trace_log.info("hook %s: plugin %s took %.3f ms, %s", hook, impl.plugin_name, elapsed_ms, outcome,
+                   extra={"hook": hook, "plugin": impl.plugin_name, "duration_ms": round(elapsed_ms, 3),
+                          "outcome": outcome})

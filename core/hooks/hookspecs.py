@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
     from core.auth.oidc import OIDCProvider
     from core.jobs import Job, Periodic
+    from core.notifications import Notice, NotificationKind
     from core.permissions import Permission
+    from core.realtime import RoomKind
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -224,3 +226,57 @@ def register_oidc_providers() -> list[OIDCProvider]:
     runs the flow (state, account linking, sessions) under ``/api/v1/auth/oidc/<provider>/…``. Names are unique.
     """
 
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Notifications (declared by any plugin, delivered by notify when it is enabled; see core.notifications)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_notification_kinds() -> list[NotificationKind]:
+    """Return the notification kinds this plugin sends (``core.notifications.NotificationKind``).
+
+    Called by notify (preferences, rendering, channel order) and by the contract test, which checks each kind is
+    named ``<plugin>.<kind>`` and has its templates in every language. Example::
+
+        @hookimpl
+        def register_notification_kinds():
+            return [NotificationKind("events.published", label="My event was published")]
+    """
+
+
+@decision
+@hookspec
+def notification_requested(notice: Notice) -> None:
+    """Write ``notice`` to the delivery outbox; called by ``core.notifications.send`` inside the caller's transaction.
+
+    Implemented by notify (writes with Piccolo or raw SQL on the task's connection, so the row commits or rolls back
+    with the change; no network I/O here). With no implementation nothing is sent. Errors propagate: the change
+    rolls back rather than lose its notification.
+    """
+
+
+@decision
+@hookspec
+def notifications_withdrawn(key_prefix: str, user_ids: list[int] | None) -> None:
+    """Cancel notifications not yet sent whose key starts with ``key_prefix`` (for ``user_ids``, or everyone).
+
+    Called by ``core.notifications.withdraw`` inside the caller's transaction (a participant left: their reminders
+    go). Errors propagate.
+    """
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Real time (core.realtime: authenticated WebSocket, fanned out across API processes through Redis)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_realtime_rooms() -> list[RoomKind]:
+    """Return the kinds of real-time rooms this plugin offers and who may join them (``core.realtime.RoomKind``).
+
+    A room is ``<kind>:<id>`` (``groups.chat:42``); the kind is ``<plugin>.<name>``. When a client subscribes, core
+    asks the kind's ``may_join(user_id, room_id)``; a refusal, or an unknown kind, is an error frame, never a
+    subscription. Every signed-in user is also subscribed to their own channel (``core.realtime.to_user``).
+    """

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import pluggy
@@ -29,6 +29,7 @@ from core.hooks.dispatch import HookDispatcher, calling_registry
 from core.manifest import Manifest, redact, secret_fields
 
 log = logging.getLogger("core.plugins")
+S = TypeVar("S", bound=msgspec.Struct)
 
 ENTRY_POINT_GROUP = "sbor.plugins"
 BUILTIN_PACKAGE = "plugins"
@@ -99,15 +100,18 @@ class Registry:
         """Whether plugin ``name`` is enabled."""
         return any(p.name == name for p in self.plugins)
 
-    def settings_of(self, name: str) -> Any:
-        """Return the validated settings struct of an enabled plugin."""
-        return self.get(name).settings
+    def settings(self, settings_type: type[S]) -> S:
+        """The settings of the enabled plugin whose manifest declares ``settings_type`` (see ``plugin_settings``)."""
+        for plugin in self.plugins:
+            if plugin.info.manifest.settings is settings_type and isinstance(plugin.settings, settings_type):
+                return plugin.settings
+        raise LookupError(f"no enabled plugin declares the settings class {settings_type.__qualname__}")
 
     def permissions(self) -> dict[str, Any]:
         """The permission registry: every ``Permission`` declared by the enabled plugins, by name."""
         from core.permissions import collect
 
-        return collect(self.hooks.collect("register_permissions"))
+        return collect(self.hooks.collect(hookspecs.register_permissions))
 
     def redacted_settings(self, name: str) -> dict[str, Any]:
         """Return a plugin's settings with secrets masked (for printing and the admin panel)."""
@@ -390,7 +394,7 @@ def _one_line(exc: Exception) -> str:
 
 def _check_schemas(registry: Registry) -> None:
     """Each plugin's tables live in the PostgreSQL schema named after it: ownership visible in the database."""
-    for name, app in registry.hooks.collect("register_piccolo_app"):
+    for name, app in registry.hooks.collect(hookspecs.register_piccolo_app):
         for table in app.table_classes:
             if table._meta.schema != name:
                 raise ConfigError(
@@ -426,7 +430,3 @@ def current() -> Registry:
         return load()
     return _current
 
-
-async def call(name: str, /, **kwargs: Any) -> Any:
-    """Call hook ``name`` on the current plugin set (see :meth:`HookDispatcher.call`)."""
-    return await current().hooks.call(name, **kwargs)

@@ -7,8 +7,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from core import hooks
 from core.errors import BadRequest, NotFound, ValidationFailed
-from core.hooks import call
+from core.hooks import hookspecs
 from core.users import services
 from core.users.tables import User
 
@@ -120,7 +121,7 @@ async def export(user_id: int) -> dict[str, Any]:
     """Everything Sbor holds about the user: the account (no secrets) and each plugin's part."""
     account = {k: v for k, v in (await me(user_id)).items() if k not in SECRET_FIELDS}
     parts: dict[str, Any] = {}
-    collected: list[Any] = await call("user_data_export", user_id=user_id) or []  # type: ignore[assignment]
+    collected = await hooks.call(hookspecs.user_data_export, user_id=user_id)
     for part in collected:
         if isinstance(part, dict):
             parts.update(part)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import available_timezones
 
-from core import clock
+from core import clock, hooks
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.hooks import call
+from core.hooks import hookspecs
 from core.users.roles import BUILTIN_ROLES
 from core.users.tables import Role, User, UserRole
 
@@ -97,7 +97,7 @@ async def can_see(viewer_id: int | None, owner_id: int, aspect: str) -> bool:
         return viewer_id is not None or aspect != "contact"
     if audience == "nobody" or viewer_id is None:
         return False
-    return bool(await call("users_share_context", viewer_id=viewer_id, owner_id=owner_id))
+    return bool(await hooks.first(hookspecs.users_share_context, viewer_id=viewer_id, owner_id=owner_id))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ async def ban_user(user_id: int, reason: str, actor_id: int | None) -> None:
     await User.update({User.status: "banned", User.ban_reason: reason}).where(User.id == user_id)
     await revoke_all_sessions(user_id, "banned")
     log.info("user %s banned user %s: %s", actor_id, user_id, reason)
-    await call("user_banned", user_id=user_id, reason=reason, actor_id=actor_id)
+    await hooks.notify(hookspecs.user_banned, user_id=user_id, reason=reason, actor_id=actor_id)
 
 
 async def unban_user(user_id: int, actor_id: int | None) -> None:
@@ -262,7 +262,7 @@ async def unban_user(user_id: int, actor_id: int | None) -> None:
         raise Conflict("The account is not banned", code="not_banned")
     await User.update({User.status: "active", User.ban_reason: ""}).where(User.id == user_id)
     log.info("user %s unbanned user %s", actor_id, user_id)
-    await call("user_unbanned", user_id=user_id, actor_id=actor_id)
+    await hooks.notify(hookspecs.user_unbanned, user_id=user_id, actor_id=actor_id)
 
 
 async def identifier_taken(email: str | None, phone: str | None) -> bool:

@@ -24,7 +24,8 @@ from redis.exceptions import RedisError, ResponseError
 
 from core import cache, clock, db
 from core.errors import ServiceUnavailable, ValidationFailed
-from core.hooks.manager import current
+from core.hooks import plugin_settings
+from plugins.analytics import AnalyticsSettings
 from plugins.analytics.schemas import BatchAccepted, ClientEventBatch, RejectedEvent
 
 log = logging.getLogger("plugins.analytics")
@@ -77,7 +78,7 @@ async def accept_batch(batch: ClientEventBatch, user_id: int | None) -> BatchAcc
     if user_id is None and batch.device_id is None:
         raise ValidationFailed("Anonymous callers must send a device_id", code="device_id_required",
                                errors=[{"pointer": "/device_id", "detail": "required when not signed in"}])
-    settings = current().settings_of("analytics")
+    settings = plugin_settings(AnalyticsSettings)
     now = clock.now()
     oldest = now - timedelta(days=settings.max_event_age_days)
     newest = now + timedelta(seconds=settings.max_clock_skew_s)
@@ -178,7 +179,7 @@ async def consume(*, budget_s: float | None = None, claim_idle_ms: int | None = 
     Entries left pending by a dead consumer for ``claim_idle_ms`` are claimed first. Returns the events read
     (duplicates included; PostgreSQL drops them).
     """
-    settings = current().settings_of("analytics")
+    settings = plugin_settings(AnalyticsSettings)
     budget = settings.drain_budget_s if budget_s is None else budget_s
     idle = settings.claim_idle_s * 1000 if claim_idle_ms is None else claim_idle_ms
     redis = cache.client()

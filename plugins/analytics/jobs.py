@@ -6,8 +6,9 @@ import logging
 from datetime import timedelta
 
 from core import clock, db
-from core.hooks.manager import current
+from core.hooks import plugin_settings
 from core.jobs import job
+from plugins.analytics import AnalyticsSettings
 
 log = logging.getLogger("plugins.analytics")
 
@@ -23,7 +24,7 @@ async def consume() -> None:
 @job("analytics.purge", max_retries=3)
 async def purge() -> None:
     """Delete raw rows older than ``raw_retention_days`` (the rollups keep the figures)."""
-    days = current().settings_of("analytics").raw_retention_days
+    days = plugin_settings(AnalyticsSettings).raw_retention_days
     cutoff = clock.now() - timedelta(days=days)
     for table in ("client_event", "fact"):
         # Only rows the rollups have read: never drop something not yet counted.

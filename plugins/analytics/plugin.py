@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from core.hooks import hookimpl
+from core.hooks import hookimpl, plugin_settings
 from core.permissions import Permission
+from plugins.analytics import AnalyticsSettings
 from plugins.events.hookspecs import EventInfo
 
 
@@ -51,11 +52,10 @@ def register_actors() -> list[Any]:
 @hookimpl
 def register_periodic_jobs() -> list[Any]:
     """Consume every few seconds; purge nightly."""
-    from core.hooks.manager import current
     from core.jobs import Periodic
     from plugins.analytics import jobs
 
-    every = current().settings_of("analytics").consume_every_s
+    every = plugin_settings(AnalyticsSettings).consume_every_s
     return [Periodic(jobs.consume, every=timedelta(seconds=every)), Periodic(jobs.purge, cron="17 3 * * *")]
 
 

@@ -15,8 +15,8 @@ from litestar.response import Stream
 
 from core.auth.guards import Principal, requires
 from core.errors import PayloadTooLarge, ValidationFailed
-from core.hooks.manager import current
-from plugins.analytics import dashboards, experiments, ingest, rice
+from core.hooks import plugin_settings
+from plugins.analytics import AnalyticsSettings, dashboards, experiments, ingest, rice
 from plugins.analytics.schemas import (
     AssignmentRead,
     BatchAccepted,
@@ -42,7 +42,7 @@ MANAGE = "analytics.manage"
 
 async def requires_small_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Refuse a batch body over ``max_body_bytes`` before it is read or parsed (413)."""
-    limit = current().settings_of("analytics").max_body_bytes
+    limit = plugin_settings(AnalyticsSettings).max_body_bytes
     length = connection.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
         raise PayloadTooLarge(f"A batch body may have at most {limit} bytes", code="batch_too_large")

@@ -8,21 +8,16 @@ from typing import Any
 
 import asyncpg
 
-from core import clock, db
+from core import clock, db, hooks
 from core.errors import Conflict, NotFound, PermissionDenied
-from core.hooks import call
-from core.hooks.manager import current
-from plugins.events import states, validation
+from core.hooks import plugin_settings
+from plugins.events import EventsSettings, hookspecs, states, validation
 from plugins.events.store import load_event, snapshot, transaction
 
 log = logging.getLogger("plugins.events")
 
 PART_SQL = ("SELECT id, \"user\" AS user_id, guests, status, offer_expires_at FROM events.participation "
             "WHERE event = $1 AND \"user\" = $2")
-
-
-def _settings() -> Any:
-    return current().settings_of("events")
 
 
 async def _seat_change(conn: asyncpg.Connection, event_id: int, delta: int) -> None:
@@ -58,11 +53,12 @@ async def promote(conn: asyncpg.Connection, event_id: int) -> None:
         seats = 1 + first["guests"]
         if ev["capacity"] is not None and ev["capacity"] - taken < seats:
             return
-        expires = clock.now() + timedelta(minutes=_settings().offer_claim_minutes)
+        expires = clock.now() + timedelta(minutes=plugin_settings(EventsSettings).offer_claim_minutes)
         await _set(conn, first["id"], states.P_OFFERED, expires=expires)
         await _seat_change(conn, event_id, seats)
         taken += seats
-        await call("waitlist_offer_made", event=await snapshot(conn, event_id), user_id=first["user_id"],
+        await hooks.notify(hookspecs.waitlist_offer_made, event=await snapshot(conn, event_id),
+                           user_id=first["user_id"],
                    seats=seats, expires_at=expires)
         log.info("offered %s seats of event %s to user %s until %s", seats, event_id, first["user_id"], expires)
 
@@ -77,8 +73,9 @@ def _joinable(row: asyncpg.Record) -> None:
 
 async def join(user_id: int, event_id: int, guests: int = 0) -> dict[str, Any]:
     """Join an event with ``guests`` extra people: confirmed, pending (approval) or waitlisted."""
-    if not 0 <= guests <= _settings().max_guests:
-        raise validation.fail("/guests", f"guests must be between 0 and {_settings().max_guests}", "invalid_guests")
+    max_guests = plugin_settings(EventsSettings).max_guests
+    if not 0 <= guests <= max_guests:
+        raise validation.fail("/guests", f"guests must be between 0 and {max_guests}", "invalid_guests")
     seats = 1 + guests
     async with transaction() as conn:
         row = await load_event(conn, event_id, lock=True)
@@ -105,7 +102,8 @@ async def join(user_id: int, event_id: int, guests: int = 0) -> dict[str, Any]:
         )
         if status == states.P_CONFIRMED:
             await _seat_change(conn, event_id, seats)
-        await call("participant_joined", event=await snapshot(conn, event_id), user_id=user_id, guests=guests,
+        await hooks.notify(hookspecs.participant_joined, event=await snapshot(conn, event_id), user_id=user_id,
+                           guests=guests,
                    status=status)
     log.info("user %s joined event %s with %s guests: %s", user_id, event_id, guests, status)
     return await my_participation(user_id, event_id)
@@ -117,7 +115,7 @@ async def _release(conn: asyncpg.Connection, event_id: int, part: asyncpg.Record
     held = part["status"] in states.HOLDS_SEATS
     if held:
         await _seat_change(conn, event_id, -(1 + part["guests"]))
-    await call("participant_left", event=await snapshot(conn, event_id), user_id=part["user_id"])
+    await hooks.notify(hookspecs.participant_left, event=await snapshot(conn, event_id), user_id=part["user_id"])
     if held:
         await promote(conn, event_id)
 
@@ -146,7 +144,7 @@ async def claim(user_id: int, event_id: int) -> dict[str, Any]:
         if part["offer_expires_at"] <= clock.now():
             raise Conflict("The offer has expired", code="offer_expired")
         await _set(conn, part["id"], states.P_CONFIRMED)
-        await call("participant_joined", event=await snapshot(conn, event_id), user_id=user_id,
+        await hooks.notify(hookspecs.participant_joined, event=await snapshot(conn, event_id), user_id=user_id,
                    guests=part["guests"], status=states.P_CONFIRMED)
     log.info("user %s claimed an offer for event %s", user_id, event_id)
     return await my_participation(user_id, event_id)
@@ -175,7 +173,7 @@ async def decide(author_id: int, event_id: int, user_id: int, accept: bool) -> d
             await _set(conn, part["id"], status, requeue=True)
             if status == states.P_CONFIRMED:
                 await _seat_change(conn, event_id, seats)
-            await call("participant_joined", event=await snapshot(conn, event_id), user_id=user_id,
+            await hooks.notify(hookspecs.participant_joined, event=await snapshot(conn, event_id), user_id=user_id,
                        guests=part["guests"], status=status)
     log.info("author %s %s user %s for event %s", author_id, "accepted" if accept else "declined", user_id, event_id)
     return await my_participation(user_id, event_id)
@@ -195,7 +193,8 @@ async def expire_offers() -> int:
             for part in parts:
                 await _set(conn, part["id"], states.P_EXPIRED)
                 await _seat_change(conn, r["event"], -(1 + part["guests"]))
-                await call("waitlist_offer_expired", event=await snapshot(conn, r["event"]), user_id=part["user_id"])
+                await hooks.notify(hookspecs.waitlist_offer_expired, event=await snapshot(conn, r["event"]),
+                                   user_id=part["user_id"])
                 expired += 1
             await promote(conn, r["event"])
     if expired:

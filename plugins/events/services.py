@@ -10,11 +10,10 @@ from typing import Any
 
 import asyncpg
 
-from core import clock, db
+from core import clock, db, hooks
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
-from core.hooks import call
-from core.hooks.manager import current
-from plugins.events import states, validation
+from core.hooks import plugin_settings
+from plugins.events import EventsSettings, hookspecs, states, validation
 from plugins.events.hookspecs import EventInfo
 from plugins.events.participation import promote
 from plugins.events.store import EVENT_SQL, info_of, load_event, move, record_creation, snapshot, transaction
@@ -34,9 +33,9 @@ class Actor:
     moderator: bool = False
 
 
-def settings() -> Any:
+def settings() -> EventsSettings:
     """The plugin's settings struct."""
-    return current().settings_of("events")
+    return plugin_settings(EventsSettings)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -172,9 +171,9 @@ async def update_event(actor: Actor, event_id: int, changes_in: dict[str, Any], 
             await move(conn, await load_event(conn, event_id, lock=True), states.PENDING, states.AUTHOR,
                        actor.user_id, "edited while published")
         info = await snapshot(conn, event_id)
-        await call("event_changed", event=info, changes=changes, actor_id=actor.user_id)
+        await hooks.notify(hookspecs.event_changed, event=info, changes=changes, actor_id=actor.user_id)
         if remoderate:
-            await call("event_submitted", event=info, actor_id=actor.user_id)
+            await hooks.notify(hookspecs.event_submitted, event=info, actor_id=actor.user_id)
     log.info("user %s edited event %s: %s", actor.user_id, event_id, sorted(changes))
 
 
@@ -206,7 +205,7 @@ async def submit(actor: Actor, event_id: int) -> EventInfo:
             raise validation.fail("/starts_at", "the event must start in the future", "starts_in_past")
         await move(conn, row, states.PENDING, states.AUTHOR, actor.user_id)
         info = await snapshot(conn, event_id)
-        await call("event_submitted", event=info, actor_id=actor.user_id)
+        await hooks.notify(hookspecs.event_submitted, event=info, actor_id=actor.user_id)
     log.info("user %s submitted event %s", actor.user_id, event_id)
     return info
 
@@ -217,7 +216,7 @@ async def approve(event_id: int, moderator_id: int) -> EventInfo:
         row = await load_event(conn, event_id, lock=True)
         await move(conn, row, states.PUBLISHED, states.MODERATOR, moderator_id)
         info = await snapshot(conn, event_id)
-        await call("event_published", event=info, moderator_id=moderator_id)
+        await hooks.notify(hookspecs.event_published, event=info, moderator_id=moderator_id)
     log.info("moderator %s published event %s", moderator_id, event_id)
     return info
 
@@ -236,7 +235,7 @@ async def reject(event_id: int, moderator_id: int, reason: str) -> EventInfo:
         row = await load_event(conn, event_id, lock=True)
         await move(conn, row, states.REJECTED, states.MODERATOR, moderator_id, reason)
         info = await snapshot(conn, event_id)
-        await call("event_rejected", event=info, moderator_id=moderator_id, reason=reason)
+        await hooks.notify(hookspecs.event_rejected, event=info, moderator_id=moderator_id, reason=reason)
     log.info("moderator %s rejected event %s", moderator_id, event_id)
     return info
 
@@ -251,7 +250,7 @@ async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
             raise PermissionDenied("Only the author or a moderator may cancel this event", code="not_event_author")
         await move(conn, row, states.CANCELLED, role, actor.user_id, reason)
         info = await snapshot(conn, event_id)
-        await call("event_cancelled", event=info, reason=reason, actor_id=actor.user_id)
+        await hooks.notify(hookspecs.event_cancelled, event=info, reason=reason, actor_id=actor.user_id)
     log.info("user %s cancelled event %s", actor.user_id, event_id)
     return info
 
@@ -270,7 +269,7 @@ async def finish_ended() -> int:
             await conn.execute("UPDATE events.participation SET status = 'expired', updated_at = $2 "
                                "WHERE event = $1 AND status IN ('waitlisted', 'offered', 'pending')",
                                row["id"], clock.now())
-            await call("event_finished", event=await snapshot(conn, row["id"]))
+            await hooks.notify(hookspecs.event_finished, event=await snapshot(conn, row["id"]))
             done += 1
     if done:
         log.info("finished %s ended events", done)

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from core import clock
-from core.hooks.manager import current
+from core.hooks import plugin_settings
+from plugins.notify import NotifySettings
 from plugins.notify.tables import Notification
 
 log = logging.getLogger("plugins.notify")
@@ -21,9 +22,9 @@ log = logging.getLogger("plugins.notify")
 NOTABLE_CHANGES = ("starts_at", "ends_at", "venue_name", "city", "address", "online", "title")
 
 
-def settings() -> Any:
+def settings() -> NotifySettings:
     """The notify plugin's settings."""
-    return current().settings_of("notify")
+    return plugin_settings(NotifySettings)
 
 
 async def sql(query: str, *args: Any) -> list[dict[str, Any]]:

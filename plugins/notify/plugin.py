@@ -6,9 +6,9 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.hooks import hookimpl
+from core.hooks import hookimpl, plugin_settings
 from core.permissions import Permission
-from plugins.notify import outbox
+from plugins.notify import NotifySettings, outbox
 
 
 @hookimpl
@@ -44,11 +44,10 @@ def register_actors() -> list[Any]:
 @hookimpl
 def register_periodic_jobs() -> list[Any]:
     """The dispatcher, every ``dispatch_every_s`` seconds (once per tick across machines)."""
-    from core.hooks.manager import current
     from core.jobs import Periodic
     from plugins.notify.jobs import dispatch_job
 
-    return [Periodic(dispatch_job, every=timedelta(seconds=current().settings_of("notify").dispatch_every_s))]
+    return [Periodic(dispatch_job, every=timedelta(seconds=plugin_settings(NotifySettings).dispatch_every_s))]
 
 
 @hookimpl

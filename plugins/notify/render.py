@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
+from core.hooks import hookspecs
 from core.hooks.manager import current
 
 HERE = os.path.join(os.path.dirname(__file__), "templates")
@@ -54,7 +55,7 @@ def _environment(dirs: tuple[str, ...]) -> Environment:
 
 def environment() -> Environment:
     """The Jinja2 environment over every plugin's template directories (later plugins override earlier ones)."""
-    dirs = [d for _p, d in current().hooks.collect("register_template_dirs")]
+    dirs = [d for _p, d in current().hooks.collect(hookspecs.register_template_dirs)]
     ordered = tuple(reversed(dirs)) if dirs else (HERE,)
     return _environment(ordered if HERE in ordered else (*ordered, HERE))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.hooks import hookspecs
 from core.hooks.manager import discover
 
 
@@ -48,5 +49,5 @@ async def test_example_plugin_job_forgets_old_greetings(make_client, clock, run_
     await forget_old_greetings.enqueue()
     assert await run_jobs() == 1
     assert [g["name"] for g in (await client.get("/api/v1/hello/greetings")).json()] == ["New"]
-    periodic = [p for plugin, p in sbor_database.hooks.collect("register_periodic_jobs") if plugin == "hello"]
+    periodic = [p for plugin, p in sbor_database.hooks.collect(hookspecs.register_periodic_jobs) if plugin == "hello"]
     assert periodic[0].cron == "0 3 * * *"

@@ -6,7 +6,10 @@ import asyncio
 from typing import Any
 
 from core.errors import ConfigError
+from core.hooks import plugin_settings
 from core.hooks.manager import current
+from plugins.notify import NotifySettings
+from plugins.notify import hookspecs as notify_specs
 from plugins.notify.channels.base import Channel
 
 _cache: dict[tuple[int, int], dict[str, Any]] = {}
@@ -19,7 +22,7 @@ def builtin_channels() -> list[Any]:
     from plugins.notify.channels.push import PushChannel
     from plugins.notify.channels.sms import TwilioSmsChannel
 
-    s = current().settings_of("notify")
+    s = plugin_settings(NotifySettings)
     return [EmailChannel(s), PushChannel(s), TwilioSmsChannel(s), LogChannel()]
 
 
@@ -30,7 +33,7 @@ def channels() -> dict[str, Any]:
     table = _cache.get(key)
     if table is None:
         table = {}
-        for plugin, channel in registry.hooks.collect("register_notify_channels"):
+        for plugin, channel in registry.hooks.collect(notify_specs.register_notify_channels):
             if not isinstance(channel, Channel):
                 raise ConfigError(f"plugin {plugin!r}: register_notify_channels returned {channel!r}, not a Channel")
             table[channel.name] = channel

@@ -77,7 +77,7 @@ async def test_dependencies_are_called_before_dependents_then_by_name() -> None:
         fake_plugin("beta", hooks=recorder("beta")),
     )
     calls: list[str] = []
-    await reg.hooks.call("thing_happened", what="x", calls=calls)
+    await reg.hooks.notify(thing_happened, what="x", calls=calls)
     assert calls == ["beta", "notify", "analytics", "zed"]
 
 
@@ -88,7 +88,7 @@ async def test_tryfirst_and_trylast_are_honoured() -> None:
         fake_plugin("c", hooks=recorder("c", tryfirst=True)),
     )
     calls: list[str] = []
-    await reg.hooks.call("thing_happened", what="x", calls=calls)
+    await reg.hooks.notify(thing_happened, what="x", calls=calls)
     assert calls == ["c", "b", "a"]
 
 
@@ -100,7 +100,7 @@ async def test_operator_override_orders_the_named_plugins_first() -> None:
         order={"thing_happened": ["c", "a"]},
     )
     calls: list[str] = []
-    await reg.hooks.call("thing_happened", what="x", calls=calls)
+    await reg.hooks.notify(thing_happened, what="x", calls=calls)
     assert calls == ["c", "a", "b"]
 
 
@@ -112,7 +112,7 @@ async def test_a_failing_notification_is_logged_and_the_others_run(caplog) -> No
     )
     calls: list[str] = []
     with caplog.at_level(logging.ERROR, logger="core.hooks"):
-        assert await reg.hooks.call("thing_happened", what="x", calls=calls) is None
+        assert await reg.hooks.notify(thing_happened, what="x", calls=calls) is None
     assert calls == ["a", "b", "c"]
     assert "hook thing_happened failed in plugin b" in caplog.text
 
@@ -132,7 +132,7 @@ async def test_firstresult_awaits_and_skips_none() -> None:
         fake_plugin("b", hooks={"answer_from_oracle": hookimpl(wise)}),
         fake_plugin("c", hooks={"answer_from_oracle": hookimpl(late)}),
     )
-    assert await reg.hooks.call("answer_from_oracle", question="why") == "42 (why)"
+    assert await reg.hooks.first(answer_from_oracle, question="why") == "42 (why)"
 
 
 async def test_a_decision_error_propagates() -> None:
@@ -141,22 +141,22 @@ async def test_a_decision_error_propagates() -> None:
 
     reg = registry_of(fake_plugin("a", hooks={"may_do": hookimpl(no)}))
     with pytest.raises(PermissionError):
-        await reg.hooks.call("may_do", calls=[])
+        await reg.hooks.call(may_do, calls=[])
 
 
 async def test_implementations_may_take_a_subset_of_arguments() -> None:
     seen = []
 
-    def thing_happened(what: str) -> None:
+    def only_what(what: str) -> None:
         seen.append(what)
 
-    reg = registry_of(fake_plugin("a", hooks={"thing_happened": hookimpl(thing_happened)}))
-    await reg.hooks.call("thing_happened", what="only what", calls=[])
+    reg = registry_of(fake_plugin("a", hooks={"thing_happened": hookimpl(specname="thing_happened")(only_what)}))
+    await reg.hooks.notify(thing_happened, what="only what", calls=[])
     assert seen == ["only what"]
 
 
 async def test_wrappers_surround_the_call_and_may_replace_the_result() -> None:
-    def collect_things(calls: list) -> list:
+    def inner(calls: list) -> list:
         calls.append("inner")
         return ["x"]
 
@@ -167,11 +167,11 @@ async def test_wrappers_surround_the_call_and_may_replace_the_result() -> None:
         return [*result, "wrapped"]
 
     reg = registry_of(
-        fake_plugin("a", hooks={"collect_things": hookimpl(collect_things)}),
+        fake_plugin("a", hooks={"collect_things": hookimpl(specname="collect_things")(inner)}),
         fake_plugin("w", hooks={"collect_things": hookimpl(wrapper=True)(wrap)}),
     )
     calls: list[str] = []
-    assert await reg.hooks.call("collect_things", calls=calls) == [["x"], "wrapped"]
+    assert await reg.hooks.call(collect_things, calls=calls) == [["x"], "wrapped"]
     assert calls == ["before", "inner", "after"]
 
 
@@ -180,3 +180,39 @@ def test_unknown_hook_in_operator_override_is_an_error() -> None:
 
     with pytest.raises(ConfigError, match="unknown hook 'nope'"):
         registry_of(fake_plugin("a"), order={"nope": ["a"]})
+
+
+async def test_a_hook_is_called_through_its_own_spec_only() -> None:
+    reg = registry_of(fake_plugin("a", hooks=recorder("a")))
+
+    @notification
+    @hookspec
+    def thing_happened(what: str, calls: list) -> None:  # same name, but not the registered spec
+        """Impostor."""
+
+    with pytest.raises(LookupError, match="not declared"):
+        await reg.hooks.notify(thing_happened, what="x", calls=[])
+
+
+async def test_the_call_must_fit_the_spec_policy() -> None:
+    reg = registry_of(fake_plugin("a", hooks=recorder("a")))
+    with pytest.raises(TypeError, match="does not fit"):
+        await reg.hooks.first(thing_happened, what="x", calls=[])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="does not fit"):
+        await reg.hooks.notify(answer_from_oracle, question="x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="by keyword"):
+        await reg.hooks.notify(thing_happened, "x", [])
+
+
+async def test_tracing_logs_each_implementation_with_its_duration_and_outcome(caplog) -> None:
+    reg = registry_of(
+        fake_plugin("a", hooks=recorder("a")),
+        fake_plugin("b", hooks=recorder("b", fail=True)),
+    )
+    reg.hooks.trace = True
+    with caplog.at_level(logging.INFO, logger="core.hooks.trace"):
+        await reg.hooks.notify(thing_happened, what="x", calls=[])
+    lines = [r for r in caplog.records if r.name == "core.hooks.trace"]
+    assert [(r.plugin, r.hook) for r in lines] == [("a", "thing_happened"), ("b", "thing_happened")]
+    assert lines[0].outcome == "no answer" and lines[1].outcome == "raised RuntimeError: b broke"
+    assert all(r.duration_ms >= 0 for r in lines)

@@ -63,7 +63,7 @@ def test_invalid_plugin_settings_stop_start_up() -> None:
     with pytest.raises(ConfigError, match="plugin 'knobs': invalid settings: Object contains unknown field `colour`"):
         build(PluginsFile(enabled=["knobs"], settings={"knobs": {"colour": "red"}}), plugins)
     registry = build(PluginsFile(enabled=["knobs"], settings={"knobs": {"size": "7"}}), plugins)
-    assert registry.settings_of("knobs").size == 7
+    assert registry.get("knobs").settings.size == 7
 
 
 def test_settings_for_an_unknown_plugin_stop_start_up() -> None:

@@ -1,0 +1,101 @@
+"""Notifications from any plugin: declare kinds, ask for a notice; the notify plugin delivers (when it is enabled).
+
+A plugin never imports notify. It declares its kinds through ``register_notification_kinds`` and asks for a
+notification with :func:`send` **inside its own transaction**: notify writes the outbox row in that transaction, so the
+notification commits or rolls back with the change. When notify is disabled nothing implements the hooks: nothing is
+sent and nothing fails::
+
+    @hookimpl
+    def register_notification_kinds() -> list[NotificationKind]:
+        return [NotificationKind("hello.greeted", label=_("Someone greeted you"), channels=("push", "email"))]
+
+    # services.py, inside the change's transaction
+    await notifications.send(Notice("hello.greeted", user_ids=(friend_id,), context={"name": name}))
+
+Templates live in the declaring plugin: ``templates/<plugin>/notifications/<language>/<kind>.txt`` (subject, short
+text for push and SMS, plain text; Jinja2 blocks ``subject``, ``short``, ``text``) and optionally ``….html``. Notify
+renders them in the recipient's language with the ``context`` given here plus ``name`` (the recipient's display
+name), ``language``, ``timezone`` and, for reminders, ``offset_min``; its filters format moments in the recipient's
+timezone (``{{ starts_at | when(timezone) }}``) and reminder offsets (``{{ offset_min | in_text }}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core import hooks
+from core.hooks import hookspecs
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification a plugin sends, as users see it in their preferences.
+
+    ``name`` is ``<plugin>.<kind>`` (the template file is ``<kind>``); ``label`` the text of the preference (an
+    English gettext message id, translated by the plugin's catalogue); ``channels`` the default order of channels
+    tried (a channel that rejects falls back to the next; the operator may override it per kind); ``critical`` kinds
+    (codes, seat offers, a cancellation of today's event) may break quiet hours and cannot be switched off by users.
+    """
+
+    name: str
+    label: str
+    channels: tuple[str, ...] = ("push", "email")
+    critical: bool = False
+    inbox: bool = True
+    description: str = ""
+
+    @property
+    def plugin(self) -> str:
+        """The declaring plugin (the part of the name before the dot)."""
+        return self.name.partition(".")[0]
+
+    @property
+    def short_name(self) -> str:
+        """The kind within its plugin (the template's file name)."""
+        return self.name.partition(".")[2]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A request for one notification to each of ``user_ids``.
+
+    ``context`` must be JSON-serialisable (ISO strings for moments); it is copied into the outbox, so the notice says
+    what was true when it was asked for. ``key`` makes the request idempotent and replaceable: a later notice with
+    the same key replaces one not yet sent (per user), and :func:`withdraw` cancels by key prefix. ``send_at`` delays
+    it; ``expires_at`` drops it when it could not be delivered in time; ``urgent`` lets this one notice break quiet
+    hours. ``remind_before``: instead of one notification now, schedule the recipient's reminders before that moment
+    (their own offsets, else the platform's 24 h, 5 h and 1 h), each rendered with ``offset_min``; a reminder whose
+    moment passed is never sent late. ``subject`` names what it is about (``"events.event:42"``) for the delivery log.
+    """
+
+    kind: str
+    user_ids: Sequence[int]
+    context: Mapping[str, Any] = field(default_factory=dict)
+    key: str | None = None
+    send_at: datetime | None = None
+    expires_at: datetime | None = None
+    urgent: bool = False
+    remind_before: datetime | None = None
+    subject: str | None = None
+
+
+async def send(notice: Notice) -> None:
+    """Ask for a notification (in the caller's transaction); a no-op when no plugin delivers notifications."""
+    if notice.user_ids:
+        await hooks.call(hookspecs.notification_requested, notice=notice)
+
+
+async def withdraw(key_prefix: str, user_ids: Sequence[int] | None = None) -> None:
+    """Cancel notifications not yet sent whose key starts with ``key_prefix`` (for ``user_ids``, or everyone)."""
+    await hooks.call(hookspecs.notifications_withdrawn, key_prefix=key_prefix,
+                     user_ids=list(user_ids) if user_ids is not None else None)
+
+
+def kinds() -> dict[str, NotificationKind]:
+    """Every notification kind the enabled plugins declare, by name."""
+    from core.hooks.manager import current
+
+    return {kind.name: kind for _plugin, kind in current().hooks.collect(hookspecs.register_notification_kinds)}
