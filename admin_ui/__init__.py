@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from core.manifest import Manifest
+from core.pagination import MAX_LIMIT
 
 
 class AdminSettings(msgspec.Struct, forbid_unknown_fields=True):
@@ -20,7 +23,8 @@ class AdminSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Refuse staff without a second factor (TOTP) turned on; switch off only for local development."""
     login_limit: int = 10
     """Sign-in attempts per minute per address (and per email)."""
-    page_size: int = 25
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] = 25
+    """Rows per page of every list in the panel (users, audit log, queues, plugins' pages)."""
 
 
 manifest = Manifest(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from piccolo.columns.combination import WhereRaw
-
 from core import clock
 from core.auth import services as auth
+from core.auth.accounts import authenticate_password
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.hooks.manager import current
+from core.pagination import Page, decode_cursor, encode_cursor
 from core.users import services as users
 from core.users.tables import User
 
@@ -46,7 +45,7 @@ async def authenticate(identifier: str, password: str, totp_code: str | None, re
     Codes: ``invalid_credentials``, ``account_inactive``, ``totp_setup_required``, ``totp_required``,
     ``totp_invalid``; RateLimited past core.auth's throttle (per address and per account).
     """
-    return await auth.authenticate_password(identifier, password, totp_code or None, require_totp=require_totp, ip=ip)
+    return await authenticate_password(identifier, password, totp_code or None, require_totp=require_totp, ip=ip)
 
 
 async def load_staff(user_id: int, timezone: str) -> Staff | None:
@@ -58,34 +57,15 @@ async def load_staff(user_id: int, timezone: str) -> Staff | None:
     return Staff(user_id, row["email"] or "", row["display_name"], perms, timezone)
 
 
-def _cursor(value: int) -> str:
-    return base64.urlsafe_b64encode(str(value).encode()).decode()
+USERS = "admin.users"
+"""The cursor scope of the panel's user list."""
 
 
-def decode_cursor(cursor: str | None) -> int | None:
-    """Decode an opaque id cursor; a bad one starts from the top."""
-    if not cursor:
-        return None
-    try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-async def search_users(q: str, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
-    """Users matching ``q`` in email, phone or name (newest first), one page."""
-    query = User.select(User.id, User.email, User.phone, User.display_name, User.status, User.created_at)
-    q = q.strip()
-    if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(WhereRaw("(email ILIKE {} OR phone ILIKE {} OR display_name ILIKE {})", like, like, like))
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(User.id < after)
-    rows = await query.order_by(User.id, ascending=False).limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_cursor(rows[-1]["id"]) if more and rows else None)
+async def search_users(q: str, cursor: str | None, limit: int) -> Page[dict[str, Any]]:
+    """Users matching ``q`` in email, phone or name (newest first), one page; a bad cursor is ``InvalidCursor``."""
+    after = decode_cursor(cursor, int, scope=USERS)[0] if cursor else None
+    rows, next_id = await users.list_users(q.strip() or None, None, after, limit)
+    return Page(items=rows, next_cursor=None if next_id is None else encode_cursor(next_id, scope=USERS))
 
 
 async def user_profile(user_id: int) -> dict[str, Any]:

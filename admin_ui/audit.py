@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from admin_ui.accounts import _cursor, decode_cursor
 from admin_ui.tables import AuditEntry
 from core import clock
+from core.pagination import Page, decode_cursor, paginate
 
 log = logging.getLogger("admin_ui.audit")
 
@@ -43,28 +43,32 @@ async def record(
 
 
 FILTERS = ("actor_id", "action", "object_type", "object_id")
+ENTRIES = "admin.audit"
+"""The cursor scope of the audit log."""
 
 
-async def entries(filters: dict[str, str], cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
-    """Entries matching ``filters`` (exact match on actor, action, object type and id), newest first, one page."""
+async def entries(filters: dict[str, str], cursor: str | None, limit: int) -> Page[dict[str, Any]]:
+    """Entries matching ``filters`` (exact match on actor, action, object type and id), newest first, one page.
+
+    A cursor this list did not give out raises ``InvalidCursor`` (400), whatever the filters.
+    """
+    after = decode_cursor(cursor, int, scope=ENTRIES)[0] if cursor else None
     query = AuditEntry.select().output(load_json=True)
     for name in FILTERS:
         value = (filters.get(name) or "").strip()
         if not value:
             continue
         if name == "actor_id":
-            if not value.isdigit():
-                return [], None
+            if not value.isdigit() or len(value) > 18:
+                return Page(items=[])
             query = query.where(AuditEntry.actor_id == int(value))
         else:
             query = query.where(getattr(AuditEntry, name) == value)
-    after = decode_cursor(cursor)
     if after is not None:
         query = query.where(AuditEntry.id < after)
     rows = await query.order_by(AuditEntry.id, ascending=False).limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (_cursor(rows[-1]["id"]) if more and rows else None)
+    items, next_cursor = paginate(rows, limit, key=lambda r: (r["id"],), scope=ENTRIES)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 async def about_user(user_id: int, limit: int = 20) -> list[dict[str, Any]]:

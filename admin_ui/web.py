@@ -1,4 +1,4 @@
-"""Request plumbing of the panel: the staff guard, CSRF-checked forms, HTML error pages, pagination arguments."""
+"""Request plumbing of the panel: the staff guard, CSRF-checked forms, HTML error pages, the page size."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from litestar.response import Redirect
 
 from admin_ui import accounts, session
 from admin_ui.accounts import Staff
-from admin_ui.render import render
+from admin_ui.render import keep_query, render
 from core.errors import PermissionDenied, SborError
 from core.http.middleware import client_ip
+from core.pagination import InvalidCursor
 
 log = logging.getLogger("admin_ui")
 
@@ -84,9 +85,9 @@ def ip_of(request: Request[Any, Any, Any]) -> str:
     return client_ip(request.scope)
 
 
-def clamp_limit(raw: int | None, default: int | None = None) -> int:
-    """Page size: ``raw`` (from ``?limit=``) or the default (the ``page_size`` setting), within 1..100."""
-    return max(1, min(100, raw or default or session.settings().page_size))
+def page_size() -> int:
+    """Rows per page of every list in the panel: the ``page_size`` setting (1..200, checked at start-up)."""
+    return session.settings().page_size
 
 
 def on_not_signed_in(request: Request[Any, Any, Any], exc: NotSignedIn) -> Response[Any]:
@@ -107,9 +108,16 @@ def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     else:
         log.exception("admin: unhandled error on %s %s", request.method, request.url.path)
         status, title, detail, headers = 500, "Error", "Something went wrong; it was logged.", {}
+    context: dict[str, Any] = {"status": status, "title": title, "detail": detail}
+    if isinstance(exc, SborError) and exc.code == InvalidCursor.code:  # the class, or a plugin's own BadRequest
+        # A list page opened with a link it never gave out (edited, truncated, from another list or outdated):
+        # say so and offer the same list from the top, filters kept; never restart silently.
+        query = keep_query(request, cursor=None)
+        context.update(title=InvalidCursor.title,
+                       detail="This page link is not valid: it was changed, cut short, or belongs to another list.",
+                       back_url=request.url.path + (f"?{query}" if query else ""), back_label="Go to the first page")
     staff = request.scope.get("state", {}).get("admin_staff")
-    response = render(request, "admin/error.html", {"status": status, "title": title, "detail": detail},
-                      status=status, staff=staff)
+    response = render(request, "admin/error.html", context, status=status, staff=staff)
     response.headers.update(headers)
     return response
 

@@ -6,11 +6,13 @@ answers 403 to a direct request. Loaders are plain async functions over the plug
 
 Example (in a plugin's ``admin.py``)::
 
-    from core.admin import AdminPage, Column, DashboardWidget, Filter, Page, Stat
+    from core.admin import AdminPage, AdminQuery, Column, DashboardWidget, Filter, Page, Stat
 
     async def list_deliveries(query: AdminQuery) -> Page:
-        rows = await services.deliveries(status=query.filters.get("status"), cursor=query.cursor, limit=query.limit)
-        return Page(items=[{"id": r.id, "status": r.status} for r in rows], next_cursor=...)
+        # the plugin's own keyset list (core.pagination); a bad cursor raises InvalidCursor: let it propagate,
+        # the panel answers 400 with an HTML message and a link to the first page
+        page = await services.deliveries(status=query.filters.get("status"), cursor=query.cursor, limit=query.limit)
+        return Page(items=[{"id": d.id, "status": d.status} for d in page.items], next_cursor=page.next_cursor)
 
     def contributions() -> list[object]:
         return [
@@ -26,12 +28,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
+
+from core import pagination
 
 
 @dataclass(frozen=True)
 class AdminQuery:
-    """What the panel passes to a list loader: filters and search from the query string, and the page to show."""
+    """What the panel passes to a list loader: filters and search from the query string, and the page to show.
+
+    ``cursor`` is passed through untouched: decode it with :func:`core.pagination.decode_cursor` and let its
+    ``InvalidCursor`` propagate (never restart from the top silently); ``limit`` is already within 1..200.
+    """
 
     filters: dict[str, str]
     search: str = ""
@@ -41,12 +49,9 @@ class AdminQuery:
     timezone: str = "UTC"
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of rows (dicts keyed by column name) and the opaque cursor of the next page, if any."""
-
-    items: list[dict[str, Any]]
-    next_cursor: str | None = None
+Page: TypeAlias = pagination.Page[dict[str, Any]]
+"""What a list page's loader returns: the one page type, :class:`core.pagination.Page`, of rows (dicts keyed by
+column name). ``Page(items=[...], next_cursor=...)`` builds a ``core.pagination.Page``."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,9 @@ class MenuEntry:
 class AdminPage:
     """A list page at ``/admin/p/<plugin>/<slug>``: columns, filters and search, rendered by the panel.
 
-    ``load`` gets an :class:`AdminQuery` and returns a :class:`Page`. ``template`` replaces the generic list
-    template with the plugin's own (``"<plugin>/admin/<name>.html"`` in a directory from ``register_template_dirs``);
-    it receives ``page``, ``rows``, ``query`` and ``next_cursor``.
+    ``load`` gets an :class:`AdminQuery` and returns a :data:`Page` (``core.pagination.Page`` of dicts).
+    ``template`` replaces the generic list template with the plugin's own (``"<plugin>/admin/<name>.html"`` in a
+    directory from ``register_template_dirs``); it receives ``page``, ``rows``, ``query`` and ``next_cursor``.
     """
 
     plugin: str
@@ -160,6 +165,8 @@ class ModerationQueue:
 
     ``approve``/``reject`` run the plugin's own service (which notifies the author through its hooks) and raise
     ``core.errors`` (Conflict when the item was already decided, NotFound when gone); the panel shows the message.
+    ``list`` returns one page of items, oldest first, and the next page's cursor (``core.pagination``); like a list
+    page's loader it lets ``InvalidCursor`` propagate (the panel answers 400 with a link to the first page).
     """
 
     plugin: str

@@ -1,9 +1,12 @@
-"""``manage.py plugins …``: list, plan, enable, disable, uninstall."""
+"""``manage.py plugins …``: list, plan, enable, disable, uninstall, and ``new`` for plugin authors."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -206,3 +209,54 @@ def uninstall(name: str, yes: bool) -> None:
     finally:
         if svc is not None:
             svc.stop()
+
+
+def _invocation_dir() -> Path:
+    """The directory the operator ran ``manage.py`` from (it changes into the project before handing over)."""
+    shell = os.environ.get("PWD")
+    return Path(shell) if shell and Path(shell).is_dir() else Path.cwd()
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None,
+              help="Where to write the distribution (default: ./sbor-NAME); must be new or empty.")
+def new(name: str, directory: Path | None) -> None:
+    """Write a new third-party plugin distribution: manifest, table, migration, routes, tests, tool settings."""
+    import site
+    import sys
+
+    from core import scaffold
+    from core.settings import ROOT
+
+    try:
+        names = scaffold.Names.of(name)
+    except scaffold.ScaffoldError as exc:
+        _fail(str(exc))
+        return
+    with contextlib.suppress(ConfigError):  # a broken plugin elsewhere must not stop a new one
+        taken = discover().get(name)
+        if taken is not None:
+            _fail(f"plugin {name!r}: already provided ({taken.source}); choose another name")
+    target = (_invocation_dir() / (directory or Path(names.dist))).resolve()
+    try:
+        written = scaffold.create(name, target)
+    except scaffold.ScaffoldError as exc:
+        _fail(str(exc))
+        return
+    python = sys.executable
+    core_home = ROOT.resolve()
+    # mypy cannot see through setuptools' editable import hook; point it at core when core is not in site-packages.
+    mypy_env = "" if str(core_home) in site.getsitepackages() else f"PYTHONPATH={core_home} "
+    click.echo(f"created plugin {name!r} in {target} ({len(written)} files; initial migration generated)")
+    click.echo("next steps:")
+    for line in (
+        f"cd {target}",
+        f"{python} -m pip install -e .          # Sbor finds the plugin through its entry point",
+        f"python3 {core_home / 'manage.py'} plugins enable {name}",
+        f"python3 {core_home / 'manage.py'} migrate",
+        f"{python} -m pytest                    # or: python3 {core_home / 'manage.py'} test {target}",
+        f"{python} -m ruff check . && {mypy_env}{python} -m mypy",
+    ):
+        click.echo(f"  {line}")
+    click.echo("README.md explains the files, the fixtures (clock and token expiry) and type checking.")

@@ -80,6 +80,22 @@ class Conflict(SborError):
     title = "Conflict"
 
 
+class AlreadyExists(Conflict):
+    """A unique rule refused the write; ``constraint`` names it.
+
+    Core maps every ``asyncpg`` ``UniqueViolationError`` raised during a request here (409 ``already_exists``), so a
+    service inserts without checking first. A rule over several columns is declared in ``tables.py`` with Piccolo's
+    own ``piccolo.constraints.Unique`` (``--auto`` migrations create it); the attribute is the constraint's name, so
+    make it unique in the plugin's schema: ``checkin_event_user_key = Unique([event, user])``.
+    """
+
+    code = "already_exists"
+    title = "Already exists"
+
+    def __init__(self, detail: str | None = None, *, constraint: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or "A record with these values already exists.", constraint=constraint, **extra)
+
+
 class PreconditionFailed(SborError):
     """An ``If-Match`` precondition did not hold."""
 

@@ -167,11 +167,6 @@ def bind(pairs: Iterable[tuple[str, Job]]) -> dict[str, Job]:
     return dict(_bound)
 
 
-def bound_jobs() -> dict[str, Job]:
-    """Return the jobs bound in this process, by name."""
-    return dict(_bound)
-
-
 # ---------------------------------------------------------------------------------------------------------------------
 # Periodic scheduler (runs in every worker process; a Redis lock per job and tick makes each tick run once)
 # ---------------------------------------------------------------------------------------------------------------------

@@ -66,9 +66,11 @@ class Notice:
     what was true when it was asked for. ``key`` makes the request idempotent and replaceable: a later notice with
     the same key replaces one not yet sent (per user), and :func:`withdraw` cancels by key prefix. ``send_at`` delays
     it; ``expires_at`` drops it when it could not be delivered in time; ``urgent`` lets this one notice break quiet
-    hours. ``remind_before``: instead of one notification now, schedule the recipient's reminders before that moment
-    (their own offsets, else the platform's 24 h, 5 h and 1 h), each rendered with ``offset_min``; a reminder whose
-    moment passed is never sent late. ``subject`` names what it is about (``"events.event:42"``) for the delivery log.
+    hours; ``urgent_if_today`` (a moment: the start of a cancelled event) makes it urgent for each recipient to whom
+    that moment is today in their timezone, or comes before their quiet hours end. ``remind_before``: instead of one
+    notification now, schedule the recipient's reminders before that moment (their own offsets, else the
+    platform's 24 h, 5 h and 1 h), each rendered with ``offset_min``; a reminder whose moment passed is never sent
+    late. ``subject`` names what it is about (``"events.event:42"``) for the delivery log.
     """
 
     kind: str
@@ -78,6 +80,7 @@ class Notice:
     send_at: datetime | None = None
     expires_at: datetime | None = None
     urgent: bool = False
+    urgent_if_today: datetime | None = None
     remind_before: datetime | None = None
     subject: str | None = None
 

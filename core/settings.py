@@ -66,6 +66,15 @@ class JobsSettings(msgspec.Struct, forbid_unknown_fields=True):
     namespace: str = "sbor"
 
 
+class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """The WebSocket channel at ``/api/v1/realtime`` (``core.realtime``)."""
+
+    auth_timeout_s: float = 5.0
+    max_message_bytes: int = 4096
+    max_subscriptions: int = 50
+    max_backlog: int = 1000
+
+
 class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Tokens and passwords. ``jwt_keys`` maps key ids to secrets; ``jwt_current_kid`` signs new tokens."""
 
@@ -114,6 +123,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     http: HttpSettings = msgspec.field(default_factory=HttpSettings)
     jobs: JobsSettings = msgspec.field(default_factory=JobsSettings)
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
+    realtime: RealtimeSettings = msgspec.field(default_factory=RealtimeSettings)
 
     @property
     def var_path(self) -> Path:

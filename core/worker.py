@@ -37,8 +37,8 @@ def _serve(threads: int, scheduler: bool, stop: Any = None) -> None:
             client = redis.Redis.from_url(settings.redis.url)
             sched = jobs.Scheduler(periodics, client, settings.jobs.namespace, settings.jobs.scheduler_tick_s)
             sched.start()
-    log.info("worker up: %d job(s), queues %s, %d thread(s)", len(bound), sorted(broker.get_declared_queues()),
-             threads)
+    log.info("worker up: %d job(s), queues %s, %d thread(s), pid %d", len(bound),
+             sorted(broker.get_declared_queues()), threads, os.getpid())
     done = stop or threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:

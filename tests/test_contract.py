@@ -95,6 +95,19 @@ def test_templates_are_namespaced(name: str, registry) -> None:
         assert top <= {name}, f"{name}: templates must live in templates/{name}/, found {sorted(top)}"
 
 
+@pytest.mark.parametrize("name", PLUGINS)
+def test_notification_kinds_are_named_and_have_templates(name: str, registry) -> None:
+    dirs = [Path(d) for _plugin, d in registry.hooks.collect(hookspecs.register_template_dirs)]
+    for plugin, kind in registry.hooks.collect(hookspecs.register_notification_kinds):
+        if plugin != name:
+            continue
+        assert kind.plugin == name and kind.short_name, f"{name}: kind {kind.name} must be named '{name}.<kind>'"
+        assert kind.label and kind.channels, f"{name}: kind {kind.name} needs a label and default channels"
+        for language in ("en", "ru"):
+            found = [d for d in dirs if (d / name / "notifications" / language / f"{kind.short_name}.txt").is_file()]
+            assert found, f"{name}: no template {name}/notifications/{language}/{kind.short_name}.txt for {kind.name}"
+
+
 def test_jobs_are_namespaced(registry) -> None:
     for plugin, job in registry.hooks.collect(hookspecs.register_actors):
         assert job.name.startswith(f"{plugin}."), f"{plugin}: job {job.name}"

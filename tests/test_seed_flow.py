@@ -260,11 +260,11 @@ async def test_seed_flow(app: Any, smtp: tuple[SmtpSink, int], make_user: Any, a
     assert r.status_code == 200 and r.json()["status"] == "pending_review", r.text
     assert (await db.fetch("SELECT status FROM events.event WHERE id = $1", event_id)) == [
         {"status": "pending_review"}]
-    rows = await db.fetch("SELECT kind FROM notify.notification WHERE user_id = $1 AND event_id = $2",
-                          author_id, event_id)
-    assert rows == [{"kind": "event_submitted"}]
+    rows = await db.fetch("SELECT kind FROM notify.notification WHERE user_id = $1 "
+                          "AND subject = 'events.event:' || $2::int", author_id, event_id)
+    assert rows == [{"kind": "events.submitted"}]
     items = await until(lambda: inbox(client, author["access_token"]), "the 'under review' inbox item")
-    assert [(i["kind"], i["title"]) for i in items] == [("event_submitted", 'Your event "Jazz night" is under review')]
+    assert [(i["kind"], i["title"]) for i in items] == [("events.submitted", 'Your event "Jazz night" is under review')]
     mails = await until(lambda: asyncio.sleep(0, [m for m in sink.to("ada@example.org")
                                                   if 'Your event "Jazz night" is under review' in text_of(m)]),
                         "the 'under review' email to the author")
@@ -295,14 +295,14 @@ async def test_seed_flow(app: Any, smtp: tuple[SmtpSink, int], make_user: Any, a
     assert r.status_code == 200 and r.json()["status"] == "published"
 
     async def published_items() -> list[dict[str, Any]]:
-        return [i for i in await inbox(client, author["access_token"]) if i["kind"] == "event_published"]
+        return [i for i in await inbox(client, author["access_token"]) if i["kind"] == "events.published"]
 
     assert len(await until(published_items, "the 'published' inbox item")) == 1
     mails = await until(lambda: asyncio.sleep(0, [m for m in sink.to("ada@example.org")
                                                   if 'Your event "Jazz night" is published' in text_of(m)]),
                         "the 'published' email to the author")
     assert len(mails) == 1
-    await until(lambda: db.fetch("SELECT 1 FROM notify.notification WHERE user_id = $1 AND kind = 'event_published' "
+    await until(lambda: db.fetch("SELECT 1 FROM notify.notification WHERE user_id = $1 AND kind = 'events.published' "
                                  "AND status = 'sent'", author_id), "the 'published' notification marked sent")
 
     # (5) Another user finds it in the near-me feed, opens it (the app logs a view) and joins.
@@ -327,7 +327,7 @@ async def test_seed_flow(app: Any, smtp: tuple[SmtpSink, int], make_user: Any, a
     assert rows == [{"status": "confirmed"}]
 
     # (6) Reminders 24 h, 5 h and 1 h before the start are scheduled for the participant…
-    reminders = await notifications(fan_id, "reminder")
+    reminders = await notifications(fan_id, "events.reminder")
     assert [(r["offset_min"], r["status"]) for r in reminders] == [(1440, "pending"), (300, "pending"),
                                                                     (60, "pending")]
     assert [r["due_at"] for r in reminders] == [starts - timedelta(minutes=m) for m in (1440, 300, 60)]
@@ -341,7 +341,7 @@ async def test_seed_flow(app: Any, smtp: tuple[SmtpSink, int], make_user: Any, a
     assert r.status_code == 200, r.text  # the access token expired while the clock moved
     fan = r.json()
     items = await inbox(client, fan["access_token"])
-    assert sum(i["kind"] == "reminder" for i in items) == 3
+    assert sum(i["kind"] == "events.reminder" for i in items) == 3
 
     # (7) The author's dashboard shows one view and one join.
     r = await client.post("/api/v1/auth/refresh", json={"refresh_token": author["refresh_token"]})
@@ -374,6 +374,6 @@ async def test_seed_flow(app: Any, smtp: tuple[SmtpSink, int], make_user: Any, a
 
 
 async def _sent(user_id: int, n: int) -> bool:
-    rows = await db.fetch("SELECT count(*) AS n FROM notify.notification WHERE user_id = $1 AND kind = 'reminder' "
-                          "AND status = 'sent'", user_id)
+    rows = await db.fetch("SELECT count(*) AS n FROM notify.notification WHERE user_id = $1 "
+                          "AND kind = 'events.reminder' AND status = 'sent'", user_id)
     return bool(rows[0]["n"] >= n)

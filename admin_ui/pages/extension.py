@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
 from admin_ui.render import panel, render
-from admin_ui.web import clamp_limit, needs, staff_of
+from admin_ui.web import needs, page_size, staff_of
 from core.admin import AdminQuery
 from core.errors import NotFound, PermissionDenied
 
@@ -23,7 +23,10 @@ class PluginPagesController(Controller):
     @get("/{plugin:str}/{slug:str}", operation_id="admin_plugin_page")
     async def get_page(self, request: Request[Any, Any, Any], plugin: FromPath[str],
                        slug: FromPath[str]) -> Response[str]:
-        """Columns, filters, search and pagination come from the page's declaration."""
+        """Columns, filters, search and pagination come from the page's declaration.
+
+        The loader's errors are not caught here: a bad cursor (``InvalidCursor``) becomes the panel's 400 page.
+        """
         page = panel(request).contributions.pages.get((plugin, slug))
         if page is None:
             raise NotFound("No such page.", code="page_not_found")
@@ -33,7 +36,7 @@ class PluginPagesController(Controller):
         q = request.query_params
         filters = {f.name: (q.get(f.name) or "")[:200] for f in page.filters}
         query = AdminQuery(filters=filters, search=(q.get("q") or "")[:200], cursor=q.get("cursor"),
-                           limit=clamp_limit(None), staff_id=staff.user_id, timezone=staff.timezone)
+                           limit=page_size(), staff_id=staff.user_id, timezone=staff.timezone)
         result = await page.load(query)
         return render(request, page.template or "admin/plugin_page.html", {
             "page": page, "rows": result.items, "next_cursor": result.next_cursor, "query": query,

@@ -10,7 +10,7 @@ from litestar.response import Redirect
 
 from admin_ui import audit
 from admin_ui.render import panel, render
-from admin_ui.web import checked_form, clamp_limit, ip_of, needs, staff_of
+from admin_ui.web import checked_form, ip_of, needs, page_size, staff_of
 from core.admin import AdminQuery, ModerationQueue
 from core.errors import NotFound, PermissionDenied, SborError
 from core.users import services as users
@@ -60,7 +60,7 @@ class ModerationController(Controller):
         staff = staff_of(request)
         query = AdminQuery(filters={}, search=request.query_params.get("q") or "",
                            cursor=request.query_params.get("cursor"),
-                           limit=clamp_limit(None), staff_id=staff.user_id, timezone=staff.timezone)
+                           limit=page_size(), staff_id=staff.user_id, timezone=staff.timezone)
         items, next_cursor = await q.list(query)
         authors = {i.author_id: await _author(i.author_id) for i in items if i.author_id is not None}
         return render(request, "admin/moderation_queue.html", {

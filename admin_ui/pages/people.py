@@ -10,7 +10,7 @@ from litestar.response import Redirect
 
 from admin_ui import accounts, audit, session
 from admin_ui.render import panel, render
-from admin_ui.web import checked_form, clamp_limit, ip_of, needs, staff_of, values
+from admin_ui.web import checked_form, ip_of, needs, page_size, staff_of, values
 from core.errors import ValidationFailed
 
 DONE = {"banned": "User banned; their sessions ended.", "unbanned": "Ban lifted.", "roles": "Roles saved.",
@@ -31,8 +31,8 @@ class UsersController(Controller):
     async def list_users(self, request: Request[Any, Any, Any]) -> Response[str]:
         """Search by email, phone or name; newest first; paginated."""
         q = (request.query_params.get("q") or "")[:200]
-        rows, next_cursor = await accounts.search_users(q, request.query_params.get("cursor"), clamp_limit(None))
-        return render(request, "admin/users.html", {"rows": rows, "q": q, "next_cursor": next_cursor},
+        page = await accounts.search_users(q, request.query_params.get("cursor"), page_size())
+        return render(request, "admin/users.html", {"rows": page.items, "q": q, "next_cursor": page.next_cursor},
                       staff=staff_of(request))
 
     @get("/{user_id:int}", operation_id="admin_user", guards=[needs("users.view")])

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get
 
 from admin_ui import accounts, audit
 from admin_ui.render import panel, render
-from admin_ui.web import clamp_limit, needs, staff_of
+from admin_ui.web import needs, page_size, staff_of
 from core.admin import Stat
 
 log = logging.getLogger("admin_ui")
@@ -64,10 +64,9 @@ class AuditController(Controller):
         """Filter by actor, action, object type and id."""
         q = request.query_params
         filters = {k: q.get(k) or "" for k in audit.FILTERS}
-        limit = clamp_limit(_int(q.get("limit")), 50)
-        rows, next_cursor = await audit.entries(filters, q.get("cursor"), limit)
-        return render(request, "admin/audit.html", {"rows": rows, "filters": filters, "next_cursor": next_cursor},
-                      staff=staff_of(request))
+        page = await audit.entries(filters, q.get("cursor"), page_size())
+        return render(request, "admin/audit.html", {"rows": page.items, "filters": filters,
+                                                    "next_cursor": page.next_cursor}, staff=staff_of(request))
 
 
 class PluginsController(Controller):
@@ -95,9 +94,3 @@ class PluginsController(Controller):
             })
         return render(request, "admin/plugins.html", {"plugins": items}, staff=staff_of(request))
 
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None

@@ -10,6 +10,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from core import clock, hooks, ratelimit
 from core.auth import codes, totp
+from core.auth.exports import erase
 from core.auth.identifiers import normalise_email, normalise_phone, parse_identifier
 from core.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from core.auth.services import TokenPair, revoke_all_sessions, start_session
@@ -220,8 +221,6 @@ async def delete_account(user_id: int, password: str | None) -> None:
         raise NotAuthenticated("Account not found", code="account_inactive")
     if row["password_hash"] and not await verify_password(row["password_hash"], password or ""):
         raise PermissionDenied("The password is wrong", code="invalid_credentials")
-    from core.auth.exports import erase
-
     # One transaction: when a plugin refuses (Conflict), what the plugins before it erased is rolled back too.
     async with User._meta.db.transaction():
         await hooks.call(hookspecs.user_erasure, user_id=user_id)

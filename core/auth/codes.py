@@ -16,7 +16,6 @@ from core.hooks import hookspecs
 from core.settings import get_settings
 
 log = logging.getLogger("core.auth")
-PURPOSES = ("verify", "login", "reset")
 
 
 def _digest(user_id: int, purpose: str, code: str) -> str:

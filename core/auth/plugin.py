@@ -45,6 +45,14 @@ async def user_data_export(user_id: int) -> dict[str, Any]:
 
 
 @hookimpl
+async def user_banned(user_id: int) -> None:
+    """A banned user's sessions end now: no refresh, no further request with an access token."""
+    from core.auth.services import revoke_all_sessions
+
+    await revoke_all_sessions(user_id, "banned")
+
+
+@hookimpl
 def register_actors() -> list[Any]:
     """Housekeeping of codes and ended sessions."""
     from core.auth.jobs import cleanup

@@ -15,7 +15,6 @@ from core.auth.tables import RefreshToken, Session
 from core.auth.tokens import issue_access_token
 from core.errors import NotAuthenticated, NotFound
 from core.settings import get_settings
-from core.users.tables import User
 
 log = logging.getLogger("core.auth")
 
@@ -134,19 +133,3 @@ async def list_sessions(user_id: int) -> list[dict[str, Any]]:
         (Session.user == user_id) & Session.revoked_at.is_null() & ((Session.expires_at > now)
                                                                      | Session.expires_at.is_null())
     ).order_by(Session.last_used_at, ascending=False)
-
-
-async def user_row(user_id: int) -> dict[str, Any]:
-    """The account row (internal to core)."""
-    row = await User.select().where(User.id == user_id).first()
-    if row is None:
-        raise NotFound(f"user {user_id} not found", code="user_not_found")
-    return row
-
-
-async def authenticate_password(identifier: str, password: str, totp_code: str | None = None,
-                                require_totp: bool = False, ip: str = "") -> int:
-    """Check credentials (and the second factor); return the user id. See ``core.auth.accounts``."""
-    from core.auth import accounts
-
-    return await accounts.authenticate_password(identifier, password, totp_code, require_totp, ip)

@@ -25,15 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-import pluggy
+from core.hooks.markers import PROJECT, hookimpl, hookspec
+from core.hooks.registry import current
 
 if TYPE_CHECKING:
     import msgspec
-
-PROJECT = "sbor"
-
-hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,22 +38,16 @@ S = TypeVar("S", bound="msgspec.Struct")
 
 async def notify(spec: Callable[P, None], /, *args: P.args, **kwargs: P.kwargs) -> None:
     """Call a ``@notification`` hook on the current plugin set; failures are logged, never raised."""
-    from core.hooks.manager import current
-
     await current().hooks.notify(spec, *args, **kwargs)
 
 
 async def first(spec: Callable[P, R | None], /, *args: P.args, **kwargs: P.kwargs) -> R | None:
     """Call a ``firstresult=True`` hook on the current plugin set: the first non-None answer, or None."""
-    from core.hooks.manager import current
-
     return await current().hooks.first(spec, *args, **kwargs)
 
 
 async def call(spec: Callable[P, R | None], /, *args: P.args, **kwargs: P.kwargs) -> list[R]:
     """Call a hook that collects results (or decides) on the current plugin set; errors propagate."""
-    from core.hooks.manager import current
-
     return await current().hooks.call(spec, *args, **kwargs)
 
 
@@ -67,8 +57,6 @@ def plugin_settings(settings_type: type[S]) -> S:
     The one way to read a plugin's settings: ``plugin_settings(EventsSettings).max_guests``. Raises ``LookupError``
     when no enabled plugin declares that class.
     """
-    from core.hooks.manager import current
-
     return current().settings(settings_type)
 
 

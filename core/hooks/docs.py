@@ -35,7 +35,9 @@ def markdown(registry: Registry) -> str:
         "# Hooks reference",
         "",
         "Generated from the specifications by `python3 manage.py plugins hooks > docs/hooks.md`; do not edit by hand.",
-        "Call hooks through core's dispatcher (`await core.hooks.call(name, **kwargs)`), never pluggy directly.",
+        "Call a hook through its spec, checked by mypy: `await hooks.notify(spec, **kw)` for notifications, "
+        "`await hooks.first(spec, **kw)` for `firstresult` hooks, `await hooks.call(spec, **kw)` for the others "
+        "(`from core import hooks`); never pluggy directly, never by a string name.",
         "",
     ]
     for owner in sorted(groups, key=lambda o: (o != "core", o)):

@@ -1,6 +1,6 @@
 """Every hook specification of core, typed and documented.
 
-Calling convention: plugins never call pluggy directly; core's dispatcher (:class:`core.hooks.manager.HookDispatcher`)
+Calling convention: plugins never call pluggy directly; core's dispatcher (:class:`core.hooks.dispatch.HookDispatcher`)
 awaits implementations that are ``async def`` and applies the failure policy each spec declares:
 
 * ``@notification``: every implementation runs; one that raises is logged with its plugin's name and the others
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.hooks import hookspec
+from core.hooks.markers import hookspec
 from core.hooks.policy import decision, notification
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def user_registered(user_id: int) -> None:
 @notification
 @hookspec
 def user_banned(user_id: int, reason: str, actor_id: int | None) -> None:
-    """Called after a user is banned; their sessions are already revoked. Failures are logged."""
+    """Called after a user is banned; core's auth ends their sessions here, before any plugin. Failures are logged."""
 
 
 @notification

@@ -7,11 +7,15 @@ import re
 from typing import Any
 
 import msgspec
+from asyncpg.exceptions import UniqueViolationError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
-from core.errors import SborError
+from core.errors import AlreadyExists, SborError
 from core.http.context import request_id
+from core.validation import REQUIRED, body_errors, error_entry
 
 log = logging.getLogger("core.http")
 
@@ -38,6 +42,9 @@ TITLES = {
     403: "Permission denied",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Validation failed",
@@ -45,7 +52,7 @@ TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
-_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MISSING_PARAMETER = re.compile(r"^Missing required (?P<source>\w+) parameter '(?P<name>[^']*)'")
 
 
 def problem(
@@ -63,37 +70,6 @@ def problem(
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers or {})
 
 
-def to_pointer(path: str) -> str:
-    """Turn msgspec's ``$.a[0].b`` / Litestar's key into a JSON pointer ``/a/0/b``."""
-    path = path.lstrip("$")
-    parts = [p for p in re.split(r"\.|\[|\]", path) if p]
-    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
-    errors = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if not isinstance(item, dict):
-            continue
-        message = str(item.get("message", "invalid"))
-        source = item.get("source")
-        source = getattr(source, "value", source)  # Litestar passes an enum
-        key = item.get("key")
-        m = _AT.search(message)
-        if m:
-            message = message[: m.start()]
-            pointer = to_pointer(m.group("path"))
-        elif key:
-            pointer = to_pointer(str(key))
-        else:
-            pointer = ""
-        entry = {"pointer": pointer, "detail": message}
-        if source and source != "body":
-            entry = {"parameter": str(key or ""), "in": str(source), "detail": message}
-        errors.append(entry)
-    return errors
-
-
 def handle_sbor_error(request: Request[Any, Any, Any], exc: SborError) -> Response[dict[str, Any]]:
     """Map a domain error."""
     if exc.status >= 500:
@@ -101,26 +77,98 @@ def handle_sbor_error(request: Request[Any, Any, Any], exc: SborError) -> Respon
     return problem(exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
 
 
+def handle_unique_violation(request: Request[Any, Any, Any], exc: UniqueViolationError) -> Response[dict[str, Any]]:
+    """A unique constraint or index refused a write, wherever in the request it happened: 409 ``already_exists``.
+
+    The constraint's name is the ``constraint`` member (clients branch on it); the row's values are not echoed.
+    """
+    log.info("unique violation on %s %s: %s", request.method, request.url.path, exc.constraint_name)
+    return handle_sbor_error(request, AlreadyExists(constraint=exc.constraint_name))
+
+
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     """Map Litestar's own errors (routing, parsing, validation of parameters and bodies)."""
     status = exc.status_code
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
-    if isinstance(exc, ValidationException):
-        errors = _field_errors(exc)
-        if _caused_by_decode_error(exc):
-            return problem(400, "malformed_json", "Malformed JSON", f"The body is not valid JSON: {detail}")
-        if errors and all("pointer" in e for e in errors):
-            return problem(422, "validation_failed", "Validation failed", "The request body is invalid.",
-                           errors=errors)
-        # Parameters (query, path, header, cookie): same status as a domain check of a parameter, its own code.
-        return problem(422, "invalid_parameter", "Invalid parameter", detail, errors=errors)
     if status == 400 and _caused_by_decode_error(exc):
         return problem(400, "malformed_json", "Malformed JSON", f"The body is not valid JSON: {detail}")
+    if isinstance(exc, ValidationException):
+        return _validation_problem(request, exc)
+    if status == 500 and _caused_by(exc, msgspec.ValidationError):
+        # Litestar blames the server when a failing body field shares its name with a dependency ("channels").
+        errors = _body_errors(request, [])
+        if errors:
+            return problem(422, "validation_failed", "Validation failed", "The request body is invalid.",
+                           errors=errors)
     if status >= 500:
         log.error("http %s: %s", status, detail)
         detail = None
     headers = dict(exc.headers or {})
     return problem(status, CODES.get(status, f"http_{status}"), TITLES.get(status, "Error"), detail, headers)
+
+
+def _validation_problem(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    """Parameters wrong: 400 ``invalid_parameter`` naming each; body wrong: 422 ``validation_failed``, every field."""
+    items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
+    parameters: list[dict[str, str]] = []
+    body_items: list[dict[str, Any]] = []
+    for item in items:
+        source = item.get("source")
+        source = str(getattr(source, "value", source) or "body")  # Litestar passes an enum
+        if source == "body":
+            body_items.append(item)
+        else:
+            name = _wire_name(request, str(item.get("key", "")), source)
+            parameters.append({"parameter": name, "in": source, "detail": str(item.get("message", "invalid"))})
+    missing = _MISSING_PARAMETER.match(str(exc.detail or ""))
+    if missing:
+        parameters.append({"parameter": missing["name"], "in": missing["source"], "detail": REQUIRED})
+    errors = _body_errors(request, body_items) if body_items else []
+    if parameters:
+        return problem(400, "invalid_parameter", "Invalid parameter", "A parameter of the request is invalid.",
+                       errors=parameters + errors)
+    if errors:
+        return problem(422, "validation_failed", "Validation failed", "The request body is invalid.", errors=errors)
+    return problem(400, "bad_request", "Bad request", str(exc.detail or "") or None)
+
+
+def _wire_name(request: Request[Any, Any, Any], key: str, source: str) -> str:
+    """The name the client sent (``X-Key``) rather than the handler's argument (``x_key``)."""
+    handler = request.scope.get("route_handler")
+    field = handler.parsed_fn_signature.parameters.get(key) if handler is not None else None
+    kwarg = getattr(field, "kwarg_definition", None)
+    alias = getattr(kwarg, "name", None) if source in ("header", "cookie", "query") else None
+    return str(alias or key)
+
+
+def _body_errors(request: Request[Any, Any, Any], items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Every failing field of the JSON body, re-validated against the handler's body type.
+
+    Litestar (msgspec) reports only the first failure and a missing field as ``/data``; when the body type and the
+    decoded JSON are at hand, walk them all; otherwise keep Litestar's report.
+    """
+    handler = request.scope.get("route_handler")
+    field = handler.parsed_fn_signature.parameters.get("data") if handler is not None else None
+    decoded = ScopeState.from_scope(request.scope).json
+    if field is not None and decoded is not Empty and handler.resolve_data_dto() is None:
+        errors = body_errors(decoded, field.annotation, dec_hook=handler.default_deserializer)
+        if errors:
+            return errors
+    out = []
+    for item in items:
+        key = str(item.get("key", ""))
+        parts = [] if key in ("", "data") else key.split(".")
+        out.append(error_entry(parts, str(item.get("message", "invalid"))))
+    return out
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _caused_by_decode_error(exc: BaseException) -> bool:
@@ -134,12 +182,16 @@ def _caused_by_decode_error(exc: BaseException) -> bool:
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Anything else is our bug: log it with the request id, answer 500 without a stack trace."""
+    unique = _caused_by(exc, UniqueViolationError)
+    if isinstance(unique, UniqueViolationError):  # wrapped by a library or a plugin: still a conflict, not our bug
+        return handle_unique_violation(request, unique)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "internal_error", "Internal server error", "An unexpected error occurred; it was logged.")
 
 
 EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     SborError: handle_sbor_error,
+    UniqueViolationError: handle_unique_violation,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

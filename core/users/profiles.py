@@ -1,16 +1,19 @@
-"""Profiles: the user's own account view and edits, public profiles by privacy, referrals and the data export."""
+"""Profiles: own account view and edits, public profiles by privacy, referrals, staff account list, data export."""
 
 from __future__ import annotations
 
-import base64
 import logging
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from core import hooks
-from core.errors import BadRequest, NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.hooks import hookspecs
+from core.pagination import Page, decode_cursor, encode_cursor, page_of
 from core.users import services
+from core.users.schemas import AccountRead, ReferralRead
 from core.users.tables import User
 
 log = logging.getLogger("core.users")
@@ -74,34 +77,28 @@ async def public_profile(viewer_id: int | None, owner_id: int) -> dict[str, Any]
     return row
 
 
-def encode_cursor(last_id: int) -> str:
-    """An opaque cursor for "rows after this id"."""
-    return base64.urlsafe_b64encode(f"r:{last_id}".encode()).decode().rstrip("=")
+REFERRALS = "users.referrals"
+ACCOUNTS = "users.accounts"
 
 
-def decode_cursor(cursor: str) -> int:
-    """The id inside a cursor; 400 ``invalid_cursor`` when it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = raw.partition(":")
-        if kind != "r":
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("Invalid cursor", code="invalid_cursor") from exc
-
-
-async def referrals(user_id: int, cursor: str | None = None,
-                    limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
-    """The people the user invited (by referral code), newest first; one page and the next page's cursor."""
+async def referrals(user_id: int, cursor: str | None = None, limit: int = 50) -> Page[ReferralRead]:
+    """The people the user invited (by referral code), newest first; one page (400 ``invalid_cursor`` if bad)."""
     where = (User.referred_by == user_id) & (User.status != "deleted")
     if cursor:
-        where = where & (User.id < decode_cursor(cursor))
+        (after,) = decode_cursor(cursor, int, scope=REFERRALS)
+        where = where & (User.id < after)
     rows = await User.select(User.id, User.display_name, User.created_at).where(where).order_by(
         User.id, ascending=False).limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1]["id"]) if more and rows else None)
+    return page_of(rows, limit, key=lambda r: (r["id"],), scope=REFERRALS,
+                   item=lambda r: msgspec.convert(r, ReferralRead))
+
+
+async def accounts(q: str | None, status: str | None, cursor: str | None, limit: int) -> Page[AccountRead]:
+    """Accounts for staff, newest first, filtered by search text and status; one page (400 if the cursor is bad)."""
+    after = decode_cursor(cursor, int, scope=ACCOUNTS)[0] if cursor else None
+    rows, next_id = await services.list_users(q, status, after, limit)
+    return Page(items=msgspec.convert(rows, list[AccountRead]),
+                next_cursor=None if next_id is None else encode_cursor(next_id, scope=ACCOUNTS))
 
 
 def _jsonable(value: Any) -> Any:

@@ -12,20 +12,21 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from core.auth.guards import MaybeSignedIn, SignedIn, requires
 from core.errors import BadRequest
 from core.hooks.manager import current
+from core.http.params import Limit
+from core.pagination import Page
 from core.users import profiles, services
 from core.users.schemas import (
-    AccountPage,
     AccountRead,
     BanCreate,
     CodeSentRead,
     ContactChange,
     ContactConfirm,
+    DataExportRead,
     DeleteAccount,
     MeRead,
     MeUpdate,
     PermissionRead,
     ProfileRead,
-    ReferralPage,
     ReferralRead,
     RoleCreate,
     RoleRead,
@@ -53,17 +54,14 @@ class MeController(Controller):
 
     @get("/referrals", operation_id="list_referrals")
     async def list_referrals(self, principal: SignedIn, cursor: FromQuery[str | None] = None,
-                             limit: FromQuery[int] = 50) -> ReferralPage:
-        """People who registered with my referral code, newest first (cursor pagination, ``limit`` 1..100)."""
-        if not 1 <= limit <= 100:
-            raise BadRequest("limit must be between 1 and 100", code="invalid_parameter")
-        rows, next_cursor = await profiles.referrals(principal.user_id, cursor, limit)
-        return ReferralPage(items=msgspec.convert(rows, list[ReferralRead]), next_cursor=next_cursor)
+                             limit: Limit = 50) -> Page[ReferralRead]:
+        """People who registered with my referral code, newest first (cursor pagination)."""
+        return await profiles.referrals(principal.user_id, cursor, limit)
 
     @get("/export", operation_id="export_me")
-    async def export_me(self, principal: SignedIn) -> dict[str, Any]:
+    async def export_me(self, principal: SignedIn) -> DataExportRead:
         """Everything stored about me, as JSON (account and each plugin's part)."""
-        return await profiles.export(principal.user_id)
+        return msgspec.convert(await profiles.export(principal.user_id), DataExportRead)
 
     @post("/contact", operation_id="change_contact", status_code=HTTP_202_ACCEPTED)
     async def change_contact(self, principal: SignedIn, data: JSONBody[ContactChange]) -> CodeSentRead:
@@ -96,16 +94,11 @@ class UserController(Controller):
 
     @get(operation_id="list_users", guards=[requires("users.view")])
     async def list_users(self, q: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
-                         cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50) -> AccountPage:
+                         cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[AccountRead]:
         """Accounts for staff, newest first; ``q`` searches email, phone and name."""
-        if not 1 <= limit <= 100:
-            raise BadRequest("limit must be between 1 and 100", code="invalid_parameter")
         if q is not None and len(q) > 100:
             raise BadRequest("q is at most 100 characters", code="invalid_parameter")
-        after = profiles.decode_cursor(cursor) if cursor else None
-        rows, next_id = await services.list_users(q, status, after, limit)
-        return AccountPage(items=msgspec.convert(rows, list[AccountRead]),
-                           next_cursor=profiles.encode_cursor(next_id) if next_id else None)
+        return await profiles.accounts(q, status, cursor, limit)
 
     @get("/{user_id:int}", operation_id="get_user", guards=[requires("users.view")])
     async def get_user(self, user_id: FromPath[int]) -> AccountRead:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -89,11 +89,11 @@ class ReferralRead(msgspec.Struct):
     created_at: datetime
 
 
-class ReferralPage(msgspec.Struct):
-    """People I invited."""
+class DataExportRead(msgspec.Struct):
+    """Everything Sbor holds about me: my account (no secrets) and each enabled plugin's part, keyed by plugin."""
 
-    items: list[ReferralRead]
-    next_cursor: str | None = None
+    account: dict[str, Any]
+    plugins: dict[str, Any]
 
 
 class DeleteAccount(msgspec.Struct, forbid_unknown_fields=True):
@@ -157,13 +157,6 @@ class AccountRead(msgspec.Struct):
     totp_enabled: bool
     created_at: datetime
     roles: list[str] = []
-
-
-class AccountPage(msgspec.Struct):
-    """One page of accounts."""
-
-    items: list[AccountRead]
-    next_cursor: str | None = None
 
 
 class ContactChange(msgspec.Struct, forbid_unknown_fields=True):

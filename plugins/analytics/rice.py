@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import Any
 
 import msgspec
+from piccolo.query.methods.select import Select
 
 from core import clock
-from core.errors import BadRequest, NotFound
-from plugins.analytics.schemas import IdeaCreate, IdeaPage, IdeaRead, IdeaUpdate
+from core.errors import NotFound
+from core.pagination import Page, decode_cursor, page_of
+from plugins.analytics.schemas import IdeaCreate, IdeaRead, IdeaUpdate
 from plugins.analytics.tables import Idea
 
 log = logging.getLogger("plugins.analytics")
@@ -21,31 +22,30 @@ def score(reach: int, impact: float, confidence: int, effort: float) -> float:
     return round(reach * impact * (confidence / 100) / effort, 2)
 
 
-def _cursor(row: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(f"{row['score']!r}:{row['id']}".encode()).decode()
+IDEAS = "analytics.ideas"
+"""The cursor scope of the RICE board."""
 
 
-def _decode_cursor(cursor: str) -> tuple[float, int]:
-    try:
-        s, _, i = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        return float(s), int(i)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("Invalid cursor", code="invalid_cursor") from exc
+def _board() -> Select[Idea]:
+    return Idea.select().order_by(Idea.score, ascending=False).order_by(Idea.id)
 
 
-async def list_ideas(*, status: str | None = None, cursor: str | None = None, limit: int = 50) -> IdeaPage:
-    """Ideas by score (highest first, then oldest), keyset-paginated."""
-    query = Idea.select().order_by(Idea.score, ascending=False).order_by(Idea.id).limit(limit + 1)
+async def list_ideas(*, status: str | None = None, cursor: str | None = None, limit: int = 50) -> Page[IdeaRead]:
+    """Ideas by score (highest first, then oldest), keyset-paginated; 400 ``invalid_cursor`` for a bad cursor."""
+    query = _board().limit(limit + 1)
     if status:
         query = query.where(Idea.status == status)
     if cursor:
-        s, i = _decode_cursor(cursor)
+        s, i = decode_cursor(cursor, float, int, scope=IDEAS)
         query = query.where((Idea.score < s) | ((Idea.score == s) & (Idea.id > i)))
     rows = await query
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = msgspec.convert(rows, list[IdeaRead])
-    return IdeaPage(items, _cursor(rows[-1]) if more else None)
+    return page_of(rows, limit, key=lambda r: (r["score"], r["id"]), scope=IDEAS,
+                   item=lambda r: msgspec.convert(r, IdeaRead))
+
+
+async def all_ideas() -> list[IdeaRead]:
+    """Every idea, best first (the CSV export)."""
+    return msgspec.convert(await _board(), list[IdeaRead])
 
 
 async def get_idea(idea_id: int) -> IdeaRead:

@@ -16,6 +16,8 @@ from litestar.response import Stream
 from core.auth.guards import Principal, requires
 from core.errors import PayloadTooLarge, ValidationFailed
 from core.hooks import plugin_settings
+from core.http.params import Limit
+from core.pagination import Page
 from plugins.analytics import AnalyticsSettings, dashboards, experiments, ingest, rice
 from plugins.analytics.schemas import (
     AssignmentRead,
@@ -28,7 +30,6 @@ from plugins.analytics.schemas import (
     ExperimentResults,
     ExperimentUpdate,
     IdeaCreate,
-    IdeaPage,
     IdeaRead,
     IdeaUpdate,
     PlatformDashboardRead,
@@ -174,11 +175,8 @@ class IdeaController(Controller):
 
     @get(operation_id="list_ideas", summary="Ideas by RICE score, best first")
     async def list_ideas(self, status: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None,
-                         limit: FromQuery[int] = 50) -> IdeaPage:
+                         limit: Limit = 50) -> Page[IdeaRead]:
         """The board."""
-        if not 1 <= limit <= 200:
-            raise ValidationFailed(code="invalid_limit",
-                                   errors=[{"parameter": "limit", "in": "query", "detail": "1 to 200"}])
         return await rice.list_ideas(status=status, cursor=cursor, limit=limit)
 
     @post(operation_id="create_idea")
@@ -206,5 +204,4 @@ class IdeaController(Controller):
     async def export_ideas(self) -> Stream:
         """CSV of every idea, best first."""
         cols = ("id", "title", "reach", "impact", "confidence", "effort", "score", "status")
-        page = await rice.list_ideas(limit=10_000)
-        return _csv(dashboards.rows_csv(cols, to_builtins(page.items)), "rice.csv")
+        return _csv(dashboards.rows_csv(cols, to_builtins(await rice.all_ideas())), "rice.csv")

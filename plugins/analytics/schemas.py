@@ -258,13 +258,6 @@ class IdeaRead(msgspec.Struct):
     updated_at: datetime
 
 
-class IdeaPage(msgspec.Struct):
-    """Ideas, best score first."""
-
-    items: list[IdeaRead]
-    next_cursor: str | None
-
-
 def to_builtins(value: Any) -> Any:
     """Plain data for CSV and admin rows."""
     return msgspec.to_builtins(value)

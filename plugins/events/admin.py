@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
 from core.admin import AdminQuery, DashboardWidget, ModerationQueue, QueueDetail, QueueItem, Stat
 from core.errors import NotFound
 from plugins.events import api
-from plugins.events.store import EVENT_SQL
+from plugins.events.store import load_event
+from plugins.events.tables import Event
 
 PERMISSION = "events.moderate"
 
@@ -26,8 +26,8 @@ async def _count() -> int:
 async def _list(query: AdminQuery) -> tuple[list[QueueItem], str | None]:
     page = await api.pending_review(limit=query.limit, cursor=query.cursor)
     ids = [e.id for e in page.items]
-    submitted = {r["id"]: r["submitted_at"] for r in await db.fetch(
-        "SELECT id, submitted_at FROM events.event WHERE id = ANY($1::bigint[])", ids)} if ids else {}
+    submitted = {r["id"]: r["submitted_at"] for r in await Event.select(Event.id, Event.submitted_at).where(
+        Event.id.is_in(ids))} if ids else {}
     items = [
         QueueItem(id=e.id, title=e.title, submitted_at=submitted.get(e.id), author_id=e.author_id,
                   summary=", ".join(x for x in (e.venue_name, e.city, "online" if e.online else None) if x))
@@ -38,10 +38,7 @@ async def _list(query: AdminQuery) -> tuple[list[QueueItem], str | None]:
 
 async def _detail(item_id: str) -> QueueDetail:
     event_id = _event_id(item_id)
-    rows = await db.fetch(EVENT_SQL, event_id)
-    if not rows or rows[0]["deleted_at"] is not None:
-        raise NotFound("No such event.", code="event_not_found")
-    e = rows[0]
+    e = await load_event(event_id)
     venue = ", ".join(x for x in (e["venue_name"], e["venue_address"], e["venue_city"]) if x)
     fields: list[tuple[str, Any]] = [
         ("Status", e["status"]),

@@ -5,24 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import clock, db
+from piccolo.custom_types import Combinable
+from piccolo.query.functions.aggregate import Count
+
+from core import clock
+from core.pagination import Page, decode_cursor, paginate
 from plugins.events import services, states
 from plugins.events.hookspecs import EventInfo
-from plugins.events.reads import decode_cursor, encode_cursor
-from plugins.events.store import EVENT_SQL, info_of
+from plugins.events.store import event_columns, events_where, info_of
+from plugins.events.tables import Event, Participation
 
 __all__ = [
     "EventInfo", "Page", "StatusMove", "approve", "cancel", "confirmed_participants", "count_by_status",
     "event_history", "get_event_info", "pending_review", "reject", "upcoming_for_user",
 ]
 
-
-@dataclass(frozen=True)
-class Page:
-    """A page of results and the cursor of the next one (None at the end)."""
-
-    items: list[EventInfo]
-    next_cursor: str | None
+PENDING_SCOPE = "events.pending_review"
 
 
 @dataclass(frozen=True)
@@ -43,25 +41,23 @@ async def get_event_info(event_id: int) -> EventInfo:
 
 async def confirmed_participants(event_id: int) -> list[tuple[int, int]]:
     """``(user_id, guests)`` of the confirmed participants, in joining order."""
-    rows = await db.fetch("SELECT \"user\" AS user_id, guests FROM events.participation WHERE event = $1 AND "
-                          "status = 'confirmed' ORDER BY id", event_id)
-    return [(r["user_id"], r["guests"]) for r in rows]
+    rows = await Participation.select(Participation.user, Participation.guests).where(
+        Participation.event == event_id, Participation.status == states.P_CONFIRMED).order_by(Participation.id)
+    return [(r["user"], r["guests"]) for r in rows]
 
 
-async def pending_review(limit: int = 50, cursor: str | None = None) -> Page:
-    """The moderation queue: events waiting for review, oldest submission first."""
-    limit = max(1, min(limit, 200))
-    start = datetime.min.replace(tzinfo=clock.now().tzinfo)
-    after_ts, after_id = decode_cursor(cursor, (datetime, int)) if cursor else (start, 0)
-    rows = await db.fetch(
-        EVENT_SQL.replace("WHERE e.id = $1", "WHERE e.status = 'pending_review' AND e.deleted_at IS NULL AND "
-                          "(e.submitted_at, e.id) > ($1, $2) ORDER BY e.submitted_at, e.id LIMIT $3"),
-        after_ts, after_id, limit + 1,
-    )
-    nxt = None
-    if len(rows) > limit:
-        nxt = encode_cursor(rows[limit - 1]["submitted_at"], rows[limit - 1]["id"])
-    return Page([info_of(r) for r in rows[:limit]], nxt)
+async def pending_review(limit: int = 50, cursor: str | None = None) -> Page[EventInfo]:
+    """The moderation queue: events waiting for review, oldest submission first (``limit`` 1..200, as the caller's).
+
+    A bad cursor raises ``InvalidCursor`` (400 ``invalid_cursor``).
+    """
+    where: list[Combinable] = [Event.status == states.PENDING]
+    if cursor:
+        after_ts, after_id = decode_cursor(cursor, datetime, int, scope=PENDING_SCOPE)
+        where.append((Event.submitted_at > after_ts) | ((Event.submitted_at == after_ts) & (Event.id > after_id)))
+    rows = await events_where(*where, order_by=(Event.submitted_at, Event.id), limit=limit + 1)
+    items, nxt = paginate(rows, limit, key=lambda r: (r["submitted_at"], r["id"]), scope=PENDING_SCOPE)
+    return Page(items=[info_of(r) for r in items], next_cursor=nxt)
 
 
 async def approve(event_id: int, moderator_id: int) -> EventInfo:
@@ -86,7 +82,7 @@ async def event_history(event_id: int) -> list[StatusMove]:
 
 async def count_by_status() -> dict[str, int]:
     """How many (not deleted) events are in each status; every status is present."""
-    rows = await db.fetch("SELECT status, count(*) AS n FROM events.event WHERE deleted_at IS NULL GROUP BY status")
+    rows = await Event.select(Event.status, Count(alias="n")).where(Event.deleted_at.is_null()).group_by(Event.status)
     out = dict.fromkeys(states.STATUSES, 0)
     out.update({r["status"]: int(r["n"]) for r in rows})
     return out
@@ -94,10 +90,9 @@ async def count_by_status() -> dict[str, int]:
 
 async def upcoming_for_user(user_id: int) -> list[EventInfo]:
     """Events the user is confirmed for that have not ended, soonest first."""
-    rows = await db.fetch(
-        EVENT_SQL.replace("WHERE e.id = $1", "JOIN events.participation p ON p.event = e.id WHERE p.\"user\" = $1 "
-                          "AND p.status = 'confirmed' AND e.deleted_at IS NULL AND e.ends_at > $2 "
-                          "ORDER BY e.starts_at LIMIT 500"),
-        user_id, clock.now(),
-    )
+    event = Participation.event
+    rows = await Participation.select(*event_columns(event)).where(
+        Participation.user == user_id, Participation.status == states.P_CONFIRMED, event.deleted_at.is_null(),
+        event.ends_at > clock.now(),
+    ).order_by(event.starts_at).limit(500)
     return [info_of(r) for r in rows]

@@ -11,20 +11,27 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from core import clock, db
+from core import clock
 from core.errors import NotFound
 from core.settings import get_settings
+from plugins.events import states
+from plugins.events.store import transaction
+from plugins.events.tables import CalendarToken, Event, Participation
 
 log = logging.getLogger("plugins.events")
 PRODID = "-//Sbor//events//EN"
 FEED_PATH = "/ical/events"
 
-ICAL_SQL = (
-    "SELECT e.id, e.title, e.description, e.starts_at, e.ends_at, e.timezone, e.status, e.online_url, e.version, "
-    "e.updated_at, e.created_at, v.name AS venue_name, v.address, v.city, e.latitude, e.longitude "
-    "FROM events.event e LEFT JOIN events.venue v ON v.id = e.venue "
-)
 
+
+def _ical_columns(e: Any) -> tuple[Any, ...]:
+    """The columns a VEVENT needs, from ``Event`` or a foreign key to it."""
+    return (e.id.as_alias("id"), e.title.as_alias("title"), e.description.as_alias("description"),
+            e.starts_at.as_alias("starts_at"), e.ends_at.as_alias("ends_at"), e.timezone.as_alias("timezone"),
+            e.status.as_alias("status"), e.online_url.as_alias("online_url"), e.version.as_alias("version"),
+            e.updated_at.as_alias("updated_at"), e.created_at.as_alias("created_at"),
+            e.venue.name.as_alias("venue_name"), e.venue.address.as_alias("address"), e.venue.city.as_alias("city"),
+            e.latitude.as_alias("latitude"), e.longitude.as_alias("longitude"))
 
 def _host() -> str:
     from urllib.parse import urlsplit
@@ -77,7 +84,7 @@ def render(rows: list[dict[str, Any]], name: str, with_links: set[int]) -> bytes
 
 async def event_ics(event: dict[str, Any], confirmed: bool) -> bytes:
     """One event (already checked readable by the caller); the online link only for confirmed participants."""
-    rows = await db.fetch(ICAL_SQL + "WHERE e.id = $1", event["id"])
+    rows = await Event.select(*_ical_columns(Event)).where(Event.id == event["id"])
     return render(rows, rows[0]["title"], {event["id"]} if confirmed else set())
 
 
@@ -89,31 +96,31 @@ async def new_token(user_id: int) -> str:
     """Issue my calendar feed token, revoking the previous one (a leaked URL stops working)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    await db.fetch("UPDATE events.calendar_token SET revoked_at = $2 WHERE \"user\" = $1 AND revoked_at IS NULL",
-                   user_id, now)
-    await db.fetch("INSERT INTO events.calendar_token (\"user\", token_hash, created_at) VALUES ($1, $2, $3)",
-                   user_id, _hash(token), now)
+    async with transaction():
+        await CalendarToken.update({CalendarToken.revoked_at: now}).where(
+            CalendarToken.user == user_id, CalendarToken.revoked_at.is_null())
+        await CalendarToken.insert(CalendarToken(user=user_id, token_hash=_hash(token), created_at=now))
     log.info("user %s issued a calendar feed token", user_id)
     return token
 
 
 async def revoke_tokens(user_id: int) -> int:
     """Revoke my calendar feed tokens; return how many were active."""
-    rows = await db.fetch("UPDATE events.calendar_token SET revoked_at = $2 WHERE \"user\" = $1 AND revoked_at IS "
-                          "NULL RETURNING id", user_id, clock.now())
+    rows = await CalendarToken.update({CalendarToken.revoked_at: clock.now()}).where(
+        CalendarToken.user == user_id, CalendarToken.revoked_at.is_null()).returning(CalendarToken.id)
     log.info("user %s revoked %s calendar feed tokens", user_id, len(rows))
     return len(rows)
 
 
 async def feed_ics(token: str) -> bytes:
     """The feed of a token's owner: upcoming events they take part in (confirmed), or NotFound when revoked."""
-    owner = await db.fetch("SELECT \"user\" AS user_id FROM events.calendar_token WHERE token_hash = $1 "
-                           "AND revoked_at IS NULL", _hash(token))
-    if not owner:
+    owner = await CalendarToken.select(CalendarToken.user).where(
+        CalendarToken.token_hash == _hash(token), CalendarToken.revoked_at.is_null()).first()
+    if owner is None:
         raise NotFound("This calendar link is unknown or was revoked", code="calendar_token_invalid")
-    rows = await db.fetch(
-        ICAL_SQL + "JOIN events.participation p ON p.event = e.id WHERE p.\"user\" = $1 AND p.status = 'confirmed' "
-        "AND e.deleted_at IS NULL AND e.status IN ('published', 'cancelled') AND e.ends_at > $2 ORDER BY e.starts_at "
-        "LIMIT 500", owner[0]["user_id"], clock.now(),
-    )
+    event = Participation.event
+    rows = await Participation.select(*_ical_columns(event)).where(
+        Participation.user == owner["user"], Participation.status == states.P_CONFIRMED, event.deleted_at.is_null(),
+        event.status.is_in([states.PUBLISHED, states.CANCELLED]), event.ends_at > clock.now(),
+    ).order_by(event.starts_at).limit(500)
     return render(rows, "Sbor: my events", {r["id"] for r in rows})

@@ -10,25 +10,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core import clock, db
-from core.errors import ValidationFailed
-from plugins.events import validation
-from plugins.events.reads import decode_cursor, encode_cursor
+import msgspec
 
-EARTH_KM = 6371.0088
+from core import db
+from core.errors import ValidationFailed
+from core.pagination import Page, decode_cursor, encode_cursor
+from plugins.events import sql, validation
+from plugins.events.schemas import FeedItem, FeedParams
+
 KM_PER_DEG_LAT = 111.045
-WHEN = ("today", "tomorrow", "this_weekend", "next_7_days")
 # Timezones span UTC-12..UTC+14: a local wall-clock window lies inside this UTC margin (keeps the index usable).
 TZ_MARGIN = timedelta(hours=14)
 NARROW_FIRST = 4  # near-me tries radius / 4 first
-
-COLUMNS = (
-    "e.id, e.title, e.starts_at, e.ends_at, e.timezone, e.tags, e.category, e.cover_ref, e.price_text, "
-    "e.price_cents, e.latitude, e.longitude, (e.online_url IS NOT NULL) AS online, e.capacity, "
-    "CASE WHEN e.capacity IS NULL THEN NULL ELSE greatest(e.capacity - e.seats_taken, 0) END AS seats_left, "
-    "v.name AS venue_name, v.city"
-)
-FEED_WHERE = "e.status = 'published' AND e.visibility = 'public' AND e.deleted_at IS NULL"
+SCOPE, SCOPE_NEAR = "events.feed", "events.feed.near"  # a time cursor is not a distance cursor
 
 
 @dataclass
@@ -46,7 +40,7 @@ class FeedQuery:
     price_max: int | None = None
     near: tuple[float, float] | None = None
     radius_km: float = 10.0
-    after: list[Any] | None = None
+    after: tuple[Any, int] | None = None
 
 
 def _bad(parameter: str, detail: str, code: str = "invalid_parameter") -> ValidationFailed:
@@ -67,79 +61,63 @@ def local_window(when: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, date
     return today, today + timedelta(days=8)
 
 
-def parse(*, q: str | None, tags: str | None, category: str | None, starts_from: datetime | None,
-          starts_to: datetime | None, when: str | None, tz: str | None, price_max: int | None, free: bool | None,
-          near: str | None, radius_km: float | None, cursor: str | None, limit: int, max_radius_km: float) -> FeedQuery:
-    """Check the query parameters; every problem is a 422 naming the parameter."""
-    now = clock.now()
-    fq = FeedQuery(now=now)
-    if not 1 <= limit <= 100:
-        raise _bad("limit", "limit must be between 1 and 100")
-    fq.limit = limit
-    if q is not None and q.strip():
-        if len(q) > 200:
-            raise _bad("q", "the search text has at most 200 characters")
-        fq.q = q.strip()
-    if tags:
-        fq.tags = [t.strip() for t in tags.split(",") if t.strip()]
-        bad = [t for t in fq.tags if not validation.TAG.match(t)]
-        if bad or len(fq.tags) > 10:
-            raise _bad("tags", f"unknown tag format {bad[0]!r}" if bad else "at most 10 tags", "invalid_tag")
-    if category is not None:
-        if not validation.CATEGORY.match(category):
-            raise _bad("category", "a category is 1-50 lower-case letters, digits, '_' or '-'", "invalid_category")
-        fq.category = category
-    for name, value in (("from", starts_from), ("to", starts_to)):
-        if value is not None and value.tzinfo is None:
-            raise _bad(name, "give the time with its UTC offset", "naive_datetime")
-    fq.starts_from, fq.starts_to = starts_from, starts_to
-    if starts_from and starts_to and starts_to <= starts_from:
+def parse(params: FeedParams, *, now: datetime, max_radius_km: float) -> FeedQuery:
+    """The rules of the feed's parameters that compare them or need settings (the struct checked the rest)."""
+    fq = FeedQuery(now=now, limit=params.limit, q=(params.q or "").strip() or None, category=params.category,
+                   starts_from=params.starts_from, starts_to=params.starts_to)
+    if params.tags:
+        fq.tags = [t.strip() for t in params.tags.split(",") if t.strip()]
+    if fq.starts_from and fq.starts_to and fq.starts_to <= fq.starts_from:
         raise _bad("to", "'to' must be after 'from'")
-    if when is not None:
-        if when not in WHEN:
-            raise _bad("when", f"when is one of {', '.join(WHEN)}")
-        zone = ZoneInfo(validation.timezone(tz, "/tz")) if tz else ZoneInfo("UTC")
-        if when == "next_7_days":
+    if params.when is not None:
+        zone = ZoneInfo(validation.timezone(params.tz, "/tz")) if params.tz else ZoneInfo("UTC")
+        if params.when == "next_7_days":
             fq.starts_from = max(fq.starts_from or now, now)
             fq.starts_to = min(fq.starts_to or now + timedelta(days=7), now + timedelta(days=7))
         else:
-            fq.local_window = local_window(when, zone, now)
-    if free:
-        price_max = 0
-    if price_max is not None:
-        if price_max < 0:
-            raise _bad("price_max", "price_max must be 0 or more")
-        fq.price_max = price_max
-    if near is not None:
-        try:
-            lat_s, lng_s = near.split(",")
-            lat, lng = float(lat_s), float(lng_s)
-            if not (math.isfinite(lat) and math.isfinite(lng)):
-                raise ValueError
-        except ValueError:
-            raise _bad("near", "near is 'latitude,longitude', e.g. 55.75,37.61") from None
+            fq.local_window = local_window(params.when, zone, now)
+    fq.price_max = 0 if params.free else params.price_max
+    if params.near is not None:
+        lat, lng = (float(x) for x in params.near.split(","))
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
             raise _bad("near", "coordinates out of range", "coordinates_out_of_range")
         fq.near = (lat, lng)
-        fq.radius_km = 10.0 if radius_km is None else radius_km
-        if not 0 < fq.radius_km <= max_radius_km:
+        fq.radius_km = 10.0 if params.radius_km is None else params.radius_km
+        if not fq.radius_km <= max_radius_km:
             raise _bad("radius_km", f"radius_km must be more than 0 and at most {max_radius_km:g}", "radius_too_large")
-    elif radius_km is not None:
+    elif params.radius_km is not None:
         raise _bad("radius_km", "radius_km needs near=lat,lng")
-    if cursor:
-        fq.after = decode_cursor(cursor, (float, int) if fq.near else (datetime, int))
+    if params.cursor:
+        if fq.near:
+            fq.after = decode_cursor(params.cursor, float, int, scope=SCOPE_NEAR)
+        else:
+            fq.after = decode_cursor(params.cursor, datetime, int, scope=SCOPE)
     return fq
 
 
 def build(fq: FeedQuery) -> tuple[str, list[Any]]:
     """The SQL and arguments of a feed page (one statement; asyncpg prepares and caches it per shape)."""
-    args: list[Any] = []
+    args: list[Any] = [fq.now, fq.limit + 1]
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    where = [FEED_WHERE, f"e.ends_at > {arg(fq.now)}"]
+    if fq.near is None:
+        statement = sql.FEED_BY_START if fq.after is None else sql.FEED_BY_START_AFTER
+    else:
+        lat, lng = fq.near
+        dlat = fq.radius_km / KM_PER_DEG_LAT
+        args += [lat, lng, max(-90.0, lat - dlat), min(90.0, lat + dlat), fq.radius_km]
+        statement = sql.FEED_BY_DISTANCE if fq.after is None else sql.FEED_BY_DISTANCE_AFTER
+    if fq.after is not None:
+        args += list(fq.after)
+    where: list[str] = []
+    if fq.near is not None:
+        lat, lng = fq.near
+        dlng = fq.radius_km / (KM_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6))
+        if dlng < 180 and -180 <= lng - dlng and lng + dlng <= 180:  # the box does not wrap around the antimeridian
+            where.append(f"e.longitude BETWEEN {arg(lng - dlng)} AND {arg(lng + dlng)}")
     if fq.q:
         where.append(f"e.search @@ (websearch_to_tsquery('russian', {arg(fq.q)}) "
                      f"|| websearch_to_tsquery('english', ${len(args)}))")
@@ -159,43 +137,14 @@ def build(fq: FeedQuery) -> tuple[str, list[Any]]:
         where.append(f"(e.starts_at AT TIME ZONE e.timezone) < {arg(hi)}")
     if fq.price_max is not None:
         where.append(f"e.price_cents <= {arg(fq.price_max)}")
-    if fq.near is None:
-        if fq.after:
-            where.append(f"(e.starts_at, e.id) > ({arg(fq.after[0])}, {arg(fq.after[1])})")
-        inner = (f"SELECT e.id, e.starts_at AS sort_key FROM events.event e WHERE {' AND '.join(where)} "
-                 f"ORDER BY e.starts_at, e.id LIMIT {arg(fq.limit + 1)}")
-        return _outer(inner, "NULL::float8"), args
-    lat, lng = fq.near
-    dlat = fq.radius_km / KM_PER_DEG_LAT
-    coslat = max(math.cos(math.radians(lat)), 1e-6)
-    dlng = fq.radius_km / (KM_PER_DEG_LAT * coslat)
-    # The bounding box is what the (latitude, longitude, starts_at) index serves; the great-circle distance refines
-    # it. The candidates come from the index alone (it includes ends_at and id); only the page's rows touch the heap.
-    where.append(f"e.latitude BETWEEN {arg(max(-90.0, lat - dlat))} AND {arg(min(90.0, lat + dlat))}")
-    if dlng < 180 and -180 <= lng - dlng and lng + dlng <= 180:
-        where.append(f"e.longitude BETWEEN {arg(lng - dlng)} AND {arg(lng + dlng)}")
-    la, ln = arg(lat), arg(lng)
-    distance = (f"{EARTH_KM} * 2 * asin(sqrt(power(sin(radians(e.latitude - {la}) / 2), 2) + cos(radians({la})) "
-                f"* cos(radians(e.latitude)) * power(sin(radians(e.longitude - {ln}) / 2), 2)))")
-    where.append(f"{distance} <= {arg(fq.radius_km)}")
-    if fq.after:
-        where.append(f"({distance}, e.id) > ({arg(fq.after[0])}::float8, {arg(fq.after[1])})")
-    inner = (f"SELECT e.id, {distance} AS sort_key FROM events.event e WHERE {' AND '.join(where)} "
-             f"ORDER BY 2, e.id LIMIT {arg(fq.limit + 1)}")
-    return _outer(inner, "c.sort_key"), args
-
-
-def _outer(inner: str, distance: str) -> str:
-    """Fetch the page's rows (and venues) for the candidate ids, in the candidates' order."""
-    return (f"SELECT {COLUMNS}, {distance} AS distance_km FROM ({inner}) c JOIN events.event e ON e.id = c.id "
-            "LEFT JOIN events.venue v ON v.id = e.venue ORDER BY c.sort_key, c.id")
+    return statement.replace("/*filters*/", "".join(f"AND {w} " for w in where)), args
 
 
 Fetch = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 
-async def page(fq: FeedQuery, fetch: Fetch = db.fetch) -> dict[str, Any]:
-    """One page of the feed: ``{"items": [...], "next_cursor": ...}``.
+async def page(fq: FeedQuery, fetch: Fetch = db.fetch) -> Page[FeedItem]:
+    """One page of the feed.
 
     Near-me first looks within a quarter of the radius: when that already yields a full page, those are the nearest
     events (anything outside is farther than all of them), found from a sixteenth of the index entries. Sparse areas
@@ -205,17 +154,20 @@ async def page(fq: FeedQuery, fetch: Fetch = db.fetch) -> dict[str, Any]:
     if fq.near is not None and fq.radius_km >= 2 * NARROW_FIRST:
         narrow = dataclasses.replace(fq, radius_km=fq.radius_km / NARROW_FIRST)
         if not fq.after or fq.after[0] < narrow.radius_km:
-            sql, args = build(narrow)
-            rows = await fetch(sql, *args)
+            rows = await fetch(*_statement(narrow))
             if len(rows) <= fq.limit:
                 rows = None
     if rows is None:
-        sql, args = build(fq)
-        rows = await fetch(sql, *args)
+        rows = await fetch(*_statement(fq))
     items = rows[: fq.limit]
     nxt = None
     if len(rows) > fq.limit:
         last = items[-1]
-        nxt = encode_cursor(last["distance_km"], last["id"]) if fq.near else encode_cursor(last["starts_at"],
-                                                                                            last["id"])
-    return {"items": items, "next_cursor": nxt}
+        nxt = (encode_cursor(last["distance_km"], last["id"], scope=SCOPE_NEAR) if fq.near
+               else encode_cursor(last["starts_at"], last["id"], scope=SCOPE))
+    return Page(items=msgspec.convert(items, list[FeedItem]), next_cursor=nxt)
+
+
+def _statement(fq: FeedQuery) -> list[Any]:
+    statement, args = build(fq)
+    return [statement, *args]

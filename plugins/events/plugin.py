@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from core.hooks import hookimpl
+from core.notifications import NotificationKind
 from core.permissions import Permission
+from plugins.events import notifications
+from plugins.events.hookspecs import EventInfo
 
 
 @hookimpl
@@ -91,3 +95,82 @@ async def user_erasure(user_id: int) -> None:
     from plugins.events.participation import erase_user
 
     await erase_user(user_id)
+
+
+# Notifications (plugins/events/notifications.py): events' own hooks ask for notices inside the change's transaction.
+
+
+@hookimpl
+def register_notification_kinds() -> list[NotificationKind]:
+    """The kinds events sends: moderation outcomes, changes, cancellations, seat offers, reminders."""
+    from plugins.events.notifications import KINDS
+
+    return KINDS
+
+
+@hookimpl
+def register_template_dirs() -> list[str]:
+    """The notification templates under ``templates/events/notifications/<lang>/``."""
+    import os
+
+    return [os.path.join(os.path.dirname(__file__), "templates")]
+
+
+@hookimpl
+async def event_submitted(event: EventInfo) -> None:
+    """Tell the author the event is under review."""
+    await notifications.moderated(event, "events.submitted")
+
+
+@hookimpl
+async def event_published(event: EventInfo) -> None:
+    """Tell the author."""
+    await notifications.moderated(event, "events.published")
+
+
+@hookimpl
+async def event_rejected(event: EventInfo, reason: str) -> None:
+    """Tell the author why."""
+    await notifications.moderated(event, "events.rejected", reason)
+
+
+@hookimpl
+async def event_changed(event: EventInfo, changes: dict[str, Any]) -> None:
+    """Tell participants of notable changes; reminders move with the time."""
+    await notifications.changed(event, changes)
+
+
+@hookimpl
+async def event_cancelled(event: EventInfo, reason: str) -> None:
+    """Withdraw reminders and offers; tell everyone taking part."""
+    await notifications.cancelled(event, reason)
+
+
+@hookimpl
+async def event_finished(event: EventInfo) -> None:
+    """Withdraw what is left."""
+    await notifications.finished(event)
+
+
+@hookimpl
+async def participant_joined(event: EventInfo, user_id: int, status: str) -> None:
+    """Reminders for a confirmed participant."""
+    await notifications.joined(event, user_id, status)
+
+
+@hookimpl
+async def participant_left(event: EventInfo, user_id: int) -> None:
+    """Their reminders and offer go."""
+    await notifications.left(event, user_id)
+
+
+@hookimpl
+async def waitlist_offer_made(event: EventInfo, user_id: int, seats: int, expires_at: datetime) -> None:
+    """Tell the person, with the deadline."""
+    await notifications.offered(event, user_id, seats, expires_at)
+
+
+@hookimpl
+async def waitlist_offer_expired(event: EventInfo, user_id: int) -> None:
+    """The offer's notice, if not sent yet, is no longer true."""
+    await notifications.offer_expired(event, user_id)

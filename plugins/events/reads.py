@@ -2,46 +2,26 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import msgspec
+from piccolo.query.functions.aggregate import Count, Sum
 
 from core import db
-from core.errors import BadRequest, NotFound
+from core.errors import NotFound
+from core.pagination import Page, decode_cursor, paginate
 from core.users import services as users
-from plugins.events import states
-from plugins.events.store import EVENT_SQL
+from plugins.events import sql, states
+from plugins.events.schemas import JoinedItem, MyEventItem, ParticipantRead, ParticipantsPage
+from plugins.events.store import Row, load_event
+from plugins.events.tables import Event, Participation
 
 HIDDEN_UNTIL_PUBLISHED = (states.DRAFT, states.PENDING, states.REJECTED)
-
-
-def encode_cursor(*values: Any) -> str:
-    """An opaque cursor for keyset pagination."""
-    raw = msgspec.json.encode([v.isoformat() if isinstance(v, datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
-    """Decode a cursor made by :func:`encode_cursor` with values of ``kinds``; 400 when it is not one."""
-    try:
-        values = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(values, list) or len(values) != len(kinds):
-            raise ValueError("shape")
-        out: list[Any] = []
-        for v, kind in zip(values, kinds, strict=True):
-            if kind is datetime:
-                out.append(datetime.fromisoformat(v))
-            elif kind is float:
-                out.append(float(v))
-            else:
-                out.append(int(v))
-        return out
-    except (ValueError, TypeError, msgspec.DecodeError):
-        raise BadRequest("The cursor is not one this API gave out", code="invalid_cursor") from None
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DETAIL_FIELDS = ("id", "title", "description", "category", "cover_ref", "starts_at", "ends_at", "timezone",
+                 "latitude", "longitude", "capacity", "price_text", "price_cents", "visibility", "requires_approval",
+                 "author_id", "status", "series_id", "version", "updated_at")
 
 
 def etag_of(event_id: int, version: int, body: bytes) -> str:
@@ -49,17 +29,14 @@ def etag_of(event_id: int, version: int, body: bytes) -> str:
     return f'"e{event_id}v{version}-{hashlib.blake2b(body, digest_size=8).hexdigest()}"'
 
 
-async def detail(event_id: int, viewer_id: int | None, moderator: bool, key: str | None) -> dict[str, Any]:
+async def detail(event_id: int, viewer_id: int | None, moderator: bool, key: str | None) -> Row:
     """The event as ``viewer_id`` may see it, with participant count, seats left and my status; NotFound otherwise."""
-    rows = await db.fetch(EVENT_SQL, event_id)
-    if not rows or rows[0]["deleted_at"] is not None:
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
-    e = rows[0]
+    e = await load_event(event_id)
     mine = None
     if viewer_id is not None:
-        found = await db.fetch("SELECT status, guests, offer_expires_at FROM events.participation WHERE event = $1 "
-                               "AND \"user\" = $2", event_id, viewer_id)
-        mine = found[0] if found else None
+        mine = await Participation.select(Participation.status, Participation.guests,
+                                          Participation.offer_expires_at).where(
+            Participation.event == event_id, Participation.user == viewer_id).first()
     is_author = viewer_id == e["author_id"]
     takes_part = mine is not None and mine["status"] in states.ACTIVE
     if not (is_author or moderator):
@@ -70,15 +47,12 @@ async def detail(event_id: int, viewer_id: int | None, moderator: bool, key: str
             raise NotFound(f"event {event_id} not found", code="event_not_found")
         if e["visibility"] == "group" and not takes_part:
             raise NotFound(f"event {event_id} not found", code="event_not_found")
-    count = await db.fetch("SELECT coalesce(sum(1 + guests), 0) AS n FROM events.participation WHERE event = $1 "
-                           "AND status = 'confirmed'", event_id)
+    count = await Participation.select(Count(alias="people"), Sum(Participation.guests, alias="guests")).where(
+        Participation.event == event_id, Participation.status == states.P_CONFIRMED).first()
     tz = ZoneInfo(e["timezone"])
     confirmed = mine is not None and mine["status"] == states.P_CONFIRMED
     return {
-        **{k: e[k] for k in ("id", "title", "description", "category", "cover_ref", "starts_at", "ends_at",
-                             "timezone", "latitude", "longitude", "capacity", "price_text", "price_cents",
-                             "visibility", "requires_approval", "author_id", "status", "series_id", "version",
-                             "updated_at")},
+        **{k: e[k] for k in DETAIL_FIELDS},
         "tags": list(e["tags"] or []),
         "local_starts_at": e["starts_at"].astimezone(tz).isoformat(),
         "local_ends_at": e["ends_at"].astimezone(tz).isoformat(),
@@ -86,7 +60,7 @@ async def detail(event_id: int, viewer_id: int | None, moderator: bool, key: str
                                                      "address": e["venue_address"], "city": e["venue_city"]},
         "online": e["online_url"] is not None,
         "online_url": e["online_url"] if (is_author or confirmed) else None,
-        "participant_count": int(count[0]["n"]),
+        "participant_count": int(count["people"] if count else 0) + int((count or {}).get("guests") or 0),
         "seats_left": None if e["capacity"] is None else max(0, e["capacity"] - e["seats_taken"]),
         "my_status": mine["status"] if mine else None,
         "my_guests": mine["guests"] if mine else None,
@@ -96,83 +70,65 @@ async def detail(event_id: int, viewer_id: int | None, moderator: bool, key: str
 
 
 async def authored(author_id: int, updated_since: datetime | None, cursor: str | None,
-                   limit: int) -> dict[str, Any]:
+                   limit: int) -> Page[MyEventItem]:
     """The author's events changed since ``updated_since`` (deleted ones as tombstones), oldest change first."""
-    since = updated_since or datetime.fromtimestamp(0).astimezone()
-    after_ts, after_id = decode_cursor(cursor, (datetime, int)) if cursor else (since, 0)
-    rows = await db.fetch(
-        "SELECT id, title, status, starts_at, ends_at, version, updated_at, deleted_at FROM events.event "
-        "WHERE author = $1 AND updated_at > $2 AND (updated_at, id) > ($3, $4) ORDER BY updated_at, id LIMIT $5",
-        author_id, since, after_ts, after_id, limit + 1,
-    )
+    since = updated_since or EPOCH
+    after_ts, after_id = decode_cursor(cursor, datetime, int, scope="events.mine") if cursor else (since, 0)
+    rows = await Event.select(Event.id, Event.title, Event.status, Event.starts_at, Event.ends_at, Event.version,
+                              Event.updated_at, Event.deleted_at).where(
+        Event.author == author_id, Event.updated_at > since,
+        (Event.updated_at > after_ts) | ((Event.updated_at == after_ts) & (Event.id > after_id)),
+    ).order_by(Event.updated_at, Event.id).limit(limit + 1)
+    page, nxt = paginate(rows, limit, key=lambda r: (r["updated_at"], r["id"]), scope="events.mine")
     items = [
-        {"id": r["id"], "deleted": True, "updated_at": r["updated_at"]} if r["deleted_at"] is not None else
-        {**{k: r[k] for k in ("id", "title", "status", "starts_at", "ends_at", "version", "updated_at")},
-         "deleted": False}
-        for r in rows[:limit]
+        MyEventItem(id=r["id"], deleted=True, updated_at=r["updated_at"]) if r["deleted_at"] is not None else
+        MyEventItem(id=r["id"], deleted=False, updated_at=r["updated_at"], title=r["title"], status=r["status"],
+                    starts_at=r["starts_at"], ends_at=r["ends_at"], version=r["version"])
+        for r in page
     ]
-    nxt = encode_cursor(rows[limit - 1]["updated_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
-    return {"items": items, "next_cursor": nxt}
+    return Page(items=items, next_cursor=nxt)
 
 
-async def joined(user_id: int, updated_since: datetime | None, cursor: str | None, limit: int) -> dict[str, Any]:
+async def joined(user_id: int, updated_since: datetime | None, cursor: str | None, limit: int) -> Page[JoinedItem]:
     """My participations changed since ``updated_since``; ones no longer active and deleted events are tombstones."""
-    since = updated_since or datetime.fromtimestamp(0).astimezone()
-    after_ts, after_id = decode_cursor(cursor, (datetime, int)) if cursor else (since, 0)
-    rows = await db.fetch(
-        "SELECT p.id AS pid, p.event AS event_id, p.status, p.guests, p.offer_expires_at, "
-        "greatest(p.updated_at, e.updated_at) AS changed_at, e.title, e.starts_at, e.ends_at, e.status AS "
-        "event_status, e.deleted_at FROM events.participation p JOIN events.event e ON e.id = p.event "
-        "WHERE p.\"user\" = $1 AND greatest(p.updated_at, e.updated_at) > $2 "
-        "AND (greatest(p.updated_at, e.updated_at), p.id) > ($3, $4) "
-        "ORDER BY greatest(p.updated_at, e.updated_at), p.id LIMIT $5",
-        user_id, since, after_ts, after_id, limit + 1,
-    )
+    since = updated_since or EPOCH
+    after_ts, after_id = decode_cursor(cursor, datetime, int, scope="events.joined") if cursor else (since, 0)
+    rows = await db.fetch(sql.JOINED_SINCE, user_id, since, after_ts, after_id, limit + 1)
+    page, nxt = paginate(rows, limit, key=lambda r: (r["changed_at"], r["pid"]), scope="events.joined")
     items = []
-    for r in rows[:limit]:
-        gone = r["deleted_at"] is not None or r["status"] not in states.ACTIVE
-        if gone:
-            items.append({"event_id": r["event_id"], "deleted": True, "updated_at": r["changed_at"]})
+    for r in page:
+        if r["deleted_at"] is not None or r["status"] not in states.ACTIVE:
+            items.append(JoinedItem(event_id=r["event_id"], deleted=True, updated_at=r["changed_at"]))
         else:
-            items.append({"event_id": r["event_id"], "deleted": False, "updated_at": r["changed_at"],
-                          "status": r["status"], "guests": r["guests"], "offer_expires_at": r["offer_expires_at"],
-                          "title": r["title"], "starts_at": r["starts_at"], "ends_at": r["ends_at"],
-                          "event_status": r["event_status"]})
-    nxt = encode_cursor(rows[limit - 1]["changed_at"], rows[limit - 1]["pid"]) if len(rows) > limit else None
-    return {"items": items, "next_cursor": nxt}
-
-
-async def _can_see(viewer_id: int | None, owner_id: int) -> bool:
-    return await users.can_see(viewer_id, owner_id, "participation")
+            items.append(JoinedItem(
+                event_id=r["event_id"], deleted=False, updated_at=r["changed_at"], status=r["status"],
+                guests=r["guests"], offer_expires_at=r["offer_expires_at"], title=r["title"],
+                starts_at=r["starts_at"], ends_at=r["ends_at"], event_status=r["event_status"]))
+    return Page(items=items, next_cursor=nxt)
 
 
 async def participants(event_id: int, viewer_id: int | None, moderator: bool, cursor: str | None,
-                       limit: int) -> dict[str, Any]:
+                       limit: int) -> ParticipantsPage:
     """Confirmed participants the reader may see (each user's "participation" privacy); the rest are only counted."""
     info = await detail(event_id, viewer_id, moderator, None)  # same visibility rules as the event itself
-    after = decode_cursor(cursor, (int,))[0] if cursor else 0
-    rows = await db.fetch(
-        "SELECT p.id, p.\"user\" AS user_id, p.guests, u.display_name FROM events.participation p "
-        "JOIN users.account u ON u.id = p.\"user\" WHERE p.event = $1 AND p.status = 'confirmed' AND p.id > $2 "
-        "ORDER BY p.id LIMIT $3", event_id, after, limit + 1,
-    )
+    scope = f"events.participants.{event_id}"
+    after = decode_cursor(cursor, int, scope=scope)[0] if cursor else 0
+    rows = await Participation.select(
+        Participation.id, Participation.user.as_alias("user_id"), Participation.guests,
+        Participation.user.display_name.as_alias("display_name"),
+    ).where(Participation.event == event_id, Participation.status == states.P_CONFIRMED,
+            Participation.id > after).order_by(Participation.id).limit(limit + 1)
+    page, nxt = paginate(rows, limit, key=lambda r: (r["id"],), scope=scope)
     sees_all = moderator or viewer_id == info["author_id"]  # organisers see who joins their events
     items, hidden = [], 0
-    for r in rows[:limit]:
-        if sees_all or r["user_id"] == viewer_id or await _can_see(viewer_id, r["user_id"]):
-            items.append({"user_id": r["user_id"], "display_name": r["display_name"], "guests": r["guests"]})
+    for r in page:
+        if sees_all or r["user_id"] == viewer_id or await users.can_see(viewer_id, r["user_id"], "participation"):
+            items.append(ParticipantRead(user_id=r["user_id"], display_name=r["display_name"], guests=r["guests"]))
         else:
             hidden += 1
-    nxt = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
-    return {"items": items, "hidden": hidden, "next_cursor": nxt}
+    return ParticipantsPage(items=items, hidden=hidden, next_cursor=nxt)
 
 
 async def share_event(a: int, b: int) -> bool:
     """Whether two users take part in (or one authored and the other takes part in) the same event."""
-    rows = await db.fetch(
-        "SELECT 1 FROM events.participation p JOIN events.participation q ON q.event = p.event "
-        "WHERE p.\"user\" = $1 AND q.\"user\" = $2 AND p.status = 'confirmed' AND q.status = 'confirmed' "
-        "UNION ALL SELECT 1 FROM events.event e JOIN events.participation p ON p.event = e.id "
-        "WHERE p.status = 'confirmed' AND ((e.author = $1 AND p.\"user\" = $2) OR (e.author = $2 AND p.\"user\" = $1)) "
-        "LIMIT 1", a, b)
-    return bool(rows)
+    return bool(await db.fetch(sql.USERS_SHARE_EVENT, a, b))

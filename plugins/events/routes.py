@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from core import clock
 from core.auth.guards import Principal, requires
 from core.errors import PermissionDenied
+from core.hooks import plugin_settings
+from core.http.params import Limit
+from core.pagination import Page
 from core.settings import get_settings
-from plugins.events import calendar, feed, participation, reads, series, services
+from plugins.events import EventsSettings, api, calendar, feed, participation, query, reads, series, services
 from plugins.events.schemas import (
+    CalendarLink,
     EventCreate,
     EventRead,
     EventUpdate,
+    FeedItem,
+    FeedParams,
     JoinBody,
+    JoinedItem,
     MoveRead,
+    MyEventItem,
+    ParticipantsPage,
     ParticipationRead,
+    PendingItem,
     ReasonBody,
     SeriesCreate,
     SeriesRead,
@@ -33,8 +43,10 @@ from plugins.events.schemas import (
 MODERATE = "events.moderate"
 Caller = NamedDependency[Principal]
 OptionalCaller = NamedDependency[Principal | None]
+FeedQuery = NamedDependency[FeedParams]
 JSON = "application/json"
 ICS = "text/calendar; charset=utf-8"
+FEED_CODES = {"tags": "invalid_tag", "category": "invalid_category"}
 
 
 def actor(principal: Principal) -> services.Actor:
@@ -69,34 +81,20 @@ class EventController(Controller):
 
     path = "/events"
 
-    @get("/", operation_id="list_events", summary="The feed: search, filters, near-me, keyset pages")
-    async def list_events(
-        self,
-        request: Request[Any, Any, Any],
-        q: FromQuery[str | None] = None,
-        tags: FromQuery[str | None] = None,
-        category: FromQuery[str | None] = None,
-        starts_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
-        starts_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
-        when: FromQuery[str | None] = None,
-        tz: FromQuery[str | None] = None,
-        price_max: FromQuery[int | None] = None,
-        free: FromQuery[bool | None] = None,
-        near: FromQuery[str | None] = None,
-        radius_km: FromQuery[float | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 20,
-    ) -> Response[Any]:
+    @get("/", operation_id="list_events", summary="The feed: search, filters, near-me, keyset pages",
+         dependencies={"feed_query": Provide(query.provider(FeedParams, FEED_CODES), sync_to_thread=False)},
+         operation_class=query.operation_with(FeedParams))
+    async def list_events(self, request: Request[Any, Any, Any], feed_query: FeedQuery) -> Response[Page[FeedItem]]:
         """Public published events; with ``near=lat,lng`` sorted by distance (``distance_km`` in each item)."""
-        fq = feed.parse(q=q, tags=tags, category=category, starts_from=starts_from, starts_to=starts_to, when=when,
-                        tz=tz, price_max=price_max, free=free, near=near, radius_km=radius_km, cursor=cursor,
-                        limit=limit, max_radius_km=services.settings().max_radius_km)
+        fq = feed.parse(feed_query, now=clock.now(), max_radius_km=plugin_settings(EventsSettings).max_radius_km)
         body = msgspec.json.encode(await feed.page(fq))
         etag = reads.etag_of(0, 0, body)
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
-        if not_modified(request, etag):
-            return Response(content=b"", status_code=304, headers=headers)
-        return Response(content=body, media_type=JSON, headers=headers)
+        # The body is encoded once (for its ETag) and sent as is; OpenAPI documents it as the page it encodes.
+        response: Response[Any] = Response(content=b"", status_code=304, headers=headers)
+        if not not_modified(request, etag):
+            response = Response(content=body, media_type=JSON, headers=headers)
+        return response
 
     @post("/", operation_id="create_event", guards=[requires("events.create")])
     async def create_event(self, request: Request[Any, Any, Any], principal: Caller,
@@ -164,25 +162,23 @@ class EventController(Controller):
         return msgspec.convert(await services.history(event_id), list[MoveRead])
 
     @get("/moderation", operation_id="list_pending_events", guards=[requires(MODERATE)])
-    async def list_pending_events(self, cursor: FromQuery[str | None] = None,
-                                  limit: FromQuery[int] = 50) -> dict[str, Any]:
+    async def list_pending_events(self, cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[PendingItem]:
         """The moderation queue, oldest submission first."""
-        from plugins.events import api
-
         page = await api.pending_review(limit, cursor)
-        return {"items": [dataclasses.asdict(i) for i in page.items], "next_cursor": page.next_cursor}
+        return Page(items=[msgspec.convert(i, PendingItem, from_attributes=True) for i in page.items],
+                    next_cursor=page.next_cursor)
 
     @get("/mine", operation_id="list_my_events")
     async def list_my_events(self, principal: Caller, updated_since: FromQuery[datetime | None] = None,
-                             cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50) -> dict[str, Any]:
+                             cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[MyEventItem]:
         """Events I authored changed since ``updated_since``; deleted ones come as ``{"id", "deleted": true}``."""
-        return await reads.authored(principal.user_id, updated_since, cursor, max(1, min(limit, 200)))
+        return await reads.authored(principal.user_id, updated_since, cursor, limit)
 
     @get("/joined", operation_id="list_joined_events")
     async def list_joined_events(self, principal: Caller, updated_since: FromQuery[datetime | None] = None,
-                                 cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50) -> dict[str, Any]:
+                                 cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[JoinedItem]:
         """My participations changed since ``updated_since``; ones I left come as tombstones."""
-        return await reads.joined(principal.user_id, updated_since, cursor, max(1, min(limit, 200)))
+        return await reads.joined(principal.user_id, updated_since, cursor, limit)
 
     @post("/{event_id:int}/join", operation_id="join_event", status_code=HTTP_200_OK)
     async def join_event(self, principal: Caller, event_id: FromPath[int],
@@ -219,11 +215,10 @@ class EventController(Controller):
 
     @get("/{event_id:int}/participants", operation_id="list_participants")
     async def list_participants(self, optional_principal: OptionalCaller, event_id: FromPath[int],
-                                cursor: FromQuery[str | None] = None, limit: FromQuery[int] = 50) -> dict[str, Any]:
+                                cursor: FromQuery[str | None] = None, limit: Limit = 50) -> ParticipantsPage:
         """Confirmed participants I may see under each one's privacy settings; the others are counted."""
         p = optional_principal
-        return await reads.participants(event_id, p.user_id if p else None, bool(p and p.has(MODERATE)), cursor,
-                                        max(1, min(limit, 200)))
+        return await reads.participants(event_id, p.user_id if p else None, bool(p and p.has(MODERATE)), cursor, limit)
 
     @get("/{event_id:int}/calendar.ics", operation_id="get_event_calendar", media_type=ICS)
     async def get_event_calendar(self, optional_principal: OptionalCaller, event_id: FromPath[int],
@@ -236,11 +231,11 @@ class EventController(Controller):
                         headers={"Content-Disposition": f'attachment; filename="event-{event_id}.ics"'})
 
     @post("/calendar-token", operation_id="create_calendar_token", status_code=HTTP_201_CREATED)
-    async def create_calendar_token(self, principal: Caller) -> dict[str, str]:
+    async def create_calendar_token(self, principal: Caller) -> CalendarLink:
         """A personal calendar feed URL of my upcoming events (a new one revokes the old one)."""
         token = await calendar.new_token(principal.user_id)
-        base = (services.settings().public_url or get_settings().http.public_url).rstrip("/")
-        return {"url": f"{base}{calendar.FEED_PATH}/{token}/calendar.ics", "token": token}
+        base = (plugin_settings(EventsSettings).public_url or get_settings().http.public_url).rstrip("/")
+        return CalendarLink(url=f"{base}{calendar.FEED_PATH}/{token}/calendar.ics", token=token)
 
     @delete("/calendar-token", operation_id="delete_calendar_token", status_code=HTTP_204_NO_CONTENT)
     async def delete_calendar_token(self, principal: Caller) -> None:

@@ -1,26 +1,50 @@
-"""Request and response shapes of the events API (msgspec Structs)."""
+"""Request and response shapes of the events API (msgspec Structs); field rules are their ``Meta`` constraints."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
+
+from core.pagination import Page
 
 Visibility = Literal["public", "link", "group"]
+
+# Field rules (rules that compare fields, or need settings or the database, live in validation.py).
+TAG_PATTERN = "^[a-z0-9][a-z0-9-]{0,31}$"
+CATEGORY_PATTERN = "^[a-z0-9][a-z0-9_-]{0,49}$"
+MAX_CAPACITY = 1_000_000
+MAX_PRICE_CENTS = 100_000_000
+
+Title = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S", description="1 to 200 characters")]
+Description = Annotated[str, Meta(max_length=20_000)]
+Tag = Annotated[str, Meta(pattern=TAG_PATTERN, description="lower-case letters, digits or '-', 1 to 32")]
+Tags = Annotated[list[Tag], Meta(max_length=10, description="at most 10 unique tags")]
+Category = Annotated[str, Meta(pattern=CATEGORY_PATTERN, description="lower-case letters, digits, '_' or '-'")]
+CoverRef = Annotated[str, Meta(max_length=300)]
+OnlineUrl = Annotated[str, Meta(pattern=r"^https?://[^\s]{3,490}$", max_length=500, description="an http(s) URL")]
+TimezoneName = Annotated[str, Meta(min_length=1, max_length=64, description="an IANA name such as Europe/Moscow")]
+Capacity = Annotated[int, Meta(ge=1, le=MAX_CAPACITY)]
+PriceText = Annotated[str, Meta(max_length=100)]
+PriceCents = Annotated[int, Meta(ge=0, le=MAX_PRICE_CENTS, description="the lowest price in minor units; 0 = free")]
+Moment = Annotated[datetime, Meta(tz=True, description="with its UTC offset, e.g. 2026-12-01T19:00:00+03:00")]
+Latitude = Annotated[float, Meta(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Meta(ge=-180.0, le=180.0)]
+Reason = Annotated[str, Meta(max_length=2000, description="1 to 2000 characters once trimmed")]
 
 
 class VenueCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A new venue."""
 
-    name: str
-    latitude: float
-    longitude: float
-    timezone: str
-    address: str = ""
-    city: str = ""
-    pos_ref: str | None = None
+    name: Title
+    latitude: Latitude
+    longitude: Longitude
+    timezone: TimezoneName
+    address: Annotated[str, Meta(max_length=300)] = ""
+    city: Annotated[str, Meta(max_length=100)] = ""
+    pos_ref: Annotated[str, Meta(max_length=100)] | None = None
 
 
 class VenueRead(msgspec.Struct):
@@ -39,19 +63,19 @@ class VenueRead(msgspec.Struct):
 class EventCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A new event (created as a draft). Give ``venue_id`` or ``online_url`` (or both)."""
 
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    description: str = ""
-    tags: list[str] = []
-    category: str | None = None
-    cover_ref: str | None = None
+    title: Title
+    starts_at: Moment
+    ends_at: Moment
+    description: Description = ""
+    tags: Tags = []
+    category: Category | None = None
+    cover_ref: CoverRef | None = None
     venue_id: int | None = None
-    online_url: str | None = None
-    timezone: str | None = None  # online events only; venue events use the venue's
-    capacity: int | None = None
-    price_text: str = ""
-    price_cents: int | None = None
+    online_url: OnlineUrl | None = None
+    timezone: TimezoneName | None = None  # online events only; venue events use the venue's
+    capacity: Capacity | None = None
+    price_text: PriceText = ""
+    price_cents: PriceCents | None = None
     visibility: Visibility = "public"
     requires_approval: bool = False
 
@@ -59,19 +83,19 @@ class EventCreate(msgspec.Struct, forbid_unknown_fields=True):
 class EventUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """Changes to an event; absent fields stay as they are."""
 
-    title: str | UnsetType = UNSET
-    starts_at: datetime | UnsetType = UNSET
-    ends_at: datetime | UnsetType = UNSET
-    description: str | UnsetType = UNSET
-    tags: list[str] | UnsetType = UNSET
-    category: str | UnsetType | None = UNSET
-    cover_ref: str | UnsetType | None = UNSET
+    title: Title | UnsetType = UNSET
+    starts_at: Moment | UnsetType = UNSET
+    ends_at: Moment | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
+    category: Category | UnsetType | None = UNSET
+    cover_ref: CoverRef | UnsetType | None = UNSET
     venue_id: int | UnsetType | None = UNSET
-    online_url: str | UnsetType | None = UNSET
-    timezone: str | UnsetType | None = UNSET
-    capacity: int | UnsetType | None = UNSET
-    price_text: str | UnsetType = UNSET
-    price_cents: int | UnsetType | None = UNSET
+    online_url: OnlineUrl | UnsetType | None = UNSET
+    timezone: TimezoneName | UnsetType | None = UNSET
+    capacity: Capacity | UnsetType | None = UNSET
+    price_text: PriceText | UnsetType = UNSET
+    price_cents: PriceCents | UnsetType | None = UNSET
     visibility: Visibility | UnsetType = UNSET
     requires_approval: bool | UnsetType = UNSET
 
@@ -80,7 +104,7 @@ class SeriesCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A recurring event: the first occurrence plus an RFC 5545 ``RRULE`` (e.g. ``FREQ=WEEKLY;COUNT=10``)."""
 
     event: EventCreate
-    rrule: str
+    rrule: Annotated[str, Meta(min_length=1, max_length=500)]
 
 
 class SeriesRead(msgspec.Struct):
@@ -95,11 +119,11 @@ class SeriesRead(msgspec.Struct):
 class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
     """A reason the author and participants will read."""
 
-    reason: str
+    reason: Reason
 
 
 class JoinBody(msgspec.Struct, forbid_unknown_fields=True):
-    """Join with ``guests`` extra people (they count toward capacity)."""
+    """Join with ``guests`` extra people (they count toward capacity; the most is the ``max_guests`` setting)."""
 
     guests: int = 0
 
@@ -150,6 +174,93 @@ class EventRead(msgspec.Struct):
     share_key: str | None = None  # the author's link-only secret
 
 
+class FeedItem(msgspec.Struct):
+    """An event in the feed; ``distance_km`` is set when the feed is sorted by distance (``near=``)."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    tags: list[str]
+    category: str | None
+    cover_ref: str | None
+    price_text: str
+    price_cents: int | None
+    latitude: float | None
+    longitude: float | None
+    online: bool
+    capacity: int | None
+    seats_left: int | None
+    venue_name: str | None
+    city: str | None
+    distance_km: float | None
+
+
+class MyEventItem(msgspec.Struct):
+    """One of my authored events in ``/events/mine``; a deleted one is a tombstone (id, deleted, updated_at)."""
+
+    id: int
+    deleted: bool
+    updated_at: datetime
+    title: str | UnsetType = UNSET
+    status: str | UnsetType = UNSET
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    version: int | UnsetType = UNSET
+
+
+class JoinedItem(msgspec.Struct):
+    """One of my participations in ``/events/joined``; one no longer active is a tombstone."""
+
+    event_id: int
+    deleted: bool
+    updated_at: datetime
+    status: str | UnsetType = UNSET
+    guests: int | UnsetType = UNSET
+    offer_expires_at: datetime | UnsetType | None = UNSET
+    title: str | UnsetType = UNSET
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    event_status: str | UnsetType = UNSET
+
+
+class PendingItem(msgspec.Struct):
+    """An event waiting for review, in the moderation queue."""
+
+    id: int
+    title: str
+    author_id: int
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue_name: str | None
+    city: str | None
+    latitude: float | None
+    longitude: float | None
+    online: bool
+    capacity: int | None
+    tags: list[str]
+    category: str | None
+
+
+class ParticipantRead(msgspec.Struct):
+    """A confirmed participant visible to the reader."""
+
+    user_id: int
+    display_name: str
+    guests: int
+
+
+class ParticipantsPage(msgspec.Struct):
+    """A page of visible participants; ``hidden`` counts those on this page whose privacy hides them from the reader."""
+
+    items: list[ParticipantRead]
+    hidden: int
+    next_cursor: str | None = None
+
+
 class MoveRead(msgspec.Struct):
     """One status move in an event's history."""
 
@@ -171,9 +282,35 @@ class ParticipationRead(msgspec.Struct):
     updated_at: datetime
 
 
-class ParticipantRead(msgspec.Struct):
-    """A confirmed participant visible to the reader."""
+class CalendarLink(msgspec.Struct):
+    """My personal calendar feed URL and its token."""
 
-    user_id: int
-    display_name: str
-    guests: int
+    url: str
+    token: str
+
+
+class FeedParams(msgspec.Struct, forbid_unknown_fields=True):
+    """The feed's query parameters (``GET /events``), parsed once from the query string."""
+
+    q: Annotated[str, Meta(max_length=200, description="full-text search")] | None = None
+    tags: Annotated[str, Meta(pattern=r"^\s*[a-z0-9][a-z0-9-]{0,31}\s*(,\s*[a-z0-9][a-z0-9-]{0,31}\s*){0,9}$",
+                              description="comma-separated tags the event has all of (at most 10)")] | None = None
+    category: Category | None = None
+    starts_from: Moment | None = msgspec.field(default=None, name="from")
+    starts_to: Moment | None = msgspec.field(default=None, name="to")
+    when: Literal["today", "tomorrow", "this_weekend", "next_7_days"] | None = None
+    tz: TimezoneName | None = None
+    price_max: Annotated[int, Meta(ge=0, description="at most this price in minor units")] | None = None
+    free: bool | None = None
+    near: Annotated[str, Meta(pattern=r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?$",
+                              description="latitude,longitude: sorted by distance")] | None = None
+    radius_km: Annotated[float, Meta(gt=0, description="with near; at most the max_radius_km setting")] | None = None
+    cursor: str | None = None
+    limit: Annotated[int, Meta(ge=1, le=100, description="1 to 100")] = 20
+
+
+__all__ = [
+    "CalendarLink", "EventCreate", "EventRead", "EventUpdate", "FeedItem", "FeedParams", "JoinBody", "JoinedItem",
+    "MoveRead", "MyEventItem", "Page", "ParticipantRead", "ParticipantsPage", "ParticipationRead", "PendingItem",
+    "ReasonBody", "SeriesCreate", "SeriesRead", "VenueBrief", "VenueCreate", "VenueRead",
+]

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 from core import clock
-from plugins.events import validation
-from plugins.events.services import Actor, insert_event, settings
+from core.hooks import plugin_settings
+from plugins.events import EventsSettings, validation
+from plugins.events.services import Actor, insert_event, place_of
 from plugins.events.store import transaction
+from plugins.events.tables import Series
 
 log = logging.getLogger("plugins.events")
 
@@ -41,25 +43,20 @@ def expand(rule: str, first_start: datetime, tz: ZoneInfo, limit: int) -> list[d
 
 async def create_series(actor: Actor, data: dict[str, Any], rule: str) -> dict[str, Any]:
     """Create a series and its occurrences (drafts, each editable and cancellable on its own)."""
-    validation.event_fields(data, creating=True)
-    async with transaction() as conn:
-        if data.get("venue_id") is not None:
-            tz_name = await conn.fetchval("SELECT timezone FROM events.venue WHERE id = $1", data["venue_id"])
-            if tz_name is None:
-                raise validation.fail("/event/venue_id", f"venue {data['venue_id']} not found", "venue_not_found")
-        else:
-            tz_name = validation.timezone(data.get("timezone") or "UTC", "/event/timezone")
-        tz = ZoneInfo(tz_name)
-        starts = expand(rule, data["starts_at"], tz, settings().series_max_occurrences)
+    validation.event_fields(data, creating=True, pointer="/event")
+    async with transaction():
+        place = await place_of(data, "/event")
+        tz = ZoneInfo(place["timezone"])
+        starts = expand(rule, data["starts_at"], tz, plugin_settings(EventsSettings).series_max_occurrences)
         duration_local = data["ends_at"] - data["starts_at"]
-        series_id = await conn.fetchval(
-            "INSERT INTO events.series (author, rrule, timezone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-            actor.user_id, rule.strip(), tz_name, clock.now())
+        rows = await Series.insert(Series(author=actor.user_id, rrule=rule.strip(), timezone=place["timezone"],
+                                          created_at=clock.now())).returning(Series.id)
+        series_id: int = rows[0]["id"]
         ids = []
         for start in starts:
             # The duration is kept in wall-clock terms too: 19:00-21:00 stays 19:00-21:00 across DST.
             local_start = start.astimezone(tz).replace(tzinfo=None)
             end = (local_start + duration_local).replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
-            ids.append(await insert_event(conn, actor, {**data, "starts_at": start, "ends_at": end}, series_id))
+            ids.append(await insert_event(actor, {**data, "starts_at": start, "ends_at": end}, series_id, place))
     log.info("user %s created series %s with %s occurrences", actor.user_id, series_id, len(ids))
-    return {"id": series_id, "rrule": rule.strip(), "timezone": tz_name, "occurrence_ids": ids}
+    return {"id": series_id, "rrule": rule.strip(), "timezone": place["timezone"], "occurrence_ids": ids}

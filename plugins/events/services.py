@@ -8,21 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from core import clock, db, hooks
+from core import clock, hooks
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
 from core.hooks import plugin_settings
 from plugins.events import EventsSettings, hookspecs, states, validation
 from plugins.events.hookspecs import EventInfo
 from plugins.events.participation import promote
-from plugins.events.store import EVENT_SQL, info_of, load_event, move, record_creation, snapshot, transaction
+from plugins.events.store import Row, info_of, load_event, move, record_creation, snapshot, transaction
+from plugins.events.tables import Event, Participation, StatusMove, Venue
 
 log = logging.getLogger("plugins.events")
 
 # Fields whose change sends a published event back to review (when remoderate_on_edit is on).
 REMODERATED = {"starts_at", "ends_at", "venue_id", "online_url", "description"}
 COLUMNS = {"venue_id": "venue"}  # API field -> column where they differ
+VENUE_COLUMNS = (Venue.id, Venue.name, Venue.address, Venue.city, Venue.latitude, Venue.longitude, Venue.timezone,
+                 Venue.pos_ref)
 
 
 @dataclass(frozen=True)
@@ -33,40 +34,29 @@ class Actor:
     moderator: bool = False
 
 
-def settings() -> EventsSettings:
-    """The plugin's settings struct."""
-    return plugin_settings(EventsSettings)
-
-
 # ---------------------------------------------------------------------------------------------------------------------
 # Venues
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-async def create_venue(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
-    """Create a venue (coordinates and timezone checked)."""
-    if not 1 <= len(data["name"].strip()) <= 200:
-        raise validation.fail("/name", "name must have 1 to 200 characters")
-    validation.coordinates(data["latitude"], data["longitude"])
+async def create_venue(actor: Actor, data: dict[str, Any]) -> Row:
+    """Create a venue (the schema checked the fields; the timezone must exist)."""
     validation.timezone(data["timezone"])
-    rows = await db.fetch(
-        "INSERT INTO events.venue (name, address, city, latitude, longitude, timezone, pos_ref, created_by, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, name, address, city, latitude, longitude, "
-        "timezone, pos_ref",
-        data["name"].strip(), data.get("address", ""), data.get("city", ""), data["latitude"], data["longitude"],
-        data["timezone"], data.get("pos_ref"), actor.user_id, clock.now(),
-    )
+    rows = await Venue.insert(Venue(
+        name=data["name"].strip(), address=data.get("address", ""), city=data.get("city", ""),
+        latitude=data["latitude"], longitude=data["longitude"], timezone=data["timezone"],
+        pos_ref=data.get("pos_ref"), created_by=actor.user_id, created_at=clock.now(),
+    )).returning(*VENUE_COLUMNS)
     log.info("user %s created venue %s", actor.user_id, rows[0]["id"])
     return rows[0]
 
 
-async def get_venue(venue_id: int) -> dict[str, Any]:
+async def get_venue(venue_id: int) -> Row:
     """A venue or NotFound."""
-    rows = await db.fetch("SELECT id, name, address, city, latitude, longitude, timezone, pos_ref "
-                          "FROM events.venue WHERE id = $1", venue_id)
-    if not rows:
+    row = await Venue.select(*VENUE_COLUMNS).where(Venue.id == venue_id).first()
+    if row is None:
         raise NotFound(f"venue {venue_id} not found", code="venue_not_found")
-    return rows[0]
+    return row
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -74,56 +64,53 @@ async def get_venue(venue_id: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-async def _place(conn: asyncpg.Connection, data: dict[str, Any]) -> dict[str, Any]:
+async def place_of(data: dict[str, Any], pointer: str = "") -> dict[str, Any]:
     """Resolve the venue: copy its coordinates and timezone onto the event."""
     if data.get("venue_id") is not None:
-        venue = await conn.fetchrow("SELECT latitude, longitude, timezone FROM events.venue WHERE id = $1",
-                                    data["venue_id"])
+        venue = await Venue.select(Venue.latitude, Venue.longitude, Venue.timezone).where(
+            Venue.id == data["venue_id"]).first()
         if venue is None:
-            raise validation.fail("/venue_id", f"venue {data['venue_id']} not found", "venue_not_found")
-        return {"latitude": venue["latitude"], "longitude": venue["longitude"], "timezone": venue["timezone"]}
-    return {"latitude": None, "longitude": None, "timezone": validation.timezone(data.get("timezone") or "UTC")}
+            raise validation.fail(f"{pointer}/venue_id", f"venue {data['venue_id']} not found", "venue_not_found")
+        return venue
+    tz = validation.timezone(data.get("timezone") or "UTC", f"{pointer}/timezone")
+    return {"latitude": None, "longitude": None, "timezone": tz}
 
 
-INSERT = (
-    "INSERT INTO events.event (title, description, tags, category, cover_ref, starts_at, ends_at, timezone, venue, "
-    "latitude, longitude, online_url, capacity, seats_taken, price_text, price_cents, visibility, share_key, "
-    "requires_approval, author, status, series, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-    "$8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, $18, $19, 'draft', $20, 1, $21, $21) RETURNING id"
-)
-
-
-async def insert_event(conn: asyncpg.Connection, actor: Actor, data: dict[str, Any],
-                       series_id: int | None = None) -> int:
+async def insert_event(actor: Actor, data: dict[str, Any], series_id: int | None = None,
+                       place: dict[str, Any] | None = None) -> int:
     """Insert a draft (fields already validated) and record its creation; return its id."""
-    place = await _place(conn, data)
+    place = place or await place_of(data)
     now = clock.now()
-    event_id: int = await conn.fetchval(
-        INSERT, data["title"].strip(), data.get("description", ""), data.get("tags") or [], data.get("category"),
-        data.get("cover_ref"), data["starts_at"], data["ends_at"], place["timezone"], data.get("venue_id"),
-        place["latitude"], place["longitude"], data.get("online_url"), data.get("capacity"),
-        data.get("price_text", ""), data.get("price_cents"), data.get("visibility", "public"),
-        secrets.token_urlsafe(12), bool(data.get("requires_approval")), actor.user_id, series_id, now,
-    )
-    await record_creation(conn, event_id, actor.user_id)
+    rows = await Event.insert(Event(
+        title=data["title"].strip(), description=data.get("description", ""), tags=data.get("tags") or [],
+        category=data.get("category"), cover_ref=data.get("cover_ref"), starts_at=data["starts_at"],
+        ends_at=data["ends_at"], timezone=place["timezone"], venue=data.get("venue_id"),
+        latitude=place["latitude"], longitude=place["longitude"], online_url=data.get("online_url"),
+        capacity=data.get("capacity"), seats_taken=0, price_text=data.get("price_text", ""),
+        price_cents=data.get("price_cents"), visibility=data.get("visibility", "public"),
+        share_key=secrets.token_urlsafe(12), requires_approval=bool(data.get("requires_approval")),
+        author=actor.user_id, status=states.DRAFT, series=series_id, version=1, created_at=now, updated_at=now,
+    )).returning(Event.id)
+    event_id: int = rows[0]["id"]
+    await record_creation(event_id, actor.user_id)
     return event_id
 
 
 async def create_event(actor: Actor, data: dict[str, Any]) -> int:
     """Create a draft event for ``actor``; return its id."""
     validation.event_fields(data, creating=True)
-    async with transaction() as conn:
-        event_id = await insert_event(conn, actor, data)
+    async with transaction():
+        event_id = await insert_event(actor, data)
     log.info("user %s created event %s", actor.user_id, event_id)
     return event_id
 
 
-def _author_only(row: asyncpg.Record, actor: Actor) -> None:
+def _author_only(row: Row, actor: Actor) -> None:
     if row["author_id"] != actor.user_id:
         raise PermissionDenied("Only the author may change this event", code="not_event_author")
 
 
-def check_if_match(row: asyncpg.Record, if_match: str | None) -> None:
+def check_if_match(row: Row, if_match: str | None) -> None:
     """``If-Match`` holds when it names the event's current version (``"e<id>v<version>…"``) or is ``*``."""
     if if_match is None:
         return
@@ -136,16 +123,14 @@ def check_if_match(row: asyncpg.Record, if_match: str | None) -> None:
 
 async def update_event(actor: Actor, event_id: int, changes_in: dict[str, Any], if_match: str | None = None) -> None:
     """Apply the author's edit; published events go back to review when the setting says so."""
-    async with transaction() as conn:
-        row = await load_event(conn, event_id, lock=True)
+    async with transaction():
+        row = await load_event(event_id, lock=True)
         _author_only(row, actor)
         check_if_match(row, if_match)
         if row["status"] in (states.CANCELLED, states.FINISHED):
             raise Conflict(f"A {row['status']} event cannot be edited", code="event_not_editable")
-        current_values = {k: row[k] for k in row.keys()}
-        merged = {**current_values, **changes_in}
-        time_moved = any(k in changes_in and changes_in[k] != row[k] for k in ("starts_at", "ends_at"))
-        merged["_check_start"] = time_moved
+        merged = {**row, **changes_in}
+        merged["_check_start"] = any(k in changes_in and changes_in[k] != row[k] for k in ("starts_at", "ends_at"))
         validation.event_fields(merged, creating=False)
         capacity = merged.get("capacity")
         if capacity is not None and capacity < row["seats_taken"]:
@@ -156,21 +141,18 @@ async def update_event(actor: Actor, event_id: int, changes_in: dict[str, Any], 
             return
         sets = dict(changes_in)
         if "venue_id" in changes or "timezone" in changes:
-            sets.update(await _place(conn, merged))
-        assignments = ", ".join(f"{COLUMNS.get(k, k)} = ${i}" for i, k in enumerate(sets, start=2))
-        n = len(sets) + 2
-        await conn.execute(
-            f"UPDATE events.event SET {assignments}, version = version + 1, updated_at = ${n} WHERE id = $1",
-            event_id, *sets.values(), clock.now(),
-        )
+            sets.update(await place_of(merged))
+        values: dict[Any, Any] = {Event._meta.get_column_by_name(COLUMNS.get(k, k)): v for k, v in sets.items()}
+        await Event.update({**values, Event.version: Event.version + 1, Event.updated_at: clock.now()}).where(
+            Event.id == event_id)
         if "capacity" in changes:
-            await promote(conn, event_id)
-        remoderate = (row["status"] == states.PUBLISHED and settings().remoderate_on_edit
+            await promote(event_id)
+        remoderate = (row["status"] == states.PUBLISHED and plugin_settings(EventsSettings).remoderate_on_edit
                       and bool(REMODERATED & set(changes)))
         if remoderate:
-            await move(conn, await load_event(conn, event_id, lock=True), states.PENDING, states.AUTHOR,
-                       actor.user_id, "edited while published")
-        info = await snapshot(conn, event_id)
+            await move(await load_event(event_id, lock=True), states.PENDING, states.AUTHOR, actor.user_id,
+                       "edited while published")
+        info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_changed, event=info, changes=changes, actor_id=actor.user_id)
         if remoderate:
             await hooks.notify(hookspecs.event_submitted, event=info, actor_id=actor.user_id)
@@ -179,15 +161,16 @@ async def update_event(actor: Actor, event_id: int, changes_in: dict[str, Any], 
 
 async def delete_event(actor: Actor, event_id: int, if_match: str | None = None) -> None:
     """Delete a draft, rejected or cancelled event (a tombstone stays for syncing clients)."""
-    async with transaction() as conn:
-        row = await load_event(conn, event_id, lock=True)
+    async with transaction():
+        row = await load_event(event_id, lock=True)
         _author_only(row, actor)
         check_if_match(row, if_match)
         if row["status"] in (states.PUBLISHED, states.PENDING):
             raise Conflict(f"A {row['status']} event cannot be deleted; cancel or withdraw it first",
                            code="event_not_deletable")
-        await conn.execute("UPDATE events.event SET deleted_at = $2, updated_at = $2, version = version + 1 "
-                           "WHERE id = $1", event_id, clock.now())
+        now = clock.now()
+        await Event.update({Event.deleted_at: now, Event.updated_at: now, Event.version: Event.version + 1}).where(
+            Event.id == event_id)
     log.info("user %s deleted event %s", actor.user_id, event_id)
 
 
@@ -198,13 +181,13 @@ async def delete_event(actor: Actor, event_id: int, if_match: str | None = None)
 
 async def submit(actor: Actor, event_id: int) -> EventInfo:
     """The author asks for review (draft/rejected → pending_review)."""
-    async with transaction() as conn:
-        row = await load_event(conn, event_id, lock=True)
+    async with transaction():
+        row = await load_event(event_id, lock=True)
         _author_only(row, actor)
         if row["starts_at"] <= clock.now():
             raise validation.fail("/starts_at", "the event must start in the future", "starts_in_past")
-        await move(conn, row, states.PENDING, states.AUTHOR, actor.user_id)
-        info = await snapshot(conn, event_id)
+        await move(row, states.PENDING, states.AUTHOR, actor.user_id)
+        info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_submitted, event=info, actor_id=actor.user_id)
     log.info("user %s submitted event %s", actor.user_id, event_id)
     return info
@@ -212,29 +195,22 @@ async def submit(actor: Actor, event_id: int) -> EventInfo:
 
 async def approve(event_id: int, moderator_id: int) -> EventInfo:
     """A moderator publishes an event (pending_review → published)."""
-    async with transaction() as conn:
-        row = await load_event(conn, event_id, lock=True)
-        await move(conn, row, states.PUBLISHED, states.MODERATOR, moderator_id)
-        info = await snapshot(conn, event_id)
+    async with transaction():
+        row = await load_event(event_id, lock=True)
+        await move(row, states.PUBLISHED, states.MODERATOR, moderator_id)
+        info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_published, event=info, moderator_id=moderator_id)
     log.info("moderator %s published event %s", moderator_id, event_id)
     return info
 
 
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= 2000:
-        raise validation.fail("/reason", "give a reason of 1 to 2000 characters", "reason_required")
-    return reason
-
-
 async def reject(event_id: int, moderator_id: int, reason: str) -> EventInfo:
     """A moderator rejects an event with a reason for the author (pending_review → rejected)."""
-    reason = _reason(reason)
-    async with transaction() as conn:
-        row = await load_event(conn, event_id, lock=True)
-        await move(conn, row, states.REJECTED, states.MODERATOR, moderator_id, reason)
-        info = await snapshot(conn, event_id)
+    reason = validation.reason(reason)
+    async with transaction():
+        row = await load_event(event_id, lock=True)
+        await move(row, states.REJECTED, states.MODERATOR, moderator_id, reason)
+        info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_rejected, event=info, moderator_id=moderator_id, reason=reason)
     log.info("moderator %s rejected event %s", moderator_id, event_id)
     return info
@@ -242,14 +218,14 @@ async def reject(event_id: int, moderator_id: int, reason: str) -> EventInfo:
 
 async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
     """The author or a moderator cancels a published event (published → cancelled)."""
-    reason = _reason(reason)
-    async with transaction() as conn:
-        row = await load_event(conn, event_id, lock=True)
+    reason = validation.reason(reason)
+    async with transaction():
+        row = await load_event(event_id, lock=True)
         role = states.AUTHOR if row["author_id"] == actor.user_id else states.MODERATOR
         if role == states.MODERATOR and not actor.moderator:
             raise PermissionDenied("Only the author or a moderator may cancel this event", code="not_event_author")
-        await move(conn, row, states.CANCELLED, role, actor.user_id, reason)
-        info = await snapshot(conn, event_id)
+        await move(row, states.CANCELLED, role, actor.user_id, reason)
+        info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_cancelled, event=info, reason=reason, actor_id=actor.user_id)
     log.info("user %s cancelled event %s", actor.user_id, event_id)
     return info
@@ -257,42 +233,44 @@ async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
 
 async def finish_ended() -> int:
     """Move every published event whose end has passed to finished (the periodic finisher); idempotent."""
-    rows = await db.fetch("SELECT id FROM events.event WHERE status = 'published' AND ends_at <= $1 "
-                          "AND deleted_at IS NULL ORDER BY id LIMIT 1000", clock.now())
+    due = await Event.select(Event.id).where(
+        Event.status == states.PUBLISHED, Event.ends_at <= clock.now(), Event.deleted_at.is_null(),
+    ).order_by(Event.id).limit(1000)
     done = 0
-    for r in rows:
-        async with transaction() as conn:
-            row = await load_event(conn, r["id"], lock=True)
+    for r in due:
+        async with transaction():
+            row = await load_event(r["id"], lock=True)
             if row["status"] != states.PUBLISHED or row["ends_at"] > clock.now():
                 continue  # another worker got there first, or the author moved it
-            await move(conn, row, states.FINISHED, states.SYSTEM, None)
-            await conn.execute("UPDATE events.participation SET status = 'expired', updated_at = $2 "
-                               "WHERE event = $1 AND status IN ('waitlisted', 'offered', 'pending')",
-                               row["id"], clock.now())
-            await hooks.notify(hookspecs.event_finished, event=await snapshot(conn, row["id"]))
+            await move(row, states.FINISHED, states.SYSTEM, None)
+            await Participation.update({Participation.status: states.P_EXPIRED,
+                                        Participation.updated_at: clock.now()}).where(
+                Participation.event == row["id"],
+                Participation.status.is_in([states.P_WAITLISTED, states.P_OFFERED, states.P_PENDING]))
+            await hooks.notify(hookspecs.event_finished, event=await snapshot(row["id"]))
             done += 1
     if done:
         log.info("finished %s ended events", done)
     return done
 
 
-async def history(event_id: int) -> list[dict[str, Any]]:
+async def history(event_id: int) -> list[Row]:
     """Every status move of an event, oldest first."""
-    return await db.fetch("SELECT actor AS actor_id, at, from_status, to_status, reason FROM events.status_move "
-                          "WHERE event = $1 ORDER BY at, id", event_id)
+    return await StatusMove.select(
+        StatusMove.actor.as_alias("actor_id"), StatusMove.at, StatusMove.from_status, StatusMove.to_status,
+        StatusMove.reason,
+    ).where(StatusMove.event == event_id).order_by(StatusMove.at, StatusMove.id)
 
 
 async def event_info(event_id: int) -> EventInfo:
     """The snapshot of one event."""
-    rows = await db.fetch(EVENT_SQL, event_id)
-    if not rows or rows[0]["deleted_at"] is not None:
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
-    return info_of(rows[0])
+    return info_of(await load_event(event_id))
 
 
 async def author_of(event_id: int) -> tuple[int, datetime]:
     """(author id, starts_at) of an event or NotFound."""
-    rows = await db.fetch("SELECT author, starts_at FROM events.event WHERE id = $1 AND deleted_at IS NULL", event_id)
-    if not rows:
+    row = await Event.select(Event.author, Event.starts_at).where(
+        Event.id == event_id, Event.deleted_at.is_null()).first()
+    if row is None:
         raise NotFound(f"event {event_id} not found", code="event_not_found")
-    return rows[0]["author"], rows[0]["starts_at"]
+    return row["author"], row["starts_at"]

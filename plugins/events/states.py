@@ -22,10 +22,6 @@ MOVES: dict[tuple[str, str], frozenset[str]] = {
     (PUBLISHED, FINISHED): frozenset({SYSTEM}),  # the periodic finisher, after the end
 }
 
-# Moves that need a reason the author (or participants) will read.
-NEEDS_REASON = {(PENDING, REJECTED), (PUBLISHED, CANCELLED)}
-
-
 def check_move(current: str, target: str, role: str) -> None:
     """Raise Conflict (409) unless ``role`` may move an event from ``current`` to ``target``."""
     allowed = MOVES.get((current, target))

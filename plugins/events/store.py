@@ -1,51 +1,72 @@
-"""Low-level helpers shared by the services: transactions, locked loads, snapshots, the history of moves."""
+"""Low-level helpers shared by the services: transactions, event loads (locked or not), snapshots, status moves."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-import asyncpg
+from piccolo.columns import Column
+from piccolo.custom_types import Combinable
 
 from core import clock, db
 from core.errors import NotFound
+from plugins.events import sql, states
 from plugins.events.hookspecs import EventInfo
 from plugins.events.states import check_move
+from plugins.events.tables import Event, StatusMove
 
-EVENT_SQL = """
-SELECT e.id, e.title, e.description, e.tags, e.category, e.cover_ref, e.starts_at, e.ends_at, e.timezone,
-       e.venue AS venue_id, e.latitude, e.longitude, e.online_url, e.capacity, e.seats_taken, e.price_text,
-       e.price_cents, e.visibility, e.share_key, e.requires_approval, e.author AS author_id, e.status,
-       e.series AS series_id, e.version, e.submitted_at, e.created_at, e.updated_at, e.deleted_at,
-       v.name AS venue_name, v.address AS venue_address, v.city AS venue_city
-FROM events.event e LEFT JOIN events.venue v ON v.id = e.venue
-WHERE e.id = $1
-"""
+Row = dict[str, Any]
+_SAME = ("id", "title", "description", "tags", "category", "cover_ref", "starts_at", "ends_at", "timezone",
+         "latitude", "longitude", "online_url", "capacity", "seats_taken", "price_text", "price_cents", "visibility",
+         "share_key", "requires_approval", "status", "version", "submitted_at", "created_at", "updated_at",
+         "deleted_at")
+_RENAMED = {"venue": "venue_id", "author": "author_id", "series": "series_id"}
+_VENUE = {"name": "venue_name", "address": "venue_address", "city": "venue_city"}
+
+
+@cache
+def event_columns(path: Any = Event) -> tuple[Column, ...]:
+    """The columns of an event row (the same keys as ``sql.EVENT_FOR_UPDATE``), from ``Event`` or a foreign key."""
+    cols = [getattr(path, n).as_alias(n) for n in _SAME]
+    cols += [getattr(path, c).as_alias(alias) for c, alias in _RENAMED.items()]
+    cols += [getattr(path.venue, c).as_alias(alias) for c, alias in _VENUE.items()]
+    return tuple(cols)
 
 
 @asynccontextmanager
-async def transaction() -> AsyncIterator[asyncpg.Connection]:
-    """A transaction on the primary; Piccolo queries and hooks run inside it join it (same task)."""
-    async with db.engine().transaction() as tx:
-        yield tx.connection
+async def transaction() -> AsyncIterator[None]:
+    """A transaction on the primary; Piccolo queries and hook implementations in this task join it."""
+    async with db.engine().transaction():
+        yield
 
 
-async def load_event(conn: asyncpg.Connection, event_id: int, *, lock: bool = False) -> asyncpg.Record:
+async def events_where(*where: Combinable, order_by: Sequence[Column] = (), limit: int | None = None) -> list[Row]:
+    """Event rows (see :func:`event_columns`) matching ``where``, not deleted."""
+    query = Event.select(*event_columns()).where(Event.deleted_at.is_null(), *where)
+    if order_by:
+        query = query.order_by(*order_by)
+    if limit is not None:
+        query = query.limit(limit)
+    return await query
+
+
+async def load_event(event_id: int, *, lock: bool = False) -> Row:
     """Load an event (not deleted); ``lock`` takes its row lock for the rest of the transaction."""
+    rows: list[Row]
     if lock:
-        # Lock the event row only (FOR UPDATE OF e): joins, leaves and edits of one event queue up here.
-        row = await conn.fetchrow(EVENT_SQL + " FOR UPDATE OF e", event_id)
+        rows = [r for r in await Event.raw(sql.EVENT_FOR_UPDATE, event_id) if r["deleted_at"] is None]
     else:
-        row = await conn.fetchrow(EVENT_SQL, event_id)
-    if row is None or row["deleted_at"] is not None:
+        rows = await events_where(Event.id == event_id)
+    if not rows:
         raise NotFound(f"event {event_id} not found", code="event_not_found")
-    return row
+    return rows[0]
 
 
-def info_of(row: asyncpg.Record | dict[str, Any]) -> EventInfo:
-    """The public snapshot of an event row loaded with ``EVENT_SQL``."""
+def info_of(row: Row) -> EventInfo:
+    """The public snapshot of an event row."""
     return EventInfo(
         id=row["id"], title=row["title"], author_id=row["author_id"], status=row["status"],
         starts_at=row["starts_at"], ends_at=row["ends_at"], timezone=row["timezone"],
@@ -55,33 +76,24 @@ def info_of(row: asyncpg.Record | dict[str, Any]) -> EventInfo:
     )
 
 
-async def snapshot(conn: asyncpg.Connection, event_id: int) -> EventInfo:
-    """Re-read the event inside the transaction and return its snapshot (after the change)."""
-    return info_of(await load_event(conn, event_id))
+async def snapshot(event_id: int) -> EventInfo:
+    """Re-read the event (inside the transaction: after the change) and return its snapshot."""
+    return info_of(await load_event(event_id))
 
 
-async def move(conn: asyncpg.Connection, row: asyncpg.Record, target: str, role: str, actor_id: int | None,
-               reason: str = "") -> datetime:
+async def move(row: Row, target: str, role: str, actor_id: int | None, reason: str = "") -> datetime:
     """Check and apply a status move on a locked event row, and record it in the history."""
     check_move(row["status"], target, role)
     now = clock.now()
-    await conn.execute(
-        "UPDATE events.event SET status = $2::varchar, version = version + 1, updated_at = $3, "
-        "submitted_at = CASE WHEN $2::varchar = 'pending_review' THEN $3 ELSE submitted_at END WHERE id = $1",
-        row["id"], target, now,
-    )
-    await conn.execute(
-        "INSERT INTO events.status_move (event, actor, from_status, to_status, reason, at) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        row["id"], actor_id, row["status"], target, reason, now,
-    )
+    submitted = now if target == states.PENDING else row["submitted_at"]
+    await Event.update({Event.status: target, Event.version: Event.version + 1, Event.updated_at: now,
+                        Event.submitted_at: submitted}).where(Event.id == row["id"])
+    await StatusMove.insert(StatusMove(event=row["id"], actor=actor_id, from_status=row["status"], to_status=target,
+                                       reason=reason, at=now))
     return now
 
 
-async def record_creation(conn: asyncpg.Connection, event_id: int, actor_id: int) -> None:
+async def record_creation(event_id: int, actor_id: int) -> None:
     """Record the birth of an event (from nothing to draft) in its history."""
-    await conn.execute(
-        "INSERT INTO events.status_move (event, actor, from_status, to_status, reason, at) "
-        "VALUES ($1, $2, NULL, 'draft', '', $3)",
-        event_id, actor_id, clock.now(),
-    )
+    await StatusMove.insert(StatusMove(event=event_id, actor=actor_id, from_status=None, to_status=states.DRAFT,
+                                       reason="", at=clock.now()))

@@ -8,6 +8,7 @@ from piccolo.columns import (
     DoublePrecision,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -20,6 +21,8 @@ from core.users.tables import User
 
 class Venue(Table, schema="events"):
     """A place where events happen; its timezone is the one events there are shown in."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
 
     name = Varchar(length=200)
     address = Varchar(length=300, default="")
@@ -35,6 +38,8 @@ class Venue(Table, schema="events"):
 class Series(Table, schema="events"):
     """A recurring event: an RFC 5545 rule expanded in the venue's local time into occurrence events."""
 
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
     author = ForeignKey(User, null=False, index=True)
     rrule = Text()
     timezone = Varchar(length=64, default="UTC")
@@ -48,6 +53,8 @@ class Event(Table, schema="events"):
     ``seats_taken`` (confirmed + offered seats, guests included) is kept under the event's row lock.
     ``search`` (a generated tsvector) exists only in the database (raw migration step).
     """
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
 
     title = Varchar(length=200)
     description = Text(default="")
@@ -81,6 +88,8 @@ class Event(Table, schema="events"):
 class Participation(Table, schema="events"):
     """A user's place at an event. Rows are kept after leaving (status ``left``) so clients can sync tombstones."""
 
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
     event = ForeignKey(Event, null=False, index=True)
     user = ForeignKey(User, null=False, index=True)
     guests = Integer(default=0)
@@ -94,6 +103,8 @@ class Participation(Table, schema="events"):
 class StatusMove(Table, schema="events"):
     """One move of an event's status: who, when, from, to, why."""
 
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
     event = ForeignKey(Event, null=False, index=True)
     actor = ForeignKey(User, null=True)
     from_status = Varchar(length=20, null=True, default=None)
@@ -104,6 +115,8 @@ class StatusMove(Table, schema="events"):
 
 class CalendarToken(Table, schema="events"):
     """A personal, revocable calendar feed token (only its SHA-256 is stored)."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
 
     user = ForeignKey(User, null=False, index=True)
     token_hash = Varchar(length=64, unique=True)

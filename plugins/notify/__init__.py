@@ -6,28 +6,6 @@ import msgspec
 
 from core.manifest import Manifest, Secret
 
-KINDS = (
-    "verification",
-    "event_submitted",
-    "event_published",
-    "event_rejected",
-    "event_changed",
-    "event_cancelled",
-    "waitlist_offer",
-    "reminder",
-)
-
-DEFAULT_FALLBACK: dict[str, list[str]] = {
-    "verification": ["sms", "email"],
-    "event_submitted": ["push", "email"],
-    "event_published": ["push", "email"],
-    "event_rejected": ["push", "email"],
-    "event_changed": ["push", "email"],
-    "event_cancelled": ["push", "sms", "email"],
-    "waitlist_offer": ["push", "sms", "email"],
-    "reminder": ["push", "email"],
-}
-
 
 class NotifySettings(msgspec.Struct, forbid_unknown_fields=True):
     """Settings of the notify plugin, from ``[settings.notify]`` in plugins.toml."""
@@ -35,7 +13,7 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True):
     channels: list[str] = msgspec.field(default_factory=lambda: ["push", "sms", "email"])
     """External channels in use. ``["log"]`` sends everything to the log (local development)."""
     fallback: dict[str, list[str]] = {}
-    """Per kind, the channel order to try (a channel that rejects falls back to the next); overrides the defaults."""
+    """Per kind name (``events.cancelled``), the channel order to try; overrides the kind's declared ``channels``."""
     reminder_offsets_min: list[int] = msgspec.field(default_factory=lambda: [1440, 300, 60])
     """Platform default reminder offsets before an event's start, in minutes (users may choose their own)."""
     reminder_grace_min: int = 30
@@ -63,8 +41,9 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     smtp_from: str = "Sbor <no-reply@localhost>"
-    smtp_pool_size: int = 4
     smtp_timeout_s: float = 30.0
+    smtp_connections: int = 4
+    """SMTP connections one delivery batch (a worker's chunk) opens at most; each is reused for its messages."""
     # Push: Firebase Cloud Messaging HTTP v1 (service account)
     fcm_project_id: str = ""
     fcm_client_email: str = ""
@@ -88,7 +67,7 @@ manifest = Manifest(
     name="notify",
     version="0.1.0",
     summary="Notifications: channels, durable reminders, preferences, inbox and delivery log",
-    depends={"events": ">=0.1,<1"},
+    depends={},
     core=">=0.1,<1",
     settings=NotifySettings,
     public_settings=("reminder_offsets_min",),

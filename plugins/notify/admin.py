@@ -8,7 +8,6 @@ from typing import Any
 
 from core import clock
 from core.admin import AdminPage, AdminQuery, Column, DashboardWidget, Filter, Page, Stat
-from core.errors import BadRequest
 from plugins.notify import api
 
 # The log shows who received what: only staff granted notify.view (admins; support by default) may read it.
@@ -23,12 +22,9 @@ async def load_deliveries(query: AdminQuery) -> Page:
     user = (f.get("user_id") or "").strip()
     if user and (not user.isdigit() or len(user) > 12):
         return Page(items=[])
-    try:
-        page = await api.delivery_log(user_id=int(user) if user else None, status=f.get("status") or None,
-                                      channel=f.get("channel") or None, cursor=query.cursor, limit=query.limit)
-    except BadRequest:  # a stale or hand-edited cursor: start from the newest
-        page = await api.delivery_log(user_id=int(user) if user else None, status=f.get("status") or None,
-                                      channel=f.get("channel") or None, limit=query.limit)
+    # A stale or hand-edited cursor raises InvalidCursor: the panel answers with its HTML 400 page.
+    page = await api.delivery_log(user_id=int(user) if user else None, status=f.get("status") or None,
+                                  channel=f.get("channel") or None, cursor=query.cursor, limit=query.limit)
     return Page(items=[dict(asdict(e), error=e.error[:200]) for e in page.items], next_cursor=page.next_cursor)
 
 
@@ -51,7 +47,7 @@ def contributions() -> list[Any]:
             section="Notifications",
             columns=[Column("at", "When", "datetime"), Column("user_id", "User", link="/admin/users/{user_id}"),
                      Column("kind", "Kind"), Column("channel", "Channel"), Column("status", "Status", "badge"),
-                     Column("error", "Error"), Column("notification_id", "Notification"),
+                     Column("error", "Error"), Column("subject", "About"), Column("notification_id", "Notification"),
                      Column("notification_status", "Now", "badge")],
             filters=[Filter("user_id", "User id"), Filter("channel", "Channel", choices=CHANNELS),
                      Filter("status", "Status", choices=STATUSES)],

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import db
+from piccolo.query.functions.aggregate import Count
+
+from core.pagination import Page
 from plugins.notify import inbox
+from plugins.notify.tables import Notification
 
 
 @dataclass(frozen=True)
@@ -22,37 +25,29 @@ class LogEntry:
     error: str
     at: datetime
     notification_status: str  # pending | queued | sending | sent | failed | cancelled
-    event_id: int | None
-
-
-@dataclass(frozen=True)
-class LogPage:
-    """A page of the delivery log, newest first; pass ``next_cursor`` back for the next page."""
-
-    items: list[LogEntry]
-    next_cursor: str | None
+    subject: str | None  # what the notification is about, as its sender named it ("events.event:42")
 
 
 async def delivery_log(*, user_id: int | None = None, status: str | None = None, channel: str | None = None,
                        kind: str | None = None, notification_id: int | None = None, since: datetime | None = None,
-                       cursor: str | None = None, limit: int = 50) -> LogPage:
-    """The delivery log, filtered (every filter optional). ``BadRequest(code="invalid_cursor")`` on a bad cursor."""
+                       cursor: str | None = None, limit: int = 50) -> Page[LogEntry]:
+    """The delivery log, newest first, filtered (every filter optional); ``InvalidCursor`` (400) on a bad cursor."""
     rows, next_cursor = await inbox.delivery_log(user_id=user_id, status=status, channel=channel, kind=kind,
                                                  notification_id=notification_id, since=since, cursor=cursor,
-                                                 limit=max(1, min(limit, 200)))
-    return LogPage([LogEntry(**r) for r in rows], next_cursor)
+                                                 limit=limit)
+    return Page(items=[LogEntry(**r) for r in rows], next_cursor=next_cursor)
 
 
 async def failed_count(since: datetime) -> int:
     """How many notifications ended ``failed`` since ``since`` (the admin dashboard's alarm figure)."""
-    rows = await db.fetch("SELECT count(*) AS n FROM notify.notification WHERE status = 'failed' AND finished_at >= $1",
-                          since)
-    return int(rows[0]["n"])
+    n: int = await Notification.count().where((Notification.status == "failed") & (Notification.finished_at >= since))
+    return n
 
 
 async def status_counts() -> dict[str, int]:
     """Notifications by status (every status present, 0 when none): the outbox at a glance."""
     out = dict.fromkeys(("pending", "queued", "sending", "sent", "failed", "cancelled"), 0)
-    for r in await db.fetch("SELECT status, count(*) AS n FROM notify.notification GROUP BY status"):
+    rows = await Notification.select(Notification.status, Count(alias="n")).group_by(Notification.status)
+    for r in rows:
         out[r["status"]] = int(r["n"])
     return out

@@ -1,4 +1,4 @@
-"""The dispatcher (due outbox rows → Dramatiq) and the delivery actor (decide, render, send, record).
+"""The delivery actor (decide, render, send, record) and the code it runs; the dispatcher feeds it.
 
 Exactly-once per channel rests on PostgreSQL, never on the broker:
 
@@ -17,69 +17,51 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from core import clock, db
-from plugins.notify import DEFAULT_FALLBACK, sql
+from core.hooks import plugin_settings
+from core.jobs import job
+from core.notifications import NotificationKind
+from plugins.notify import NotifySettings, sql
 from plugins.notify.channels.base import Device, Message, SendResult, describe
 from plugins.notify.channels.registry import channels
 from plugins.notify.contacts import Contact, contacts_of
-from plugins.notify.outbox import settings
+from plugins.notify.kinds import VERIFICATION, channel_order, declared
 from plugins.notify.prefs import UserPrefs, load_prefs, quiet_until, remove_invalid_tokens
 from plugins.notify.render import pick_language, render, zone
 
 log = logging.getLogger("plugins.notify")
 
 
-async def dispatch(max_rounds: int = 10) -> int:
-    """Claim due rows and hand them to workers in chunks; returns how many were handed over."""
-    from plugins.notify.jobs import deliver_job
-
-    s = settings()
-    total = 0
-    for _ in range(max_rounds):
-        now = clock.now()
-        rows = await db.fetch(sql.CLAIM, now, now + timedelta(seconds=s.lease_s), s.dispatch_batch)
-        ids = [r["id"] for r in rows]
-        for i in range(0, len(ids), s.deliver_chunk):
-            # If Redis is down this raises: the rows stay queued and are claimed again when their lease ends.
-            await deliver_job.enqueue(ids[i : i + s.deliver_chunk])
-        total += len(ids)
-        if len(ids) < s.dispatch_batch:
-            break
-    if total:
-        log.info("dispatcher handed %d notification(s) to the workers", total)
-    return total
-
-
 def backoff(attempts: int) -> timedelta:
     """Exponential backoff: base * 2^(n-1), capped."""
-    s = settings()
+    s = plugin_settings(NotifySettings)
     return timedelta(seconds=min(s.backoff_max_s, s.backoff_base_s * 2 ** max(0, attempts - 1)))
 
 
-def chain_for(kind: str, prefs: UserPrefs) -> list[str]:
+def chain_for(kind: NotificationKind, prefs: UserPrefs) -> list[str]:
     """The channels to try for ``kind``, in fallback order, filtered by the platform's channels and the user."""
-    s = settings()
-    order = list(s.fallback.get(kind) or DEFAULT_FALLBACK.get(kind, ["push", "email"]))
+    s = plugin_settings(NotifySettings)
+    order = channel_order(kind)
     if "log" in s.channels and "log" not in order:
         order.append("log")
     return [c for c in order if c in s.channels and prefs.allows(kind, c)]
 
 
-def is_urgent(row: dict[str, Any], payload: dict[str, Any], tz_name: str, now: datetime,
+def is_urgent(row: dict[str, Any], kind: NotificationKind, tz_name: str, now: datetime,
               quiet_end: datetime | None) -> bool:
-    """Urgent notifications ignore quiet hours: codes, offers, and the cancellation of an event that is today."""
-    if row["urgent"] or row["kind"] == "verification":
+    """Urgent notifications ignore quiet hours: critical kinds, urgent notices, and those whose moment is today."""
+    if row["urgent"] or kind.critical:
         return True
-    if row["kind"] == "event_cancelled" and payload.get("event", {}).get("starts_at"):
-        starts = datetime.fromisoformat(payload["event"]["starts_at"])
-        tz = zone(tz_name)
-        today = starts.astimezone(tz).date() <= now.astimezone(tz).date()
-        return today or (quiet_end is not None and starts <= quiet_end)
-    return False
+    moment: datetime | None = row["urgent_if_today"]
+    if moment is None:
+        return False
+    tz = zone(tz_name)
+    return moment.astimezone(tz).date() <= now.astimezone(tz).date() or (quiet_end is not None and moment <= quiet_end)
 
 
 @dataclass
@@ -106,9 +88,15 @@ class Work:
                 "due_at": self.due_at.isoformat() if self.due_at else None}
 
 
+@job("notify.deliver", max_retries=3, min_backoff=2000)
+async def deliver_job(ids: list[int]) -> None:
+    """Deliver a chunk of notifications (idempotent: a duplicate message finds nothing left to claim)."""
+    await deliver(ids)
+
+
 async def deliver(ids: list[int]) -> int:
     """Deliver the notifications ``ids`` (the actor's body); returns how many this run finished as sent."""
-    s = settings()
+    s = plugin_settings(NotifySettings)
     rows = await db.fetch(sql.TAKE, ids, clock.now() + timedelta(seconds=s.lease_s))
     if not rows:
         return 0
@@ -120,9 +108,11 @@ async def deliver(ids: list[int]) -> int:
         for d in await db.fetch(sql.DEVICES, user_ids):
             devices.setdefault(d["user_id"], []).append(Device(d["platform"], d["token"]))
     work = [Work(r) for r in sorted(rows, key=lambda r: r["id"])]
+    kinds = declared()
     for w in work:
         try:
-            prepare(w, contacts.get(w.row["user_id"]), prefs[w.row["user_id"]], devices.get(w.row["user_id"], []))
+            prepare(w, kinds.get(w.row["kind"]), contacts.get(w.row["user_id"]), prefs[w.row["user_id"]],
+                    devices.get(w.row["user_id"], []))
         except Exception as exc:  # a template or payload bug: retry later, never lose the row
             log.exception("notification %s: cannot be prepared", w.row["id"])
             _retry_or_fail(w, describe(exc))
@@ -131,7 +121,12 @@ async def deliver(ids: list[int]) -> int:
               "body": w.inbox[1], "data": json.loads(w.inbox[2])} for w in work if w.inbox and not w.status]
     if inbox:
         await db.fetch(sql.INBOX_MANY, json.dumps(inbox), now)
-    await _through_chains([w for w in work if not w.status])
+    async with AsyncExitStack() as stack:  # a channel's batch: the email channel's one SMTP connection per chunk
+        for channel in channels().values():
+            batch = getattr(channel, "batch", None)
+            if batch is not None:
+                await stack.enter_async_context(batch())
+        await _through_chains([w for w in work if not w.status])
     for w in work:
         if not w.status:
             _conclude(w)
@@ -149,54 +144,58 @@ def _log_row(w: Work, channel: str, status: str, error: str) -> dict[str, Any]:
 
 
 def _retry_or_fail(w: Work, error: str) -> None:
-    if w.row["attempts"] >= settings().max_attempts:
+    if w.row["attempts"] >= plugin_settings(NotifySettings).max_attempts:
         w.end("failed", error)
     else:
         w.end("pending", error, due_at=clock.now() + backoff(w.row["attempts"]))
 
 
-def prepare(w: Work, contact: Contact | None, prefs: UserPrefs, devices: list[Device]) -> None:
+def prepare(w: Work, kind: NotificationKind | None, contact: Contact | None, prefs: UserPrefs,
+            devices: list[Device]) -> None:
     """Decide (too late, quiet hours, no such user) or render the message and pick the channels; no I/O."""
-    s = settings()
+    s = plugin_settings(NotifySettings)
     now = clock.now()
-    row, kind = w.row, w.row["kind"]
+    row = w.row
     payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"] or "{}")
+    if kind is None:
+        w.logs.append(("-", "skipped", f"kind {row['kind']} is not declared (its plugin is disabled?)"))
+        return w.end("cancelled", "unknown kind")
     if contact is None:
         w.logs.append(("-", "skipped", "no such user"))
         return w.end("cancelled", "no such user")
     tz_name = prefs.timezone or contact.timezone or s.default_timezone
-    event = payload.get("event") or {}
-    if kind == "reminder":
-        starts = datetime.fromisoformat(event["starts_at"])
-        if now >= starts or now > row["due_at"] + timedelta(minutes=s.reminder_grace_min):
-            w.logs.append(("-", "skipped", "too late: the moment of this reminder has passed"))
-            return w.end("cancelled", "too late")
-    if kind == "waitlist_offer" and now >= datetime.fromisoformat(payload["expires_at"]):
-        w.logs.append(("-", "skipped", "the offer expired"))
-        return w.end("cancelled", "offer expired")
+    expires: datetime | None = row["expires_at"]
+    reminder = row["offset_min"] is not None
+    if reminder and (now > row["due_at"] + timedelta(minutes=s.reminder_grace_min) or (expires and now >= expires)):
+        w.logs.append(("-", "skipped", "too late: the moment of this reminder has passed"))
+        return w.end("cancelled", "too late")
+    if expires is not None and now >= expires:
+        w.logs.append(("-", "skipped", "expired before it could be sent"))
+        return w.end("cancelled", "expired")
     quiet_end = quiet_until(now, prefs, tz_name)
-    urgent = is_urgent(row, payload, tz_name, now, quiet_end)
+    urgent = is_urgent(row, kind, tz_name, now, quiet_end)
     if quiet_end is not None and not urgent:
-        if kind == "reminder" and quiet_end >= datetime.fromisoformat(event["starts_at"]):
-            w.logs.append(("-", "skipped", "quiet hours last until the event starts"))
+        if expires is not None and quiet_end >= expires:
+            w.logs.append(("-", "skipped", "quiet hours last until it expires"))
             return w.end("cancelled", "quiet hours")
         w.logs.append(("-", "deferred", f"quiet hours until {quiet_end.isoformat()}"))
         return w.end("pending", "", due_at=quiet_end, refund=1)  # waiting is not an attempt
     language = pick_language(contact.language, s.default_language)
-    text = render(kind, payload, language, contact.display_name, row["offset_min"])
+    text = render(kind, payload, language, contact.display_name, tz_name, row["offset_min"])
     email, phone = contact.email, contact.phone
-    if kind == "verification":
+    verification = kind.name == VERIFICATION.name
+    if verification:  # the code goes where auth says, not to the account's address
         email = payload["destination"] if payload.get("channel") == "email" else None
         phone = payload["destination"] if payload.get("channel") == "sms" else None
-    data = {"event_id": str(row["event_id"])} if row["event_id"] else {}
+    data = {"subject": row["subject"]} if row["subject"] else {}
     w.message = Message(
-        notification_id=row["id"], idempotency_key=f"n{row['id']}:", kind=kind, user_id=row["user_id"],
+        notification_id=row["id"], idempotency_key=f"n{row['id']}:", kind=kind.name, user_id=row["user_id"],
         language=language, subject=text.subject, short=text.short, text=text.text, html=text.html, data=data,
         urgent=urgent, display_name=contact.display_name, email=email, phone=phone, devices=tuple(devices))
-    if kind != "verification" and prefs.allows(kind, "inbox"):
+    if kind.inbox and prefs.allows(kind, "inbox"):
         w.inbox = (text.subject[:300], text.short, json.dumps(data))
-    if kind == "verification":
-        # The code goes where auth says; with the log channel on (development) it is logged too.
+    if verification:
+        # With the log channel on (development) the code is logged too.
         w.chain = [c for c in (payload.get("channel", "email"), "log") if c in s.channels]
     else:
         w.chain = chain_for(kind, prefs)
@@ -204,7 +203,7 @@ def prepare(w: Work, contact: Contact | None, prefs: UserPrefs, devices: list[De
 
 async def _through_chains(work: list[Work]) -> None:
     """Try each notification's channels in order, all notifications of the chunk together, round by round."""
-    s = settings()
+    s = plugin_settings(NotifySettings)
     table = channels()
     sem = asyncio.Semaphore(max(1, s.concurrency))
     active = work

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from core.hooks import hookimpl, plugin_settings
+from core.notifications import Notice, NotificationKind
 from core.permissions import Permission
 from plugins.notify import NotifySettings, outbox
+from plugins.notify.kinds import VERIFICATION
 
 
 @hookimpl
@@ -36,7 +38,8 @@ def register_permissions() -> list[Permission]:
 @hookimpl
 def register_actors() -> list[Any]:
     """The delivery actor and the dispatcher."""
-    from plugins.notify.jobs import deliver_job, dispatch_job
+    from plugins.notify.delivery import deliver_job
+    from plugins.notify.dispatch import dispatch_job
 
     return [deliver_job, dispatch_job]
 
@@ -45,14 +48,14 @@ def register_actors() -> list[Any]:
 def register_periodic_jobs() -> list[Any]:
     """The dispatcher, every ``dispatch_every_s`` seconds (once per tick across machines)."""
     from core.jobs import Periodic
-    from plugins.notify.jobs import dispatch_job
+    from plugins.notify.dispatch import dispatch_job
 
     return [Periodic(dispatch_job, every=timedelta(seconds=plugin_settings(NotifySettings).dispatch_every_s))]
 
 
 @hookimpl
 def register_template_dirs() -> list[str]:
-    """Email templates under ``templates/notify/<lang>/``."""
+    """The templates of notify's own kind under ``templates/notify/notifications/<lang>/``."""
     return [os.path.join(os.path.dirname(__file__), "templates")]
 
 
@@ -65,67 +68,28 @@ def register_notify_channels() -> list[Any]:
 
 
 @hookimpl
+def register_notification_kinds() -> list[NotificationKind]:
+    """Notify's own kind: verification codes."""
+    return [VERIFICATION]
+
+
+@hookimpl
+async def notification_requested(notice: Notice) -> None:
+    """Write the notice to the outbox, in the caller's transaction."""
+    await outbox.request(notice)
+
+
+@hookimpl
+async def notifications_withdrawn(key_prefix: str, user_ids: list[int] | None) -> None:
+    """Cancel pending notifications by key prefix, in the caller's transaction."""
+    await outbox.withdraw(key_prefix, user_ids)
+
+
+@hookimpl
 async def send_verification(user_id: int, channel: str, destination: str, code: str, purpose: str) -> bool:
     """Queue the code as an urgent notification (written in the caller's transaction)."""
     await outbox.on_send_verification(user_id, channel, destination, code, purpose)
     return True
-
-
-# Events (called inside the events transaction: rows written here commit or roll back with the change)
-
-
-@hookimpl
-async def participant_joined(event: Any, user_id: int, guests: int, status: str) -> None:
-    """Remember the participant; a confirmed one gets reminders."""
-    await outbox.on_participant_joined(event, user_id, guests, status)
-
-
-@hookimpl
-async def participant_left(event: Any, user_id: int) -> None:
-    """Drop their reminders."""
-    await outbox.on_participant_left(event, user_id)
-
-
-@hookimpl
-async def event_changed(event: Any, changes: dict[str, Any], actor_id: int) -> None:
-    """Move reminders when the time moved; tell participants about notable changes."""
-    await outbox.on_event_changed(event, changes)
-
-
-@hookimpl
-async def event_cancelled(event: Any, reason: str, actor_id: int) -> None:
-    """Drop reminders; tell every participant."""
-    await outbox.on_event_cancelled(event, reason)
-
-
-@hookimpl
-async def event_finished(event: Any) -> None:
-    """Drop what is left of the event."""
-    await outbox.on_event_finished(event)
-
-
-@hookimpl
-async def event_submitted(event: Any, actor_id: int) -> None:
-    """Tell the author the event is under review."""
-    await outbox.on_moderated(event, "event_submitted")
-
-
-@hookimpl
-async def event_published(event: Any, moderator_id: int | None) -> None:
-    """Tell the author."""
-    await outbox.on_moderated(event, "event_published")
-
-
-@hookimpl
-async def event_rejected(event: Any, moderator_id: int, reason: str) -> None:
-    """Tell the author why."""
-    await outbox.on_moderated(event, "event_rejected", reason)
-
-
-@hookimpl
-async def waitlist_offer_made(event: Any, user_id: int, seats: int, expires_at: datetime) -> None:
-    """Tell the person, with the deadline."""
-    await outbox.on_waitlist_offer(event, user_id, seats, expires_at)
 
 
 @hookimpl

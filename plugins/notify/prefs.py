@@ -10,10 +10,12 @@ from typing import Any
 
 from core import clock, db
 from core.errors import NotFound, ValidationFailed
-from plugins.notify import DEFAULT_FALLBACK, KINDS
-from plugins.notify.outbox import settings
+from core.hooks import plugin_settings
+from core.notifications import NotificationKind
+from plugins.notify import NotifySettings, sql
+from plugins.notify.kinds import channel_order, declared
 from plugins.notify.render import zone
-from plugins.notify.tables import DeviceToken, Preference, UserOptions
+from plugins.notify.tables import DeviceToken, InboxItem, Notification, Preference, UserOptions
 
 log = logging.getLogger("plugins.notify")
 
@@ -32,20 +34,19 @@ class UserPrefs:
     reminder_offsets: list[int] | None = None
     disabled: set[tuple[str, str]] = field(default_factory=set)
 
-    def allows(self, kind: str, channel: str) -> bool:
-        return (kind, channel) not in self.disabled
+    def allows(self, kind: NotificationKind, channel: str) -> bool:
+        """Whether the user lets ``kind`` reach them on ``channel`` (critical kinds cannot be switched off)."""
+        return kind.critical or (kind.name, channel) not in self.disabled
 
 
 async def load_prefs(user_ids: list[int]) -> dict[int, UserPrefs]:
     """Preferences of many users in two queries (delivery works in chunks)."""
     out = {uid: UserPrefs() for uid in user_ids}
-    for r in await db.fetch("SELECT user_id, quiet_start, quiet_end, timezone, reminder_offsets "
-                            "FROM notify.user_options WHERE user_id = ANY($1::int[])", user_ids):
+    for r in await db.fetch(sql.USER_OPTIONS, user_ids):
         p = out[r["user_id"]]
         p.quiet_start, p.quiet_end, p.timezone = r["quiet_start"], r["quiet_end"], r["timezone"]
         p.reminder_offsets = r["reminder_offsets"]
-    for r in await db.fetch("SELECT user_id, kind, channel FROM notify.preference "
-                            "WHERE user_id = ANY($1::int[]) AND NOT enabled", user_ids):
+    for r in await db.fetch(sql.SWITCHED_OFF, user_ids):
         out[r["user_id"]].disabled.add((r["kind"], r["channel"]))
     return out
 
@@ -70,6 +71,11 @@ def quiet_until(now: datetime, prefs: UserPrefs, tz_name: str) -> datetime | Non
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+def _switchable() -> dict[str, NotificationKind]:
+    """The kinds users may switch on and off (every declared kind but the critical ones)."""
+    return {name: k for name, k in sorted(declared().items()) if not k.critical}
+
+
 async def get_preferences(user_id: int) -> dict[str, Any]:
     """The user's notification settings, with every kind and channel listed (absent rows mean on)."""
     opts = await UserOptions.select().where(UserOptions.user_id == user_id).first()
@@ -80,10 +86,12 @@ async def get_preferences(user_id: int) -> dict[str, Any]:
         "quiet_end": opts["quiet_end"] if opts else "",
         "timezone": opts["timezone"] if opts else "",
         "reminder_offsets_min": (opts["reminder_offsets"] if opts and opts["reminder_offsets"] is not None
-                                 else list(settings().reminder_offsets_min)),
+                                 else list(plugin_settings(NotifySettings).reminder_offsets_min)),
         "custom_offsets": bool(opts and opts["reminder_offsets"] is not None),
-        "channels": {k: {c: (k, c) not in disabled for c in USER_CHANNELS} for k in KINDS if k != "verification"},
-        "fallback": {k: settings().fallback.get(k) or DEFAULT_FALLBACK[k] for k in KINDS},
+        "channels": {k: {c: (k, c) not in disabled for c in USER_CHANNELS} for k in _switchable()},
+        "kinds": [{"name": k.name, "label": k.label, "description": k.description, "critical": k.critical}
+                  for _n, k in sorted(declared().items())],
+        "fallback": {name: channel_order(k) for name, k in sorted(declared().items())},
     }
 
 
@@ -103,9 +111,10 @@ def _validate(changes: dict[str, Any]) -> list[dict[str, str]]:
     offsets = changes.get("reminder_offsets_min")
     if offsets is not None and (len(offsets) > 10 or any(not 5 <= o <= 60 * 24 * 14 for o in offsets)):
         errors.append({"pointer": "/reminder_offsets_min", "detail": "at most 10 offsets, each 5 min to 14 days"})
+    switchable = _switchable()
     for i, item in enumerate(changes.get("channels") or []):
-        if item.get("kind") not in KINDS or item["kind"] == "verification":
-            errors.append({"pointer": f"/channels/{i}/kind", "detail": f"one of {', '.join(KINDS[1:])}"})
+        if item.get("kind") not in switchable:
+            errors.append({"pointer": f"/channels/{i}/kind", "detail": f"one of {', '.join(switchable)}"})
         if item.get("channel") not in USER_CHANNELS:
             errors.append({"pointer": f"/channels/{i}/channel", "detail": f"one of {', '.join(USER_CHANNELS)}"})
     return errors
@@ -160,12 +169,7 @@ async def register_device(user_id: int, platform: str, token: str, previous_toke
     now = clock.now()
     if previous_token:
         await DeviceToken.delete().where((DeviceToken.token == previous_token) & (DeviceToken.user_id == user_id))
-    rows = await DeviceToken.raw(
-        "INSERT INTO notify.device_token (user_id, platform, token, created_at, refreshed_at) "
-        "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (token) DO UPDATE SET user_id = EXCLUDED.user_id, "
-        "platform = EXCLUDED.platform, refreshed_at = EXCLUDED.refreshed_at "
-        "RETURNING id, platform, token, created_at, refreshed_at",
-        user_id, platform, token, now, now)
+    rows = await DeviceToken.raw(sql.UPSERT_DEVICE, user_id, platform, token, now, now)
     log.info("user %s registered a %s device token (id %s)", user_id, platform, rows[0]["id"])
     return dict(rows[0])
 
@@ -190,7 +194,7 @@ async def remove_invalid_tokens(tokens: list[str]) -> int:
     """Drop tokens a push provider reported as invalid; returns how many were removed."""
     if not tokens:
         return 0
-    rows = await db.fetch("DELETE FROM notify.device_token WHERE token = ANY($1::text[]) RETURNING user_id", tokens)
+    rows = await db.fetch(sql.DROP_TOKENS, tokens)
     for r in rows:
         log.info("removed an invalid push token of user %s", r["user_id"])
     return len(rows)
@@ -206,17 +210,16 @@ async def export_user(user_id: int) -> dict[str, Any]:
     prefs = await get_preferences(user_id)
     devices = [{"platform": d["platform"], "registered_at": d["created_at"].isoformat()}
                for d in await list_devices(user_id)]
+    items = await InboxItem.select(InboxItem.kind, InboxItem.title, InboxItem.body, InboxItem.created_at,
+                                   InboxItem.read_at).where(InboxItem.user_id == user_id).order_by(InboxItem.id)
     inbox = [{"kind": r["kind"], "title": r["title"], "body": r["body"], "created_at": r["created_at"].isoformat(),
-              "read_at": r["read_at"].isoformat() if r["read_at"] else None}
-             for r in await db.fetch("SELECT kind, title, body, created_at, read_at FROM notify.inbox_item "
-                                     "WHERE user_id = $1 ORDER BY id", user_id)]
+              "read_at": r["read_at"].isoformat() if r["read_at"] else None} for r in items]
     return {"notify": {"preferences": prefs, "devices": devices, "inbox": inbox}}
 
 
 async def erase_user(user_id: int) -> None:
     """Delete a leaving user's notifications, inbox, devices and settings (inside the deletion's transaction)."""
-    for table in ("device_token", "preference", "user_options", "inbox_item", "participant"):
-        await DeviceToken.raw(f"DELETE FROM notify.{table} WHERE user_id = {{}}", user_id)  # fixed table names
-    # Deliveries and the log go with their notifications (ON DELETE CASCADE).
-    await DeviceToken.raw("DELETE FROM notify.notification WHERE user_id = {}", user_id)
+    for table in (DeviceToken, Preference, UserOptions, InboxItem, Notification):
+        # Deliveries and the log go with their notifications (ON DELETE CASCADE).
+        await table.delete().where(table.user_id == user_id)
     log.info("notify data of user %s erased", user_id)

@@ -1,37 +1,33 @@
-"""Rendering notifications in the recipient's language: Jinja2 templates under ``templates/notify/<lang>/``."""
+"""Rendering a notification in the recipient's language from its kind's templates, and the filters they use.
+
+A kind ``<plugin>.<kind>`` is rendered from ``<plugin>/notifications/<language>/<kind>.txt`` (blocks ``subject``,
+``short`` and ``body``) and optionally ``….html``, found in the template directories of the enabled plugins
+(``register_template_dirs``). The context is the notice's plus ``name``, ``language``, ``timezone`` and, for
+reminders, ``offset_min``. Filters: ``{{ moment | when }}`` (in the recipient's timezone, or ``when(tz)``) and
+``{{ offset_min | in_text }}`` ("in 24 hours").
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from core.hooks import hookspecs
 from core.hooks.manager import current
+from core.notifications import NotificationKind
 
-HERE = os.path.join(os.path.dirname(__file__), "templates")
 LANGUAGES = ("en", "ru")
 
 MONTHS = {
     "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
     "ru": ["янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"],
-}
-PURPOSES = {
-    "en": {"verify": "confirm your account", "login": "sign in on a new device", "reset": "reset your password",
-           "": "continue"},
-    "ru": {"verify": "подтвердить аккаунт", "login": "войти с нового устройства", "reset": "сбросить пароль",  # noqa: RUF001
-           "": "продолжить"},
-}
-FIELDS = {
-    "en": {"starts_at": "start time", "ends_at": "end time", "venue_name": "venue", "city": "city",
-           "address": "address", "title": "title", "online": "online/offline"},
-    "ru": {"starts_at": "время начала", "ends_at": "время окончания", "venue_name": "место", "city": "город",
-           "address": "адрес", "title": "название", "online": "формат"},
 }
 
 
@@ -48,16 +44,18 @@ class Rendered:
 
 @lru_cache(maxsize=8)
 def _environment(dirs: tuple[str, ...]) -> Environment:
-    return Environment(loader=FileSystemLoader(list(dirs)), autoescape=select_autoescape(["html"]),
-                       undefined=StrictUndefined, keep_trailing_newline=True,
-                       auto_reload=False)  # no stat() per render: templates change with a deploy
+    env = Environment(loader=FileSystemLoader(list(dirs)), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, keep_trailing_newline=True,
+                      auto_reload=False)  # no stat() per render: templates change with a deploy
+    env.filters["when"] = _when_filter
+    env.filters["in_text"] = _in_text_filter
+    return env
 
 
 def environment() -> Environment:
     """The Jinja2 environment over every plugin's template directories (later plugins override earlier ones)."""
     dirs = [d for _p, d in current().hooks.collect(hookspecs.register_template_dirs)]
-    ordered = tuple(reversed(dirs)) if dirs else (HERE,)
-    return _environment(ordered if HERE in ordered else (*ordered, HERE))
+    return _environment(tuple(reversed(dirs)))
 
 
 def pick_language(language: str | None, default: str) -> str:
@@ -75,7 +73,7 @@ def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
 
 
 def format_when(value: str | datetime | None, tz_name: str | None, language: str) -> str:
-    """``Sat 5 Dec 2026, 19:00 (Europe/Berlin)``-like text in the given timezone."""
+    """``5 Dec 2026, 19:00 (Europe/Berlin)``-like text in the given timezone."""
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -106,45 +104,33 @@ def _ru_plural(n: int, one: str, few: str, many: str) -> str:
     return many
 
 
-def context_for(kind: str, payload: dict[str, Any], language: str, name: str,
-                offset_min: int | None) -> dict[str, Any]:
-    """Template variables from the stored payload."""
-    event = payload.get("event") or {}
-    place = ", ".join(p for p in (event.get("venue_name"), event.get("city")) if p)
-    if event.get("online"):
-        place = place or "online"
-    changes = payload.get("changes") or []
-    names = FIELDS.get(language, FIELDS["en"])
-    return {
-        "language": language,
-        "name": name,
-        "event": event,
-        "when": format_when(event.get("starts_at"), event.get("timezone"), language),
-        "place": place,
-        "reason": payload.get("reason", ""),
-        "seats": payload.get("seats", 1),
-        "expires": format_when(payload.get("expires_at"), event.get("timezone"), language),
-        "in_text": in_text(offset_min, language),
-        "changes_text": ", ".join(names.get(c, c) for c in changes),
-        "code": payload.get("code", ""),
-        "ttl_minutes": payload.get("ttl_minutes", 10),
-        "purpose_text": PURPOSES.get(language, PURPOSES["en"]).get(payload.get("purpose", ""),
-                                                                     PURPOSES["en"][""]),
-    }
+@pass_context
+def _when_filter(context: Context, value: str | datetime | None, tz_name: str | None = None) -> str:
+    return format_when(value, tz_name or context.get("timezone"), context.get("language", "en"))
 
 
-def render(kind: str, payload: dict[str, Any], language: str, name: str = "",
+@pass_context
+def _in_text_filter(context: Context, minutes: int | None) -> str:
+    return in_text(minutes, context.get("language", "en"))
+
+
+def template_name(kind: NotificationKind, language: str, extension: str) -> str:
+    """Where a kind's template lives: ``<plugin>/notifications/<language>/<kind>.<extension>``."""
+    return f"{kind.plugin}/notifications/{language}/{kind.short_name}.{extension}"
+
+
+def render(kind: NotificationKind, context: Mapping[str, Any], language: str, name: str = "", timezone: str = "UTC",
            offset_min: int | None = None) -> Rendered:
     """Render a notification of ``kind`` in ``language`` (already picked with :func:`pick_language`)."""
     env = environment()
-    ctx = context_for(kind, payload, language, name, offset_min)
-    txt = env.get_template(f"notify/{language}/{kind}.txt")
+    ctx = {**context, "name": name, "language": language, "timezone": timezone, "offset_min": offset_min}
+    txt = env.get_template(template_name(kind, language, "txt"))
     parts = {}
-    context = txt.new_context(ctx)  # one context for the three blocks (building it was a tenth of a worker's CPU)
+    tpl_context = txt.new_context(ctx)  # one context for the three blocks (building it was a tenth of a worker's CPU)
     for block in ("subject", "short", "body"):
-        parts[block] = "".join(txt.blocks[block](context)).strip()
+        parts[block] = "".join(txt.blocks[block](tpl_context)).strip()
     try:
-        html = env.get_template(f"notify/{language}/{kind}.html").render(ctx)
+        html = env.get_template(template_name(kind, language, "html")).render(ctx)
     except TemplateNotFound:
         html = ""
     return Rendered(language, " ".join(parts["subject"].split()), parts["short"], parts["body"] + "\n", html)

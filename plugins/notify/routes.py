@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from core.auth.guards import Principal
+from core.http.params import Limit
+from core.pagination import Page
 from plugins.notify import inbox, prefs
 from plugins.notify.schemas import (
-    DeliveryPage,
+    DeliveryRead,
     DeviceCreate,
     DeviceRead,
-    InboxPage,
+    InboxItemRead,
     PreferencesRead,
     PreferencesUpdate,
     UnreadCountRead,
 )
-
-Limit = Annotated[int, QueryParameter(ge=1, le=100)]
 
 
 class InboxController(Controller):
@@ -32,10 +30,10 @@ class InboxController(Controller):
 
     @get("/", operation_id="list_inbox_items")
     async def list_inbox_items(self, principal: NamedDependency[Principal], cursor: FromQuery[str | None] = None,
-                               limit: Limit = 20, unread: FromQuery[bool] = False) -> InboxPage:
+                               limit: Limit = 20, unread: FromQuery[bool] = False) -> Page[InboxItemRead]:
         """Newest first; ``?unread=true`` lists only unread items."""
         rows, next_cursor = await inbox.list_inbox(principal.user_id, cursor, limit, unread)
-        return msgspec.convert({"items": rows, "next_cursor": next_cursor}, InboxPage)
+        return Page(items=msgspec.convert(rows, list[InboxItemRead]), next_cursor=next_cursor)
 
     @get("/unread-count", operation_id="get_inbox_unread_count")
     async def get_inbox_unread_count(self, principal: NamedDependency[Principal]) -> UnreadCountRead:
@@ -103,8 +101,8 @@ class DeliveryController(Controller):
 
     @get("/", operation_id="list_deliveries")
     async def list_deliveries(self, principal: NamedDependency[Principal], cursor: FromQuery[str | None] = None,
-                              limit: Limit = 50, notification_id: FromQuery[int | None] = None) -> DeliveryPage:
+                              limit: Limit = 50, notification_id: FromQuery[int | None] = None) -> Page[DeliveryRead]:
         """Every attempt to reach the caller: channel, status, error, time; newest first."""
         rows, next_cursor = await inbox.delivery_log(user_id=principal.user_id, notification_id=notification_id,
                                                      cursor=cursor, limit=limit)
-        return msgspec.convert({"items": rows, "next_cursor": next_cursor}, DeliveryPage)
+        return Page(items=msgspec.convert(rows, list[DeliveryRead]), next_cursor=next_cursor)

@@ -20,13 +20,6 @@ class InboxItemRead(msgspec.Struct):
     read_at: datetime | None
 
 
-class InboxPage(msgspec.Struct):
-    """A page of the inbox, newest first."""
-
-    items: list[InboxItemRead]
-    next_cursor: str | None
-
-
 class UnreadCountRead(msgspec.Struct):
     """How many inbox items are unread."""
 
@@ -41,8 +34,17 @@ class ChannelSwitch(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool
 
 
+class KindRead(msgspec.Struct):
+    """A kind of notification, as the preferences screen shows it; ``critical`` ones cannot be switched off."""
+
+    name: str
+    label: str
+    description: str
+    critical: bool
+
+
 class PreferencesRead(msgspec.Struct):
-    """The user's notification settings."""
+    """The user's notification settings: ``channels`` per switchable kind, ``fallback`` the channel order per kind."""
 
     quiet_start: str
     quiet_end: str
@@ -50,6 +52,7 @@ class PreferencesRead(msgspec.Struct):
     reminder_offsets_min: list[int]
     custom_offsets: bool
     channels: dict[str, dict[str, bool]]
+    kinds: list[KindRead]
     fallback: dict[str, list[str]]
 
 
@@ -92,11 +95,4 @@ class DeliveryRead(msgspec.Struct):
     error: str
     at: datetime
     notification_status: str
-    event_id: int | None
-
-
-class DeliveryPage(msgspec.Struct):
-    """A page of the delivery log, newest first."""
-
-    items: list[DeliveryRead]
-    next_cursor: str | None
+    subject: str | None

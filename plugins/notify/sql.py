@@ -1,4 +1,4 @@
-"""The set-based SQL of the dispatcher and the delivery actor (one statement per step for a whole chunk)."""
+"""Every raw statement of notify: the set-based steps of the outbox, dispatcher and delivery actor, and a few reads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ CLAIM = (
 TAKE = (
     "UPDATE notify.notification SET status = 'sending', lease_until = $2, attempts = attempts + 1 "
     "WHERE id = ANY($1::int[]) AND status = 'queued' "
-    "RETURNING id, user_id, kind, event_id, payload, urgent, due_at, attempts, offset_min"
+    "RETURNING id, user_id, kind, subject, payload, urgent, urgent_if_today, due_at, expires_at, attempts, offset_min"
 )
 DEVICES = "SELECT user_id, platform, token FROM notify.device_token WHERE user_id = ANY($1::int[]) ORDER BY id"
 BEGIN_MANY = (
@@ -51,4 +51,61 @@ FINISH = (
     "finished_at = CASE WHEN f.status IN ('sent', 'failed', 'cancelled') THEN $2::timestamptz END "
     "FROM jsonb_to_recordset($1::jsonb) AS f(id int, status text, due_at timestamptz, error text, refund int) "
     "WHERE n.id = f.id AND n.status = 'sending'"
+)
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The outbox (Piccolo ``raw``, ``{}`` placeholders: these run in the caller's transaction)
+# ---------------------------------------------------------------------------------------------------------------------
+
+REPLACE = (
+    "UPDATE notify.notification SET status = 'cancelled', finished_at = {}, error = 'replaced', lease_until = NULL "
+    "WHERE key = {} AND user_id = ANY({}::int[]) AND status IN ('pending', 'queued')"
+)
+ADD = (
+    "INSERT INTO notify.notification (user_id, kind, subject, payload, urgent, urgent_if_today, status, due_at, "
+    "expires_at, attempts, error, key, created_at) SELECT u, {}, {}, {}::jsonb, {}, {}, 'pending', {}, {}, 0, '', {}, "
+    "{} FROM unnest({}::int[]) AS u RETURNING id"
+)
+# One row per reminder offset of each recipient (their own offsets, else the platform's); moments passed are skipped.
+ADD_REMINDERS = (
+    "INSERT INTO notify.notification (user_id, kind, subject, payload, urgent, urgent_if_today, status, due_at, "
+    "expires_at, attempts, error, key, offset_min, created_at) "
+    "SELECT u.u, {}, {}, {}::jsonb, {}, {}, 'pending', {}::timestamptz - make_interval(mins => o.m), {}, 0, '', {}, "
+    "o.m, {} FROM unnest({}::int[]) AS u(u) LEFT JOIN notify.user_options opt ON opt.user_id = u.u "
+    "CROSS JOIN LATERAL unnest(COALESCE(opt.reminder_offsets, {}::int[])) AS o(m) "
+    "WHERE {}::timestamptz - make_interval(mins => o.m) > {} RETURNING id"
+)
+WITHDRAW = (
+    "UPDATE notify.notification SET status = 'cancelled', finished_at = {}, error = 'withdrawn', lease_until = NULL "
+    "WHERE starts_with(key, {}) AND status IN ('pending', 'queued') "
+    "AND ({}::int[] IS NULL OR user_id = ANY({}::int[])) RETURNING id"
+)
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Preferences, devices, the inbox and the delivery log
+# ---------------------------------------------------------------------------------------------------------------------
+
+USER_OPTIONS = (
+    "SELECT user_id, quiet_start, quiet_end, timezone, reminder_offsets FROM notify.user_options "
+    "WHERE user_id = ANY($1::int[])"
+)
+SWITCHED_OFF = "SELECT user_id, kind, channel FROM notify.preference WHERE user_id = ANY($1::int[]) AND NOT enabled"
+UPSERT_DEVICE = (
+    "INSERT INTO notify.device_token (user_id, platform, token, created_at, refreshed_at) "
+    "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (token) DO UPDATE SET user_id = EXCLUDED.user_id, "
+    "platform = EXCLUDED.platform, refreshed_at = EXCLUDED.refreshed_at "
+    "RETURNING id, platform, token, created_at, refreshed_at"
+)
+DROP_TOKENS = "DELETE FROM notify.device_token WHERE token = ANY($1::text[]) RETURNING user_id"
+INBOX = (
+    "SELECT id, kind, title, body, data, created_at, read_at FROM notify.inbox_item WHERE user_id = $1 "
+    "AND ($2::int IS NULL OR id < $2) AND (NOT $3 OR read_at IS NULL) ORDER BY id DESC LIMIT $4"
+)
+DELIVERY_LOG = (
+    "SELECT a.id, a.notification AS notification_id, a.user_id, a.kind, a.channel, a.status, a.error, a.at, "
+    "n.status AS notification_status, n.subject FROM notify.attempt a JOIN notify.notification n "
+    "ON n.id = a.notification WHERE ($1::int IS NULL OR a.user_id = $1) AND ($2::text IS NULL OR a.status = $2) "
+    "AND ($3::text IS NULL OR a.channel = $3) AND ($4::text IS NULL OR a.kind = $4) "
+    "AND ($5::int IS NULL OR a.notification = $5) AND ($6::timestamptz IS NULL OR a.at >= $6) "
+    "AND ($7::int IS NULL OR a.id < $7) ORDER BY a.id DESC LIMIT $8"
 )

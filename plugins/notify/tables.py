@@ -14,22 +14,25 @@ class Notification(Table, schema="notify"):
     """One notification to one user: written in the transaction of the change that causes it (the outbox).
 
     ``status``: pending → queued (dispatcher) → sending (worker) → sent | failed; pending/queued → cancelled.
-    ``dedupe_key`` makes scheduling idempotent (one reminder per event, user, offset and start time).
+    ``key`` (the notice's) lets a later notice replace a pending one and a withdrawal cancel it; ``subject`` names
+    what it is about (``events.event:42``); ``offset_min`` is set on reminders (minutes before the moment).
     """
 
     id: Serial  # the implicit primary key, declared for type checkers
 
     user_id = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
-    kind = Varchar(length=40)
-    event_id = Integer(null=True, default=None, index=True)
+    kind = Varchar(length=80)
+    subject = Varchar(length=120, null=True, default=None, index=True)
     payload = JSONB(default="{}")
     urgent = Boolean(default=False)
+    urgent_if_today = Timestamptz(null=True, default=None)
     status = Varchar(length=16, default="pending", index=True)
     due_at = Timestamptz(default=TimestamptzNow(), index=True)
+    expires_at = Timestamptz(null=True, default=None)
     lease_until = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
     error = Text(default="")
-    dedupe_key = Varchar(length=200, null=True, default=None, unique=True)
+    key = Varchar(length=200, null=True, default=None)  # indexed while pending (a raw step, with user_id)
     offset_min = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
@@ -58,7 +61,7 @@ class Attempt(Table, schema="notify"):
 
     notification = ForeignKey(Notification, null=False, on_delete=OnDelete.cascade, index=True)
     user_id = Integer(index=True)
-    kind = Varchar(length=40)
+    kind = Varchar(length=80)
     channel = Varchar(length=30)
     status = Varchar(length=16)  # sent | retry | rejected | failed | deferred | skipped
     error = Text(default="")
@@ -72,7 +75,7 @@ class InboxItem(Table, schema="notify"):
 
     user_id = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
     notification = ForeignKey(Notification, null=True, on_delete=OnDelete.set_null, unique=True)
-    kind = Varchar(length=40)
+    kind = Varchar(length=80)
     title = Varchar(length=300)
     body = Text(default="")
     data = JSONB(default="{}")
@@ -86,8 +89,8 @@ class Preference(Table, schema="notify"):
     id: Serial  # the implicit primary key, declared for type checkers
 
     user_id = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
-    key = Varchar(length=120, unique=True)
-    kind = Varchar(length=40)
+    key = Varchar(length=160, unique=True)
+    kind = Varchar(length=80)
     channel = Varchar(length=30)
     enabled = Boolean(default=True)
 
@@ -115,15 +118,3 @@ class DeviceToken(Table, schema="notify"):
     token = Varchar(length=512, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
     refreshed_at = Timestamptz(default=TimestamptzNow())
-
-
-class Participant(Table, schema="notify"):
-    """Who takes part in which event, as told by the events hooks (reminders and change notices go to them)."""
-
-    id: Serial  # the implicit primary key, declared for type checkers
-
-    event_id = Integer(index=True)
-    user_id = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
-    key = Varchar(length=40, unique=True)  # <event>:<user>
-    status = Varchar(length=16)  # confirmed | waitlisted | pending
-    guests = Integer(default=0)

@@ -1,13 +1,13 @@
-"""Fixtures of the admin panel tests: staff with passwords, and a signed-in browser-like client."""
+"""Helpers of the admin panel tests: passwords, the sign-in form, CSRF tokens, events waiting for review.
+
+A signed-in staff client is ``admin_client`` (from ``admin_ui.testing``, loaded for every test).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import httpx
-import pytest
 
 from core.auth.passwords import hash_password
 from core.users.tables import User
@@ -36,23 +36,6 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
     page = await client.get("/admin/login")
     return await client.post("/admin/login", data={"_csrf": csrf_of(page.text), "email": email, "password": password,
                                                    "code": code, "next": next_url, "timezone": "Europe/Berlin"})
-
-
-@pytest.fixture
-def staff_client(make_client: Callable[..., Awaitable[Any]], make_user: Callable[..., Awaitable[Any]]) -> Any:
-    """``client, user = await staff_client(["moderator"])``: a client signed in as a new user with those roles."""
-
-    async def factory(roles: list[str], plugins: list[str] | None = None,
-                      settings: dict[str, Any] | None = None) -> tuple[httpx.AsyncClient, Any]:
-        user = await make_user(roles=roles)
-        await set_password(user.id)
-        client = await make_client(plugins or PLUGINS, settings=settings or NO_TOTP)
-        email = (await User.select(User.email).where(User.id == user.id).first())["email"]
-        r = await sign_in(client, email)
-        assert r.status_code == 303, r.text
-        return client, user
-
-    return factory
 
 
 async def page_csrf(client: httpx.AsyncClient, url: str) -> str:

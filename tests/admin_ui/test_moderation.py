@@ -8,8 +8,8 @@ from tests.admin_ui.conftest import event_status, page_csrf, pending_event
 PLUGINS = ["admin", "events", "notify"]
 
 
-async def test_queue_lists_pending_events_oldest_first_with_authors(staff_client, make_user, clock) -> None:
-    client, _ = await staff_client(["moderator"], plugins=PLUGINS)
+async def test_queue_lists_pending_events_oldest_first_with_authors(admin_client, make_user, clock) -> None:
+    client = await admin_client(roles=["moderator"], plugins=PLUGINS)
     author = await make_user(roles=["organiser"], display_name="Olga Organiser")
     clock.freeze()
     old = await pending_event(author.id, "Older one")
@@ -29,8 +29,9 @@ async def test_queue_lists_pending_events_oldest_first_with_authors(staff_client
     del new
 
 
-async def test_approve_publishes_and_is_audited(staff_client, make_user) -> None:
-    client, mod = await staff_client(["moderator"], plugins=PLUGINS)
+async def test_approve_publishes_and_is_audited(admin_client, make_user) -> None:
+    client = await admin_client(roles=["moderator"], plugins=PLUGINS)
+    mod = client.user
     author = await make_user(roles=["organiser"])
     event_id = await pending_event(author.id)
     token = await page_csrf(client, f"/admin/moderation/events.review/{event_id}")
@@ -48,8 +49,8 @@ async def test_approve_publishes_and_is_audited(staff_client, make_user) -> None
     assert "already decided" in done.text and 'id="approve"' not in done.text
 
 
-async def test_reject_needs_a_reason_shown_next_to_the_field(staff_client, make_user) -> None:
-    client, _ = await staff_client(["moderator"], plugins=PLUGINS)
+async def test_reject_needs_a_reason_shown_next_to_the_field(admin_client, make_user) -> None:
+    client = await admin_client(roles=["moderator"], plugins=PLUGINS)
     author = await make_user(roles=["organiser"])
     event_id = await pending_event(author.id)
     token = await page_csrf(client, f"/admin/moderation/events.review/{event_id}")
@@ -67,29 +68,29 @@ async def test_reject_needs_a_reason_shown_next_to_the_field(staff_client, make_
     assert [m["reason"] for m in moves] == ["Not a real event"]
     # The author is told through notify's hooks (an outbox row written in the same transaction)
     told = await db.fetch("SELECT kind FROM notify.notification WHERE user_id = $1", author.id)
-    assert "event_rejected" in [t["kind"] for t in told]
+    assert "events.rejected" in [t["kind"] for t in told]
 
 
-async def test_support_cannot_moderate(staff_client, make_user) -> None:
-    client, _ = await staff_client(["support"], plugins=PLUGINS)
+async def test_support_cannot_moderate(admin_client, make_user) -> None:
+    client = await admin_client(roles=["support"], plugins=PLUGINS)
     author = await make_user(roles=["organiser"])
     event_id = await pending_event(author.id)
     assert (await client.get("/admin/moderation/events.review")).status_code == 403
     assert "Events to review" not in (await client.get("/admin/moderation")).text
-    token = await page_csrf(client, "/admin/")
+    token = client.csrf
     r = await client.post(f"/admin/moderation/events.review/{event_id}/approve", data={"_csrf": token})
     assert r.status_code == 403
     assert await event_status(event_id) == "pending_review"
 
 
-async def test_unknown_or_malformed_items_are_404(staff_client) -> None:
-    client, _ = await staff_client(["moderator"], plugins=PLUGINS)
+async def test_unknown_or_malformed_items_are_404(admin_client) -> None:
+    client = await admin_client(roles=["moderator"], plugins=PLUGINS)
     for item in ("999999", "abc", "1" * 40):
         assert (await client.get(f"/admin/moderation/events.review/{item}")).status_code == 404, item
 
 
-async def test_dashboard_shows_users_queues_events_and_failed_notifications(staff_client, make_user) -> None:
-    client, _ = await staff_client(["admin"], plugins=PLUGINS)
+async def test_dashboard_shows_users_queues_events_and_failed_notifications(admin_client, make_user) -> None:
+    client = await admin_client(roles=["admin"], plugins=PLUGINS)
     author = await make_user(roles=["organiser"])
     await pending_event(author.id)
     await db.fetch("UPDATE users.account SET created_at = now() - interval '30 days' WHERE id = $1", author.id)
@@ -103,20 +104,22 @@ async def test_dashboard_shows_users_queues_events_and_failed_notifications(staf
     assert "Failed in the last 24 h</a></span> <b>0</b>" in text
 
 
-async def test_support_dashboard_hides_what_they_cannot_open(staff_client) -> None:
-    client, _ = await staff_client(["support"], plugins=PLUGINS)
+async def test_support_dashboard_hides_what_they_cannot_open(admin_client) -> None:
+    client = await admin_client(roles=["support"], plugins=PLUGINS)
     r = await client.get("/admin/")
     assert "Waiting for moderation" not in r.text and "Users" in r.text
 
 
-async def test_delivery_log_page_filters(staff_client, make_user) -> None:
-    client, _ = await staff_client(["support"], plugins=PLUGINS)
+async def test_delivery_log_page_filters(admin_client, make_user) -> None:
+    client = await admin_client(roles=["support"], plugins=PLUGINS)
     r = await client.get("/admin/p/notify/deliveries", params={"status": "failed", "channel": "email",
                                                                "user_id": "12"})
     assert r.status_code == 200
     assert '<option value="failed" selected>' in r.text and '<option value="email" selected>' in r.text
     assert (await client.get("/admin/p/notify/deliveries", params={"user_id": "nope"})).status_code == 200
-    assert (await client.get("/admin/p/notify/deliveries", params={"cursor": "garbage"})).status_code == 200
+    r = await client.get("/admin/p/notify/deliveries", params={"status": "failed", "cursor": "garbage"})
+    assert r.status_code == 400 and "This page link is not valid" in r.text  # never silently the first page
+    assert '<a href="/admin/p/notify/deliveries?status=failed">Go to the first page</a>' in r.text
     menu = await client.get("/admin/")
     assert 'href="/admin/p/notify/deliveries"' in menu.text
 

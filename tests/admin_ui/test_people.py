@@ -11,8 +11,8 @@ from core.users.tables import Role, User
 from tests.admin_ui.conftest import page_csrf
 
 
-async def test_search_by_email_phone_and_name(staff_client, make_user) -> None:
-    client, _ = await staff_client(["support"])
+async def test_search_by_email_phone_and_name(admin_client, make_user) -> None:
+    client = await admin_client(roles=["support"])
     ann = await make_user(email="ann.smith@example.org", display_name="Ann Smith", phone="+4915112345678")
     bob = await make_user(email="bob@example.org", display_name="Bob Jones")
     for q, expected in [("ann.smith", ann), ("+49151123", ann), ("jones", bob), ("BOB@EXAMPLE", bob)]:
@@ -26,8 +26,8 @@ async def test_search_by_email_phone_and_name(staff_client, make_user) -> None:
     assert "No user matches." in r.text
 
 
-async def test_user_list_paginates(staff_client, make_user) -> None:
-    client, _ = await staff_client(["support"])
+async def test_user_list_paginates(admin_client, make_user) -> None:
+    client = await admin_client(roles=["support"])
     made = [await make_user(display_name=f"Page person {i}") for i in range(30)]
     first = await client.get("/admin/users", params={"q": "Page person"})
     assert first.text.count('href="/admin/users/') == 25
@@ -40,8 +40,8 @@ async def test_user_list_paginates(staff_client, make_user) -> None:
     assert ids_second == {u.id for u in made[:5]}
 
 
-async def test_profile_shows_roles_sessions_and_recent_actions(staff_client, make_user, auth_headers) -> None:
-    client, _ = await staff_client(["support"])
+async def test_profile_shows_roles_sessions_and_recent_actions(admin_client, make_user, auth_headers) -> None:
+    client = await admin_client(roles=["support"])
     target = await make_user(roles=["organiser"], display_name="Olga")
     await auth_headers(target)  # one API session
     r = await client.get(f"/admin/users/{target.id}")
@@ -51,12 +51,12 @@ async def test_profile_shows_roles_sessions_and_recent_actions(staff_client, mak
     assert (await client.get("/admin/users/999999")).status_code == 404
 
 
-async def test_support_sees_users_but_cannot_ban_or_assign_roles(staff_client, make_user) -> None:
-    client, _ = await staff_client(["support"])
+async def test_support_sees_users_but_cannot_ban_or_assign_roles(admin_client, make_user) -> None:
+    client = await admin_client(roles=["support"])
     target = await make_user()
     page = await client.get(f"/admin/users/{target.id}")
     assert f'action="/admin/users/{target.id}/ban"' not in page.text  # no ban form offered
-    token = await page_csrf(client, "/admin/")
+    token = client.csrf
     r = await client.post(f"/admin/users/{target.id}/ban", data={"_csrf": token, "reason": "spam"})
     assert r.status_code == 403 and "users.ban" in r.text
     r = await client.post(f"/admin/users/{target.id}/roles", data={"_csrf": token, "roles": ["admin"]})
@@ -65,10 +65,12 @@ async def test_support_sees_users_but_cannot_ban_or_assign_roles(staff_client, m
     assert await users.roles_of(target.id) == ["user"]
 
 
-async def test_ban_needs_a_reason_and_ends_every_session_at_once(staff_client, make_client, make_user,
+async def test_ban_needs_a_reason_and_ends_every_session_at_once(admin_client, make_client, make_user,
                                                                   auth_headers) -> None:
-    client, admin = await staff_client(["admin"])
-    victim_client, victim = await staff_client(["moderator"])  # a staff member, signed in to the panel too
+    client = await admin_client(roles=["admin"])
+    admin = client.user
+    victim_client = await admin_client(roles=["moderator"])
+    victim = victim_client.user  # a staff member, signed in to the panel too
     headers = await auth_headers(victim)
     api = await make_client(["admin"])
     assert (await victim_client.get("/admin/")).status_code == 200
@@ -95,8 +97,8 @@ async def test_ban_needs_a_reason_and_ends_every_session_at_once(staff_client, m
     assert r.status_code == 409  # not yourself
 
 
-async def test_unban_with_a_reason(staff_client, make_user) -> None:
-    client, _ = await staff_client(["admin"])
+async def test_unban_with_a_reason(admin_client, make_user) -> None:
+    client = await admin_client(roles=["admin"])
     target = await make_user()
     token = await page_csrf(client, f"/admin/users/{target.id}")
     r = await client.post(f"/admin/users/{target.id}/unban", data={"_csrf": token, "reason": "x"})
@@ -109,8 +111,8 @@ async def test_unban_with_a_reason(staff_client, make_user) -> None:
     assert (await User.select(User.status).where(User.id == target.id).first())["status"] == "active"
 
 
-async def test_assign_roles(staff_client, make_user) -> None:
-    client, _ = await staff_client(["admin"])
+async def test_assign_roles(admin_client, make_user) -> None:
+    client = await admin_client(roles=["admin"])
     target = await make_user(roles=["organiser"])
     token = await page_csrf(client, f"/admin/users/{target.id}")
     r = await client.post(f"/admin/users/{target.id}/roles", data={"_csrf": token, "roles": ["moderator", "support"]})
@@ -121,19 +123,19 @@ async def test_assign_roles(staff_client, make_user) -> None:
     assert await users.roles_of(target.id) == ["moderator", "support", "user"]
 
 
-async def test_moderator_cannot_edit_roles(staff_client) -> None:
-    client, _ = await staff_client(["moderator"])
+async def test_moderator_cannot_edit_roles(admin_client) -> None:
+    client = await admin_client(roles=["moderator"])
     assert (await client.get("/admin/roles")).status_code == 403
     assert (await client.get("/admin/roles/support")).status_code == 403
-    token = await page_csrf(client, "/admin/")
+    token = client.csrf
     r = await client.post("/admin/roles/support", data={"_csrf": token, "permissions": ["users.ban"]})
     assert r.status_code == 403
     perms = (await Role.select(Role.permissions).where(Role.name == "support").first())["permissions"]
     assert "users.ban" not in perms
 
 
-async def test_admin_edits_a_roles_permissions_from_the_registry(staff_client) -> None:
-    client, _ = await staff_client(["admin"])
+async def test_admin_edits_a_roles_permissions_from_the_registry(admin_client) -> None:
+    client = await admin_client(roles=["admin"])
     page = await client.get("/admin/roles/support")
     assert page.status_code == 200
     assert 'value="admin.audit"' in page.text and 'value="users.ban"' in page.text  # registry of every plugin
@@ -164,8 +166,8 @@ async def test_admin_edits_a_roles_permissions_from_the_registry(staff_client) -
     (["admin"], "/admin/audit", 200),
     (["admin"], "/admin/plugins", 200),
 ])
-async def test_permission_matrix_of_pages(staff_client, roles, url, status) -> None:
-    client, _ = await staff_client(roles)
+async def test_permission_matrix_of_pages(admin_client, roles, url, status) -> None:
+    client = await admin_client(roles=roles)
     r = await client.get(url)
     assert r.status_code == status
     if status == 403:

@@ -10,7 +10,7 @@ import pytest
 from admin_ui import session
 from core import cache
 from core.users.tables import User
-from tests.admin_ui.conftest import NO_TOTP, PASSWORD, csrf_of, page_csrf, set_password, sign_in
+from tests.admin_ui.conftest import NO_TOTP, PASSWORD, csrf_of, set_password, sign_in
 
 
 async def _email(user) -> str:
@@ -135,27 +135,28 @@ async def test_staff_need_a_second_factor_by_default(make_client, make_user) -> 
     assert session.COOKIE not in r.cookies
 
 
-async def test_logout_needs_the_csrf_token_and_ends_the_session(staff_client) -> None:
-    client, _ = await staff_client(["moderator"])
+async def test_logout_needs_the_csrf_token_and_ends_the_session(admin_client) -> None:
+    client = await admin_client(roles=["moderator"])
     assert (await client.post("/admin/logout", data={})).status_code == 403
     assert (await client.get("/admin/")).status_code == 200  # still signed in
-    token = await page_csrf(client, "/admin/")
+    token = client.csrf
     r = await client.post("/admin/logout", data={"_csrf": token})
     assert r.status_code == 303 and r.headers["location"] == "/admin/login"
     assert (await client.get("/admin/")).status_code == 303
 
 
-async def test_session_ends_after_its_maximum_age(staff_client, clock) -> None:
-    client, _ = await staff_client(["moderator"])
+async def test_session_ends_after_its_maximum_age(admin_client, clock) -> None:
+    client = await admin_client(roles=["moderator"])
     assert (await client.get("/admin/")).status_code == 200
     clock.advance(timedelta(hours=13))
     assert (await client.get("/admin/")).status_code == 303
 
 
-async def test_demoted_staff_are_out_at_once(staff_client) -> None:
+async def test_demoted_staff_are_out_at_once(admin_client) -> None:
     from core.users.tables import UserRole
 
-    client, user = await staff_client(["support"])
+    client = await admin_client(roles=["support"])
+    user = client.user
     assert (await client.get("/admin/")).status_code == 200
     await UserRole.delete().where(UserRole.user == user.id)
     assert (await client.get("/admin/")).status_code == 303

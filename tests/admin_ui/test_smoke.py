@@ -4,8 +4,9 @@ URLS = ["/admin/", "/admin/moderation", "/admin/moderation/events.review", "/adm
         "/admin/roles", "/admin/roles/moderator", "/admin/audit", "/admin/plugins", "/admin/p/notify/deliveries"]
 
 
-async def test_every_page_renders(staff_client) -> None:
-    client, user = await staff_client(["admin"], plugins=["admin", "events", "notify"])
+async def test_every_page_renders(admin_client) -> None:
+    client = await admin_client(roles=["admin"], plugins=["admin", "events", "notify"])
+    user = client.user
     for url in URLS:
         r = await client.get(url.format(me=user.id))
         assert r.status_code == 200, (url, r.text[:3000])

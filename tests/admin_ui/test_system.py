@@ -17,13 +17,14 @@ from core.hooks.manager import PluginsFile, build
 from tests.admin_ui.conftest import page_csrf
 
 
-async def test_every_admin_action_is_audited_and_filterable(staff_client, make_user) -> None:
-    client, admin = await staff_client(["admin"])
+async def test_every_admin_action_is_audited_and_filterable(admin_client, make_user) -> None:
+    client = await admin_client(roles=["admin"])
+    admin = client.user
     target = await make_user()
     token = await page_csrf(client, f"/admin/users/{target.id}")
     await client.post(f"/admin/users/{target.id}/ban", data={"_csrf": token, "reason": "spam"})
     await client.post(f"/admin/users/{target.id}/roles", data={"_csrf": token, "roles": ["organiser"]})
-    rows, _ = await audit.entries({"object_id": str(target.id)}, None, 10)
+    rows = (await audit.entries({"object_id": str(target.id)}, None, 10)).items
     assert [(r["action"], r["actor_id"]) for r in rows] == [("user.roles", admin.id), ("user.ban", admin.id)]
     ban = rows[1]
     assert ban["before"] == {"status": "active"} and ban["after"] == {"status": "banned", "reason": "spam"}
@@ -44,8 +45,9 @@ async def test_audit_log_is_append_only_in_postgresql(sbor_database) -> None:
     assert [r["action"] for r in await db.fetch("SELECT action FROM admin.audit_entry")] == ["test.action"]
 
 
-async def test_every_post_under_admin_refuses_a_missing_or_wrong_csrf_token(staff_client) -> None:
-    client, admin = await staff_client(["admin"], plugins=["admin"])
+async def test_every_post_under_admin_refuses_a_missing_or_wrong_csrf_token(admin_client) -> None:
+    client = await admin_client(roles=["admin"])
+    admin = client.user
     app = client._transport.app  # the ASGI app behind the client
     posts = [r.path for r in app.routes if "POST" in getattr(r, "methods", set()) and r.path.startswith("/admin")]
     assert len(posts) >= 8
@@ -60,8 +62,8 @@ async def test_every_post_under_admin_refuses_a_missing_or_wrong_csrf_token(staf
             assert "form expired" in r.text
 
 
-async def test_plugins_page_lists_installed_plugins(staff_client) -> None:
-    client, _ = await staff_client(["admin"], plugins=["admin"])
+async def test_plugins_page_lists_installed_plugins(admin_client) -> None:
+    client = await admin_client(roles=["admin"])
     r = await client.get("/admin/plugins")
     assert r.status_code == 200
     for name in ("admin", "users", "auth"):
@@ -69,15 +71,15 @@ async def test_plugins_page_lists_installed_plugins(staff_client) -> None:
     assert "require_totp" in r.text  # the admin plugin's (redacted) settings
 
 
-async def test_unknown_pages_are_html_404(staff_client) -> None:
-    client, _ = await staff_client(["admin"], plugins=["admin"])
+async def test_unknown_pages_are_html_404(admin_client) -> None:
+    client = await admin_client(roles=["admin"])
     for url in ("/admin/p/nope/nothing", "/admin/moderation/nope.queue", "/admin/users/0"):
         r = await client.get(url)
         assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), url
 
 
-async def test_pages_send_security_headers(staff_client) -> None:
-    client, _ = await staff_client(["moderator"], plugins=["admin"])
+async def test_pages_send_security_headers(admin_client) -> None:
+    client = await admin_client(roles=["moderator"])
     r = await client.get("/admin/")
     assert r.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
@@ -144,12 +146,12 @@ async def test_wrong_contribution_types_stop_start_up(sbor_database) -> None:
         activate(sbor_database)
 
 
-async def test_htmx_requests_may_send_the_token_in_a_header(staff_client, make_user) -> None:
+async def test_htmx_requests_may_send_the_token_in_a_header(admin_client, make_user) -> None:
     from core.users import services as users
 
-    client, _ = await staff_client(["admin"], plugins=["admin"])
+    client = await admin_client(roles=["admin"])
     target = await make_user()
-    token = await page_csrf(client, "/admin/")
+    token = client.csrf
     r = await client.post(f"/admin/users/{target.id}/roles", data={"roles": ["organiser"]},
                           headers={"X-CSRF-Token": token, "HX-Request": "true"})
     assert r.status_code == 303

@@ -79,13 +79,13 @@ def test_core_cannot_be_uninstalled(plugins_file, sbor_env) -> None:
 def test_uninstall_refuses_when_an_enabled_plugin_depends_on_it(tmp_path, sbor_env) -> None:
     from core.hooks.manager import discover
 
-    if not {"events", "notify"} <= set(discover()):
-        pytest.skip("needs the events and notify plugins")
+    if not {"events", "analytics"} <= set(discover()):
+        pytest.skip("needs the events and analytics plugins")
     path = tmp_path / "plugins.toml"
-    path.write_text('enabled = ["events", "notify"]\n')
+    path.write_text('enabled = ["events", "analytics"]\n')
     out = manage(path, "plugins", "uninstall", "events", "--yes")
     assert out.returncode == 2
-    assert "plugin 'events': enabled plugin 'notify' depends on it; disable 'notify' first" in out.stderr
+    assert "plugin 'events': enabled plugin 'analytics' depends on it; disable 'analytics' first" in out.stderr
 
 
 def test_openapi_needs_no_running_service(plugins_file, sbor_env) -> None:

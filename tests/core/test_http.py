@@ -42,7 +42,7 @@ async def test_validation_errors_list_fields_by_json_pointer(api) -> None:
     assert body["errors"][0]["pointer"] == "/name"
     r = await api.post(URL, json={})
     assert r.status_code == 422
-    assert any(e["pointer"] == "/name" or "name" in e["detail"] for e in r.json()["errors"])
+    assert r.json()["errors"] == [{"pointer": "/name", "detail": "required"}]
 
 
 async def test_domain_validation_error_is_a_problem(api) -> None:
@@ -146,19 +146,6 @@ async def test_idempotency_key_length_and_body_size_are_checked(api) -> None:
                        headers={"content-type": "application/json", "Idempotency-Key": "big"})
     assert r.status_code == 413
     assert r.json()["code"] == "payload_too_large"
-
-
-async def test_query_parameter_errors_name_the_parameter(make_client) -> None:
-    from core.hooks.manager import discover
-
-    if "events" not in discover():
-        pytest.skip("needs a route with typed query parameters (events)")
-    api = await make_client(["events"])
-    r = await api.get("/api/v1/events", params={"limit": "lots"})
-    assert r.status_code == 422
-    body = r.json()
-    assert body["code"] == "invalid_parameter"
-    assert body["errors"][0]["in"] == "query"
 
 
 async def test_forwarded_for_is_believed_only_from_trusted_proxies(sbor_database) -> None:

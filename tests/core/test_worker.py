@@ -1,65 +1,134 @@
-"""``manage.py worker`` as an operator runs it: a separate process with its own pool, taking jobs from Redis."""
+"""``manage.py worker`` as an operator runs it: a separate process with its own pool, taking jobs from Redis.
+
+Nothing here sleeps and hopes: every wait polls a condition (log lines, rows, live processes) until a deadline that is
+generous for a loaded machine, and fails naming what it waited for, with the worker's output.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from core import clock as core_clock
 from core.settings import ROOT
 
+BOOT_S = 120.0  # spawning Python processes that import the whole app, on two busy cores
+JOB_S = 60.0
+PARENT_CHECK_S = 1.0  # how often core.worker's processes look for their parent
+UP = re.compile(r"worker up: (\d+) job\(s\).*pid (\d+)")
 
-async def test_worker_process_runs_enabled_plugins_jobs(sbor_database, tmp_path, make_client) -> None:
+
+class Worker:
+    """A ``manage.py worker`` subprocess whose output goes to a file (read while it runs; no pipe to fill)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], log: Path) -> None:
+        self.proc = proc
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def up(self) -> list[tuple[int, int]]:
+        """``(jobs, pid)`` of every worker process that has logged it is up."""
+        return [(int(m[1]), int(m[2])) for m in UP.finditer(self.output())]
+
+    async def until(self, check: Callable[[], Awaitable[Any] | Any], what: str, timeout: float) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return result
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; worker output:\n"
+                                     f"{self.output()}")
+            await asyncio.sleep(0.1)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@asynccontextmanager
+async def start_worker(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> AsyncIterator[Worker]:
+    """Run ``manage.py worker ARGS`` with only the hello plugin enabled; SIGTERM it at the end and expect exit 0."""
+    plugins = tmp_path / "plugins.toml"
+    plugins.write_text('enabled = ["hello"]\n')
+    log = tmp_path / "worker.log"
+    full_env = {**os.environ, "SBOR_PLUGINS_FILE": str(plugins), "SBOR_LOG_LEVEL": "INFO", **(env or {})}
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", *args], cwd=ROOT, env=full_env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    worker = Worker(proc, log)
+    try:
+        yield worker
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.to_thread(proc.wait, 60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"the worker did not stop within 60 s of SIGTERM:\n{worker.output()}") from None
+    assert code == 0, worker.output()
+
+
+async def test_worker_process_runs_enabled_plugins_jobs(sbor_database, tmp_path) -> None:
     from sbor_hello.jobs import forget_old_greetings
     from sbor_hello.tables import Greeting
 
     await Greeting.insert(Greeting(name="old", message="hi", created_at=core_clock.now() - timedelta(days=40)),
                           Greeting(name="new", message="hi", created_at=core_clock.now()))
-    plugins = tmp_path / "plugins.toml"
-    plugins.write_text('enabled = ["hello"]\n')
-    env = {**os.environ, "SBOR_PLUGINS_FILE": str(plugins), "SBOR_LOG_LEVEL": "INFO"}
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--threads", "2", "--no-scheduler"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    async with start_worker(tmp_path, "--threads", "2", "--no-scheduler") as worker:
         await forget_old_greetings.enqueue()
-        for _ in range(200):
-            names = [r["name"] for r in await Greeting.select(Greeting.name)]
-            if names == ["new"]:
-                break
-            await asyncio.sleep(0.1)
-        assert names == ["new"]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0, out
-    assert "worker up: 2 job(s)" in out  # hello's job and core's auth.cleanup
+
+        async def only_new_left() -> bool:
+            return [r["name"] for r in await Greeting.select(Greeting.name)] == ["new"]
+
+        await worker.until(only_new_left, "the job to delete the old greeting", BOOT_S + JOB_S)
+        (jobs, _pid), = await worker.until(worker.up, "the worker to be up", BOOT_S)
+    assert jobs >= 2  # hello's job and core's auth.cleanup at least
 
 
 async def test_several_worker_processes_stay_up_under_their_parent(sbor_database, tmp_path) -> None:
     from sbor_hello.jobs import forget_old_greetings
     from sbor_hello.tables import Greeting
 
-    plugins = tmp_path / "plugins.toml"
-    plugins.write_text('enabled = ["hello"]\n')
-    env = {**os.environ, "SBOR_PLUGINS_FILE": str(plugins), "SBOR_WORKER_PARENT_PID": str(os.getpid())}
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "2", "--threads", "1",
-                             "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        await asyncio.sleep(4)  # the children must not take the master for a vanished parent
-        assert proc.poll() is None
+    # Given a master started by this process (as `manage.py run` starts it), with two worker processes
+    env = {"SBOR_WORKER_PARENT_PID": str(os.getpid())}
+    async with start_worker(tmp_path, "--processes", "2", "--threads", "1", "--no-scheduler", env=env) as worker:
+        up = await worker.until(lambda: len(worker.up()) == 2 and worker.up(), "both worker processes up", BOOT_S)
+        children = [pid for _jobs, pid in up]
+        booted = asyncio.get_running_loop().time()
+
+        # When a job is queued, one of them runs it
         await Greeting.insert(Greeting(name="old", message="hi", created_at=core_clock.now() - timedelta(days=90)))
         await forget_old_greetings.enqueue()
-        for _ in range(200):
-            if not await Greeting.count():
-                break
-            await asyncio.sleep(0.1)
-        assert await Greeting.count() == 0
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    assert out.count("worker up:") == 2, out
+
+        async def none_left() -> bool:
+            return await Greeting.count() == 0
+
+        await worker.until(none_left, "a worker process to run the job", JOB_S)
+
+        # Then, past two of their parent checks, neither took the master for a vanished parent
+        await worker.until(lambda: asyncio.get_running_loop().time() - booted > 2.5 * PARENT_CHECK_S,
+                           "two parent checks", 10)
+        assert worker.proc.poll() is None, worker.output()
+        assert all(alive(pid) for pid in children), worker.output()
+        assert "is gone" not in worker.output()
+    assert len(worker.up()) == 2, worker.output()

@@ -63,7 +63,11 @@ class SendResult:
 
 @runtime_checkable
 class Channel(Protocol):
-    """A delivery channel. ``name`` is how preferences and fallback orders refer to it (``email``, ``push``…)."""
+    """A delivery channel. ``name`` is how preferences and fallback orders refer to it (``email``, ``push``…).
+
+    A channel may also offer ``batch()``, an async context manager the delivery of one chunk runs inside (the email
+    channel shares one SMTP connection between the chunk's messages there).
+    """
 
     name: str
 
@@ -84,11 +88,6 @@ def describe(exc: BaseException) -> str:
     """A short error text for the delivery log."""
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"[:500]
-
-
-def as_data(values: dict[str, Any]) -> dict[str, str]:
-    """Push payload data: providers want string values."""
-    return {k: str(v) for k, v in values.items() if v is not None}
 
 
 def json_object(r: httpx.Response) -> dict[str, Any]:

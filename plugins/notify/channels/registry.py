@@ -11,17 +11,16 @@ from core.hooks.manager import current
 from plugins.notify import NotifySettings
 from plugins.notify import hookspecs as notify_specs
 from plugins.notify.channels.base import Channel
+from plugins.notify.channels.email import EmailChannel
+from plugins.notify.channels.log import LogChannel
+from plugins.notify.channels.push import PushChannel
+from plugins.notify.channels.sms import TwilioSmsChannel
 
 _cache: dict[tuple[int, int], dict[str, Any]] = {}
 
 
 def builtin_channels() -> list[Any]:
     """The providers notify ships, configured from its settings."""
-    from plugins.notify.channels.email import EmailChannel
-    from plugins.notify.channels.log import LogChannel
-    from plugins.notify.channels.push import PushChannel
-    from plugins.notify.channels.sms import TwilioSmsChannel
-
     s = plugin_settings(NotifySettings)
     return [EmailChannel(s), PushChannel(s), TwilioSmsChannel(s), LogChannel()]
 

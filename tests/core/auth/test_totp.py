@@ -7,7 +7,7 @@ import pytest
 
 from core import clock as core_clock
 from core.auth import services
-from core.auth.services import authenticate_password
+from core.auth.accounts import authenticate_password
 from core.errors import NotAuthenticated
 from tests.core.auth.support import login
 

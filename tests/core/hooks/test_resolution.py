@@ -97,3 +97,18 @@ def test_enable_pulls_in_dependencies() -> None:
     plugins = available(fake_plugin("events"), fake_plugin("notify", depends={"events": ""}),
                         fake_plugin("analytics", depends={"notify": ""}))
     assert with_dependencies(plugins, ["analytics"]) == ["events", "notify", "analytics"]
+
+
+def test_a_cycle_names_only_its_members_and_enable_refuses_it_too() -> None:
+    plugins = available(fake_plugin("a", depends={"b": ""}), fake_plugin("b", depends={"a": ""}),
+                        fake_plugin("c", depends={"a": ""}))
+    with pytest.raises(ConfigError, match=r"^plugin 'a': dependency cycle among a, b$"):
+        resolve(plugins, ["c", "b", "a"])
+    with pytest.raises(ConfigError, match=r"^plugin 'a': dependency cycle among a, b$"):
+        with_dependencies(plugins, ["c"])
+
+
+def test_core_modules_come_first_even_before_a_plugin_named_aardvark() -> None:
+    plugins = available(fake_plugin("aardvark"), fake_plugin("b", depends={"aardvark": ""}))
+    order = [i.name for i in resolve(plugins, ["b", "aardvark"])]
+    assert order == ["users", "auth", "aardvark", "b"]

@@ -9,7 +9,7 @@ import sys
 import pyotp
 
 from core import clock
-from core.auth.services import authenticate_password
+from core.auth.accounts import authenticate_password
 from core.settings import ROOT
 from core.users import services
 from core.users.cli import create_admin

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import db
+from core import db, hooks
 from core.admin import AdminPage, AdminQuery, DashboardWidget
-from core.hooks import call
+from core.hooks import hookspecs as core_specs
 from plugins.analytics import ingest, rollups
 from plugins.analytics.admin import contributions
+from plugins.events import hookspecs as events_specs
 
 from .conftest import client_event, info
 
@@ -19,7 +20,7 @@ async def test_admin_contributions_load_real_figures(api: Any, make_user: Any, a
     h = await auth_headers(await make_user(roles=["admin"]))
     await api.post("/api/v1/analytics/ideas", json={"title": "Maps", "reach": 10, "impact": 2, "confidence": 50,
                                                     "effort": 1}, headers=h)
-    await call("participant_joined", event=info(1, 2), user_id=3, guests=0, status="confirmed")
+    await hooks.notify(events_specs.participant_joined, event=info(1, 2), user_id=3, guests=0, status="confirmed")
     await rollups.refresh()
     items = {getattr(c, "slug", getattr(c, "name", "")): c for c in contributions()}
     assert {"platform", "daily", "ideas", "experiments"} <= set(items)
@@ -41,14 +42,14 @@ async def test_export_and_erasure_of_a_user(api: Any, make_user: Any, auth_heade
     h = await auth_headers(user)
     await api.post("/api/v1/analytics/events", json={"events": [client_event(event_id=4)]}, headers=h)
     await ingest.consume()
-    await call("participant_joined", event=info(4, 2), user_id=user.id, guests=0, status="confirmed")
+    await hooks.notify(events_specs.participant_joined, event=info(4, 2), user_id=user.id, guests=0, status="confirmed")
     await rollups.refresh()
-    exported = await call("user_data_export", user_id=user.id)
+    exported = await hooks.call(core_specs.user_data_export, user_id=user.id)
     mine = next(x["analytics"] for x in exported if "analytics" in x)  # type: ignore[union-attr]
     assert (mine["client_events"], mine["facts"]) == (1, 1)
 
-    await call("user_erasure", user_id=user.id)
-    await call("user_erasure", user_id=user.id)  # idempotent
+    await hooks.call(core_specs.user_erasure, user_id=user.id)
+    await hooks.call(core_specs.user_erasure, user_id=user.id)  # idempotent
     assert await db.fetch("SELECT 1 FROM analytics.client_event WHERE user_id = $1", user.id) == []
     assert await db.fetch("SELECT 1 FROM analytics.event_viewer WHERE viewer = $1", f"u:{user.id}") == []
     assert await db.fetch("SELECT 1 FROM analytics.active_actor WHERE actor = $1", f"u:{user.id}") == []

@@ -9,10 +9,10 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from core import db
-from core.hooks import call
+from core import db, hooks
 from plugins.analytics import experiments, stats
 from plugins.analytics.schemas import Variant
+from plugins.events import hookspecs as events_specs
 
 from .conftest import info
 
@@ -123,7 +123,8 @@ async def test_signed_in_users_are_assigned_by_user_and_converted_by_joining(api
                        headers=await auth_headers(user))
     assert r.json()["variant"] == experiments.assign("onboarding-copy", f"u:{user.id}",
                                                      [Variant("control", 50), Variant("friendly", 50)])
-    await call("participant_joined", event=info(1, 99), user_id=user.id, guests=0, status="confirmed")
+    await hooks.notify(events_specs.participant_joined, event=info(1, 99),
+                       user_id=user.id, guests=0, status="confirmed")
     rows = await db.fetch("SELECT subject, converted_at FROM analytics.exposure")
     assert rows[0]["subject"] == f"u:{user.id}" and rows[0]["converted_at"] is not None
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from typing import Any
 
+from core.pagination import encode_cursor
 from plugins.analytics import rice
+from tests.core.users.test_lists import all_pages, page_schema, tampered
 
 IDEA = {"title": "Dark mode", "reach": 5000, "impact": 1, "confidence": 80, "effort": 2}
 
@@ -49,10 +52,6 @@ async def test_idea_input_is_validated(api: Any, make_user: Any, auth_headers: A
                 {**IDEA, "reach": "many"}, {**IDEA, "title": ""}, {**IDEA, "status": "maybe"}, {"title": "x"}):
         r = await api.post("/api/v1/analytics/ideas", json=bad, headers=h)
         assert r.status_code == 422, (bad, r.text)
-    r = await api.get("/api/v1/analytics/ideas", params={"cursor": "!!!"}, headers=h)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
-    r = await api.get("/api/v1/analytics/ideas", params={"limit": 0}, headers=h)
-    assert r.status_code == 422
 
 
 async def test_only_analytics_managers_touch_the_board(api: Any, make_user: Any, auth_headers: Any) -> None:
@@ -64,3 +63,57 @@ async def test_only_analytics_managers_touch_the_board(api: Any, make_user: Any,
         for roles in ([], ["organiser"], ["moderator"], ["support"]):
             h = await auth_headers(await make_user(roles=roles))
             assert (await api.request(method, url, json=body, headers=h)).status_code == 403, (url, roles)
+
+
+async def add_ideas(api: Any, h: dict[str, str], reaches: list[int]) -> list[int]:
+    """Ideas with these reaches (the score follows), in order; their ids."""
+    ids = []
+    for n, reach in enumerate(reaches):
+        r = await api.post("/api/v1/analytics/ideas", json={**IDEA, "title": f"Idea {n}", "reach": reach}, headers=h)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
+
+
+async def test_board_pages_chain_to_the_end_across_equal_scores(api: Any, make_user: Any, auth_headers: Any) -> None:
+    h = await auth_headers(await make_user(roles=["admin"]))
+    api.headers.update(h)
+    # Scores 4000, 2000 x 4 (ties broken by id: oldest first), 400, 0.4: pages cut inside the run of ties
+    ids = await add_ideas(api, h, [5000, 10000, 5000, 5000, 1000, 5000, 1])
+    pages = await all_pages(api, "/api/v1/analytics/ideas", 2)
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    assert [i["id"] for p in pages for i in p] == [ids[1], ids[0], ids[2], ids[3], ids[5], ids[4], ids[6]]
+    # Filtered by status, the cursor still chains
+    await api.patch(f"/api/v1/analytics/ideas/{ids[0]}", json={"status": "planned"})
+    await api.patch(f"/api/v1/analytics/ideas/{ids[6]}", json={"status": "planned"})
+    pages = await all_pages(api, "/api/v1/analytics/ideas", 1, status="planned")
+    assert [i["id"] for p in pages for i in p] == [ids[0], ids[6]]
+
+
+async def test_board_limit_out_of_range_is_400(api: Any, make_user: Any, auth_headers: Any) -> None:
+    h = await auth_headers(await make_user(roles=["admin"]))
+    for bad in (0, 201, "all"):
+        r = await api.get("/api/v1/analytics/ideas", params={"limit": bad}, headers=h)
+        assert r.status_code == 400 and r.json()["code"] == "invalid_parameter", (bad, r.text)
+    assert (await api.get("/api/v1/analytics/ideas", params={"limit": 200}, headers=h)).status_code == 200
+
+
+async def test_board_refuses_bad_cursors(api: Any, make_user: Any, auth_headers: Any) -> None:
+    h = await auth_headers(await make_user(roles=["admin"]))
+    await add_ideas(api, h, [300, 200, 100])
+    good = (await api.get("/api/v1/analytics/ideas", params={"limit": 1}, headers=h)).json()["next_cursor"]
+    old_format = base64.urlsafe_b64encode(b"2000.0:1").decode()
+    other_list = encode_cursor(2000.0, 1, scope="users.accounts")
+    for bad in (tampered(good), good[:-2], old_format, other_list, "!!!"):
+        r = await api.get("/api/v1/analytics/ideas", params={"cursor": bad}, headers=h)
+        assert r.status_code == 400 and r.json()["code"] == "invalid_cursor", (bad, r.text)
+    # The board's own cursor is refused by another list too
+    r = await api.get("/api/v1/me/referrals", params={"cursor": good}, headers=h)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
+
+
+async def test_openapi_documents_the_board_page(api: Any) -> None:
+    schema = (await api.get("/schema/openapi.json")).json()
+    page = page_schema(schema, "/api/v1/analytics/ideas")
+    assert page["title"] == "Page[IdeaRead]"
+    assert page["properties"]["items"]["items"]["$ref"] == "#/components/schemas/IdeaRead"

@@ -12,6 +12,13 @@ import pytest
 import pytest_asyncio
 
 from core import clock as core_clock
+from plugins.events.testing import (  # noqa: F401  (fixtures other plugins' tests import the same way)
+    confirmed_participant,
+    events_venue,
+    finished_event,
+    make_published_event,
+    published_event,
+)
 
 MOSCOW = (55.7558, 37.6173)
 

@@ -139,8 +139,8 @@ async def test_near_query_uses_the_index(api: Any, person: Any, publish: Any) ->
 
 
 async def test_narrow_first_gives_the_same_pages_as_the_full_radius(publish: Any) -> None:
+    from core.pagination import decode_cursor
     from plugins.events.feed import FeedQuery, build, page
-    from plugins.events.reads import decode_cursor
 
     eid, _ = await publish()
     author = (await db.fetch("SELECT author FROM events.event WHERE id = $1", eid))[0]["author"]
@@ -155,13 +155,13 @@ async def test_narrow_first_gives_the_same_pages_as_the_full_radius(publish: Any
     seen: list[int] = []
     for _ in range(30):
         fq = FeedQuery(now=now, near=MOSCOW, radius_km=10, limit=20,
-                       after=decode_cursor(cursor, (float, int)) if cursor else None)
+                       after=decode_cursor(cursor, float, int, scope="events.feed.near") if cursor else None)
         got = await page(fq)
         sql, args = build(fq)
         full = (await db.fetch(sql, *args))[:20]
-        assert [r["id"] for r in got["items"]] == [r["id"] for r in full]
-        seen += [r["id"] for r in got["items"]]
-        cursor = got["next_cursor"]
+        assert [r.id for r in got.items] == [r["id"] for r in full]
+        seen += [r.id for r in got.items]
+        cursor = got.next_cursor
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) > 100

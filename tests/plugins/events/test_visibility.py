@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.hooks import call
+from core.hooks import call, first, hookspecs
 
 
 async def test_link_only_event_needs_its_key(api: Any, person: Any, publish: Any) -> None:
@@ -26,9 +26,9 @@ async def test_users_share_context(api: Any, person: Any, publish: Any) -> None:
     a, b, c = await person(), await person(), await person()
     await api.post(f"/api/v1/events/{eid}/join", headers=a.headers, json={})
     await api.post(f"/api/v1/events/{eid}/join", headers=b.headers, json={})
-    assert await call("users_share_context", viewer_id=a.id, owner_id=b.id) is True
-    assert await call("users_share_context", viewer_id=org.id, owner_id=a.id) is True
-    assert await call("users_share_context", viewer_id=c.id, owner_id=a.id) is None  # abstains
+    assert await first(hookspecs.users_share_context, viewer_id=a.id, owner_id=b.id) is True
+    assert await first(hookspecs.users_share_context, viewer_id=org.id, owner_id=a.id) is True
+    assert await first(hookspecs.users_share_context, viewer_id=c.id, owner_id=a.id) is None  # abstains
 
 
 async def test_export_and_erasure(api: Any, person: Any, publish: Any) -> None:
@@ -36,11 +36,11 @@ async def test_export_and_erasure(api: Any, person: Any, publish: Any) -> None:
     a, b = await person(), await person()
     await api.post(f"/api/v1/events/{eid}/join", headers=a.headers, json={"guests": 0})
     await api.post(f"/api/v1/events/{eid}/join", headers=b.headers, json={})
-    results = await call("user_data_export", user_id=a.id)
+    results = await call(hookspecs.user_data_export, user_id=a.id)
     mine = next(r["events"] for r in results if "events" in r)
     assert mine["authored"] == []
     assert [(p["event_id"], p["status"], p["guests"]) for p in mine["participations"]] == [(eid, "confirmed", 0)]
     assert isinstance(mine["participations"][0]["created_at"], str)  # JSON-ready
-    await call("user_erasure", user_id=a.id)
-    await call("user_erasure", user_id=a.id)  # idempotent
+    await call(hookspecs.user_erasure, user_id=a.id)
+    await call(hookspecs.user_erasure, user_id=a.id)  # idempotent
     assert (await api.get(f"/api/v1/events/{eid}", headers=b.headers)).json()["my_status"] == "offered"

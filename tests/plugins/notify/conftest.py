@@ -19,7 +19,9 @@ import pytest_asyncio
 from aiosmtpd.controller import Controller
 
 from core import clock as core_clock
+from core import db, hooks
 from core.hooks.manager import PluginsFile, Registry, activate, build
+from plugins.events import hookspecs as events_specs
 from plugins.events.hookspecs import EventInfo
 
 
@@ -183,3 +185,48 @@ def make_event(event_id: int = 1, *, starts_at: datetime | None = None, title: s
 
 def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Events' own hooks, as its services call them (events reads its participants from its tables in the transaction)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+async def ensure_event(event: EventInfo, fallback_author: int) -> None:
+    """Make the events row behind a snapshot (so events' notifications find its participants)."""
+    author = await db.fetch("SELECT id FROM users.account WHERE id = $1", event.author_id)
+    await db.fetch(
+        "INSERT INTO events.event (id, title, starts_at, ends_at, timezone, author, status) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, "
+        "starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, status = EXCLUDED.status",
+        event.id, event.title, event.starts_at, event.ends_at, event.timezone,
+        event.author_id if author else fallback_author, event.status)
+
+
+async def join(event: EventInfo, user_id: int, status: str = "confirmed", guests: int = 0) -> None:
+    """A participation row and events' ``participant_joined`` hook, in one transaction (as events does it)."""
+    await ensure_event(event, user_id)
+    async with db.engine().transaction():
+        rows = await db.engine().current_transaction.get().connection.fetch(  # type: ignore[union-attr]
+            "UPDATE events.participation SET status = $3, guests = $4 WHERE event = $1 AND \"user\" = $2 "
+            "RETURNING id", event.id, user_id, status, guests)
+        if not rows:
+            await db.engine().current_transaction.get().connection.execute(  # type: ignore[union-attr]
+                "INSERT INTO events.participation (event, \"user\", guests, status) VALUES ($1, $2, $3, $4)",
+                event.id, user_id, guests, status)
+        await hooks.notify(events_specs.participant_joined, event=event, user_id=user_id, guests=guests,
+                           status=status)
+
+
+async def leave(event: EventInfo, user_id: int) -> None:
+    """The participant leaves (status ``left``) and events' ``participant_left`` hook runs."""
+    async with db.engine().transaction():
+        await db.engine().current_transaction.get().connection.execute(  # type: ignore[union-attr]
+            "UPDATE events.participation SET status = 'left' WHERE event = $1 AND \"user\" = $2", event.id, user_id)
+        await hooks.notify(events_specs.participant_left, event=event, user_id=user_id)
+
+
+async def fire(spec: Callable[..., None], **kwargs: Any) -> None:
+    """Call one of events' hooks in a transaction, as its services do."""
+    async with db.engine().transaction():
+        await hooks.notify(spec, **kwargs)

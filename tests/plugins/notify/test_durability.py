@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from core import db
-from core.hooks import call
 from core.settings import ROOT
-from tests.plugins.notify.conftest import free_port, make_event
+from plugins.events import hookspecs as events_specs
+from tests.plugins.notify.conftest import fire, free_port, join, make_event
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary")
 
@@ -132,12 +132,12 @@ async def make_burst(make_user, n_users: int, n_changes: int) -> None:
     users = [await make_user() for _ in range(n_users)]
     event = make_event(90)
     for u in users:
-        await call("participant_joined", event=event, user_id=u.id, guests=0, status="confirmed")
+        await join(event=event, user_id=u.id, guests=0, status="confirmed")
     from dataclasses import replace
 
     for i in range(n_changes):
-        await call("event_changed", event=replace(event, title=f"Edition {i}"), changes={"title": ("x", "y")},
-                   actor_id=1)
+        await fire(events_specs.event_changed, event=replace(event, title=f"Edition {i}"),
+                   changes={"title": ("x", "y")}, actor_id=1)
 
 
 @pytest.mark.slow

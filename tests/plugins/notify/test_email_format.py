@@ -7,11 +7,13 @@ import email.policy
 
 from plugins.notify.channels.base import Message
 from plugins.notify.channels.email import build_email_bytes
+from plugins.notify.kinds import VERIFICATION
 from plugins.notify.render import render
 
 
 def _message(**over) -> Message:
-    base = {"notification_id": 7, "idempotency_key": "n7:email", "kind": "reminder", "user_id": 1, "language": "ru",
+    base = {"notification_id": 7, "idempotency_key": "n7:email", "kind": "events.reminder", "user_id": 1,
+            "language": "ru",
             "subject": "s", "short": "", "text": "t\n", "html": "", "data": {}, "display_name": "", "email": "a@b.test"}
     return Message(**{**base, **over})
 
@@ -59,5 +61,5 @@ def test_line_breaks_in_data_cannot_inject_headers() -> None:
 
 def test_russian_reset_code_purpose(use_settings) -> None:
     use_settings()
-    text = render("verification", {"code": "123456", "purpose": "reset", "ttl_minutes": 10}, "ru")
+    text = render(VERIFICATION, {"code": "123456", "purpose": "reset", "ttl_minutes": 10}, "ru")
     assert "сбросить пароль" in text.text

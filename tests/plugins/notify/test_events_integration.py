@@ -33,37 +33,37 @@ async def test_lifecycle_through_the_events_api(app, make_user, auth_headers, ru
     assert r.status_code == 201, r.text
     event_id = r.json()["id"]
     assert (await app.post(f"/api/v1/events/{event_id}/submit", headers=ho)).status_code in (200, 201)
-    assert [n["user_id"] for n in await _notes("event_submitted")] == [organiser.id]
+    assert [n["user_id"] for n in await _notes("events.submitted")] == [organiser.id]
     r = await app.post(f"/api/v1/events/{event_id}/approve", headers=hm)
     assert r.status_code in (200, 201), r.text
-    assert [n["user_id"] for n in await _notes("event_published")] == [organiser.id]
+    assert [n["user_id"] for n in await _notes("events.published")] == [organiser.id]
 
     r = await app.post(f"/api/v1/events/{event_id}/join", headers=hg, json={})
     assert r.status_code in (200, 201), r.text
-    assert [n["due_at"] for n in await _notes("reminder", "pending")] == [
+    assert [n["due_at"] for n in await _notes("events.reminder", "pending")] == [
         start - timedelta(hours=24), start - timedelta(hours=5), start - timedelta(hours=1)]
 
     later = start + timedelta(days=1, hours=2)
     r = await app.patch(f"/api/v1/events/{event_id}", headers=ho, json={
         "starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=3)).isoformat()})
     assert r.status_code == 200, r.text
-    assert [n["due_at"] for n in await _notes("reminder", "pending")] == [
+    assert [n["due_at"] for n in await _notes("events.reminder", "pending")] == [
         later - timedelta(hours=24), later - timedelta(hours=5), later - timedelta(hours=1)]
-    assert [n["user_id"] for n in await _notes("event_changed")] == [guest.id]
+    assert [n["user_id"] for n in await _notes("events.changed")] == [guest.id]
 
     assert (await app.post(f"/api/v1/events/{event_id}/leave", headers=hg)).status_code in (200, 204)
-    assert await _notes("reminder", "pending") == []
+    assert await _notes("events.reminder", "pending") == []
     assert (await app.post(f"/api/v1/events/{event_id}/join", headers=hg, json={})).status_code in (200, 201)
-    assert len(await _notes("reminder", "pending")) == 3
+    assert len(await _notes("events.reminder", "pending")) == 3
 
     r = await app.post(f"/api/v1/events/{event_id}/cancel", headers=ho, json={"reason": "The chef is ill"})
     assert r.status_code == 200, r.text
-    assert await _notes("reminder", "pending") == []
-    assert [n["user_id"] for n in await _notes("event_cancelled")] == [guest.id]
+    assert await _notes("events.reminder", "pending") == []
+    assert [n["user_id"] for n in await _notes("events.cancelled")] == [guest.id]
 
     await deliver_due(run_jobs)
-    rows = await db.fetch("SELECT kind, status FROM notify.notification WHERE kind <> 'reminder' ORDER BY id")
-    assert rows == [{"kind": "event_submitted", "status": "sent"}, {"kind": "event_published", "status": "sent"},
-                    {"kind": "event_changed", "status": "sent"}, {"kind": "event_cancelled", "status": "sent"}]
+    rows = await db.fetch("SELECT kind, status FROM notify.notification WHERE kind <> 'events.reminder' ORDER BY id")
+    assert rows == [{"kind": "events.submitted", "status": "sent"}, {"kind": "events.published", "status": "sent"},
+                    {"kind": "events.changed", "status": "sent"}, {"kind": "events.cancelled", "status": "sent"}]
     inbox = (await app.get("/api/v1/notify/inbox", headers=hg)).json()["items"]
     assert {i["title"] for i in inbox} == {'Cancelled: "Street food tour"', '"Street food tour" has changed'}

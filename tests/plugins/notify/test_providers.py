@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from core import db
-from core.hooks import call
+from plugins.events import hookspecs as events_specs
 from plugins.notify.prefs import register_device
-from tests.plugins.notify.conftest import make_event
+from tests.plugins.notify.conftest import fire, join, make_event
 from tests.plugins.notify.test_delivery import deliver_due, email_settings
 
 
@@ -75,23 +75,24 @@ async def test_fcm_request_is_signed_and_dead_tokens_are_removed(use_settings, s
     user = await make_user()
     await register_device(user.id, "fcm", "good-token-1")
     await register_device(user.id, "fcm", "dead-token-2")
-    await call("event_published", event=make_event(40, author_id=user.id, title="Jam session"), moderator_id=None)
-    await call("event_rejected", event=make_event(41, author_id=user.id), moderator_id=1, reason="Duplicate")
+    await fire(events_specs.event_published, event=make_event(40, author_id=user.id, title="Jam session"),
+               moderator_id=None)
+    await fire(events_specs.event_rejected, event=make_event(41, author_id=user.id), moderator_id=1, reason="Duplicate")
     await deliver_due(run_jobs)
     sends = [r for r in provider.requests if r.path.endswith("messages:send")]
     assert len(issued) == 1  # the OAuth token is cached across messages
     assert sorted(r.json()["message"]["token"] for r in sends) == ["dead-token-2", "dead-token-2", "good-token-1",
                                                                     "good-token-1"]
-    first = next(r.json()["message"] for r in sends if r.json()["message"]["data"]["event_id"] == "40"
+    first = next(r.json()["message"] for r in sends if r.json()["message"]["data"]["subject"] == "events.event:40"
                  and r.json()["message"]["token"] == "good-token-1")
     assert first["notification"] == {"title": 'Your event "Jam session" is published',
                                      "body": '"Jam session" passed moderation and is now visible to everyone.'}
-    assert first["data"]["event_id"] == "40" and first["data"]["kind"] == "event_published"
+    assert first["data"]["subject"] == "events.event:40" and first["data"]["kind"] == "events.published"
     assert await tokens_of(user.id) == ["good-token-1"]
     assert recorder.messages == []  # push was accepted: no fallback
     assert [r["status"] for r in await db.fetch("SELECT status FROM notify.notification ORDER BY id")] == ["sent"] * 2
     # the dead token is never tried again
-    await call("event_published", event=make_event(46, author_id=user.id), moderator_id=None)
+    await fire(events_specs.event_published, event=make_event(46, author_id=user.id), moderator_id=None)
     await deliver_due(run_jobs)
     later = [r.json()["message"]["token"] for r in provider.requests if r.path.endswith("messages:send")][4:]
     assert later == ["good-token-1"]
@@ -120,8 +121,8 @@ async def test_push_rejected_falls_back_to_sms_then_email(use_settings, smtp, pr
         await register_device(u.id, "fcm", f"dead-{u.id}")
     event = make_event(42)
     for u in (texted, bad_phone):
-        await call("participant_joined", event=event, user_id=u.id, guests=0, status="confirmed")
-    await call("event_cancelled", event=replace(event, status="cancelled"), reason="Rain", actor_id=1)
+        await join(event=event, user_id=u.id, guests=0, status="confirmed")
+    await fire(events_specs.event_cancelled, event=replace(event, status="cancelled"), reason="Rain", actor_id=1)
     await deliver_due(run_jobs)
     sms_sent = [parse_qs(r.body.decode()) for r in provider.requests if r.path.endswith("Messages.json")]
     assert [s["To"] for s in sms_sent] == [["+4915112345678"], ["+15005550001"]]
@@ -142,7 +143,7 @@ async def test_provider_outage_is_retried_not_fallen_back(use_settings, smtp, pr
     use_settings(**fcm_settings(provider, port))
     user = await make_user()
     await register_device(user.id, "fcm", "busy-1")
-    await call("event_published", event=make_event(43, author_id=user.id), moderator_id=None)
+    await fire(events_specs.event_published, event=make_event(43, author_id=user.id), moderator_id=None)
     await deliver_due(run_jobs)
     row = (await db.fetch("SELECT status, attempts, error FROM notify.notification"))[0]
     assert row["status"] == "pending" and row["attempts"] == 1 and "503" in row["error"]
@@ -174,12 +175,12 @@ async def test_apns_request_shape_and_unregistered_token(use_settings, smtp, pro
     user = await make_user()
     await register_device(user.id, "apns", "a1b2c3")
     await register_device(user.id, "apns", "gone")
-    await call("event_published", event=make_event(44, author_id=user.id, title="Picnic"), moderator_id=None)
+    await fire(events_specs.event_published, event=make_event(44, author_id=user.id, title="Picnic"), moderator_id=None)
     await deliver_due(run_jobs)
     assert [r.path for r in provider.requests] == ["/3/device/a1b2c3", "/3/device/gone"]
     body = provider.requests[0].json()
     assert body["aps"]["alert"]["title"] == 'Your event "Picnic" is published'
-    assert body["kind"] == "event_published" and body["event_id"] == "44"
+    assert body["kind"] == "events.published" and body["subject"] == "events.event:44"
     assert await tokens_of(user.id) == ["a1b2c3"]
     assert recorder.messages == []
     # the delivery log names the provider's id of the accepted push
@@ -218,6 +219,6 @@ async def test_third_party_channel_replaces_a_builtin(use_settings, smtp, make_u
     ThirdParty.register_notify_channels = hookimpl(trylast=True)(ThirdParty.register_notify_channels)
     registry.pm.register(ThirdParty, name="zz_gateway")
     user = await make_user()
-    await call("event_published", event=make_event(45, author_id=user.id), moderator_id=None)
+    await fire(events_specs.event_published, event=make_event(45, author_id=user.id), moderator_id=None)
     await deliver_due(run_jobs)
     assert len(Gateway.sent) == 1 and recorder.messages == []

@@ -8,14 +8,14 @@ import pytest
 
 from core import clock as core_clock
 from core import db
-from core.hooks import call
+from plugins.events import hookspecs as events_specs
 from plugins.notify.prefs import update_preferences
-from tests.plugins.notify.conftest import at, make_event
+from tests.plugins.notify.conftest import at, fire, make_event
 from tests.plugins.notify.test_delivery import deliver_due, email_settings, set_locale
 
 
-async def _rows(kind: str = "event_submitted") -> list[dict]:
-    return await db.fetch("SELECT user_id, event_id, status FROM notify.notification WHERE kind = $1 ORDER BY id",
+async def _rows(kind: str = "events.submitted") -> list[dict]:
+    return await db.fetch("SELECT user_id, subject, status FROM notify.notification WHERE kind = $1 ORDER BY id",
                           kind)
 
 
@@ -27,12 +27,14 @@ async def test_author_is_told_the_event_is_under_review_in_their_language(use_se
     ann = await make_user(email="ann@example.org", display_name="Ann")
     ivan = await make_user(email="ivan@example.org", display_name="Иван")
     await set_locale(ivan.id, "ru", "Europe/Moscow")
-    await call("event_submitted", event=make_event(60, author_id=ann.id, title="Chess <night>", status="pending_review",
-                                                   starts_at=at(2026, 12, 3, 18)), actor_id=ann.id)
-    await call("event_submitted", event=make_event(61, author_id=ivan.id, title="Шахматы", status="pending_review",
-                                                   starts_at=at(2026, 12, 3, 18)), actor_id=ivan.id)
-    assert await _rows() == [{"user_id": ann.id, "event_id": 60, "status": "pending"},
-                             {"user_id": ivan.id, "event_id": 61, "status": "pending"}]
+    await fire(events_specs.event_submitted, event=make_event(60, author_id=ann.id, title="Chess <night>",
+                                                             status="pending_review", starts_at=at(2026, 12, 3, 18)),
+               actor_id=ann.id)
+    await fire(events_specs.event_submitted, event=make_event(61, author_id=ivan.id, title="Шахматы",
+                                                             status="pending_review", starts_at=at(2026, 12, 3, 18)),
+               actor_id=ivan.id)
+    assert await _rows() == [{"user_id": ann.id, "subject": "events.event:60", "status": "pending"},
+                             {"user_id": ivan.id, "subject": "events.event:61", "status": "pending"}]
     assert await deliver_due(run_jobs) == 2
     by_to = {m.to[0]: m for m in recorder.messages}
     assert set(by_to) == {"ann@example.org", "ivan@example.org"}
@@ -45,7 +47,7 @@ async def test_author_is_told_the_event_is_under_review_in_their_language(use_se
     assert [r["status"] for r in await _rows()] == ["sent", "sent"]
     inbox = await db.fetch("SELECT user_id, kind, title, data FROM notify.inbox_item ORDER BY user_id")
     assert [(i["user_id"], i["kind"], i["title"]) for i in inbox] == [
-        (ann.id, "event_submitted", en.subject), (ivan.id, "event_submitted", ru.subject)]
+        (ann.id, "events.submitted", en.subject), (ivan.id, "events.submitted", ru.subject)]
     deliveries = await db.fetch("SELECT d.channel, d.status, d.idempotency_key FROM notify.delivery d "
                                 "JOIN notify.notification n ON n.id = d.notification WHERE n.user_id = $1 "
                                 "ORDER BY d.channel", ann.id)
@@ -60,22 +62,22 @@ async def test_under_review_respects_preferences_per_kind(use_settings, smtp, ma
     recorder, port = smtp
     use_settings(**email_settings(port))
     inbox_only, nothing = await make_user(), await make_user(email="nothing@example.org")
-    await update_preferences(inbox_only.id, {"channels": [{"kind": "event_submitted", "channel": "email",
+    await update_preferences(inbox_only.id, {"channels": [{"kind": "events.submitted", "channel": "email",
                                                            "enabled": False}]})
     await update_preferences(nothing.id, {"channels": [
-        {"kind": "event_submitted", "channel": "email", "enabled": False},
-        {"kind": "event_submitted", "channel": "inbox", "enabled": False}]})
+        {"kind": "events.submitted", "channel": "email", "enabled": False},
+        {"kind": "events.submitted", "channel": "inbox", "enabled": False}]})
     for n, u in enumerate((inbox_only, nothing)):
-        await call("event_submitted", event=make_event(62 + n, author_id=u.id, status="pending_review"),
+        await fire(events_specs.event_submitted, event=make_event(62 + n, author_id=u.id, status="pending_review"),
                    actor_id=u.id)
     # switching "under review" off leaves the moderation result on
-    await call("event_published", event=make_event(63, author_id=nothing.id), moderator_id=None)
+    await fire(events_specs.event_published, event=make_event(63, author_id=nothing.id), moderator_id=None)
     await deliver_due(run_jobs)
     assert [(m.to, m.subject.endswith("is published")) for m in recorder.messages] == [(["nothing@example.org"], True)]
     assert [r["status"] for r in await _rows()] == ["sent", "cancelled"]
     inbox = await db.fetch("SELECT user_id, kind FROM notify.inbox_item ORDER BY id")
-    assert inbox == [{"user_id": inbox_only.id, "kind": "event_submitted"},
-                     {"user_id": nothing.id, "kind": "event_published"}]
+    assert inbox == [{"user_id": inbox_only.id, "kind": "events.submitted"},
+                     {"user_id": nothing.id, "kind": "events.published"}]
 
 
 async def test_under_review_waits_for_the_end_of_quiet_hours(use_settings, smtp, make_user, clock, run_jobs) -> None:
@@ -84,7 +86,8 @@ async def test_under_review_waits_for_the_end_of_quiet_hours(use_settings, smtp,
     user = await make_user()
     await update_preferences(user.id, {"quiet_start": "22:00", "quiet_end": "08:00", "timezone": "UTC"})
     clock.freeze(at(2026, 12, 1, 23))
-    await call("event_submitted", event=make_event(64, author_id=user.id, status="pending_review"), actor_id=user.id)
+    await fire(events_specs.event_submitted, event=make_event(64, author_id=user.id, status="pending_review"),
+               actor_id=user.id)
     await deliver_due(run_jobs)
     assert recorder.messages == [] and [r["status"] for r in await _rows()] == ["pending"]
     clock.freeze(at(2026, 12, 2, 8))
@@ -123,7 +126,7 @@ async def test_submit_endpoint_tells_the_author(smtp_app, make_user, auth_header
     r = await app.post(f"/api/v1/events/{event_id}/submit", headers=h)
     assert r.status_code == 200 and r.json()["status"] == "pending_review", r.text
     # written in the submit's transaction: the row is there before any worker ran
-    assert await _rows() == [{"user_id": organiser.id, "event_id": event_id, "status": "pending"}]
+    assert await _rows() == [{"user_id": organiser.id, "subject": f"events.event:{event_id}", "status": "pending"}]
     await deliver_due(run_jobs)
     assert [(m.to, m.subject) for m in recorder.messages] == [
         (["org@example.org"], 'Your event "Street food tour" is under review')]
@@ -131,9 +134,9 @@ async def test_submit_endpoint_tells_the_author(smtp_app, make_user, auth_header
     assert r.status_code == 200, r.text
     items = r.json()["items"]
     assert [(i["kind"], i["title"]) for i in items] == [
-        ("event_submitted", 'Your event "Street food tour" is under review')]
+        ("events.submitted", 'Your event "Street food tour" is under review')]
     prefs = (await app.get("/api/v1/notify/preferences", headers=h)).json()
-    assert prefs["channels"]["event_submitted"] == {"inbox": True, "push": True, "sms": True, "email": True}
+    assert prefs["channels"]["events.submitted"] == {"inbox": True, "push": True, "sms": True, "email": True}
 
 
 async def test_refused_submits_tell_nobody(smtp_app, make_user, auth_headers, run_jobs) -> None:

@@ -24,4 +24,5 @@ async def greet(name: str) -> dict[str, Any]:
 
 async def list_greetings(limit: int = 20) -> list[dict[str, Any]]:
     """Return the latest greetings."""
-    return await Greeting.select().order_by(Greeting.id, ascending=False).limit(limit)
+    rows: list[dict[str, Any]] = await Greeting.select().order_by(Greeting.id, ascending=False).limit(limit)
+    return rows

@@ -1,0 +1,56 @@
+"""Data: kinds renamed to ``<plugin>.<kind>``; keys, subjects and an index for pending rows."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+
+ID = "2026-11-26T02:29:09:495183"
+VERSION = "1.38.0"
+DESCRIPTION = "old_kind_names"
+
+RENAMED = {
+    "verification": "notify.verification",
+    "event_submitted": "events.submitted",
+    "event_published": "events.published",
+    "event_rejected": "events.rejected",
+    "event_changed": "events.changed",
+    "event_cancelled": "events.cancelled",
+    "waitlist_offer": "events.waitlist_offer",
+    "reminder": "events.reminder",
+}
+
+PENDING = "status IN ('pending', 'queued')"
+STEPS = [
+    # Replacing and withdrawing look up pending rows by key (one key is shared by every participant of an event).
+    f"CREATE INDEX notification_pending_key ON notify.notification (key, user_id) WHERE {PENDING}",
+    # What each notification is about, for the delivery log (event_id goes in the next migration).
+    "UPDATE notify.notification SET subject = 'events.event:' || event_id WHERE event_id IS NOT NULL",
+    # Pending reminders and offers get the keys events now uses to replace and withdraw them.
+    f"UPDATE notify.notification SET key = 'events.reminder:' || event_id, "
+    f"expires_at = (payload->'event'->>'starts_at')::timestamptz WHERE kind = 'reminder' AND {PENDING}",
+    f"UPDATE notify.notification SET key = 'events.waitlist_offer:' || event_id, "
+    f"expires_at = (payload->>'expires_at')::timestamptz WHERE kind = 'waitlist_offer' AND {PENDING}",
+    f"UPDATE notify.notification SET urgent_if_today = (payload->'event'->>'starts_at')::timestamptz "
+    f"WHERE kind = 'event_cancelled' AND {PENDING}",
+    # Templates now take the place as given by events (it used to be computed by notify).
+    f"UPDATE notify.notification SET payload = payload || jsonb_build_object('place', COALESCE(NULLIF(concat_ws(', ', "
+    f"NULLIF(payload->'event'->>'venue_name', ''), NULLIF(payload->'event'->>'city', '')), ''), "
+    f"CASE WHEN (payload->'event'->>'online')::boolean THEN 'online' ELSE '' END)) "
+    f"WHERE payload ? 'event' AND {PENDING}",
+    # A preference's key is <user>:<kind>:<channel>.
+    *(f"UPDATE notify.preference SET kind = '{new}', key = user_id || ':{new}:' || channel WHERE kind = '{old}'"
+      for old, new in RENAMED.items()),
+    *(f"UPDATE notify.{table} SET kind = '{new}' WHERE kind = '{old}'"
+      for table in ("notification", "attempt", "inbox_item") for old, new in RENAMED.items()),
+]
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="notify", description=DESCRIPTION)
+
+    async def run():
+        engine = engine_finder()
+        for sql in STEPS:
+            await engine.run_ddl(sql)  # joins the migration's transaction
+
+    manager.add_raw(run)
+    return manager
