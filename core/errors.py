@@ -48,6 +48,13 @@ class BadRequest(SborError):
     title = "Bad request"
 
 
+class InvalidParameter(BadRequest):
+    """A query, path or header parameter is invalid; ``errors`` lists ``{parameter, in, detail}`` for each."""
+
+    code = "invalid_parameter"
+    title = "Invalid parameter"
+
+
 class NotAuthenticated(SborError):
     """No valid credentials were presented."""
 

@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
-from core.errors import AlreadyExists, SborError
+from core.errors import AlreadyExists, InvalidParameter, SborError
 from core.http.context import request_id
 from core.validation import REQUIRED, body_errors, error_entry
 
@@ -125,8 +125,8 @@ def _validation_problem(request: Request[Any, Any, Any], exc: ValidationExceptio
         parameters.append({"parameter": missing["name"], "in": missing["source"], "detail": REQUIRED})
     errors = _body_errors(request, body_items) if body_items else []
     if parameters:
-        return problem(400, "invalid_parameter", "Invalid parameter", "A parameter of the request is invalid.",
-                       errors=parameters + errors)
+        return handle_sbor_error(request, InvalidParameter("A parameter of the request is invalid.",
+                                                           errors=parameters + errors))
     if errors:
         return problem(422, "validation_failed", "Validation failed", "The request body is invalid.", errors=errors)
     return problem(400, "bad_request", "Bad request", str(exc.detail or "") or None)

@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 from core import db
-from core.errors import ValidationFailed
+from core.errors import InvalidParameter
 from core.pagination import Page, decode_cursor, encode_cursor
-from plugins.events import sql, validation
+from plugins.events import sql
 from plugins.events.schemas import FeedItem, FeedParams
 
 KM_PER_DEG_LAT = 111.045
@@ -43,8 +43,8 @@ class FeedQuery:
     after: tuple[Any, int] | None = None
 
 
-def _bad(parameter: str, detail: str, code: str = "invalid_parameter") -> ValidationFailed:
-    return ValidationFailed(detail, code=code, errors=[{"parameter": parameter, "in": "query", "detail": detail}])
+def _bad(parameter: str, detail: str, code: str = "invalid_parameter") -> InvalidParameter:
+    return InvalidParameter(detail, code=code, errors=[{"parameter": parameter, "in": "query", "detail": detail}])
 
 
 def local_window(when: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
@@ -70,7 +70,11 @@ def parse(params: FeedParams, *, now: datetime, max_radius_km: float) -> FeedQue
     if fq.starts_from and fq.starts_to and fq.starts_to <= fq.starts_from:
         raise _bad("to", "'to' must be after 'from'")
     if params.when is not None:
-        zone = ZoneInfo(validation.timezone(params.tz, "/tz")) if params.tz else ZoneInfo("UTC")
+        try:
+            zone = ZoneInfo(params.tz or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad("tz", f"unknown timezone {params.tz!r} (use an IANA name such as Europe/Moscow)",
+                       "invalid_timezone") from None
         if params.when == "next_7_days":
             fq.starts_from = max(fq.starts_from or now, now)
             fq.starts_to = min(fq.starts_to or now + timedelta(days=7), now + timedelta(days=7))

@@ -15,10 +15,11 @@ from core import clock
 from core.auth.guards import Principal, requires
 from core.errors import PermissionDenied
 from core.hooks import plugin_settings
+from core.http import query
 from core.http.params import Limit
 from core.pagination import Page
 from core.settings import get_settings
-from plugins.events import EventsSettings, api, calendar, feed, participation, query, reads, series, services
+from plugins.events import EventsSettings, api, calendar, feed, participation, reads, series, services
 from plugins.events.schemas import (
     CalendarLink,
     EventCreate,

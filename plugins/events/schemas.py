@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from core.http.params import LimitField
 from core.pagination import Page
 
 Visibility = Literal["public", "link", "group"]
@@ -306,7 +307,7 @@ class FeedParams(msgspec.Struct, forbid_unknown_fields=True):
                               description="latitude,longitude: sorted by distance")] | None = None
     radius_km: Annotated[float, Meta(gt=0, description="with near; at most the max_radius_km setting")] | None = None
     cursor: str | None = None
-    limit: Annotated[int, Meta(ge=1, le=100, description="1 to 100")] = 20
+    limit: LimitField = 20
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from core.errors import Conflict
+from core.pagination import MAX_LIMIT
 from plugins.events import services, states
 from plugins.events.store import load_event, move, transaction
 from plugins.events.testing import FinishedEvent, Participant, VenueInfo
@@ -73,7 +74,7 @@ async def test_lists_are_typed_pages_in_openapi(api: Any) -> None:
     assert ref["/{event_id}/participants"]["$ref"].endswith("ParticipantsPage")
     feed_params = {p["name"]: p for p in paths["/api/v1/events"]["get"]["parameters"]}
     assert {"q", "tags", "from", "to", "near", "radius_km", "cursor", "limit"} <= set(feed_params)
-    assert feed_params["limit"]["schema"]["maximum"] == 100
+    assert feed_params["limit"]["schema"]["maximum"] == MAX_LIMIT
     mine = {p["name"]: p for p in paths["/api/v1/events/mine"]["get"]["parameters"]}
     assert mine["limit"]["schema"]["maximum"] == 200
 

@@ -1,42 +1,29 @@
-"""HTTP routes of the hello plugin: ``/api/v1/hello/greetings``."""
+"""HTTP routes of the hello plugin: ``/api/v1/hello/greetings`` (thin: parse, call services, shape)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import msgspec
 from litestar import Controller, get, post
-from litestar.params import JSONBody
+from litestar.params import FromQuery, JSONBody
+
+from core.auth.guards import SignedIn
+from core.http.params import Limit
+from core.pagination import Page
 
 from sbor_hello import services
-
-
-class GreetingCreate(msgspec.Struct):
-    """Who to greet."""
-
-    name: str
-
-
-class GreetingRead(msgspec.Struct):
-    """A stored greeting."""
-
-    id: int
-    name: str
-    message: str
-    created_at: datetime
+from sbor_hello.schemas import GreetingCreate, GreetingRead
 
 
 class GreetingController(Controller):
-    """Greetings."""
+    """Greetings: anyone reads the list, signed-in users greet."""
 
     path = "/hello/greetings"
 
-    @post(operation_id="create_greeting")
-    async def create_greeting(self, data: JSONBody[GreetingCreate]) -> GreetingRead:
-        """Greet someone."""
-        return msgspec.convert(await services.greet(data.name), GreetingRead)
+    @get(operation_id="list_greetings", summary="Greetings, newest first")
+    async def list_greetings(self, cursor: FromQuery[str | None] = None, limit: Limit = 20) -> Page[GreetingRead]:
+        """One page; pass ``next_cursor`` back as ``cursor`` for the next (400 ``invalid_cursor`` if tampered)."""
+        return await services.list_greetings(cursor, limit)
 
-    @get(operation_id="list_greetings")
-    async def list_greetings(self) -> list[GreetingRead]:
-        """The latest greetings."""
-        return msgspec.convert(await services.list_greetings(), list[GreetingRead])
+    @post(operation_id="create_greeting", summary="Greet someone")
+    async def create_greeting(self, principal: SignedIn, data: JSONBody[GreetingCreate]) -> GreetingRead:
+        """201 with the greeting; 422 for a bad body; 404 ``user_not_found`` for an unknown ``to_user_id``."""
+        return await services.greet(principal.user_id, data)

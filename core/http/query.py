@@ -1,4 +1,12 @@
-"""A query string parsed once into a msgspec struct: the dependency (422 naming each bad parameter), its OpenAPI."""
+"""A query string parsed once into a msgspec struct: the dependency (400 naming each bad parameter), its OpenAPI.
+
+A list with many filters (the events feed) declares them as one struct with msgspec constraints and takes it as a
+dependency; the OpenAPI document still lists each parameter::
+
+    @get("/", dependencies={"q": Provide(query.provider(FeedParams), sync_to_thread=False)},
+         operation_class=query.operation_with(FeedParams))
+    async def list_events(self, q: Annotated[FeedParams, Dependency(skip_validation=True)]) -> Page[FeedItem]: ...
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ import msgspec
 from litestar import Request
 from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 
-from core.errors import ValidationFailed
+from core.errors import InvalidParameter
 from core.validation import body_errors
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -21,7 +29,7 @@ _KEYS = {"type", "format", "enum", "pattern", "minimum", "maximum", "exclusiveMi
 
 
 def provider(struct: type[S], codes: dict[str, str] | None = None) -> Callable[[Request[Any, Any, Any]], S]:
-    """A dependency building ``struct`` from the query; every bad parameter is listed in one 422.
+    """A dependency building ``struct`` from the query; every bad parameter is listed in one 400.
 
     ``codes`` gives the problem's ``code`` when the first bad parameter is one of them (default ``invalid_parameter``).
     """
@@ -34,7 +42,7 @@ def provider(struct: type[S], codes: dict[str, str] | None = None) -> Callable[[
             errors = [{"parameter": e["pointer"].lstrip("/").split("/")[0], "in": "query", **e}
                       for e in body_errors(values, struct)]
             first = errors[0]["parameter"] if errors else ""
-            raise ValidationFailed(f"Invalid query parameter {first!r}", code=(codes or {}).get(first,
+            raise InvalidParameter(f"Invalid query parameter {first!r}", code=(codes or {}).get(first,
                                    "invalid_parameter"), errors=errors) from None
 
     return provide
