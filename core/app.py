@@ -15,7 +15,7 @@ from litestar.openapi.spec import Tag
 from litestar.plugins import InitPlugin
 
 import core
-from core import cache, db, jobs, logs, realtime
+from core import cache, db, jobs, logs
 from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.hooks.manager import Registry, activate, load
@@ -23,6 +23,7 @@ from core.http.idempotency import idempotency_middleware
 from core.http.middleware import api_guard_middleware, request_id_middleware
 from core.http.problems import EXCEPTION_HANDLERS
 from core.http.routes import CapabilitiesController, HealthController
+from core.realtime.wiring import app_plugins as realtime_plugins
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("core.app")
@@ -98,7 +99,7 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
     jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     cors = CORSConfig(allow_origins=settings.http.cors_origins) if settings.http.cors_origins else None
     app = Litestar(
-        plugins=[SborPlugin(registry, settings), *realtime.app_plugins(registry, settings)],
+        plugins=[SborPlugin(registry, settings), *realtime_plugins(registry, settings)],
         openapi_config=openapi_config(registry),
         cors_config=cors,
         request_max_body_size=settings.http.max_body_bytes,

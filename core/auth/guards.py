@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
 from core.auth.tables import Session
-from core.auth.tokens import decode_access_token
+from core.auth.tokens import AccessClaims, decode_access_token
 from core.errors import NotAuthenticated, PermissionDenied
 from core.users import services as users
 
@@ -36,6 +36,24 @@ MaybeSignedIn = NamedDependency[Principal | None]
 """Handler parameter type for ``optional_principal``: ``optional_principal: MaybeSignedIn``."""
 
 
+async def check_access_token(token: str) -> AccessClaims:
+    """The claims of a valid access token whose session is live and whose account is active; 401 otherwise.
+
+    The one check every way in uses: the ``Authorization`` header here, the real-time channel's ``auth`` frame.
+    """
+    claims = decode_access_token(token)
+    row = await (
+        Session.select(Session.revoked_at, Session.user.status)
+        .where((Session.id == claims.session_id) & (Session.user == claims.user_id))
+        .first()
+    )
+    if row is None or row["revoked_at"] is not None:
+        raise NotAuthenticated("Session ended; sign in again", code="session_revoked")
+    if row["user.status"] != "active":
+        raise NotAuthenticated("Account is not active", code="account_inactive")
+    return claims
+
+
 async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     """Resolve the caller from ``Authorization: Bearer <access token>``; None when absent; 401 when invalid.
 
@@ -50,16 +68,7 @@ async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Prin
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotAuthenticated("Use 'Authorization: Bearer <access token>'", code="token_invalid")
-        claims = decode_access_token(token.strip())
-        row = await (
-            Session.select(Session.revoked_at, Session.user.status)
-            .where((Session.id == claims.session_id) & (Session.user == claims.user_id))
-            .first()
-        )
-        if row is None or row["revoked_at"] is not None:
-            raise NotAuthenticated("Session ended; sign in again", code="session_revoked")
-        if row["user.status"] != "active":
-            raise NotAuthenticated("Account is not active", code="account_inactive")
+        claims = await check_access_token(token.strip())
         roles, perms = await users.roles_and_permissions(claims.user_id)
         principal = Principal(claims.user_id, claims.session_id, roles, perms)
     connection.scope.setdefault("state", {})["sbor_principal"] = principal

@@ -23,6 +23,7 @@ from core.errors import ConfigError
 from core.hooks import hookimpl
 from core.hooks.manager import PluginsFile, activate, build
 from core.realtime import RoomKind
+from core.realtime.wiring import room_kinds
 from core.settings import RealtimeSettings, get_settings
 from core.users.tables import User
 from tests.core.realtime_support import Client, RoomsPlugin, client, serve
@@ -324,7 +325,7 @@ def test_room_kinds_are_named_after_their_plugin_once(sbor_database: Any, plugin
     registry = build(PluginsFile(enabled=[]))
     registry.pm.register(plugin, name=name)
     with pytest.raises(ConfigError, match=message):
-        realtime.room_kinds(registry)
+        room_kinds(registry)
 
 
 async def test_delivery_resumes_after_a_redis_restart(sbor_database: Any, private_redis: Any, use_redis: Any,

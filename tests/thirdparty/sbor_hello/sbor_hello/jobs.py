@@ -8,6 +8,7 @@ from datetime import timedelta
 from core import clock
 from core.hooks import plugin_settings
 from core.jobs import job
+
 from sbor_hello import HelloSettings
 from sbor_hello.tables import Greeting
 

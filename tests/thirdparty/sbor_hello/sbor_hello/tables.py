@@ -10,7 +10,8 @@ from piccolo.table import Table
 class Greeting(Table, schema="hello"):
     """A greeting left on a wall by a signed-in user."""
 
-    id = Serial(primary_key=True)  # declared, so mypy sees `row.id` as an int
+    id: Serial  # the implicit primary key, declared so mypy sees `row.id` as an int (a new table: `= Serial(...)`)
+
     name = Varchar(length=80)
     message = Varchar(length=200)
     wall = Varchar(length=40, default="lobby")  # its real-time room is `hello.wall:<wall>`

@@ -1,0 +1,134 @@
+"""Real time: authenticated WebSocket connections, rooms that plugins declare, fanned out through Redis pub/sub.
+
+Protocol of ``/api/v1/realtime`` (JSON text frames; the token never goes in the URL)::
+
+    client → {"type": "auth", "token": "<access token>"}     first frame, within realtime.auth_timeout_s
+    server ← {"type": "ready", "user_id": 42, "expires_at": 1767225600}
+    client → {"type": "subscribe", "room": "groups.chat:42"}
+    server ← {"type": "subscribed", "room": "groups.chat:42"}
+    server ← {"type": "message", "room": "groups.chat:42", "data": {...}}   "room": "user" for the user's own channel
+    client → {"type": "unsubscribe", "room": "groups.chat:42"}  ← {"type": "unsubscribed", "room": "groups.chat:42"}
+    client → {"type": "ping"}                                  ← {"type": "pong"}
+    server ← {"type": "error", "code": "room_forbidden", "detail": "...", "room": "groups.chat:42"}
+
+Error codes (the connection stays open): ``invalid_message`` (bad JSON, not an object, unknown ``type``, missing
+field), ``unknown_room`` (malformed name or no enabled plugin offers the kind), ``room_forbidden``,
+``too_many_subscriptions``, ``user_mismatch`` (a re-auth token of another user), ``internal_error``.
+Close codes: 1008 ``auth_required`` (no auth frame first, or none in time); 1009 ``message_too_large``; 4401 with the
+reason ``token_invalid``, ``token_expired``, ``session_revoked`` or ``account_inactive`` (the HTTP 401 codes). A
+connection lives until its access token expires (then 4401 ``token_expired``); send a fresh ``auth`` frame before
+that to extend it (memberships are checked again: a room now refused gets ``{"type": "unsubscribed", "room": ...,
+"reason": "room_forbidden"}``). Delivery is at most once: no history on reconnect.
+
+Server side: ``await realtime.publish(room, data)`` and ``await realtime.to_user(user_id, data)`` from any process
+(API or worker); a publish inside a transaction belongs after the commit: ``async with realtime.after_commit() as rt,
+db_transaction: ... rt.publish(...)`` sends only when both blocks exit cleanly.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from core import cache
+from core.settings import get_settings
+
+if TYPE_CHECKING:
+    from litestar.channels import ChannelsPlugin
+
+log = logging.getLogger("core.realtime")
+PATH = "/api/v1/realtime"
+KIND = re.compile(r"^([a-z][a-z0-9_]{0,39})\.[a-z][a-z0-9_]{0,39}$")
+ROOM = re.compile(r"^([a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}):([A-Za-z0-9_.\-]{1,100})$")
+
+
+@dataclass(frozen=True)
+class RoomKind:
+    """A kind of room a plugin offers: rooms are ``<name>:<id>``; ``may_join(user_id, room_id)`` decides who joins."""
+
+    name: str
+    may_join: Callable[[int, str], Awaitable[bool]]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Publishing (any process: through this process's channels plugin when one runs on this loop, else Redis directly)
+# --------------------------------------------------------------------------------------------------------------------
+
+# The channels plugin of each API app running in this process, by event loop (set by core.realtime.wiring).
+_live: list[tuple[asyncio.AbstractEventLoop, ChannelsPlugin]] = []
+
+
+def _prefix() -> str:
+    return f"{get_settings().jobs.namespace}:rt:"
+
+
+def room_channel(room: str) -> str:
+    """The Redis channel of ``room`` (namespaced with ``jobs.namespace``); raises ValueError for a malformed name."""
+    if not ROOM.fullmatch(room):
+        raise ValueError(f"room {room!r} must be '<plugin>.<kind>:<id>'")
+    return f"{_prefix()}room:{room}"
+
+
+def user_channel(user_id: int) -> str:
+    """The Redis channel every connection of ``user_id`` listens to."""
+    return f"{_prefix()}user:{int(user_id)}"
+
+
+def _frame(room: str, data: Mapping[str, Any] | msgspec.Struct) -> bytes:
+    if not isinstance(data, Mapping | msgspec.Struct):
+        raise TypeError("a real-time message must be a JSON object (a mapping or a msgspec Struct)")
+    return msgspec.json.encode({"type": "message", "room": room, "data": data})
+
+
+async def _send(channel: str, payload: bytes) -> None:
+    loop = asyncio.get_running_loop()
+    for owner, plugin in reversed(_live):
+        if owner is loop:
+            await plugin.wait_published(payload, channel)
+            return
+    await cache.client().publish(channel, payload)  # a worker or CLI: the same PUBLISH the backend's script runs
+
+
+async def publish(room: str, data: Mapping[str, Any] | msgspec.Struct) -> None:
+    """Send ``data`` to every connection subscribed to ``room`` on any API process (at most once, no history)."""
+    await _send(room_channel(room), _frame(room, data))
+
+
+async def to_user(user_id: int, data: Mapping[str, Any] | msgspec.Struct) -> None:
+    """Send ``data`` to every open connection of ``user_id`` (frames carry ``"room": "user"``)."""
+    await _send(user_channel(user_id), _frame("user", data))
+
+
+class Outbox:
+    """Real-time messages held back until :func:`after_commit`'s block exits without an error."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, bytes]] = []
+
+    def publish(self, room: str, data: Mapping[str, Any] | msgspec.Struct) -> None:
+        """Queue :func:`publish`."""
+        self.pending.append((room_channel(room), _frame(room, data)))
+
+    def to_user(self, user_id: int, data: Mapping[str, Any] | msgspec.Struct) -> None:
+        """Queue :func:`to_user`."""
+        self.pending.append((user_channel(user_id), _frame("user", data)))
+
+
+@asynccontextmanager
+async def after_commit() -> AsyncIterator[Outbox]:
+    """Publish what the block queues once it exits cleanly; put it outside the transaction so the commit comes first.
+
+    ``async with realtime.after_commit() as rt, Table._meta.db.transaction(): ...; rt.publish(room, data)``.
+    An exception (a rollback) discards the queued messages.
+    """
+    outbox = Outbox()
+    yield outbox
+    for channel, payload in outbox.pending:
+        await _send(channel, payload)
+
