@@ -22,10 +22,13 @@ PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".sbor-installed"
 # What the install depends on: a change to any of these reinstalls.
 INSTALL_INPUTS = ["pyproject.toml", "tests/thirdparty/sbor_hello/pyproject.toml"]
+# Editable installs as plain path entries (not setuptools' import hook), so that mypy, run on a plugin written outside
+# this tree, finds core's types in the same venv.
+INSTALL_MODE = "editable_mode=compat"
 
 
 def _fingerprint() -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(INSTALL_MODE.encode())
     for name in INSTALL_INPUTS:
         path = ROOT / name
         if path.exists():
@@ -46,11 +49,11 @@ def ensure_installed() -> None:
     print("Installing Sbor and its dependencies into .venv (first run takes a few minutes) ...", flush=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.check_call([*pip, "--upgrade", "pip"])
-    subprocess.check_call([*pip, "-e", f"{ROOT}[dev]"])
+    subprocess.check_call([*pip, "--config-settings", INSTALL_MODE, "-e", f"{ROOT}[dev]"])
     hello = ROOT / "tests" / "thirdparty" / "sbor_hello"
     if hello.exists():
         # The example third-party plugin, installed as a real distribution so its entry point is found.
-        subprocess.check_call([*pip, "-e", str(hello)])
+        subprocess.check_call([*pip, "--config-settings", INSTALL_MODE, "-e", str(hello)])
     STAMP.write_text(want)
 
 

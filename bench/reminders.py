@@ -3,10 +3,19 @@
 ``python3 manage.py bench reminders [participants]``. Uses the configured PostgreSQL server (a fresh database,
 dropped afterwards) and Redis (a private namespace), a local aiosmtpd SMTP server (``BENCH_SMTP_PROCESSES``
 processes on one port, default 2: one aiosmtpd process tops out near 200 messages/s here), and one real
-``manage.py worker`` process. Ends with one JSON line:
-``{"bench": "reminders", "schedule_s": …, "deliver_s": …, "delivered": …, "duplicates": …, "sink_per_s": …}``
-(``sink_per_s``: what the SMTP sink alone accepts from a trivial sender over 8 connections, measured first — the
-ceiling of this set-up, so a slow delivery figure can be told apart from a slow sink).
+``manage.py worker`` process (one process, its default threads). Ends with one JSON line:
+``{"bench": "reminders", "delivered_per_s": …, "sink_per_s": …, "ratio": …, …}`` where
+
+* ``delivered_per_s``: emails received by the sink / seconds from making them due to the last one recorded as sent
+  (end to end: the dispatcher's tick, the worker, rendering, SMTP);
+* ``steady_per_s``: the same emails over the time between the first and the last one the sink received (the
+  pipeline's throughput without the wait for the dispatcher's next tick);
+* ``sink_per_s``: what the SMTP sink alone accepts from a trivial sender (pre-built bytes, plain sockets, the same
+  four round trips per message, 8 connections), measured before and after the delivery in the same run; the
+  higher of the two is the ceiling of this set-up, so a slow delivery figure can be told apart from a slow sink;
+* ``ratio``: ``delivered_per_s / sink_per_s`` (the issue's target: at least 0.8);
+* ``*_cpu_ms_per_email``: CPU (user + system) of the worker process, of the sink processes and of the trivial
+  sender per message, and ``machine_busy`` (both cores) during the delivery: where the cores went.
 """
 
 from __future__ import annotations
@@ -48,7 +57,7 @@ def run_sink(port: int, out: str) -> None:
         async def handle_DATA(self, server, session, envelope) -> str:
             for line in envelope.content.split(b"\r\n"):
                 if line.lower().startswith(b"message-id:"):
-                    self.fh.write(line.split(b":", 1)[1].strip().decode() + "\n")
+                    self.fh.write(f"{time.time():.6f} {line.split(b':', 1)[1].strip().decode()}\n")
                     self.fh.flush()
                     break
             return "250 OK"
@@ -89,6 +98,32 @@ async def sink_ceiling(port: int, n: int = 3000, connections: int = 8) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes ``pids`` used so far (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of every core so far, from ``/proc/stat``."""
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+async def measure_ceiling(port: int, sinks: list[int]) -> tuple[float, float, float]:
+    """The sink's ceiling (messages/s) and the CPU ms per message of the sink processes and of the trivial sender."""
+    n = 3000
+    own, sink = cpu_s([os.getpid()]), cpu_s(sinks)
+    rate = await sink_ceiling(port, n)
+    return rate, (cpu_s(sinks) - sink) / n * 1000, (cpu_s([os.getpid()]) - own) / n * 1000
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -108,8 +143,10 @@ async def main() -> None:
     sinks = [subprocess.Popen([sys.executable, __file__, "--sink", str(smtp_port), str(tmp / f"sink{i}.txt")])  # noqa: ASYNC220
              for i in range(SINKS)]
     time.sleep(1.5)  # noqa: ASYNC251 - set-up, nothing to overlap
-    sink_per_s = await sink_ceiling(smtp_port)
-    print(f"the SMTP sink alone ({SINKS} process(es)) accepts {sink_per_s:.0f} messages/s from a trivial sender")
+    sink_pids = [p.pid for p in sinks]
+    sink_before, ceiling_sink_ms, ceiling_sender_ms = await measure_ceiling(smtp_port, sink_pids)
+    print(f"the SMTP sink alone ({SINKS} process(es)) accepts {sink_before:.0f} messages/s from a trivial sender "
+          f"(CPU per message: sink {ceiling_sink_ms:.2f} ms, sender {ceiling_sender_ms:.2f} ms)")
     for f in tmp.glob("sink*.txt"):  # noqa: ASYNC240 - set-up
         f.write_text("")
     plugins = tmp / "plugins.toml"
@@ -171,6 +208,7 @@ async def main() -> None:
         worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1"], cwd=ROOT,  # noqa: ASYNC220
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await asyncio.sleep(4)  # let it boot: we measure delivery, not start-up
+        cpu0 = cpu_s([worker.pid]), cpu_s(sink_pids), machine_ticks()
         t0 = time.perf_counter()
         await db.fetch("UPDATE notify.notification SET due_at = $1 WHERE offset_min = 1440 AND status = 'pending'",
                        clock.now())
@@ -182,13 +220,24 @@ async def main() -> None:
                 break
             await asyncio.sleep(0.1)
         deliver_s = time.perf_counter() - t0
+        worker_cpu, sink_cpu = cpu_s([worker.pid]) - cpu0[0], cpu_s(sink_pids) - cpu0[1]
+        ticks = machine_ticks()
+        machine_busy = (ticks[0] - cpu0[2][0]) / max(1, ticks[1] - cpu0[2][1])
         await asyncio.sleep(1)
-        received = [line for f in tmp.glob("sink*.txt") for line in f.read_text().splitlines() if line]  # noqa: ASYNC240
-        delivered = len(set(received))
+        received = [line.split(" ", 1) for f in tmp.glob("sink*.txt")  # noqa: ASYNC240
+                    for line in f.read_text().splitlines() if line]
+        delivered = len({mid for _at, mid in received})
         duplicates = len(received) - delivered
+        moments = sorted(float(at) for at, _mid in received)
+        steady_per_s = (len(moments) - 1) / (moments[-1] - moments[0]) if len(moments) > 1 else 0.0
         failed = await db.fetch("SELECT status, count(*) AS n FROM notify.notification GROUP BY status")
-        print(f"delivered {delivered} emails in {deliver_s:.2f} s ({delivered / deliver_s:.0f}/s), "
-              f"duplicates {duplicates}; outbox: {dict((r['status'], r['n']) for r in failed)}")
+        print(f"delivered {delivered} emails in {deliver_s:.2f} s ({delivered / deliver_s:.0f}/s; first to last at "
+              f"the sink {steady_per_s:.0f}/s), duplicates {duplicates}; "
+              f"outbox: {dict((r['status'], r['n']) for r in failed)}")
+        print(f"CPU per email: worker {worker_cpu / max(1, delivered) * 1000:.2f} ms, sink "
+              f"{sink_cpu / max(1, delivered) * 1000:.2f} ms; both cores {machine_busy:.0%} busy")
+        sink_after, _s, _c = await measure_ceiling(smtp_port, sink_pids)
+        print(f"the SMTP sink alone, measured again: {sink_after:.0f} messages/s")
         await db.close_pool()
     finally:
         if worker is not None:
@@ -209,10 +258,18 @@ async def main() -> None:
         admin = await asyncpg.connect(base)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    print(json.dumps({"bench": "reminders", "schedule_s": round(schedule_s, 3), "deliver_s": round(deliver_s, 3),
-                      "delivered": delivered, "duplicates": duplicates, "participants": N,
-                      "reminders_created": made, "join_ms": round(join_ms, 2),
-                      "sink_per_s": round(sink_per_s)}))
+    delivered_per_s = delivered / deliver_s
+    sink_per_s = max(sink_before, sink_after)
+    print(json.dumps({"bench": "reminders", "delivered_per_s": round(delivered_per_s), "sink_per_s": round(sink_per_s),
+                      "ratio": round(delivered_per_s / sink_per_s, 2), "steady_per_s": round(steady_per_s),
+                      "steady_ratio": round(steady_per_s / sink_per_s, 2), "sink_per_s_before": round(sink_before),
+                      "sink_per_s_after": round(sink_after), "schedule_s": round(schedule_s, 3),
+                      "deliver_s": round(deliver_s, 3), "delivered": delivered, "duplicates": duplicates,
+                      "participants": N, "reminders_created": made, "join_ms": round(join_ms, 2),
+                      "worker_cpu_ms_per_email": round(worker_cpu / max(1, delivered) * 1000, 3),
+                      "sink_cpu_ms_per_email": round(sink_cpu / max(1, delivered) * 1000, 3),
+                      "ceiling_sink_cpu_ms": round(ceiling_sink_ms, 3),
+                      "ceiling_sender_cpu_ms": round(ceiling_sender_ms, 3), "machine_busy": round(machine_busy, 2)}))
 
 
 if __name__ == "__main__":

@@ -6,15 +6,15 @@ from functools import lru_cache
 
 import redis.asyncio as aioredis
 
+from core.errors import ConfigError
+from core.settings import get_settings
+
 
 @lru_cache(maxsize=1)
 def client() -> aioredis.Redis:
     """Return the process's Redis client. It reconnects by itself after a Redis restart."""
-    from core.settings import get_settings
-
     url = get_settings().redis.url
     if not url:
-        from core.errors import ConfigError
 
         raise ConfigError("settings: redis.url is empty (set SBOR_REDIS_URL or start through manage.py)")
     return aioredis.Redis.from_url(
@@ -36,6 +36,4 @@ async def close() -> None:
 
 def key(*parts: object) -> str:
     """Build a namespaced key: ``sbor:<part>:<part>…``."""
-    from core.settings import get_settings
-
     return ":".join([get_settings().jobs.namespace, *map(str, parts)])

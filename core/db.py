@@ -14,6 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from core.errors import ConfigError
 from core.hooks import hookspecs
+from core.settings import get_settings
 
 if TYPE_CHECKING:
     from piccolo.conf.apps import AppConfig
@@ -29,8 +30,6 @@ MIGRATION_LOCK = 0x5B0_0001  # advisory lock key: one migrator at a time across 
 @lru_cache(maxsize=1)
 def engine() -> PostgresEngine:
     """Return the process's engine for the configured primary, with read replicas as extra nodes."""
-    from core.settings import get_settings
-
     settings = get_settings().database
     if not settings.url:
         raise ConfigError("settings: database.url is empty (set SBOR_DATABASE_URL or start through manage.py)")
@@ -52,8 +51,6 @@ async def start_pool() -> bool:
 
     Without a pool every query opens a new connection (30x slower, and no warning).
     """
-    from core.settings import get_settings
-
     settings = get_settings().database
     if engine().pool is not None:
         return False

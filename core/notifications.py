@@ -13,7 +13,7 @@ sent and nothing fails::
     await notifications.send(Notice("hello.greeted", user_ids=(friend_id,), context={"name": name}))
 
 Templates live in the declaring plugin: ``templates/<plugin>/notifications/<language>/<kind>.txt`` (subject, short
-text for push and SMS, plain text; Jinja2 blocks ``subject``, ``short``, ``text``) and optionally ``….html``. Notify
+text for push and SMS, plain text; Jinja2 blocks ``subject``, ``short``, ``body``) and optionally ``….html``. Notify
 renders them in the recipient's language with the ``context`` given here plus ``name`` (the recipient's display
 name), ``language``, ``timezone`` and, for reminders, ``offset_min``; its filters format moments in the recipient's
 timezone (``{{ starts_at | when(timezone) }}``) and reminder offsets (``{{ offset_min | in_text }}``).
@@ -28,6 +28,7 @@ from typing import Any
 
 from core import hooks
 from core.hooks import hookspecs
+from core.hooks.manager import current
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class NotificationKind:
     ``name`` is ``<plugin>.<kind>`` (the template file is ``<kind>``); ``label`` the text of the preference (an
     English gettext message id, translated by the plugin's catalogue); ``channels`` the default order of channels
     tried (a channel that rejects falls back to the next; the operator may override it per kind); ``critical`` kinds
-    (codes, seat offers, a cancellation of today's event) may break quiet hours and cannot be switched off by users.
+    (codes, seat offers) may break quiet hours and cannot be switched off by users; a single notice may be urgent
+    (``Notice.urgent``, ``urgent_if_today``) without its kind being critical.
     """
 
     name: str
@@ -99,6 +101,4 @@ async def withdraw(key_prefix: str, user_ids: Sequence[int] | None = None) -> No
 
 def kinds() -> dict[str, NotificationKind]:
     """Every notification kind the enabled plugins declare, by name."""
-    from core.hooks.manager import current
-
     return {kind.name: kind for _plugin, kind in current().hooks.collect(hookspecs.register_notification_kinds)}

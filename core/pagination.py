@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar, overload
 import msgspec
 
 from core.errors import BadRequest
+from core.settings import get_settings
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,7 +65,6 @@ def _key(secret: str) -> bytes:
 
 
 def _secret() -> bytes:
-    from core.settings import get_settings
 
     auth = get_settings().auth
     return _key(auth.jwt_keys.get(auth.jwt_current_kid, ""))

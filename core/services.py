@@ -7,6 +7,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from core.settings import Settings, reload
 
@@ -74,8 +75,6 @@ def start(settings: Settings) -> Services:
 
 def redact_url(url: str) -> str:
     """Hide the password of a URL for printing."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":****@")

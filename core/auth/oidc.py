@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import jwt
 from asyncpg.exceptions import UniqueViolationError
 
@@ -84,8 +85,6 @@ async def start(provider: str, redirect_uri: str, user_id: int | None = None) ->
 
 async def finish(provider: str, state: str, code: str, device_name: str = "", ip: str = "") -> TokenPair:
     """Complete the attempt: exchange the code, find/link/create the account, open a session."""
-    import httpx
-
     auth = get_settings().auth
     await ratelimit.hit("login_ip", ip, limit=auth.login_ip_limit, window_s=auth.login_window_s)
 

@@ -10,6 +10,7 @@ import msgspec
 from redis.exceptions import RedisError
 
 from core import cache
+from core.errors import BadRequest, Conflict, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from core.http.middleware import MUTATING, ASGIApp, Message, Receive, Scope, Send, client_ip, header, send_problem
 from core.settings import get_settings
 
@@ -134,11 +135,11 @@ async def claim(rkey: str, fingerprint: str) -> tuple[bool, StoredResponse | Non
 async def answer_duplicate(send: Send, record: StoredResponse | None, fingerprint: str) -> None:
     """Answer a request whose key is taken: replay the kept response, 409 while in flight, 422 for another request."""
     if record is not None and record.fingerprint != fingerprint:
-        await send_problem(send, 422, "idempotency_key_reused", "Idempotency-Key reused",
-                           "This Idempotency-Key was used for a different request.")
+        await send_problem(send, ValidationFailed("This Idempotency-Key was used for a different request.",
+                                                  code="idempotency_key_reused"))
     elif record is None or record.state == "pending":  # None: expired between SET and GET, the client retries
-        await send_problem(send, 409, "idempotency_in_progress", "Request in progress",
-                           "A request with this Idempotency-Key is being processed.")
+        await send_problem(send, Conflict("A request with this Idempotency-Key is being processed.",
+                                          code="idempotency_in_progress"))
     else:
         headers = [(k.encode(), v.encode()) for k, v in record.headers]
         headers.append((b"idempotent-replayed", b"true"))
@@ -181,22 +182,21 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            await send_problem(send, 400, "invalid_idempotency_key", "Invalid Idempotency-Key",
-                               f"The Idempotency-Key header must have 1 to {MAX_KEY_LENGTH} characters.")
+            detail = f"The Idempotency-Key header must have 1 to {MAX_KEY_LENGTH} characters."
+            await send_problem(send, BadRequest(detail, code="invalid_idempotency_key"))
             return
         limit = get_settings().http.max_body_bytes
         body = await read_body(receive, limit)
         if body is None:
-            await send_problem(send, 413, "payload_too_large", "Payload too large",
-                               f"The body is larger than {limit} bytes.")
+            await send_problem(send, PayloadTooLarge(f"The body is larger than {limit} bytes."))
             return
         rkey, fingerprint = record_key(scope, key), fingerprint_of(scope, body)
         try:
             holder, record = await claim(rkey, fingerprint)
         except (RedisError, OSError):
-            await send_problem(send, 503, "service_unavailable", "Service unavailable",
-                               "Idempotency keys cannot be checked right now; retry shortly with the same key.",
-                               {"Retry-After": "1"})
+            await send_problem(send, ServiceUnavailable(
+                "Idempotency keys cannot be checked right now; retry shortly with the same key.",
+                headers={"Retry-After": "1"}))
             return
         if not holder:
             await answer_duplicate(send, record, fingerprint)

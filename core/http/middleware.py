@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core import ratelimit
-from core.errors import RateLimited
+from core.errors import RateLimited, SborError, UnsupportedMediaType
 from core.http.context import request_id
 from core.http.problems import PROBLEM_JSON
 from core.settings import get_settings
@@ -35,15 +35,16 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def send_problem(send: Send, status: int, code: str, title: str, detail: str,
-                       headers: dict[str, str] | None = None) -> None:
-    """Answer from middleware (outside a route handler) with problem+json."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code, "detail": detail}
+async def send_problem(send: Send, error: SborError) -> None:
+    """Answer from middleware (outside a route handler) with ``error`` as problem+json, as handlers' errors are."""
+    body: dict[str, Any] = {"type": "about:blank", "title": error.title, "status": error.status, "code": error.code,
+                            "detail": error.detail, **error.extra}
     if request_id.get():
         body["request_id"] = request_id.get()
     raw = json.dumps(body).encode()
+    status = error.status
     hdrs = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(raw)).encode())]
-    hdrs += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    hdrs += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
     if request_id.get():
         hdrs.append((b"x-request-id", str(request_id.get()).encode()))
     await send({"type": "http.response.start", "status": status, "headers": hdrs})
@@ -105,8 +106,8 @@ def api_guard_middleware(app: ASGIApp) -> ASGIApp:
             length = header(scope, b"content-length")
             has_body = bool(ctype) or (length not in (None, "0"))
             if has_body and not (JSON_TYPES.match(ctype) or ctype in FORM_TYPES):
-                await send_problem(send, 415, "unsupported_media_type", "Unsupported media type",
-                                   f"Send the body as application/json, not {ctype or 'without a content type'}.")
+                await send_problem(send, UnsupportedMediaType(
+                    f"Send the body as application/json, not {ctype or 'without a content type'}."))
                 return
         http = get_settings().http
         try:
@@ -114,7 +115,7 @@ def api_guard_middleware(app: ASGIApp) -> ASGIApp:
                 await ratelimit.hit_batched("api", client_ip(scope), limit=http.rate_limit,
                                             window_s=http.rate_limit_window_s)
         except RateLimited as exc:
-            await send_problem(send, 429, exc.code, exc.title, exc.detail, exc.headers)
+            await send_problem(send, exc)
             return
         await app(scope, receive, send)
 

@@ -9,9 +9,12 @@ from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from core.auth.accounts import delete_account
+from core.auth.contact import confirm_change, request_change
 from core.auth.guards import MaybeSignedIn, SignedIn, requires
 from core.errors import BadRequest
 from core.hooks.manager import current
+from core.http.middleware import client_ip
 from core.http.params import Limit
 from core.pagination import Page
 from core.users import profiles, services
@@ -66,24 +69,17 @@ class MeController(Controller):
     @post("/contact", operation_id="change_contact", status_code=HTTP_202_ACCEPTED)
     async def change_contact(self, principal: SignedIn, data: JSONBody[ContactChange]) -> CodeSentRead:
         """Change my email or phone: a code goes to the new address (409 ``account_exists`` when taken)."""
-        from core.auth.contact import request_change
-
         return msgspec.convert(await request_change(principal.user_id, data.email, data.phone), CodeSentRead)
 
     @post("/contact/confirm", operation_id="confirm_contact", status_code=HTTP_204_NO_CONTENT)
     async def confirm_contact(self, request: Request[Any, Any, Any], principal: SignedIn,
                               data: JSONBody[ContactConfirm]) -> None:
         """Confirm the new email or phone with the code."""
-        from core.auth.contact import confirm_change
-        from core.http.middleware import client_ip
-
         await confirm_change(principal.user_id, data.code, ip=client_ip(request.scope))
 
     @delete(operation_id="delete_me", status_code=HTTP_204_NO_CONTENT)
     async def delete_me(self, principal: SignedIn, data: JSONBody[DeleteAccount]) -> None:
         """Delete my account: personal data erased, my content kept anonymised. Needs my password."""
-        from core.auth.accounts import delete_account
-
         await delete_account(principal.user_id, data.password)
 
 

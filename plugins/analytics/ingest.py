@@ -11,7 +11,6 @@ twice.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
@@ -231,8 +230,3 @@ async def consume_and_refresh() -> int:
     if n:
         log.info("analytics: stored %d client events", n)
     return n
-
-
-def props_of(raw: Any) -> dict[str, Any]:
-    """Decode a JSONB value fetched as text."""
-    return json.loads(raw) if isinstance(raw, str) else dict(raw or {})

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import httpx
-import pytest
 
 from core import db, realtime
 from core.auth.services import open_session
@@ -88,7 +87,7 @@ class Listener:
 
     @hookimpl
     def greeting_made(self, greeting_id: int, name: str, wall: str, author_id: int) -> None:
-        in_transaction = current().hooks is not None and db.engine().transaction_exists()
+        in_transaction = db.engine().transaction_exists()
         self.calls.append({"id": greeting_id, "name": name, "wall": wall, "author": author_id, "tx": in_transaction})
 
 
@@ -125,7 +124,7 @@ async def test_the_greeted_user_is_notified_through_notify(make_client, make_use
     # The plugin's templates render in both languages with that context (notify adds the recipient's name)
     kind = declared()["hello.greeted"]
     assert render(kind, context, "en", name="Bob").subject == "Ann greeted you"
-    assert "Здравствуйте, Bob!" in render(kind, context, "ru", name="Bob").body
+    assert "Здравствуйте, Bob!" in render(kind, context, "ru", name="Bob").text
 
 
 async def test_without_notify_a_greeting_still_works_and_nothing_is_queued(make_client, make_user,
@@ -156,7 +155,6 @@ async def marker(c: Client, user_id: int) -> None:
     await c.expect("message", room="user", data={"marker": True})
 
 
-@pytest.mark.timeout(60)
 async def test_a_wall_hears_each_new_greeting_over_a_websocket(make_app, make_user) -> None:
     ann, bob = await make_user(), await make_user()
     _sid, ann_token = await open_session(ann.id, device="hello-test")

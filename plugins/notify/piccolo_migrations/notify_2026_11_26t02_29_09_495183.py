@@ -25,9 +25,9 @@ STEPS = [
     # What each notification is about, for the delivery log (event_id goes in the next migration).
     "UPDATE notify.notification SET subject = 'events.event:' || event_id WHERE event_id IS NOT NULL",
     # Pending reminders and offers get the keys events now uses to replace and withdraw them.
-    f"UPDATE notify.notification SET key = 'events.reminder:' || event_id, "
+    f"UPDATE notify.notification SET key = 'events.event:' || event_id || ':reminder', "
     f"expires_at = (payload->'event'->>'starts_at')::timestamptz WHERE kind = 'reminder' AND {PENDING}",
-    f"UPDATE notify.notification SET key = 'events.waitlist_offer:' || event_id, "
+    f"UPDATE notify.notification SET key = 'events.event:' || event_id || ':offer', "
     f"expires_at = (payload->>'expires_at')::timestamptz WHERE kind = 'waitlist_offer' AND {PENDING}",
     f"UPDATE notify.notification SET urgent_if_today = (payload->'event'->>'starts_at')::timestamptz "
     f"WHERE kind = 'event_cancelled' AND {PENDING}",
