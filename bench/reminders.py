@@ -44,6 +44,7 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 10_000
 
 SINKS = int(os.environ.get("BENCH_SMTP_PROCESSES", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_SMTP_CONNECTIONS", "0"))  # SMTP connections per delivery batch (0: default)
+# More notify settings to try, ``;``-separated TOML lines: BENCH_NOTIFY="deliver_chunk = 200; concurrency = 16".
 
 
 def run_sink(port: int, out: str) -> None:
@@ -108,6 +109,22 @@ def cpu_s(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_s(database: str) -> float:
+    """CPU seconds so far of the PostgreSQL backends serving ``database`` (their title names it)."""
+    total = 0.0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if f" {database} ".encode() not in (proc / "cmdline").read_bytes():
+                continue
+            text = (proc / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def machine_ticks() -> tuple[int, int]:
     """(busy, total) clock ticks of every core so far, from ``/proc/stat``."""
     with open("/proc/stat") as fh:
@@ -153,6 +170,7 @@ async def main() -> None:
     plugins.write_text('enabled = ["events", "notify"]\n[settings.notify]\nchannels = ["email"]\n'
                        f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\ndispatch_every_s = 1.0\n'
                        + (f"smtp_connections = {CONNECTIONS}\n" if CONNECTIONS else "")
+                       + "".join(f"{line.strip()}\n" for line in os.environ.get("BENCH_NOTIFY", "").split(";") if line)
                        + 'smtp_from = "Sbor <no-reply@bench.test>"\n')
     namespace = f"sborbench{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
@@ -208,7 +226,7 @@ async def main() -> None:
         worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1"], cwd=ROOT,  # noqa: ASYNC220
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await asyncio.sleep(4)  # let it boot: we measure delivery, not start-up
-        cpu0 = cpu_s([worker.pid]), cpu_s(sink_pids), machine_ticks()
+        cpu0 = cpu_s([worker.pid]), cpu_s(sink_pids), machine_ticks(), database_cpu_s(name), cpu_s([os.getpid()])
         t0 = time.perf_counter()
         await db.fetch("UPDATE notify.notification SET due_at = $1 WHERE offset_min = 1440 AND status = 'pending'",
                        clock.now())
@@ -221,6 +239,7 @@ async def main() -> None:
             await asyncio.sleep(0.1)
         deliver_s = time.perf_counter() - t0
         worker_cpu, sink_cpu = cpu_s([worker.pid]) - cpu0[0], cpu_s(sink_pids) - cpu0[1]
+        database_cpu, bench_cpu = database_cpu_s(name) - cpu0[3], cpu_s([os.getpid()]) - cpu0[4]
         ticks = machine_ticks()
         machine_busy = (ticks[0] - cpu0[2][0]) / max(1, ticks[1] - cpu0[2][1])
         await asyncio.sleep(1)
@@ -234,8 +253,10 @@ async def main() -> None:
         print(f"delivered {delivered} emails in {deliver_s:.2f} s ({delivered / deliver_s:.0f}/s; first to last at "
               f"the sink {steady_per_s:.0f}/s), duplicates {duplicates}; "
               f"outbox: {dict((r['status'], r['n']) for r in failed)}")
-        print(f"CPU per email: worker {worker_cpu / max(1, delivered) * 1000:.2f} ms, sink "
-              f"{sink_cpu / max(1, delivered) * 1000:.2f} ms; both cores {machine_busy:.0%} busy")
+        per = 1000 / max(1, delivered)
+        print(f"CPU per email: worker {worker_cpu * per:.2f} ms, sink {sink_cpu * per:.2f} ms, PostgreSQL "
+              f"{database_cpu * per:.2f} ms, this process {bench_cpu * per:.2f} ms; "
+              f"both cores {machine_busy:.0%} busy ({machine_busy * 2 * deliver_s * per:.2f} ms per email)")
         sink_after, _s, _c = await measure_ceiling(smtp_port, sink_pids)
         print(f"the SMTP sink alone, measured again: {sink_after:.0f} messages/s")
         await db.close_pool()
@@ -268,6 +289,7 @@ async def main() -> None:
                       "participants": N, "reminders_created": made, "join_ms": round(join_ms, 2),
                       "worker_cpu_ms_per_email": round(worker_cpu / max(1, delivered) * 1000, 3),
                       "sink_cpu_ms_per_email": round(sink_cpu / max(1, delivered) * 1000, 3),
+                      "postgres_cpu_ms_per_email": round(database_cpu / max(1, delivered) * 1000, 3),
                       "ceiling_sink_cpu_ms": round(ceiling_sink_ms, 3),
                       "ceiling_sender_cpu_ms": round(ceiling_sender_ms, 3), "machine_busy": round(machine_busy, 2)}))
 

@@ -57,7 +57,9 @@ CASES = [pytest.param(plugin, name, id=f"{plugin}.{name}")
 
 
 def test_the_contract_finds_statements() -> None:
-    assert any(plugin == "events" for plugin, _ in (c.values for c in CASES))
+    # core's areas (``core.auth``, ``core.users``) are discovered like plugins, so their ``sql.py`` is covered too.
+    covered = {plugin for plugin, _ in (c.values for c in CASES)}
+    assert {"events", "analytics", "auth"} <= covered, covered
 
 
 @pytest.mark.parametrize(("plugin", "name"), CASES)

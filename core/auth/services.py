@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core import clock, db
+from core.auth import sql
 from core.auth.tables import RefreshToken, Session
 from core.auth.tokens import issue_access_token
 from core.errors import NotAuthenticated, NotFound
@@ -30,14 +31,6 @@ class TokenPair:
     session_id: uuid.UUID
     user_id: int
     token_type: str = "Bearer"  # noqa: S105  (the OAuth token type, not a secret)
-
-
-SPEND_SQL = """
-UPDATE auth.refresh_token AS t SET used_at = $2
-FROM auth.device_session AS s, users.account AS a
-WHERE t.token_hash = $1 AND t.used_at IS NULL AND s.id = t.session AND a.id = s."user"
-RETURNING t.session, s."user" AS user_id, s.revoked_at, s.expires_at, a.status
-"""
 
 
 def _hash(token: str) -> str:
@@ -79,7 +72,7 @@ async def refresh(token: str) -> TokenPair:
     now = clock.now()
     # Spend the token and read its session in one statement: the winner is decided by the spend alone, so the
     # losers' revocation (reuse detection) cannot turn the winner's answer into a 401 as well.
-    won = await db.fetch(SPEND_SQL, h, now)
+    won = await db.fetch(sql.SPEND_REFRESH, h, now)
     if not won:
         known = await RefreshToken.select(RefreshToken.session).where(RefreshToken.token_hash == h).first()
         if known is None:

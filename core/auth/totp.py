@@ -88,9 +88,10 @@ async def check(user_id: int, code: str) -> None:
     await ratelimit.hit("totp", str(user_id), limit=auth.login_account_limit, window_s=auth.login_window_s)
     row = await _row(user_id)
     if "-" in code:
-        spent = await User.raw(
-            "UPDATE users.account SET recovery_codes = array_remove(recovery_codes, {}) "
-            "WHERE id = {} AND {} = ANY(recovery_codes) RETURNING id", _hash(code), user_id, _hash(code))
+        hashed = _hash(code)
+        # Conditional on the code being there: among concurrent tries with one recovery code, one wins.
+        spent = await User.update({User.recovery_codes: User.recovery_codes.remove(hashed)}).where(
+            (User.id == user_id) & User.recovery_codes.any(hashed)).returning(User.id)
         if spent:
             log.info("user %s used a recovery code", user_id)
             return

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import msgspec
+from piccolo.query.functions.aggregate import Count
 
 from core import clock
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -140,18 +141,16 @@ async def convert(key: str, subject: str) -> ConversionRead:
 
 async def convert_goal(goal: str, subject: str) -> None:
     """Convert ``subject`` in every running experiment whose goal is ``goal`` (called from domain hooks)."""
-    await Exposure.raw(
-        "UPDATE analytics.exposure x SET converted_at = {} FROM analytics.experiment e "
-        "WHERE x.experiment = e.id AND e.status = 'running' AND e.goal = {} AND x.subject = {} "
-        "AND x.converted_at IS NULL", clock.now(), goal, subject)
+    running = Experiment.select(Experiment.id).where((Experiment.status == "running") & (Experiment.goal == goal))
+    await Exposure.update({Exposure.converted_at: clock.now()}).where(
+        (Exposure.subject == subject) & Exposure.experiment.is_in(running) & Exposure.converted_at.is_null())
 
 
 async def results(key: str) -> ExperimentResults:
     """Counts and conversion per variant, z-tests against the control (first variant) and a chi-square overall."""
     exp = await get(key)
-    rows = await Exposure.raw(
-        "SELECT variant, count(*) AS n, count(converted_at) AS c FROM analytics.exposure WHERE experiment = {} "
-        "GROUP BY variant", exp.id)
+    rows = await Exposure.select(Exposure.variant, Count(alias="n"), Count(Exposure.converted_at, alias="c")).where(
+        Exposure.experiment == exp.id).group_by(Exposure.variant)
     counts = {r["variant"]: (int(r["c"]), int(r["n"])) for r in rows}
     control_c, control_n = counts.get(exp.variants[0].key, (0, 0))
     out = []

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from piccolo.querystring import QueryString
+
 from core import clock
 from plugins.analytics.tables import Fact
 from plugins.events.hookspecs import EventInfo
@@ -14,26 +16,24 @@ from plugins.events.hookspecs import EventInfo
 log = logging.getLogger("plugins.analytics")
 
 JOIN_KINDS = {"confirmed": "joined", "waitlisted": "waitlisted", "pending": "requested"}
-INSERT = (
-    "INSERT INTO analytics.fact (kind, event_id, author_id, user_id, occurred_at, duration_s, txid) "
-    "VALUES ({}, {}, {}, {}, {}, {}, pg_current_xact_id()::text::bigint)"
-)
+# The inserting transaction's id, which the rollups' snapshot window reads (see ``rollups``).
+_TXID = QueryString("pg_current_xact_id()::text::bigint")
 
 
 async def record(kind: str, event: EventInfo, user_id: int | None, duration_s: float | None = None) -> None:
     """Store one fact about ``event`` (``user_id``: who acted)."""
-    # Piccolo's raw() joins the caller's transaction (the events change), unlike a fresh pool connection.
-    await Fact.raw(INSERT, kind, event.id, event.author_id, user_id, clock.now(), duration_s)
+    # A Piccolo query joins the caller's transaction (the events change), unlike a fresh pool connection.
+    await Fact.insert(Fact(kind=kind, event_id=event.id, author_id=event.author_id, user_id=user_id,
+                           occurred_at=clock.now(), duration_s=duration_s, txid=_TXID))
 
 
 async def record_decision(kind: str, event: EventInfo, moderator_id: int | None) -> None:
     """Store a moderation decision with the time since the event's latest submission (the throughput figure)."""
-    rows = await Fact.raw(
-        "SELECT occurred_at FROM analytics.fact WHERE event_id = {} AND kind = 'submitted' "
-        "ORDER BY id DESC LIMIT 1", event.id)
+    submitted = await Fact.select(Fact.occurred_at).where(
+        (Fact.event_id == event.id) & (Fact.kind == "submitted")).order_by(Fact.id, ascending=False).first()
     duration = None
-    if rows and moderator_id is not None:
-        duration = max(0.0, (clock.now() - rows[0]["occurred_at"]).total_seconds())
+    if submitted and moderator_id is not None:
+        duration = max(0.0, (clock.now() - submitted["occurred_at"]).total_seconds())
     await record(kind, event, moderator_id, duration)
 
 

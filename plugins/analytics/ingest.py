@@ -24,7 +24,7 @@ from redis.exceptions import RedisError, ResponseError
 from core import cache, clock, db
 from core.errors import ServiceUnavailable, ValidationFailed
 from core.hooks import plugin_settings
-from plugins.analytics import AnalyticsSettings
+from plugins.analytics import AnalyticsSettings, sql
 from plugins.analytics.schemas import BatchAccepted, ClientEventBatch, RejectedEvent
 
 log = logging.getLogger("plugins.analytics")
@@ -117,16 +117,6 @@ return redis.call('XADD', KEYS[1], '*', 'b', ARGV[1])
 # Consumer
 # ---------------------------------------------------------------------------------------------------------------------
 
-INSERT_SQL = """
-INSERT INTO analytics.client_event
-    (client_event_id, name, occurred_at, received_at, user_id, device_id, event_id, props, txid)
-SELECT u.*, pg_current_xact_id()::text::bigint
-FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[], $7::int[],
-            $8::jsonb[]) AS u
-ON CONFLICT (client_event_id) DO NOTHING
-"""
-
-
 async def _ensure_group(redis: Any) -> None:
     try:
         await redis.xgroup_create(stream_key(), GROUP, id="0", mkstream=True)
@@ -159,7 +149,7 @@ async def _store(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> tuple[list[
                 col.append(value)
         handled.append(entry_id)
     if cols[0]:
-        await db.fetch(INSERT_SQL, *cols)
+        await db.fetch(sql.INSERT_CLIENT_EVENTS, *cols)
     return handled, len(cols[0])
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from core import clock, db
 from core.hooks import plugin_settings
 from core.jobs import job
-from plugins.analytics import AnalyticsSettings
+from plugins.analytics import AnalyticsSettings, sql
 
 log = logging.getLogger("plugins.analytics")
 
@@ -26,9 +26,6 @@ async def purge() -> None:
     """Delete raw rows older than ``raw_retention_days`` (the rollups keep the figures)."""
     days = plugin_settings(AnalyticsSettings).raw_retention_days
     cutoff = clock.now() - timedelta(days=days)
-    for table in ("client_event", "fact"):
-        # Only rows the rollups have read: never drop something not yet counted.
-        await db.fetch(f"DELETE FROM analytics.{table} WHERE occurred_at < $1 AND txid < "
-                       "(SELECT position FROM analytics.rollup_watermark WHERE name = 'rollups')", cutoff)
-        # (``position`` is the last refresh's xmin: every row below it has been counted.)
+    for statement in (sql.PURGE_CLIENT_EVENTS, sql.PURGE_FACTS):  # only rows the rollups have counted
+        await db.fetch(statement, cutoff)
     log.info("analytics: purged raw rows older than %s", cutoff.date())

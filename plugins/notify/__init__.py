@@ -42,6 +42,9 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True):
     smtp_ssl: bool = False
     smtp_from: str = "Sbor <no-reply@localhost>"
     smtp_timeout_s: float = 30.0
+    """How long one email may take on the wire (its MAIL, RCPT and DATA together)."""
+    smtp_local_hostname: str = ""
+    """The name this host gives in EHLO; empty: the machine's fully qualified name (looked up once per process)."""
     smtp_connections: int = 4
     """SMTP connections one delivery batch (a worker's chunk) opens at most; each is reused for its messages."""
     # Push: Firebase Cloud Messaging HTTP v1 (service account)

@@ -16,11 +16,19 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateNotFound,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.runtime import Context
 
 from core.hooks import hookspecs
-from core.hooks.manager import current
+from core.hooks.manager import Registry, current
 from core.notifications import NotificationKind
 
 LANGUAGES = ("en", "ru")
@@ -52,10 +60,30 @@ def _environment(dirs: tuple[str, ...]) -> Environment:
     return env
 
 
+_environments: dict[int, tuple[Registry, Environment]] = {}
+
+
 def environment() -> Environment:
-    """The Jinja2 environment over every plugin's template directories (later plugins override earlier ones)."""
-    dirs = [d for _p, d in current().hooks.collect(hookspecs.register_template_dirs)]
-    return _environment(tuple(reversed(dirs)))
+    """The Jinja2 environment over every plugin's template directories (later plugins override earlier ones).
+
+    Looked up once per plugin set, not per message (collecting the directories through the hook every time was a
+    tenth of a render).
+    """
+    registry = current()
+    cached = _environments.get(id(registry))
+    if cached is None or cached[0] is not registry:  # the registry is held, so its id is not reused meanwhile
+        dirs = [d for _p, d in registry.hooks.collect(hookspecs.register_template_dirs)]
+        cached = _environments[id(registry)] = (registry, _environment(tuple(reversed(dirs))))
+    return cached[1]
+
+
+@lru_cache(maxsize=256)
+def _template(env: Environment, name: str) -> Template | None:
+    """A compiled template, or None when the kind has none in that format (looked up once, not per message)."""
+    try:
+        return env.get_template(name)
+    except TemplateNotFound:
+        return None
 
 
 def pick_language(language: str | None, default: str) -> str:
@@ -72,6 +100,7 @@ def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
         return ZoneInfo(default)
 
 
+@lru_cache(maxsize=1024)  # a chunk of reminders formats the same moment for every recipient
 def format_when(value: str | datetime | None, tz_name: str | None, language: str) -> str:
     """``5 Dec 2026, 19:00 (Europe/Berlin)``-like text in the given timezone."""
     if not value:
@@ -82,6 +111,7 @@ def format_when(value: str | datetime | None, tz_name: str | None, language: str
     return f"{local.day} {month} {local.year}, {local:%H:%M} ({local.tzname() if tz_name is None else tz_name})"
 
 
+@lru_cache(maxsize=256)
 def in_text(minutes: int | None, language: str) -> str:
     """``in 24 hours`` / ``через 24 часа``."""
     m = int(minutes or 0)
@@ -124,13 +154,13 @@ def render(kind: NotificationKind, context: Mapping[str, Any], language: str, na
     """Render a notification of ``kind`` in ``language`` (already picked with :func:`pick_language`)."""
     env = environment()
     ctx = {**context, "name": name, "language": language, "timezone": timezone, "offset_min": offset_min}
-    txt = env.get_template(template_name(kind, language, "txt"))
+    txt = _template(env, template_name(kind, language, "txt"))
+    if txt is None:
+        raise TemplateNotFound(template_name(kind, language, "txt"))
     parts = {}
     tpl_context = txt.new_context(ctx)  # one context for the three blocks (building it was a tenth of a worker's CPU)
     for block in ("subject", "short", "body"):
         parts[block] = "".join(txt.blocks[block](tpl_context)).strip()
-    try:
-        html = env.get_template(template_name(kind, language, "html")).render(ctx)
-    except TemplateNotFound:
-        html = ""
+    page = _template(env, template_name(kind, language, "html"))
+    html = "" if page is None else page.render(ctx)
     return Rendered(language, " ".join(parts["subject"].split()), parts["short"], parts["body"] + "\n", html)

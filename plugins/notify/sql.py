@@ -8,9 +8,13 @@ CLAIM = (
     "UPDATE notify.notification n SET status = 'queued', lease_until = $2 FROM due WHERE n.id = due.id "
     "RETURNING n.id"
 )
+# TAKE and FINISH find a chunk's rows by primary key. Their status test is written so that no index matches it
+# (``lower(status)``: statuses are lower-case): the statistics of ``status`` lag behind a burst (10 000 rows queued
+# at once look like none), and the planner then walked the status index (or a partial one) through every queued row
+# for each chunk of 50 (10 ms per chunk in the reminders bench), instead of 50 primary-key look-ups (1 ms).
 TAKE = (
     "UPDATE notify.notification SET status = 'sending', lease_until = $2, attempts = attempts + 1 "
-    "WHERE id = ANY($1::int[]) AND status = 'queued' "
+    "WHERE id = ANY($1::int[]) AND lower(status) = 'queued' "
     "RETURNING id, user_id, kind, subject, payload, urgent, urgent_if_today, due_at, expires_at, attempts, offset_min"
 )
 DEVICES = "SELECT user_id, platform, token FROM notify.device_token WHERE user_id = ANY($1::int[]) ORDER BY id"
@@ -50,7 +54,7 @@ FINISH = (
     "attempts = n.attempts - f.refund, lease_until = NULL, "
     "finished_at = CASE WHEN f.status IN ('sent', 'failed', 'cancelled') THEN $2::timestamptz END "
     "FROM jsonb_to_recordset($1::jsonb) AS f(id int, status text, due_at timestamptz, error text, refund int) "
-    "WHERE n.id = f.id AND n.status = 'sending'"
+    "WHERE n.id = f.id AND lower(n.status) = 'sending'"
 )
 
 # ---------------------------------------------------------------------------------------------------------------------

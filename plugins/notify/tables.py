@@ -32,7 +32,7 @@ class Notification(Table, schema="notify"):
     lease_until = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
     error = Text(default="")
-    key = Varchar(length=200, null=True, default=None)  # indexed while pending (a raw step, with user_id)
+    key = Varchar(length=200, null=True, default=None)  # indexed while pending, after user_id (a raw step)
     offset_min = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)

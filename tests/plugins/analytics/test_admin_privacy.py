@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from core import db, hooks
 from core.admin import AdminPage, AdminQuery, DashboardWidget
 from core.hooks import hookspecs as core_specs
-from plugins.analytics import ingest, rollups
+from plugins.analytics import experiments, ingest, privacy, rollups
 from plugins.analytics.admin import contributions
+from plugins.analytics.schemas import ExperimentCreate, ExperimentUpdate, Variant
+from plugins.analytics.tables import Exposure
 from plugins.events import hookspecs as events_specs
 
 from .conftest import client_event, info
@@ -57,6 +61,34 @@ async def test_export_and_erasure_of_a_user(api: Any, make_user: Any, auth_heade
     assert await rollups.event_unique_viewers(4) == 1
     rows = await db.fetch("SELECT views, joins FROM analytics.event_daily WHERE event_id = 4")
     assert rows == [{"views": 1, "joins": 1}]
+
+
+async def test_export_lists_exposures_and_erasure_joins_the_deletion_transaction(api: Any, make_user: Any) -> None:
+    user, admin = await make_user(), await make_user(roles=["admin"])
+    subject = f"u:{user.id}"
+    await experiments.create(ExperimentCreate(key="copy", name="Copy", variants=[Variant("a", 1), Variant("b", 1)],
+                                              goal="join"), admin.id)
+    await experiments.update("copy", ExperimentUpdate(status="running"), admin.id)
+    shown = await experiments.expose("copy", subject)
+    await hooks.notify(events_specs.participant_joined, event=info(4, 2), user_id=user.id, guests=0, status="confirmed")
+    mine = (await privacy.export(user.id))["analytics"]
+    assert (mine["client_events"], mine["facts"]) == (0, 1)
+    assert [(x["experiment"], x["variant"]) for x in mine["experiments"]] == [("copy", shown.variant)]
+    assert mine["experiments"][0]["converted_at"] is not None  # the join converted the "join" goal
+
+    # Given another plugin refuses the deletion, When analytics has erased inside its transaction, Then nothing changed.
+    with pytest.raises(RuntimeError, match="refused"):
+        async with Exposure._meta.db.transaction():
+            await hooks.call(core_specs.user_erasure, user_id=user.id)
+            raise RuntimeError("refused")
+    assert (await privacy.export(user.id))["analytics"] == mine
+
+    await hooks.call(core_specs.user_erasure, user_id=user.id)
+    assert (await privacy.export(user.id))["analytics"] == {"client_events": 0, "facts": 0, "experiments": []}
+    anonymous = await db.fetch("SELECT subject FROM analytics.exposure")
+    assert len(anonymous) == 1 and anonymous[0]["subject"].startswith("x:")
+    results = await experiments.results("copy")  # the experiment's figures do not change
+    assert [(v.exposures, v.conversions) for v in results.variants if v.variant == shown.variant] == [(1, 1)]
 
 
 async def test_disabled_analytics_leaves_no_route(make_client: Any) -> None:
