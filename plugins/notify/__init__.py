@@ -23,7 +23,7 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True):
     dispatch_every_s: float = 2.0
     """How often the dispatcher moves due outbox rows to the workers."""
     dispatch_batch: int = 2000
-    deliver_chunk: int = 50
+    deliver_chunk: int = 200
     """Notifications per worker message."""
     concurrency: int = 8
     """Concurrent provider calls per worker message."""
@@ -45,7 +45,7 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True):
     """How long one email may take on the wire (its MAIL, RCPT and DATA together)."""
     smtp_local_hostname: str = ""
     """The name this host gives in EHLO; empty: the machine's fully qualified name (looked up once per process)."""
-    smtp_connections: int = 4
+    smtp_connections: int = 8
     """SMTP connections one delivery batch (a worker's chunk) opens at most; each is reused for its messages."""
     # Push: Firebase Cloud Messaging HTTP v1 (service account)
     fcm_project_id: str = ""

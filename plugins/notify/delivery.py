@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -79,6 +80,7 @@ class Work:
     errors: list[str] = field(default_factory=list)
     transient: bool = False
     logs: list[tuple[str, str, str]] = field(default_factory=list)  # channel, status, error (decisions)
+    sent_by: str = ""
 
     def end(self, status: str, error: str = "", due_at: datetime | None = None, refund: int = 0) -> None:
         self.status, self.error, self.due_at, self.refund = status, error[:1000], due_at, refund
@@ -108,6 +110,14 @@ async def deliver(ids: list[int]) -> int:
         for d in await db.fetch(sql.DEVICES, user_ids):
             devices.setdefault(d["user_id"], []).append(Device(d["platform"], d["token"]))
     work = [Work(r) for r in sorted(rows, key=lambda r: r["id"])]
+    parsed: dict[str, Any] = {}
+    for w in work:  # one event's reminders share their payload: parse each text once per chunk (read-only after)
+        text = w.row["payload"]
+        if isinstance(text, str):
+            try:
+                w.row["payload"] = parsed[text] if text in parsed else parsed.setdefault(text, json.loads(text))
+            except ValueError:
+                pass  # left as text: prepare() fails on it and the row is retried, as before
     kinds = declared()
     for w in work:
         try:
@@ -135,7 +145,20 @@ async def deliver(ids: list[int]) -> int:
         await db.fetch(sql.LOG_MANY, json.dumps(logs), clock.now())
     done = [w.outcome() for w in work if w.status != "sending"]
     await db.fetch(sql.FINISH, json.dumps(done), clock.now())
+    _log_chunk(work)
     return sum(1 for w in work if w.status == "sent")
+
+
+def _log_chunk(work: list[Work]) -> None:
+    """One line per chunk, not per email (a log record per message cost as much as building the email).
+
+    Each notification's own story is in the delivery log (``notify.attempt``).
+    """
+    if not log.isEnabledFor(logging.INFO):
+        return
+    outcomes = Counter(f"{w.status} by {w.sent_by}" if w.sent_by else w.status for w in work)
+    log.info("notifications %s..%s: %s", work[0].row["id"], work[-1].row["id"],
+             ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
 
 
 def _log_row(w: Work, channel: str, status: str, error: str) -> dict[str, Any]:
@@ -205,7 +228,6 @@ async def _through_chains(work: list[Work]) -> None:
     """Try each notification's channels in order, all notifications of the chunk together, round by round."""
     s = plugin_settings(NotifySettings)
     table = channels()
-    sem = asyncio.Semaphore(max(1, s.concurrency))
     active = work
     while active:
         step: list[tuple[Work, str, Any]] = []
@@ -234,16 +256,7 @@ async def _through_chains(work: list[Work]) -> None:
                 w.end("sending")  # another worker is on it right now; its lease decides
             # else: failed for good on this channel earlier: the next one is tried in the next round
 
-        async def send(w: Work, name: str, channel: Any, key: str) -> SendResult:
-            assert w.message is not None
-            async with sem:
-                try:
-                    result: SendResult = await channel.send(replace(w.message, idempotency_key=key))
-                    return result
-                except Exception as exc:  # a provider plug-in that raises counts as a temporary failure
-                    return SendResult("retry", describe(exc))
-
-        results = await asyncio.gather(*(send(w, n, c, f"n{w.row['id']}:{n}") for w, n, c, _id in sends))
+        results = await _send_all(sends, s.concurrency)
         ended = []
         dead: list[str] = []
         for (w, name, _c, delivery_id), result in zip(sends, results, strict=True):
@@ -254,8 +267,7 @@ async def _through_chains(work: list[Work]) -> None:
                 "channel": name, "outcome": result.outcome})
             if result.outcome == "sent":
                 w.end("sent")
-                log.info("notification %s (%s) sent to user %s by %s", w.row["id"], w.row["kind"], w.row["user_id"],
-                         name)
+                w.sent_by = name
             else:
                 w.errors.append(f"{name}: {result.error}")
                 if result.outcome == "retry":
@@ -266,6 +278,27 @@ async def _through_chains(work: list[Work]) -> None:
         if dead:
             await remove_invalid_tokens(dead)
         active = [w for w in active if not w.status and w.chain]
+
+
+async def _send_all(sends: list[tuple[Work, str, Any, int]], concurrency: int) -> list[SendResult]:
+    """Each send's result, at most ``concurrency`` provider calls at a time.
+
+    A few runners take the next send as they finish one (rather than a task and a semaphore wait per message): the
+    email channel's connections then go from one message to the next without extra scheduling.
+    """
+    results: list[SendResult | None] = [None] * len(sends)
+    todo = iter(enumerate(sends))
+
+    async def runner() -> None:
+        for i, (w, name, channel, _id) in todo:
+            assert w.message is not None
+            try:
+                results[i] = await channel.send(replace(w.message, idempotency_key=f"n{w.row['id']}:{name}"))
+            except Exception as exc:  # a provider plug-in that raises counts as a temporary failure
+                results[i] = SendResult("retry", describe(exc))
+
+    await asyncio.gather(*(runner() for _ in range(max(1, min(concurrency, len(sends))))))
+    return [r if r is not None else SendResult("retry", "not sent") for r in results]
 
 
 def _conclude(w: Work) -> None:

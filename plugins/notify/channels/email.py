@@ -53,8 +53,10 @@ def _fqdn() -> str:
 
 
 async def local_hostname(configured: str) -> str:
-    """The name given in EHLO: the setting, else this machine's FQDN looked up once per process (aiosmtplib would
-    look it up in a thread for every connection)."""
+    """The name given in EHLO: the setting, else this machine's FQDN, looked up once per process.
+
+    aiosmtplib would look it up in a thread for every connection.
+    """
     if configured:
         return configured
     if _fqdn.cache_info().currsize:
@@ -193,7 +195,8 @@ class EmailChannel:
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
         conn = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, timeout=s.smtp_timeout_s,
-                               local_hostname=await local_hostname(s.smtp_local_hostname), use_tls=s.smtp_ssl, start_tls=bool(s.smtp_starttls) and not s.smtp_ssl,
+                               local_hostname=await local_hostname(s.smtp_local_hostname),
+                               use_tls=s.smtp_ssl, start_tls=bool(s.smtp_starttls) and not s.smtp_ssl,
                                tls_context=ssl.create_default_context() if s.smtp_ssl or s.smtp_starttls else None,
                                username=s.smtp_username or None, password=s.smtp_password or None)
         await conn.connect()

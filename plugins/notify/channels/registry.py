@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from core.errors import ConfigError
@@ -20,9 +21,15 @@ _cache: dict[tuple[int, int], dict[str, Any]] = {}
 
 
 def builtin_channels() -> list[Any]:
-    """The providers notify ships, configured from its settings."""
+    """The providers notify ships that the settings' ``channels`` use (and the log), configured from the settings.
+
+    Only those: a channel not in ``channels`` is never tried, and building the HTTP clients of push and SMS (TLS
+    contexts) cost a worker a few hundred milliseconds on its first chunk.
+    """
     s = plugin_settings(NotifySettings)
-    return [EmailChannel(s), PushChannel(s), TwilioSmsChannel(s), LogChannel()]
+    makers: dict[str, Callable[[], Any]] = {"email": lambda: EmailChannel(s), "push": lambda: PushChannel(s),
+                                            "sms": lambda: TwilioSmsChannel(s), "log": LogChannel}
+    return [make() for name, make in makers.items() if name in s.channels or name == "log"]
 
 
 def channels() -> dict[str, Any]:

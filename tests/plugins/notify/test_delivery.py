@@ -291,3 +291,24 @@ async def test_reminder_held_by_quiet_hours_past_the_start_is_dropped(use_settin
     assert [(r["offset_min"], r["status"]) for r in rows] == [(60, "pending"), (300, "cancelled")]  # 24 h: too late
     log = await db.fetch("SELECT status, error FROM notify.attempt ORDER BY id")
     assert {r["status"] for r in log} == {"skipped"}
+
+
+async def test_a_chunk_logs_one_line_and_builds_only_the_channels_in_use(use_settings, smtp, make_user, clock,
+                                                                         run_jobs, caplog) -> None:
+    from plugins.notify.channels.registry import channels
+
+    recorder, port = smtp
+    use_settings(**email_settings(port))
+    clock.freeze(at(2026, 12, 1, 10))
+    users = [await make_user(email=f"u{i}@example.org") for i in range(3)]
+    event = make_event(30, starts_at=at(2026, 12, 2, 18))
+    for u in users:
+        await join(event=event, user_id=u.id, guests=0, status="confirmed")
+    clock.advance(timedelta(hours=8, minutes=1))  # the 24 h reminders are due
+    with caplog.at_level("INFO", logger="plugins.notify"):
+        assert await deliver_due(run_jobs) == 3
+    lines = [r.getMessage() for r in caplog.records if r.name == "plugins.notify" and r.getMessage().startswith(
+        "notifications ")]
+    assert len(lines) == 1 and lines[0].endswith(": 3 sent by email"), lines
+    assert len(recorder.messages) == 3
+    assert sorted(channels()) == ["email", "log"]  # no HTTP clients for push and SMS nobody uses
