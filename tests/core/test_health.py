@@ -10,9 +10,11 @@ async def test_health_ok(make_client) -> None:
     assert r.json() == {"status": "ok", "database": "ok", "redis": "ok"}
 
 
-async def test_health_503_while_redis_is_down_and_back_after_restart(make_client, private_redis, use_redis) -> None:
+async def test_health_503_while_redis_is_down_and_back_after_restart(make_client, make_user, auth_headers,
+                                                                    private_redis, use_redis) -> None:
     await use_redis(private_redis.url)
     client = await make_client(["hello"])
+    client.headers.update(await auth_headers(await make_user()))  # greeting needs a signed-in caller
     assert (await client.get("/health")).status_code == 200
 
     private_redis.stop()
