@@ -23,8 +23,11 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True):
     dispatch_every_s: float = 2.0
     """How often the dispatcher moves due outbox rows to the workers."""
     dispatch_batch: int = 2000
-    deliver_chunk: int = 200
-    """Notifications per worker message."""
+    deliver_chunk: int = 500
+    """Notifications per worker message: each chunk costs a handful of statements and an SMTP connection set-up
+    whatever its size, so bigger chunks are cheaper per email (500 delivered faster than 200 in the reminders bench);
+    a chunk still takes only seconds on a real server (``smtp_connections`` at a time), well within
+    ``lease_s``, and a crashed worker leaves no more than one chunk per thread to wait for its lease."""
     concurrency: int = 8
     """Concurrent provider calls per worker message."""
     lease_s: int = 120
@@ -46,7 +49,12 @@ class NotifySettings(msgspec.Struct, forbid_unknown_fields=True):
     smtp_local_hostname: str = ""
     """The name this host gives in EHLO; empty: the machine's fully qualified name (looked up once per process)."""
     smtp_connections: int = 8
-    """SMTP connections one delivery batch (a worker's chunk) opens at most; each is reused for its messages."""
+    """SMTP connections one delivery batch (a worker's chunk) opens at most; each is reused for its messages.
+
+    8 keeps each connection busy (a message costs a few round trips, so one connection alone would mostly wait)
+    while one worker process (its threads x 8: 32 by default) stays below the per-client limits mail servers
+    commonly set (Postfix allows 50 connections per client); the chunk's set-up (connect, EHLO, TLS) is paid once
+    per connection, so fewer, busier connections are cheaper than many."""
     # Push: Firebase Cloud Messaging HTTP v1 (service account)
     fcm_project_id: str = ""
     fcm_client_email: str = ""

@@ -18,10 +18,13 @@ import asyncio
 import json
 import logging
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from core import clock, db
 from core.hooks import plugin_settings
@@ -33,9 +36,11 @@ from plugins.notify.channels.registry import channels
 from plugins.notify.contacts import Contact, contacts_of
 from plugins.notify.kinds import VERIFICATION, channel_order, declared
 from plugins.notify.prefs import UserPrefs, load_prefs, quiet_until, remove_invalid_tokens
-from plugins.notify.render import pick_language, render, zone
+from plugins.notify.render import Rendered, pick_language, render, render_shared, zone
 
 log = logging.getLogger("plugins.notify")
+
+Renders = dict[tuple[Any, ...], Callable[[str], Rendered] | None]  # a chunk's shared renderings (see prepare)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -72,7 +77,7 @@ class Work:
     row: dict[str, Any]
     message: Message | None = None
     chain: list[str] = field(default_factory=list)
-    inbox: tuple[str, str, str] | None = None  # title, body, data (json)
+    inbox: tuple[str, str, dict[str, Any]] | None = None  # title, body, data
     status: str = ""  # final status once decided: sent | pending | failed | cancelled | sending (someone else's)
     error: str = ""
     due_at: datetime | None = None
@@ -119,18 +124,19 @@ async def deliver(ids: list[int]) -> int:
             except ValueError:
                 pass  # left as text: prepare() fails on it and the row is retried, as before
     kinds = declared()
+    renders: Renders = {}
     for w in work:
         try:
             prepare(w, kinds.get(w.row["kind"]), contacts.get(w.row["user_id"]), prefs[w.row["user_id"]],
-                    devices.get(w.row["user_id"], []))
+                    devices.get(w.row["user_id"], []), renders)
         except Exception as exc:  # a template or payload bug: retry later, never lose the row
             log.exception("notification %s: cannot be prepared", w.row["id"])
             _retry_or_fail(w, describe(exc))
     now = clock.now()
     inbox = [{"user_id": w.row["user_id"], "nid": w.row["id"], "kind": w.row["kind"], "title": w.inbox[0],
-              "body": w.inbox[1], "data": json.loads(w.inbox[2])} for w in work if w.inbox and not w.status]
+              "body": w.inbox[1], "data": w.inbox[2]} for w in work if w.inbox and not w.status]
     if inbox:
-        await db.fetch(sql.INBOX_MANY, json.dumps(inbox), now)
+        await db.fetch(sql.INBOX_MANY, _json(inbox), now)
     async with AsyncExitStack() as stack:  # a channel's batch: the email channel's one SMTP connection per chunk
         for channel in channels().values():
             batch = getattr(channel, "batch", None)
@@ -142,11 +148,19 @@ async def deliver(ids: list[int]) -> int:
             _conclude(w)
     logs = [_log_row(w, *entry) for w in work for entry in w.logs]
     if logs:
-        await db.fetch(sql.LOG_MANY, json.dumps(logs), clock.now())
+        await db.fetch(sql.LOG_MANY, _json(logs), clock.now())
     done = [w.outcome() for w in work if w.status != "sending"]
-    await db.fetch(sql.FINISH, json.dumps(done), clock.now())
+    await db.fetch(sql.FINISH, _json(done), clock.now())
     _log_chunk(work)
     return sum(1 for w in work if w.status == "sent")
+
+
+def _json(value: Any) -> str:
+    """A chunk's rows as one JSON text for ``jsonb_to_recordset`` (msgspec: a fifth of the time of ``json.dumps``)."""
+    return _encode(value).decode()
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 def _log_chunk(work: list[Work]) -> None:
@@ -174,8 +188,12 @@ def _retry_or_fail(w: Work, error: str) -> None:
 
 
 def prepare(w: Work, kind: NotificationKind | None, contact: Contact | None, prefs: UserPrefs,
-            devices: list[Device]) -> None:
-    """Decide (too late, quiet hours, no such user) or render the message and pick the channels; no I/O."""
+            devices: list[Device], renders: Renders | None = None) -> None:
+    """Decide (too late, quiet hours, no such user) or render the message and pick the channels; no I/O.
+
+    ``renders``: the chunk's shared renderings (see :func:`render_shared`), by kind, payload object, language,
+    timezone and offset; the payload objects must outlive it (the chunk's rows hold them).
+    """
     s = plugin_settings(NotifySettings)
     now = clock.now()
     row = w.row
@@ -204,7 +222,14 @@ def prepare(w: Work, kind: NotificationKind | None, contact: Contact | None, pre
         w.logs.append(("-", "deferred", f"quiet hours until {quiet_end.isoformat()}"))
         return w.end("pending", "", due_at=quiet_end, refund=1)  # waiting is not an attempt
     language = pick_language(contact.language, s.default_language)
-    text = render(kind, payload, language, contact.display_name, tz_name, row["offset_min"])
+    if renders is None:
+        text = render(kind, payload, language, contact.display_name, tz_name, row["offset_min"])
+    else:  # a chunk of one event's reminders: one rendering per language and timezone, the name filled in
+        key = (kind.name, id(payload), language, tz_name, row["offset_min"])
+        fill = renders[key] if key in renders else renders.setdefault(
+            key, render_shared(kind, payload, language, tz_name, row["offset_min"]))
+        text = fill(contact.display_name) if fill is not None else render(
+            kind, payload, language, contact.display_name, tz_name, row["offset_min"])
     email, phone = contact.email, contact.phone
     verification = kind.name == VERIFICATION.name
     if verification:  # the code goes where auth says, not to the account's address
@@ -216,7 +241,7 @@ def prepare(w: Work, kind: NotificationKind | None, contact: Contact | None, pre
         language=language, subject=text.subject, short=text.short, text=text.text, html=text.html, data=data,
         urgent=urgent, display_name=contact.display_name, email=email, phone=phone, devices=tuple(devices))
     if kind.inbox and prefs.allows(kind, "inbox"):
-        w.inbox = (text.subject[:300], text.short, json.dumps(data))
+        w.inbox = (text.subject[:300], text.short, data)
     if verification:
         # With the log channel on (development) the code is logged too.
         w.chain = [c for c in (payload.get("channel", "email"), "log") if c in s.channels]
@@ -243,7 +268,7 @@ async def _through_chains(work: list[Work]) -> None:
         now = clock.now()
         keys = [{"nid": w.row["id"], "channel": name, "key": f"n{w.row['id']}:{name}"} for w, name, _c in step]
         taken = {r["idempotency_key"]: r["id"] for r in await db.fetch(
-            sql.BEGIN_MANY, json.dumps(keys), now, now - timedelta(seconds=s.lease_s))}
+            sql.BEGIN_MANY, _json(keys), now, now - timedelta(seconds=s.lease_s))}
         missing = [k["key"] for k in keys if k["key"] not in taken]
         states = {r["idempotency_key"]: r["status"] for r in await db.fetch(sql.STATES, missing)} if missing else {}
         sends: list[tuple[Work, str, Any, int]] = []
@@ -274,7 +299,7 @@ async def _through_chains(work: list[Work]) -> None:
                     w.transient = True
                     w.chain = []  # try this channel again later before falling back further
         if ended:
-            await db.fetch(sql.END_MANY, json.dumps(ended), clock.now())
+            await db.fetch(sql.END_MANY, _json(ended), clock.now())
         if dead:
             await remove_invalid_tokens(dead)
         active = [w for w in active if not w.status and w.chain]

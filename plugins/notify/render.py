@@ -9,7 +9,8 @@ reminders, ``offset_min``. Filters: ``{{ moment | when }}`` (in the recipient's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -22,10 +23,13 @@ from jinja2 import (
     StrictUndefined,
     Template,
     TemplateNotFound,
+    meta,
+    nodes,
     pass_context,
     select_autoescape,
 )
 from jinja2.runtime import Context
+from markupsafe import escape
 
 from core.hooks import hookspecs
 from core.hooks.manager import Registry, current
@@ -152,15 +156,76 @@ def template_name(kind: NotificationKind, language: str, extension: str) -> str:
 def render(kind: NotificationKind, context: Mapping[str, Any], language: str, name: str = "", timezone: str = "UTC",
            offset_min: int | None = None) -> Rendered:
     """Render a notification of ``kind`` in ``language`` (already picked with :func:`pick_language`)."""
+    return _finish(language, _render_raw(kind, context, language, name, timezone, offset_min))
+
+
+def _render_raw(kind: NotificationKind, context: Mapping[str, Any], language: str, name: str, timezone: str,
+                offset_min: int | None) -> tuple[str, str, str, str]:
+    """The subject, short, body and HTML as the templates print them (before trimming)."""
     env = environment()
     ctx = {**context, "name": name, "language": language, "timezone": timezone, "offset_min": offset_min}
     txt = _template(env, template_name(kind, language, "txt"))
     if txt is None:
         raise TemplateNotFound(template_name(kind, language, "txt"))
-    parts = {}
     tpl_context = txt.new_context(ctx)  # one context for the three blocks (building it was a tenth of a worker's CPU)
-    for block in ("subject", "short", "body"):
-        parts[block] = "".join(txt.blocks[block](tpl_context)).strip()
+    subject, short, body = ("".join(txt.blocks[block](tpl_context)) for block in ("subject", "short", "body"))
     page = _template(env, template_name(kind, language, "html"))
-    html = "" if page is None else page.render(ctx)
-    return Rendered(language, " ".join(parts["subject"].split()), parts["short"], parts["body"] + "\n", html)
+    return subject, short, body, "" if page is None else page.render(ctx)
+
+
+def _finish(language: str, raw: tuple[str, str, str, str]) -> Rendered:
+    subject, short, body, html = raw
+    return Rendered(language, " ".join(subject.split()), short.strip(), body.strip() + "\n", html)
+
+
+# Stands for the recipient's name in a rendering shared by many recipients (private-use characters and a per-process
+# random part: no context value contains it, and HTML escaping leaves it as it is).
+_NAME = f"\ue000{secrets.token_hex(8)}\ue001"
+
+
+def render_shared(kind: NotificationKind, context: Mapping[str, Any], language: str, timezone: str = "UTC",
+                  offset_min: int | None = None) -> Callable[[str], Rendered] | None:
+    """One rendering for every recipient of the same context, language and timezone: their name is filled in.
+
+    Exactly what :func:`render` gives, because it is offered only when the kind's templates (and every template they
+    extend, include or import, all of the same format) use ``name`` nowhere but as a plain ``{{ name }}``: its
+    text is then printed as it is (plain text) or escaped (HTML), whatever it is, and nothing else depends on it.
+    Only for a non-empty name (a template may still test it). None: render per recipient.
+    """
+    env = environment()
+    if not all(_name_only_printed(env, template_name(kind, language, ext)) for ext in ("txt", "html")):
+        return None
+    raw = _render_raw(kind, context, language, _NAME, timezone, offset_min)
+    text_parts, html = raw[:3], raw[3]
+
+    def fill(name: str) -> Rendered:
+        if not name:
+            return render(kind, context, language, name, timezone, offset_min)
+        subject, short, body = (part.replace(_NAME, name) for part in text_parts)
+        return _finish(language, (subject, short, body, html.replace(_NAME, str(escape(name)))))
+
+    return fill
+
+
+@lru_cache(maxsize=256)
+def _name_only_printed(env: Environment, name: str, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether template ``name`` (absent: trivially) and those it references print ``name`` only as ``{{ name }}``."""
+    try:
+        source = env.loader.get_source(env, name)[0] if env.loader is not None else None
+    except TemplateNotFound:
+        return name not in seen  # a missing root is the caller's business; a missing reference is not understood
+    if source is None:
+        return False
+    tree = env.parse(source)
+    uses = sum(1 for n in tree.find_all(nodes.Name) if n.name == "name")
+    printed = sum(1 for out in tree.find_all(nodes.Output) for n in out.nodes
+                  if isinstance(n, nodes.Name) and n.name == "name")
+    if uses != printed:
+        return False
+    extension = name.rpartition(".")[2]
+    for ref in meta.find_referenced_templates(tree):
+        if ref is None or ref in seen or ref.rpartition(".")[2] != extension:
+            return False  # computed at run time, a cycle, or another format (escaped otherwise)
+        if not _name_only_printed(env, ref, seen | {name}):
+            return False
+    return True

@@ -22,12 +22,14 @@ class Notification(Table, schema="notify"):
 
     user_id = ForeignKey(User, null=False, on_delete=OnDelete.cascade, index=True)
     kind = Varchar(length=80)
-    subject = Varchar(length=120, null=True, default=None, index=True)
+    subject = Varchar(length=120, null=True, default=None)  # shown in the delivery log, never searched
     payload = JSONB(default="{}")
     urgent = Boolean(default=False)
     urgent_if_today = Timestamptz(null=True, default=None)
-    status = Varchar(length=16, default="pending", index=True)
-    due_at = Timestamptz(default=TimestamptzNow(), index=True)
+    # status and due_at are indexed only where rows are live (partial indexes, raw steps): an index over every row
+    # cost an entry per status change of each notification and was read by nothing the live part does not serve.
+    status = Varchar(length=16, default="pending")
+    due_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(null=True, default=None)
     lease_until = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
@@ -65,7 +67,7 @@ class Attempt(Table, schema="notify"):
     channel = Varchar(length=30)
     status = Varchar(length=16)  # sent | retry | rejected | failed | deferred | skipped
     error = Text(default="")
-    at = Timestamptz(default=TimestamptzNow(), index=True)
+    at = Timestamptz(default=TimestamptzNow())  # follows id, which the log is read by (newest first)
 
 
 class InboxItem(Table, schema="notify"):

@@ -63,3 +63,19 @@ def test_russian_reset_code_purpose(use_settings) -> None:
     use_settings()
     text = render(VERIFICATION, {"code": "123456", "purpose": "reset", "ttl_minutes": 10}, "ru")
     assert "сбросить пароль" in text.text
+
+
+def test_a_shared_rendering_is_exactly_the_recipients_own(use_settings) -> None:
+    from plugins.events import notifications as events_notifications
+    from plugins.notify.kinds import declared
+    from plugins.notify.render import render_shared
+    from tests.plugins.notify.conftest import make_event
+
+    use_settings()
+    kind = declared()["events.reminder"]
+    context = events_notifications.context(make_event(title='Chess <by night> & "tea"'))
+    for language in ("en", "ru"):
+        fill = render_shared(kind, context, language, "Asia/Tokyo", 1440)
+        assert fill is not None  # the reminder prints the name only as {{ name }}
+        for name in ("Ann", 'Bob <b>&amp; "Jr"\'', "  Иван\n Петров  ", "{{ name }}", ""):
+            assert fill(name) == render(kind, context, language, name, "Asia/Tokyo", 1440)
