@@ -3,9 +3,9 @@
 A hook is called through its specification function, never by a string name, so mypy checks the arguments and
 the result, and a misspelt hook cannot be written::
 
-    from plugins.events import hookspecs
+    from sbor_hello import hookspecs          # a plugin's own specs, or those of a plugin in its depends
 
-    await hooks.notify(hookspecs.participant_joined, event=info, user_id=7, guests=0, status="confirmed")
+    await hooks.notify(hookspecs.greeting_made, greeting_id=1, name="Ivan", message="Hi", wall="lobby", author_id=7)
     shared = await hooks.first(core_specs.users_share_context, viewer_id=1, owner_id=2)   # -> bool | None
     parts = await hooks.call(core_specs.user_data_export, user_id=7)                      # -> list[dict[str, Any]]
 

@@ -322,7 +322,8 @@ async def _send_all(sends: list[tuple[Work, str, Any, int]], concurrency: int) -
             except Exception as exc:  # a provider plug-in that raises counts as a temporary failure
                 results[i] = SendResult("retry", describe(exc))
 
-    await asyncio.gather(*(runner() for _ in range(max(1, min(concurrency, len(sends))))))
+    runners = min(concurrency, len(sends)) or 1
+    await asyncio.gather(*(runner() for _ in range(runners)))
     return [r if r is not None else SendResult("retry", "not sent") for r in results]
 
 
