@@ -179,7 +179,7 @@ async def main() -> None:
     os.environ.update(env)
     worker = None
     try:
-        from core import clock, db, settings
+        from core import clock, db, migrations, settings
         from core.hooks.manager import load
 
         settings.reload()
@@ -201,7 +201,7 @@ async def main() -> None:
                   f"sender {ceiling_sender_ms:.2f} ms)")
         for f in tmp.glob("sink*.txt"):  # noqa: ASYNC240 - set-up
             f.write_text("")
-        await db.migrate(registry)
+        await migrations.migrate(registry)
         await db.start_pool()
         from core import notifications
         from plugins.events import notifications as events_notifications

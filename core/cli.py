@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from core import db, logs
+from core import db, logs, migrations
 from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.settings import ROOT, get_settings, reload
@@ -46,8 +46,8 @@ def _services() -> Any:
 async def _migrate(registry: Any, dry_run: bool = False) -> list[Any]:
     try:
         if dry_run:
-            return await db.pending_migrations(registry)
-        return await db.migrate(registry)
+            return await migrations.pending_migrations(registry)
+        return await migrations.migrate(registry)
     finally:
         await db.close_pool()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from core import db
+from core import db, migrations
 from core.errors import ConfigError
 from core.hooks.manager import (
     PluginsFile,
@@ -97,7 +97,7 @@ def plan() -> None:
     for i, p in enumerate(registry.plugins, 1):
         click.echo(f"  {i}. {p.name} {p.info.manifest.version} ({p.info.source})")
     click.echo("Migration order:")
-    for plugin, app in db.piccolo_apps(registry):
+    for plugin, app in migrations.piccolo_apps(registry):
         click.echo(f"  {plugin} (app {app.app_name}, schema {plugin})")
     click.echo("Hooks:")
     for name in sorted(n for n in dir(registry.pm.hook) if not n.startswith("_")):
@@ -184,18 +184,18 @@ def uninstall(name: str, yes: bool) -> None:
         try:
             for other in installed_dependents:
                 # Dropping with CASCADE would silently cut the foreign keys of a disabled dependent's tables.
-                if await db.schema_report(other):
+                if await migrations.schema_report(other):
                     _fail(f"plugin {name!r}: plugin {other!r} depends on it and still has tables; "
                           f"uninstall {other!r} first")
-            report = await db.schema_report(name)
+            report = await migrations.schema_report(name)
             if not report:
                 click.echo(f"plugin {name!r} has no tables in schema {name!r}: nothing to drop")
             for table, count in report:
                 click.echo(f"{'dropping' if yes else 'would drop'} {name}.{table} ({count} rows)")
             if yes:
                 registry = build(PluginsFile(enabled=with_dependencies(available, [name])), available)
-                apps = [app.app_name for plugin, app in db.piccolo_apps(registry) if plugin == name]
-                await db.drop_plugin_schema(name, apps)
+                apps = [app.app_name for plugin, app in migrations.piccolo_apps(registry) if plugin == name]
+                await migrations.drop_plugin_schema(name, apps)
                 if name in pf.enabled:
                     write_enabled(settings.plugins_path, [n for n in pf.enabled if n != name])
                 click.echo(f"uninstalled {name}: schema dropped")

@@ -21,13 +21,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Generic, TypeVar, overload
 
 import msgspec
 
-from core.errors import BadRequest
+from core.errors import BadRequest, ConfigError
 from core.settings import get_settings
 
 T = TypeVar("T")
@@ -59,26 +60,35 @@ class InvalidCursor(BadRequest):
     title = "Invalid cursor"
 
 
-@lru_cache(maxsize=4)
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@lru_cache(maxsize=8)
 def _key(secret: str) -> bytes:
+    if not secret:
+        raise ConfigError("settings: auth.jwt_keys is empty; cursors cannot be signed")
     return hashlib.sha256(b"sbor-cursor\0" + secret.encode()).digest()
 
 
-def _secret() -> bytes:
+def _keys() -> list[bytes]:
+    """The signing key (from the current JWT key) first, then the other configured ones.
 
+    A key rotation keeps the cursors already handed out valid for as long as their key stays configured.
+    """
     auth = get_settings().auth
-    return _key(auth.jwt_keys.get(auth.jwt_current_kid, ""))
+    kids = [auth.jwt_current_kid, *sorted(k for k in auth.jwt_keys if k != auth.jwt_current_kid)]
+    return [_key(auth.jwt_keys.get(kid, "")) for kid in kids]
 
 
-def _tag(scope: str, payload: str) -> str:
-    mac = hmac.new(_secret(), f"{VERSION}.{scope}.{payload}".encode(), hashlib.sha256).digest()[:_TAG_BYTES]
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+def _tag(key: bytes, scope: str, payload: str) -> bytes:
+    mac = hmac.new(key, f"{VERSION}.{scope}.{payload}".encode(), hashlib.sha256).digest()[:_TAG_BYTES]
+    return base64.urlsafe_b64encode(mac).rstrip(b"=")
 
 
 def encode_cursor(*values: Any, scope: str) -> str:
     """Encode the sort keys of the last row of a page (ints, strings, floats, aware datetimes, UUIDs)."""
     payload = base64.urlsafe_b64encode(msgspec.json.encode(list(values))).rstrip(b"=").decode()
-    return f"{VERSION}.{payload}.{_tag(scope, payload)}"
+    return f"{VERSION}.{payload}.{_tag(_keys()[0], scope, payload).decode()}"
 
 
 @overload
@@ -94,9 +104,9 @@ def decode_cursor(cursor: str, *types: type[Any], scope: str) -> tuple[Any, ...]
     """
     version, _, rest = cursor.partition(".")
     payload, _, tag = rest.partition(".")
-    if version != VERSION or not payload or not tag or len(cursor) > 2048:
+    if version != VERSION or len(cursor) > 2048 or not _BASE64URL.fullmatch(payload) or not _BASE64URL.fullmatch(tag):
         raise InvalidCursor("The cursor is not one this list gave out")
-    if not hmac.compare_digest(tag, _tag(scope, payload)):
+    if not any(hmac.compare_digest(tag.encode(), _tag(key, scope, payload)) for key in _keys()):
         raise InvalidCursor("The cursor is not one this list gave out")
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))

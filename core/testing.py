@@ -25,7 +25,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from core import cache, db, jobs
+from core import cache, db, jobs, migrations
 from core import clock as core_clock
 from core import settings as core_settings
 from core.hooks import hookspecs
@@ -81,7 +81,7 @@ async def sbor_database(sbor_env: dict[str, str]) -> AsyncIterator[Registry]:
         await admin.close()
     registry = build(PluginsFile(enabled=all_plugins()))
     activate(registry)
-    await db.migrate(registry)
+    await migrations.migrate(registry)
     await db.start_pool()
     jobs.configure_broker(sbor_env["SBOR_REDIS_URL"], sbor_env["SBOR_JOBS_NAMESPACE"])
     jobs.bind(registry.hooks.collect(hookspecs.register_actors))

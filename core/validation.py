@@ -13,6 +13,12 @@ DecHook = Callable[[type, Any], Any]
 
 REQUIRED = "required"
 UNKNOWN = "unknown field"
+MAX_ERRORS = 50
+"""The most errors one problem lists (a huge invalid body must not cost seconds and megabytes to describe)."""
+
+
+class _Enough(Exception):
+    """Stops the walk once :data:`MAX_ERRORS` + 1 errors are known (the extra one says the list was cut)."""
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[([^\]]*)\]")
@@ -41,10 +47,20 @@ def body_errors(value: Any, annotation: Any, dec_hook: DecHook | None = None) ->
     Missing required fields (detail ``required``), unknown fields of ``forbid_unknown_fields`` structs (detail
     ``unknown field``), wrong types and ``msgspec.Meta`` constraints are each reported where they occur, recursing into
     nested structs, lists and dicts. Converts like Litestar does (``strict=False``), so an empty list means "valid".
+    At most :data:`MAX_ERRORS` + 1 are returned: more than ``MAX_ERRORS`` means the list was cut (see
+    :func:`truncated`).
     """
     out: list[dict[str, str]] = []
-    _walk(value, annotation, [], out, dec_hook)
+    try:
+        _walk(value, annotation, [], out, dec_hook)
+    except _Enough:
+        pass
     return out
+
+
+def truncated(errors: list[dict[str, str]]) -> tuple[list[dict[str, str]], bool]:
+    """``(errors cut to MAX_ERRORS, whether any were cut)``."""
+    return errors[:MAX_ERRORS], len(errors) > MAX_ERRORS
 
 
 def _convert(value: Any, annotation: Any, dec_hook: DecHook | None) -> msgspec.ValidationError | None:
@@ -68,6 +84,8 @@ def _is_struct(annotation: Any) -> bool:
 
 
 def _walk(value: Any, annotation: Any, path: list[str], out: list[dict[str, str]], dec_hook: DecHook | None) -> None:
+    if len(out) > MAX_ERRORS:
+        raise _Enough
     error = _convert(value, annotation, dec_hook)
     if error is None:
         return
@@ -83,6 +101,7 @@ def _walk(value: Any, annotation: Any, path: list[str], out: list[dict[str, str]
     elif origin in _SEQUENCES and isinstance(value, list):
         if metas and (whole := _convert(value, Annotated[(list[Any], *metas)], dec_hook)) is not None:
             out.append(error_entry(path, whole))  # the list's own constraint (min_length, max_length)
+            return  # its items are not worth reporting one by one (and a huge list would cost seconds)
         items = get_args(base)
         for i, item in enumerate(value):
             if origin is tuple and items and items[-1] is not Ellipsis:
@@ -93,6 +112,7 @@ def _walk(value: Any, annotation: Any, path: list[str], out: list[dict[str, str]
     elif origin is dict and isinstance(value, dict) and len(get_args(base)) == 2:
         if metas and (whole := _convert(value, Annotated[(dict[Any, Any], *metas)], dec_hook)) is not None:
             out.append(error_entry(path, whole))
+            return
         for key, item in value.items():
             _walk(item, get_args(base)[1], [*path, str(key)], out, dec_hook)
     if len(out) == before:  # nothing more precise found (a scalar, a rule comparing fields): msgspec's own report
@@ -112,4 +132,8 @@ def _walk_struct(value: dict[str, Any], struct: type[msgspec.Struct], path: list
         elif field.required:
             out.append({"pointer": json_pointer([*path, field.encode_name]), "detail": REQUIRED})
     if config.forbid_unknown_fields:
-        out.extend({"pointer": json_pointer([*path, str(k)]), "detail": UNKNOWN} for k in value if k not in known)
+        for k in value:
+            if k not in known:
+                if len(out) > MAX_ERRORS:
+                    raise _Enough
+                out.append({"pointer": json_pointer([*path, str(k)]), "detail": UNKNOWN})

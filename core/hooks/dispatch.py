@@ -12,6 +12,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 import pluggy
 
+from core import db
 from core.hooks.policy import policy_of
 
 log = logging.getLogger("core.hooks")
@@ -168,20 +169,29 @@ class HookDispatcher:
         firstresult = bool(spec and spec.opts.get("firstresult"))
         policy = policy_of(spec.function if spec else None)
         results: list[Any] = []
+        # A notification called inside the caller's transaction runs each implementation in a savepoint: one that
+        # fails in the database is rolled back alone, and the caller's change (and the other plugins') still commits.
+        # Without it PostgreSQL would abort the whole transaction and the commit would silently roll everything back.
+        tx = db.current_transaction() if policy == "notify" else None
         for impl in impls:
             args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}
             started = time.perf_counter()
+            savepoint = await tx.savepoint() if tx is not None else None
             try:
                 result = impl.function(**args)
                 if inspect.isawaitable(result):
                     result = await result
             except Exception as exc:
                 if self.trace:
-                    _trace(name, impl, started, f"raised {type(exc).__name__}: {exc}")
+                    _trace(name, impl, started, f"raised {type(exc).__name__}")
                 if policy == "notify":
+                    if savepoint is not None:
+                        await savepoint.rollback_to()
                     log.exception("hook %s failed in plugin %s; the other plugins still run", name, impl.plugin_name)
                     continue
                 raise
+            if savepoint is not None:
+                await savepoint.release()
             if self.trace:
                 _trace(name, impl, started, "no answer" if result is None else "answered")
             if result is None:

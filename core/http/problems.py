@@ -15,7 +15,7 @@ from litestar.utils.scope.state import ScopeState
 
 from core.errors import AlreadyExists, InvalidParameter, SborError
 from core.http.context import request_id
-from core.validation import REQUIRED, body_errors, error_entry
+from core.validation import REQUIRED, body_errors, error_entry, truncated
 
 log = logging.getLogger("core.http")
 
@@ -98,8 +98,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         # Litestar blames the server when a failing body field shares its name with a dependency ("channels").
         errors = _body_errors(request, [])
         if errors:
-            return problem(422, "validation_failed", "Validation failed", "The request body is invalid.",
-                           errors=errors)
+            return _invalid_body(errors)
     if status >= 500:
         log.error("http %s: %s", status, detail)
         detail = None
@@ -125,10 +124,10 @@ def _validation_problem(request: Request[Any, Any, Any], exc: ValidationExceptio
         parameters.append({"parameter": missing["name"], "in": missing["source"], "detail": REQUIRED})
     errors = _body_errors(request, body_items) if body_items else []
     if parameters:
-        return handle_sbor_error(request, InvalidParameter("A parameter of the request is invalid.",
-                                                           errors=parameters + errors))
+        listed, _cut = truncated(parameters + errors)
+        return handle_sbor_error(request, InvalidParameter("A parameter of the request is invalid.", errors=listed))
     if errors:
-        return problem(422, "validation_failed", "Validation failed", "The request body is invalid.", errors=errors)
+        return _invalid_body(errors)
     return problem(400, "bad_request", "Bad request", str(exc.detail or "") or None)
 
 
@@ -139,6 +138,14 @@ def _wire_name(request: Request[Any, Any, Any], key: str, source: str) -> str:
     kwarg = getattr(field, "kwarg_definition", None)
     alias = getattr(kwarg, "name", None) if source in ("header", "cookie", "query") else None
     return str(alias or key)
+
+
+def _invalid_body(errors: list[dict[str, str]]) -> Response[dict[str, Any]]:
+    """422 ``validation_failed`` listing the body's errors (the first ``MAX_ERRORS``; ``errors_truncated`` if cut)."""
+    listed, cut = truncated(errors)
+    extra: dict[str, Any] = {"errors_truncated": True} if cut else {}
+    return problem(422, "validation_failed", "Validation failed", "The request body is invalid.", errors=listed,
+                   **extra)
 
 
 def _body_errors(request: Request[Any, Any, Any], items: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from core import db
+from core import migrations
 from core.settings import ROOT
 
 
@@ -122,10 +122,10 @@ async def test_uninstall_prints_then_drops_with_yes(plugins_file, sbor_database)
     dry = manage(plugins_file, "plugins", "uninstall", "hello")
     assert dry.returncode == 0, dry.stderr
     assert "would drop hello.greeting (1 rows)" in dry.stdout
-    assert await db.schema_report("hello") == [("greeting", 1)]
+    assert await migrations.schema_report("hello") == [("greeting", 1)]
     done = manage(plugins_file, "plugins", "uninstall", "hello", "--yes")
     assert done.returncode == 0, done.stderr
-    assert await db.schema_report("hello") == []
+    assert await migrations.schema_report("hello") == []
     assert 'enabled = []' in plugins_file.read_text()
     # migrate --dry-run says what it would do, then migrate brings the plugin back (for the other tests)
     manage(plugins_file, "plugins", "enable", "hello")
@@ -133,7 +133,7 @@ async def test_uninstall_prints_then_drops_with_yes(plugins_file, sbor_database)
     assert "would apply hello:" in dry.stdout
     assert manage(plugins_file, "migrate").returncode == 0
     assert "nothing to do" in manage(plugins_file, "migrate").stdout
-    assert await db.schema_report("hello") == [("greeting", 0)]
+    assert await migrations.schema_report("hello") == [("greeting", 0)]
 
 
 def test_openapi_prints_the_document(plugins_file, sbor_env) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from core import db
+from core import db, migrations
 from core.hooks.manager import PluginsFile, build
 
 
 async def test_migrating_twice_is_a_no_op(sbor_database) -> None:
-    assert await db.pending_migrations(sbor_database) == []
-    assert await db.migrate(sbor_database) == []
+    assert await migrations.pending_migrations(sbor_database) == []
+    assert await migrations.migrate(sbor_database) == []
 
 
 async def test_each_plugin_owns_the_schema_named_after_it(sbor_database) -> None:
@@ -25,14 +25,14 @@ async def test_uninstall_reports_then_drops_and_migrate_brings_it_back(sbor_data
     from sbor_hello.tables import Greeting
 
     await Greeting.insert(Greeting(name="a", message="hi"), Greeting(name="b", message="hi"))
-    assert await db.schema_report("hello") == [("greeting", 2)]
+    assert await migrations.schema_report("hello") == [("greeting", 2)]
     registry = build(PluginsFile(enabled=["hello"]))
-    await db.drop_plugin_schema("hello", ["hello"])
-    assert await db.schema_report("hello") == []
+    await migrations.drop_plugin_schema("hello", ["hello"])
+    assert await migrations.schema_report("hello") == []
     with pytest.raises(asyncpg.UndefinedTableError):
         await db.fetch("SELECT * FROM hello.greeting")
-    pending = await db.pending_migrations(registry)
+    pending = await migrations.pending_migrations(registry)
     assert {p.plugin for p in pending} == {"hello"}  # each of its migrations
-    ran = await db.migrate(registry)
+    ran = await migrations.migrate(registry)
     assert {p.app_name for p in ran} == {"hello"}
-    assert await db.schema_report("hello") == [("greeting", 0)]
+    assert await migrations.schema_report("hello") == [("greeting", 0)]

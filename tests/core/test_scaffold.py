@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
-from core import db, scaffold
+from core import db, migrations, scaffold
 from core.hooks import hookspecs
 from core.hooks.manager import PluginsFile, build, discover
 from core.settings import ROOT
@@ -175,9 +175,9 @@ async def test_migration_applies_and_the_routes_answer(installed, sbor_database,
                                                         auth_headers) -> None:
     registry = build(PluginsFile(enabled=[NAME]))
     try:
-        ran = await db.migrate(registry)
+        ran = await migrations.migrate(registry)
         assert [m.plugin for m in ran] == [NAME]
-        app = dict(db.piccolo_apps(registry))[NAME]
+        app = dict(migrations.piccolo_apps(registry))[NAME]
         alter = await AutoMigrationManager(auto_input="n").get_alter_statements(app_config=app)
         assert [s for group in alter for s in group.statements] == [], "the contract test's check: up to date"
         constraints = await db.fetch(
@@ -199,7 +199,7 @@ async def test_migration_applies_and_the_routes_answer(installed, sbor_database,
         r = await client.get(URL, params={"cursor": "v1.x.y"}, headers=headers)
         assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
     finally:
-        await db.drop_plugin_schema(NAME, [NAME])  # leave the session's database as the other tests expect it
+        await migrations.drop_plugin_schema(NAME, [NAME])  # leave the session's database as the other tests expect it
 
 
 def test_generated_code_passes_ruff_and_mypy_against_cores_types(tools: dict[str, Future[Any]]) -> None:

@@ -214,5 +214,5 @@ async def test_tracing_logs_each_implementation_with_its_duration_and_outcome(ca
         await reg.hooks.notify(thing_happened, what="x", calls=[])
     lines = [r for r in caplog.records if r.name == "core.hooks.trace"]
     assert [(r.plugin, r.hook) for r in lines] == [("a", "thing_happened"), ("b", "thing_happened")]
-    assert lines[0].outcome == "no answer" and lines[1].outcome == "raised RuntimeError: b broke"
+    assert lines[0].outcome == "no answer" and lines[1].outcome == "raised RuntimeError"
     assert all(r.duration_ms >= 0 for r in lines)
