@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from sbor_hello.tables import Greeting
+
 from core import db
 from core.hooks import hookimpl
-from sbor_hello.tables import Greeting
 from tests.core.hooks.fakes import fake_plugin
 from tests.core.hooks.test_dispatch import registry_of, thing_happened
 
