@@ -10,7 +10,8 @@ import msgspec
 from redis.exceptions import RedisError
 
 from core import cache
-from core.errors import BadRequest, Conflict, PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from core.auth.tokens import decode_access_token
+from core.errors import BadRequest, Conflict, NotAuthenticated, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from core.http.middleware import MUTATING, ASGIApp, Message, Receive, Scope, Send, client_ip, header, send_problem
 from core.settings import get_settings
 
@@ -38,9 +39,17 @@ class StoredResponse(msgspec.Struct):
 def record_key(scope: Scope, key: str) -> str:
     """The cache key of an ``Idempotency-Key``, scoped to the caller so nobody replays someone else's response.
 
-    The caller is the credential (``Authorization``) or, for anonymous calls, the client address.
+    The caller is the signed-in session (so a retry after the access token was refreshed is still the same caller),
+    the raw credential when it is not a valid access token, or for anonymous calls the client address.
     """
     caller = header(scope, b"authorization") or f"ip:{client_ip(scope)}"
+    scheme, _, token = caller.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        try:
+            claims = decode_access_token(token.strip())
+            caller = f"session:{claims.session_id}"
+        except NotAuthenticated:
+            pass  # the request fails with 401 anyway; the raw header keeps it apart from everyone else's
     return cache.key("idem", hashlib.sha256(f"{caller}\0{key}".encode()).hexdigest())
 
 
@@ -107,7 +116,7 @@ class ResponseCapture:
 
     def finished(self) -> StoredResponse | None:
         """The response to keep, or None when it must not be replayed (5xx: the client may retry; none sent)."""
-        if self.record.status >= 500 or self.record.status == 0:
+        if self.record.status >= 500 or self.record.status in (0, 429):  # a throttle answers for now, not for a day
             return None
         self.record.body = b"".join(self._parts)
         return self.record

@@ -25,6 +25,11 @@ NARROW_FIRST = 4  # near-me tries radius / 4 first
 SCOPE, SCOPE_NEAR = "events.feed", "events.feed.near"  # a time cursor is not a distance cursor
 
 
+def near_scope(near: tuple[float, float]) -> str:
+    """A distance cursor holds for its own origin only (a distance from elsewhere would skip or repeat events)."""
+    return f"{SCOPE_NEAR}:{near[0]:.6f},{near[1]:.6f}"
+
+
 @dataclass
 class FeedQuery:
     """Validated feed parameters."""
@@ -93,7 +98,7 @@ def parse(params: FeedParams, *, now: datetime, max_radius_km: float) -> FeedQue
         raise _bad("radius_km", "radius_km needs near=lat,lng")
     if params.cursor:
         if fq.near:
-            fq.after = decode_cursor(params.cursor, float, int, scope=SCOPE_NEAR)
+            fq.after = decode_cursor(params.cursor, float, int, scope=near_scope(fq.near))
         else:
             fq.after = decode_cursor(params.cursor, datetime, int, scope=SCOPE)
     return fq
@@ -167,7 +172,7 @@ async def page(fq: FeedQuery, fetch: Fetch = db.fetch) -> Page[FeedItem]:
     nxt = None
     if len(rows) > fq.limit:
         last = items[-1]
-        nxt = (encode_cursor(last["distance_km"], last["id"], scope=SCOPE_NEAR) if fq.near
+        nxt = (encode_cursor(last["distance_km"], last["id"], scope=near_scope(fq.near)) if fq.near
                else encode_cursor(last["starts_at"], last["id"], scope=SCOPE))
     return Page(items=msgspec.convert(items, list[FeedItem]), next_cursor=nxt)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -170,3 +171,21 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(sbor_database
         assert client_ip(scope) == "203.0.113.7"
     finally:
         http.trusted_proxies = old
+
+
+async def test_a_retry_after_the_access_token_was_refreshed_is_still_the_same_caller(make_client, make_user,
+                                                                                    clock) -> None:
+    from core.auth.services import open_session
+    from core.auth.tokens import issue_access_token
+
+    user = await make_user()
+    sid, first_token = await open_session(user.id)
+    client = await make_client(["hello"])
+    headers = {"Idempotency-Key": "k-refresh"}
+    first = await client.post(URL, json={"name": "Ann"}, headers={**headers, "Authorization": f"Bearer {first_token}"})
+    clock.advance(timedelta(minutes=10))
+    refreshed = issue_access_token(user.id, sid)
+    assert refreshed != first_token
+    again = await client.post(URL, json={"name": "Ann"}, headers={**headers, "Authorization": f"Bearer {refreshed}"})
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]

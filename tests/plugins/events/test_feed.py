@@ -101,6 +101,10 @@ async def test_cursor_pages_are_stable_under_inserts(api: Any, person: Any, publ
     p1 = (await api.get("/api/v1/events", params=params)).json()
     p2 = (await api.get("/api/v1/events", params={**params, "cursor": p1["next_cursor"]})).json()
     assert [i["id"] for i in p1["items"] + p2["items"]] == same and p2["next_cursor"] is None
+    # A distance cursor holds for its own origin only.
+    elsewhere = {"near": f"{MOSCOW[0] + 0.2},{MOSCOW[1]}", "limit": 2, "cursor": p1["next_cursor"]}
+    r = await api.get("/api/v1/events", params=elsewhere)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
     r = await api.get("/api/v1/events", params={"cursor": "not-a-cursor"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
 
@@ -140,7 +144,7 @@ async def test_near_query_uses_the_index(api: Any, person: Any, publish: Any) ->
 
 async def test_narrow_first_gives_the_same_pages_as_the_full_radius(publish: Any) -> None:
     from core.pagination import decode_cursor
-    from plugins.events.feed import FeedQuery, build, page
+    from plugins.events.feed import FeedQuery, build, near_scope, page
 
     eid, _ = await publish()
     author = (await db.fetch("SELECT author FROM events.event WHERE id = $1", eid))[0]["author"]
@@ -155,7 +159,7 @@ async def test_narrow_first_gives_the_same_pages_as_the_full_radius(publish: Any
     seen: list[int] = []
     for _ in range(30):
         fq = FeedQuery(now=now, near=MOSCOW, radius_km=10, limit=20,
-                       after=decode_cursor(cursor, float, int, scope="events.feed.near") if cursor else None)
+                       after=decode_cursor(cursor, float, int, scope=near_scope(MOSCOW)) if cursor else None)
         got = await page(fq)
         sql, args = build(fq)
         full = (await db.fetch(sql, *args))[:20]
