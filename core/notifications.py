@@ -21,14 +21,16 @@ timezone (``{{ starts_at | when(timezone) }}``) and reminder offsets (``{{ offse
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from core import hooks
+from core.errors import ConfigError
 from core.hooks import hookspecs
-from core.hooks.manager import current
+from core.hooks.manager import Registry, current
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ class Notice:
 
     ``context`` must be JSON-serialisable (ISO strings for moments); it is copied into the outbox, so the notice says
     what was true when it was asked for. ``key`` makes the request idempotent and replaceable: a later notice with
-    the same key replaces one not yet sent (per user), and :func:`withdraw` cancels by key prefix. ``send_at`` delays
+    the same key replaces one not yet sent (per user), and :func:`withdraw` cancels by key prefix. A key is made of
+    ``:``-separated segments, the plugin's name first (``"events.event:42:reminder"``); a prefix is whole segments
+    (``"events.event:42"`` matches that key, never ``"events.event:420:reminder"``). ``send_at`` delays
     it; ``expires_at`` drops it when it could not be delivered in time; ``urgent`` lets this one notice break quiet
     hours; ``urgent_if_today`` (a moment: the start of a cancelled event) makes it urgent for each recipient to whom
     that moment is today in their timezone, or comes before their quiet hours end. ``remind_before``: instead of one
@@ -94,11 +98,37 @@ async def send(notice: Notice) -> None:
 
 
 async def withdraw(key_prefix: str, user_ids: Sequence[int] | None = None) -> None:
-    """Cancel notifications not yet sent whose key starts with ``key_prefix`` (for ``user_ids``, or everyone)."""
+    """Cancel notifications not yet sent keyed ``key_prefix`` or ``key_prefix:…`` (for ``user_ids``, or everyone).
+
+    ``key_prefix`` is whole segments of a key, without a trailing ``:``: ``withdraw("events.event:4")`` cancels
+    ``events.event:4`` and ``events.event:4:reminder``, not ``events.event:42:reminder``.
+    """
     await hooks.call(hookspecs.notifications_withdrawn, key_prefix=key_prefix,
                      user_ids=list(user_ids) if user_ids is not None else None)
 
 
-def kinds() -> dict[str, NotificationKind]:
-    """Every notification kind the enabled plugins declare, by name."""
-    return {kind.name: kind for _plugin, kind in current().hooks.collect(hookspecs.register_notification_kinds)}
+MAX_KIND_LENGTH = 80
+"""The longest kind name: notify stores it in ``Varchar(80)`` columns."""
+
+_SHORT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def kinds(registry: Registry | None = None) -> dict[str, NotificationKind]:
+    """Every notification kind the enabled plugins declare, by name.
+
+    Raises ``ConfigError`` naming the plugin for a kind not named ``<plugin>.<kind>`` (lower case, ``_``), longer than
+    :data:`MAX_KIND_LENGTH`, or declared twice (by one plugin or two): a second declaration never silently wins.
+    """
+    table: dict[str, NotificationKind] = {}
+    for plugin, kind in (registry or current()).hooks.collect(hookspecs.register_notification_kinds):
+        head, dot, short = kind.name.partition(".")
+        if head != plugin or not dot or not _SHORT_NAME.fullmatch(short):
+            raise ConfigError(f"plugin {plugin!r}: notification kind {kind.name!r} must be named '{plugin}.<kind>' "
+                              "(lower case letters, digits and '_')")
+        if len(kind.name) > MAX_KIND_LENGTH:
+            raise ConfigError(f"plugin {plugin!r}: notification kind {kind.name!r} is longer than "
+                              f"{MAX_KIND_LENGTH} characters")
+        if kind.name in table:
+            raise ConfigError(f"plugin {plugin!r}: notification kind {kind.name!r} is declared twice")
+        table[kind.name] = kind
+    return table

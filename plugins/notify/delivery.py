@@ -14,33 +14,34 @@ one worker process then delivers hundreds of emails a second.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
-
-import msgspec
 
 from core import clock, db
 from core.hooks import plugin_settings
 from core.jobs import job
 from core.notifications import NotificationKind
 from plugins.notify import NotifySettings, sql
-from plugins.notify.channels.base import Device, Message, SendResult, describe
+from plugins.notify.channels.base import Device, Message, describe
 from plugins.notify.channels.registry import channels
 from plugins.notify.contacts import Contact, contacts_of
 from plugins.notify.kinds import VERIFICATION, channel_order, declared
-from plugins.notify.prefs import UserPrefs, load_prefs, quiet_until, remove_invalid_tokens
+from plugins.notify.prefs import UserPrefs, load_prefs, quiet_until
 from plugins.notify.render import Rendered, pick_language, render, render_shared, zone
+from plugins.notify.sending import Work, through_chains, to_json
 
 log = logging.getLogger("plugins.notify")
 
 Renders = dict[tuple[Any, ...], Callable[[str], Rendered] | None]  # a chunk's shared renderings (see prepare)
+
+UNDECLARED_RETRY = timedelta(hours=1)
+"""How long a row of an undeclared kind waits before it is looked at again (its plugin may be re-enabled)."""
+UNDECLARED = "kind not declared (its plugin is disabled?): deferred"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -68,31 +69,6 @@ def is_urgent(row: dict[str, Any], kind: NotificationKind, tz_name: str, now: da
         return False
     tz = zone(tz_name)
     return moment.astimezone(tz).date() <= now.astimezone(tz).date() or (quiet_end is not None and moment <= quiet_end)
-
-
-@dataclass
-class Work:
-    """One notification in this run: its row, rendered message, remaining channels and how it ended."""
-
-    row: dict[str, Any]
-    message: Message | None = None
-    chain: list[str] = field(default_factory=list)
-    inbox: tuple[str, str, dict[str, Any]] | None = None  # title, body, data
-    status: str = ""  # final status once decided: sent | pending | failed | cancelled | sending (someone else's)
-    error: str = ""
-    due_at: datetime | None = None
-    refund: int = 0
-    errors: list[str] = field(default_factory=list)
-    transient: bool = False
-    logs: list[tuple[str, str, str]] = field(default_factory=list)  # channel, status, error (decisions)
-    sent_by: str = ""
-
-    def end(self, status: str, error: str = "", due_at: datetime | None = None, refund: int = 0) -> None:
-        self.status, self.error, self.due_at, self.refund = status, error[:1000], due_at, refund
-
-    def outcome(self) -> dict[str, Any]:
-        return {"id": self.row["id"], "status": self.status, "error": self.error, "refund": self.refund,
-                "due_at": self.due_at.isoformat() if self.due_at else None}
 
 
 @job("notify.deliver", max_retries=3, min_backoff=2000)
@@ -132,35 +108,28 @@ async def deliver(ids: list[int]) -> int:
         except Exception as exc:  # a template or payload bug: retry later, never lose the row
             log.exception("notification %s: cannot be prepared", w.row["id"])
             _retry_or_fail(w, describe(exc))
+    _log_undeclared(work)
     now = clock.now()
     inbox = [{"user_id": w.row["user_id"], "nid": w.row["id"], "kind": w.row["kind"], "title": w.inbox[0],
               "body": w.inbox[1], "data": w.inbox[2]} for w in work if w.inbox and not w.status]
     if inbox:
-        await db.fetch(sql.INBOX_MANY, _json(inbox), now)
+        await db.fetch(sql.INBOX_MANY, to_json(inbox), now)
     async with AsyncExitStack() as stack:  # a channel's batch: the email channel's one SMTP connection per chunk
         for channel in channels().values():
             batch = getattr(channel, "batch", None)
             if batch is not None:
                 await stack.enter_async_context(batch())
-        await _through_chains([w for w in work if not w.status])
+        await through_chains([w for w in work if not w.status])
     for w in work:
         if not w.status:
             _conclude(w)
     logs = [_log_row(w, *entry) for w in work for entry in w.logs]
     if logs:
-        await db.fetch(sql.LOG_MANY, _json(logs), clock.now())
+        await db.fetch(sql.LOG_MANY, to_json(logs), clock.now())
     done = [w.outcome() for w in work if w.status != "sending"]
-    await db.fetch(sql.FINISH, _json(done), clock.now())
+    await db.fetch(sql.FINISH, to_json(done), clock.now())
     _log_chunk(work)
     return sum(1 for w in work if w.status == "sent")
-
-
-def _json(value: Any) -> str:
-    """A chunk's rows as one JSON text for ``jsonb_to_recordset`` (msgspec: a fifth of the time of ``json.dumps``)."""
-    return _encode(value).decode()
-
-
-_encode = msgspec.json.Encoder().encode
 
 
 def _log_chunk(work: list[Work]) -> None:
@@ -173,6 +142,14 @@ def _log_chunk(work: list[Work]) -> None:
     outcomes = Counter(f"{w.status} by {w.sent_by}" if w.sent_by else w.status for w in work)
     log.info("notifications %s..%s: %s", work[0].row["id"], work[-1].row["id"],
              ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
+
+
+def _log_undeclared(work: list[Work]) -> None:
+    """One warning per chunk for the rows deferred because their kind is not declared (each row says it too)."""
+    undeclared = Counter(w.row["kind"] for w in work if w.error == UNDECLARED)
+    if undeclared:
+        log.warning("notifications of undeclared kinds deferred by %s (is their plugin disabled?): %s",
+                    UNDECLARED_RETRY, ", ".join(f"{n} {kind}" for kind, n in sorted(undeclared.items())))
 
 
 def _log_row(w: Work, channel: str, status: str, error: str) -> dict[str, Any]:
@@ -198,21 +175,23 @@ def prepare(w: Work, kind: NotificationKind | None, contact: Contact | None, pre
     now = clock.now()
     row = w.row
     payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"] or "{}")
-    if kind is None:
-        w.logs.append(("-", "skipped", f"kind {row['kind']} is not declared (its plugin is disabled?)"))
-        return w.end("cancelled", "unknown kind")
-    if contact is None:
-        w.logs.append(("-", "skipped", "no such user"))
-        return w.end("cancelled", "no such user")
-    tz_name = prefs.timezone or contact.timezone or s.default_timezone
     expires: datetime | None = row["expires_at"]
     reminder = row["offset_min"] is not None
-    if reminder and (now > row["due_at"] + timedelta(minutes=s.reminder_grace_min) or (expires and now >= expires)):
+    grace_end = row["due_at"] + timedelta(minutes=s.reminder_grace_min)
+    if reminder and (now > grace_end or (expires and now >= expires)):
         w.logs.append(("-", "skipped", "too late: the moment of this reminder has passed"))
         return w.end("cancelled", "too late")
     if expires is not None and now >= expires:
         w.logs.append(("-", "skipped", "expired before it could be sent"))
         return w.end("cancelled", "expired")
+    if kind is None:  # its plugin disabled for a while (a deploy, a mistake): keep the row until it is too late
+        if reminder:  # the grace counts from the reminder's moment, not from the deferral: it becomes its expiry
+            w.expires_at = min(expires, grace_end) if expires else grace_end
+        return w.end("pending", UNDECLARED, due_at=now + UNDECLARED_RETRY, refund=1)
+    if contact is None:
+        w.logs.append(("-", "skipped", "no such user"))
+        return w.end("cancelled", "no such user")
+    tz_name = prefs.timezone or contact.timezone or s.default_timezone
     quiet_end = quiet_until(now, prefs, tz_name)
     urgent = is_urgent(row, kind, tz_name, now, quiet_end)
     if quiet_end is not None and not urgent:
@@ -247,84 +226,6 @@ def prepare(w: Work, kind: NotificationKind | None, contact: Contact | None, pre
         w.chain = [c for c in (payload.get("channel", "email"), "log") if c in s.channels]
     else:
         w.chain = chain_for(kind, prefs)
-
-
-async def _through_chains(work: list[Work]) -> None:
-    """Try each notification's channels in order, all notifications of the chunk together, round by round."""
-    s = plugin_settings(NotifySettings)
-    table = channels()
-    active = work
-    while active:
-        step: list[tuple[Work, str, Any]] = []
-        for w in active:
-            while w.chain:
-                name = w.chain.pop(0)
-                channel = table.get(name)
-                if channel is not None and w.message is not None and channel.available_for(w.message):
-                    step.append((w, name, channel))
-                    break
-        if not step:
-            return
-        now = clock.now()
-        keys = [{"nid": w.row["id"], "channel": name, "key": f"n{w.row['id']}:{name}"} for w, name, _c in step]
-        taken = {r["idempotency_key"]: r["id"] for r in await db.fetch(
-            sql.BEGIN_MANY, _json(keys), now, now - timedelta(seconds=s.lease_s))}
-        missing = [k["key"] for k in keys if k["key"] not in taken]
-        states = {r["idempotency_key"]: r["status"] for r in await db.fetch(sql.STATES, missing)} if missing else {}
-        sends: list[tuple[Work, str, Any, int]] = []
-        for (w, name, channel), k in zip(step, keys, strict=True):
-            if k["key"] in taken:
-                sends.append((w, name, channel, taken[k["key"]]))
-            elif states.get(k["key"]) == "sent":
-                w.end("sent")  # done before a crash: never call the provider twice
-            elif states.get(k["key"]) == "sending":
-                w.end("sending")  # another worker is on it right now; its lease decides
-            # else: failed for good on this channel earlier: the next one is tried in the next round
-
-        results = await _send_all(sends, s.concurrency)
-        ended = []
-        dead: list[str] = []
-        for (w, name, _c, delivery_id), result in zip(sends, results, strict=True):
-            dead += result.invalid_tokens
-            ended.append({"id": delivery_id, "status": {"sent": "sent", "retry": "retry", "rejected": "failed"}[
-                result.outcome], "provider_id": result.provider_id[:255], "destination": result.destination[:255],
-                "error": result.error[:1000], "nid": w.row["id"], "user_id": w.row["user_id"], "kind": w.row["kind"],
-                "channel": name, "outcome": result.outcome})
-            if result.outcome == "sent":
-                w.end("sent")
-                w.sent_by = name
-            else:
-                w.errors.append(f"{name}: {result.error}")
-                if result.outcome == "retry":
-                    w.transient = True
-                    w.chain = []  # try this channel again later before falling back further
-        if ended:
-            await db.fetch(sql.END_MANY, _json(ended), clock.now())
-        if dead:
-            await remove_invalid_tokens(dead)
-        active = [w for w in active if not w.status and w.chain]
-
-
-async def _send_all(sends: list[tuple[Work, str, Any, int]], concurrency: int) -> list[SendResult]:
-    """Each send's result, at most ``concurrency`` provider calls at a time.
-
-    A few runners take the next send as they finish one (rather than a task and a semaphore wait per message): the
-    email channel's connections then go from one message to the next without extra scheduling.
-    """
-    results: list[SendResult | None] = [None] * len(sends)
-    todo = iter(enumerate(sends))
-
-    async def runner() -> None:
-        for i, (w, name, channel, _id) in todo:
-            assert w.message is not None
-            try:
-                results[i] = await channel.send(replace(w.message, idempotency_key=f"n{w.row['id']}:{name}"))
-            except Exception as exc:  # a provider plug-in that raises counts as a temporary failure
-                results[i] = SendResult("retry", describe(exc))
-
-    runners = min(concurrency, len(sends)) or 1
-    await asyncio.gather(*(runner() for _ in range(runners)))
-    return [r if r is not None else SendResult("retry", "not sent") for r in results]
 
 
 def _conclude(w: Work) -> None:

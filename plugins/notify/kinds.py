@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
+
+import pluggy
+
 from core.hooks import plugin_settings
-from core.hooks.manager import current
+from core.hooks.manager import Registry, current
 from core.notifications import NotificationKind, kinds
 from plugins.notify import NotifySettings
 
@@ -12,16 +16,21 @@ VERIFICATION = NotificationKind(
     description="One-time codes to confirm an account, sign in on a new device or reset a password.")
 """notify's own kind: codes sent through core's ``send_verification`` hook (to the address auth names)."""
 
-_cache: dict[int, tuple[object, dict[str, NotificationKind]]] = {}
+# One table per plugin set, gone with it (tests build many registries). Keyed by its plugin manager: a Registry is a
+# dataclass compared by value, so it is not hashable; its manager is compared by identity and lives as long.
+_tables: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, NotificationKind]] = weakref.WeakKeyDictionary()
 
 
-def declared() -> dict[str, NotificationKind]:
-    """Every kind the enabled plugins declare, by name (collected once per plugin set)."""
-    registry = current()
-    cached = _cache.get(id(registry))
-    if cached is None or cached[0] is not registry:  # the registry is held, so its id is not reused meanwhile
-        cached = _cache[id(registry)] = (registry, kinds())
-    return cached[1]
+def declared(registry: Registry | None = None) -> dict[str, NotificationKind]:
+    """Every kind the enabled plugins declare, by name (collected and checked once per plugin set).
+
+    Raises ``ConfigError`` naming the plugin for a misnamed, too long or twice-declared kind (see ``kinds``).
+    """
+    registry = registry or current()
+    table = _tables.get(registry.pm)
+    if table is None:
+        table = _tables[registry.pm] = kinds(registry)
+    return table
 
 
 def channel_order(kind: NotificationKind) -> list[str]:

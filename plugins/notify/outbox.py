@@ -61,12 +61,13 @@ async def request(notice: Notice) -> int:
 
 
 async def withdraw(key_prefix: str, user_ids: list[int] | None) -> int:
-    """Cancel pending notifications whose key starts with ``key_prefix`` (of ``user_ids``, or everyone's)."""
-    if not key_prefix:
-        raise ValueError("withdraw needs a key prefix")  # an empty prefix would cancel everything
-    rows = await _run(sql.WITHDRAW, clock.now(), key_prefix, user_ids, user_ids)
+    """Cancel pending notifications keyed ``key_prefix`` or ``key_prefix:…`` (of ``user_ids``, or everyone's)."""
+    if not key_prefix or key_prefix.endswith(":"):
+        # An empty prefix would cancel everything; a trailing ``:`` would match nothing (segments are whole).
+        raise ValueError(f"withdraw needs a key prefix of whole segments, not {key_prefix!r}")
+    rows = await _run(sql.WITHDRAW, clock.now(), key_prefix, key_prefix, user_ids, user_ids)
     if rows:
-        log.info("%d notification(s) withdrawn (%s*)", len(rows), key_prefix)
+        log.info("%d notification(s) withdrawn (%s[:…])", len(rows), key_prefix)
     return len(rows)
 
 

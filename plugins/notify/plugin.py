@@ -10,7 +10,7 @@ from core.hooks import hookimpl, plugin_settings
 from core.notifications import Notice, NotificationKind
 from core.permissions import Permission
 from plugins.notify import NotifySettings, outbox
-from plugins.notify.kinds import VERIFICATION
+from plugins.notify.kinds import VERIFICATION, declared
 
 
 @hookimpl
@@ -37,9 +37,11 @@ def register_permissions() -> list[Permission]:
 
 @hookimpl
 def register_actors() -> list[Any]:
-    """The delivery actor and the dispatcher."""
+    """The delivery actor and the dispatcher; the kind table is built (and checked) here, at start-up."""
     from plugins.notify.delivery import deliver_job
     from plugins.notify.dispatch import dispatch_job
+
+    declared()  # web app and worker both bind actors at start: a misnamed or twice-declared kind stops them there
 
     return [deliver_job, dispatch_job]
 

@@ -51,9 +51,11 @@ INBOX_MANY = (
 )
 FINISH = (
     "UPDATE notify.notification n SET status = f.status, due_at = COALESCE(f.due_at, n.due_at), error = f.error, "
+    "expires_at = COALESCE(f.expires_at, n.expires_at), "
     "attempts = n.attempts - f.refund, lease_until = NULL, "
     "finished_at = CASE WHEN f.status IN ('sent', 'failed', 'cancelled') THEN $2::timestamptz END "
-    "FROM jsonb_to_recordset($1::jsonb) AS f(id int, status text, due_at timestamptz, error text, refund int) "
+    "FROM jsonb_to_recordset($1::jsonb) AS f(id int, status text, due_at timestamptz, error text, refund int, "
+    "expires_at timestamptz) "
     "WHERE n.id = f.id AND lower(n.status) = 'sending'"
 )
 
@@ -79,9 +81,11 @@ ADD_REMINDERS = (
     "CROSS JOIN LATERAL unnest(COALESCE(opt.reminder_offsets, {}::int[])) AS o(m) "
     "WHERE {}::timestamptz - make_interval(mins => o.m) > {} RETURNING id"
 )
+# A key is ``:``-separated segments: a prefix matches the key itself or keys continuing with ``:`` (``…:4`` is not a
+# prefix of ``…:42``). With users given, the partial index (user_id, key) of pending rows finds their rows.
 WITHDRAW = (
     "UPDATE notify.notification SET status = 'cancelled', finished_at = {}, error = 'withdrawn', lease_until = NULL "
-    "WHERE starts_with(key, {}) AND status IN ('pending', 'queued') "
+    "WHERE (key = {} OR starts_with(key, {} || ':')) AND status IN ('pending', 'queued') "
     "AND ({}::int[] IS NULL OR user_id = ANY({}::int[])) RETURNING id"
 )
 

@@ -23,6 +23,7 @@ import httpx
 import jwt
 
 from core import clock
+from plugins.notify import NotifySettings
 from plugins.notify.channels.base import Device, Message, Outcome, SendResult, describe, json_object
 
 log = logging.getLogger("plugins.notify.push")
@@ -36,7 +37,7 @@ APNS_BAD_JWT = {"ExpiredProviderToken", "InvalidProviderToken", "MissingProvider
 class FcmProvider:
     """Sends to Android (and FCM-registered iOS) devices."""
 
-    def __init__(self, settings: Any, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: NotifySettings, client: httpx.AsyncClient) -> None:
         self.s = settings
         self.client = client
         self._token: tuple[str, float] | None = None
@@ -108,7 +109,7 @@ class FcmProvider:
 class ApnsProvider:
     """Sends to iOS devices over HTTP/2 with a token-based provider JWT (refreshed every 50 minutes)."""
 
-    def __init__(self, settings: Any, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: NotifySettings, client: httpx.AsyncClient) -> None:
         self.s = settings
         self.client = client
         self._jwt: tuple[str, float] | None = None
@@ -166,7 +167,7 @@ class PushChannel:
 
     name = "push"
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
         self.client = httpx.AsyncClient(timeout=settings.http_timeout_s)
         self.h2 = httpx.AsyncClient(timeout=settings.http_timeout_s, http2=True)

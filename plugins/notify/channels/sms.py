@@ -8,10 +8,9 @@ speaking the same contract works by pointing ``sms_url`` at it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
+from plugins.notify import NotifySettings
 from plugins.notify.channels.base import Message, Outcome, SendResult, describe, json_object
 
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
@@ -22,7 +21,7 @@ class TwilioSmsChannel:
 
     name = "sms"
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
         self.client = httpx.AsyncClient(timeout=settings.http_timeout_s)
 

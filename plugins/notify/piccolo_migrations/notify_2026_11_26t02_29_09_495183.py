@@ -18,10 +18,12 @@ RENAMED = {
     "reminder": "events.reminder",
 }
 
-PENDING = "status IN ('pending', 'queued')"
+# Rows still to be delivered, including those a worker was sending during the deploy: a failed send puts them back
+# to pending, and the templates (StrictUndefined) need their new payload, key and expiry.
+PENDING = "status IN ('pending', 'queued', 'sending')"
 STEPS = [
     # Replacing and withdrawing look up pending rows by key (one key is shared by every participant of an event).
-    f"CREATE INDEX notification_pending_key ON notify.notification (key, user_id) WHERE {PENDING}",
+    "CREATE INDEX notification_pending_key ON notify.notification (key, user_id) WHERE status IN ('pending', 'queued')",
     # What each notification is about, for the delivery log (event_id goes in the next migration).
     "UPDATE notify.notification SET subject = 'events.event:' || event_id WHERE event_id IS NOT NULL",
     # Pending reminders and offers get the keys events now uses to replace and withdraw them.
@@ -44,6 +46,21 @@ STEPS = [
 ]
 
 
+# The way back: old kind names, and each notification's event_id from its subject. The next migration's way back has
+# added the event_id column again by then (Piccolo runs a migration's raw steps before its column changes, so that
+# migration could not fill the column it restores). Keys, subjects, expiries and the payload's ``place`` stay: the
+# previous migration's way back drops those columns, and an extra payload key is ignored by the old templates.
+BACK = [
+    "UPDATE notify.notification SET event_id = split_part(subject, ':', 2)::int "
+    "WHERE subject ~ '^events\\.event:[0-9]+$'",
+    *(f"UPDATE notify.preference SET kind = '{old}', key = user_id || ':{old}:' || channel WHERE kind = '{new}'"
+      for old, new in RENAMED.items()),
+    *(f"UPDATE notify.{table} SET kind = '{old}' WHERE kind = '{new}'"
+      for table in ("notification", "attempt", "inbox_item") for old, new in RENAMED.items()),
+    "DROP INDEX IF EXISTS notify.notification_pending_key",
+]
+
+
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="notify", description=DESCRIPTION)
 
@@ -52,5 +69,11 @@ async def forwards():
         for sql in STEPS:
             await engine.run_ddl(sql)  # joins the migration's transaction
 
+    async def run_backwards():
+        engine = engine_finder()
+        for sql in BACK:
+            await engine.run_ddl(sql)
+
     manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
     return manager

@@ -5,6 +5,10 @@ VERSION = "1.38.0"
 DESCRIPTION = "drop_events_columns"
 
 
+# Backwards, Piccolo adds the columns and the table again (empty: participants live in events' tables now); the
+# previous migration's way back fills event_id from each notification's subject.
+
+
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="notify", description=DESCRIPTION

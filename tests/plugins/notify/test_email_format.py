@@ -6,7 +6,7 @@ import email
 import email.policy
 
 from plugins.notify.channels.base import Message
-from plugins.notify.channels.email import build_email_bytes
+from plugins.notify.channels.mime import build_email_bytes
 from plugins.notify.kinds import VERIFICATION
 from plugins.notify.render import render
 

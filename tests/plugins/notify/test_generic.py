@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from core import db, notifications
 from core.errors import ConfigError
-from core.hooks import hookimpl
+from core.hooks import hookimpl, hookspecs
 from core.hooks.manager import PluginsFile, Registry, activate, build, discover
 from core.notifications import Notice, NotificationKind
 from tests.core.hooks.fakes import fake_plugin
@@ -138,10 +138,16 @@ async def test_a_key_replaces_a_pending_notice_and_withdraw_matches_by_prefix(wi
     assert [(r["user_id"], r["status"]) for r in rows] == [(a.id, "cancelled"), (b.id, "pending"),
                                                            (a.id, "pending"), (a.id, "pending")]
     assert rows[2]["due_at"] == at(2026, 12, 2, 10)
-    await notifications.withdraw("greeter.greeting:4:", None)  # a prefix that names key 4 only, not 42
-    await notifications.withdraw("greeter.greeting:4", [b.id])
+    await _greet([b.id], key="greeter.greeting:4:late")
+    await notifications.withdraw("greeter.greeting:4", [b.id])  # key 4 and 4:…, never 42
     rows = await db.fetch("SELECT user_id, key, status FROM notify.notification WHERE status = 'pending'")
     assert [(r["user_id"], r["key"]) for r in rows] == [(a.id, "greeter.greeting:4"), (a.id, "greeter.greeting:42")]
+    await notifications.withdraw("greeter.greeting:4", None)
+    rows = await db.fetch("SELECT user_id, key, status FROM notify.notification WHERE status = 'pending'")
+    assert [(r["user_id"], r["key"]) for r in rows] == [(a.id, "greeter.greeting:42")]
+    for bad in ("", "greeter.greeting:"):  # everything, or a segment cut in half: refused
+        with pytest.raises(ValueError, match="whole segments"):
+            await notifications.withdraw(bad)
 
 
 async def test_an_expired_notice_is_dropped_not_sent(with_plugins, smtp, make_user, clock, run_jobs) -> None:
@@ -154,3 +160,66 @@ async def test_an_expired_notice_is_dropped_not_sent(with_plugins, smtp, make_us
     assert recorder.messages == []
     row = (await db.fetch("SELECT status, error FROM notify.notification"))[0]
     assert row == {"status": "cancelled", "error": "expired"}
+
+
+@pytest.mark.parametrize(("kinds", "message"), [
+    ([NotificationKind("other.greeted", label="x")], "must be named 'misnamed.<kind>'"),
+    ([NotificationKind("misnamed.Greeted", label="x")], "must be named 'misnamed.<kind>'"),
+    ([NotificationKind("misnamed", label="x")], "must be named 'misnamed.<kind>'"),
+    ([NotificationKind("misnamed." + "k" * 80, label="x")], "longer than 80 characters"),
+    ([NotificationKind("misnamed.greeted", label="x")] * 2, "declared twice"),
+])
+def test_kinds_are_named_after_their_plugin_once_and_fit(sbor_database: Registry, kinds: list[NotificationKind],
+                                                         message: str) -> None:
+    from plugins.notify.kinds import declared
+
+    # Given a plugin declaring a misnamed, too long or twice-declared kind
+    plugin = fake_plugin("misnamed", hooks={"register_notification_kinds": hookimpl(lambda: kinds)})
+    registry = build(PluginsFile(enabled=["notify", "misnamed"]), available={**discover(), "misnamed": plugin})
+    # Then the kind table is refused, naming the plugin: by core, by notify, and at start-up (binding the actors)
+    for build_table in (notifications.kinds, declared,
+                        lambda r: r.hooks.collect(hookspecs.register_actors)):
+        with pytest.raises(ConfigError, match=rf"plugin 'misnamed': notification kind .*{message}"):
+            build_table(registry)
+
+
+def test_a_kind_declared_by_two_plugins_is_refused(sbor_database: Registry) -> None:
+    twin = fake_plugin("twin", hooks={"register_notification_kinds": hookimpl(lambda: [GREETED])})
+    greeter = fake_plugin("greeter", hooks={"register_notification_kinds": hookimpl(lambda: [GREETED])})
+    registry = build(PluginsFile(enabled=["greeter", "twin"]),
+                     available={**discover(), "twin": twin, "greeter": greeter})
+    with pytest.raises(ConfigError, match="plugin 'twin': notification kind 'greeter.greeted' must be named"):
+        notifications.kinds(registry)
+
+
+async def test_a_kind_whose_plugin_is_disabled_waits_until_too_late(with_plugins, smtp, make_user, clock, run_jobs,
+                                                                    caplog) -> None:
+    from plugins.notify.delivery import UNDECLARED
+
+    recorder, port = smtp
+    with_plugins(["notify", "greeter"], **email_settings(port))
+    clock.freeze(at(2026, 12, 1, 10))
+    user = await make_user()
+    await _greet([user.id])  # now
+    await _greet([user.id], remind_before=at(2026, 12, 1, 12))  # the platform's 1 h reminder: due 11:00
+    # Given greeter disabled for a while (a deploy)
+    with_plugins(["notify"], **email_settings(port))
+    with caplog.at_level("WARNING", logger="plugins.notify"):
+        await deliver_due(run_jobs)
+    assert [r.getMessage() for r in caplog.records if "undeclared" in r.getMessage()] == [
+        "notifications of undeclared kinds deferred by 1:00:00 (is their plugin disabled?): 1 greeter.greeted"]
+    rows = await db.fetch("SELECT status, error, due_at, attempts FROM notify.notification ORDER BY id")
+    assert rows == [{"status": "pending", "error": UNDECLARED, "due_at": at(2026, 12, 1, 11), "attempts": 0},
+                    {"status": "pending", "error": "", "due_at": at(2026, 12, 1, 11), "attempts": 0}]
+    clock.freeze(at(2026, 12, 1, 11))
+    await deliver_due(run_jobs)  # both deferred; the reminder keeps its grace (30 min) as its expiry
+    rows = await db.fetch("SELECT status, due_at, expires_at FROM notify.notification ORDER BY id")
+    assert rows == [{"status": "pending", "due_at": at(2026, 12, 1, 12), "expires_at": None},
+                    {"status": "pending", "due_at": at(2026, 12, 1, 12), "expires_at": at(2026, 12, 1, 11, 30)}]
+    # When greeter is back: the notice is sent, the reminder is dropped (too late), never sent late
+    with_plugins(["notify", "greeter"], **email_settings(port))
+    clock.freeze(at(2026, 12, 1, 12))
+    await deliver_due(run_jobs)
+    assert [m.subject for m in recorder.messages] == ["Hello from Ann"]
+    rows = await db.fetch("SELECT status, error FROM notify.notification ORDER BY id")
+    assert rows == [{"status": "sent", "error": ""}, {"status": "cancelled", "error": "too late"}]
