@@ -73,6 +73,9 @@ class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True):
     max_message_bytes: int = 4096
     max_subscriptions: int = 50
     max_backlog: int = 1000
+    frames_per_s: float = 20.0
+    frames_burst: int = 40
+    max_pending_per_ip: int = 20
 
 
 class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):

@@ -8,7 +8,7 @@ from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 
-from core import clock, hooks, ratelimit
+from core import clock, hooks, ratelimit, realtime
 from core.auth import codes, totp
 from core.auth.exports import erase
 from core.auth.identifiers import normalise_email, normalise_phone, parse_identifier
@@ -210,7 +210,9 @@ async def change_password(user_id: int, current: str, new: str, keep_session: An
     where = (Session.user == user_id) & Session.revoked_at.is_null()
     if keep_session is not None:
         where = where & (Session.id != keep_session)
-    await Session.update({Session.revoked_at: clock.now(), Session.revoke_reason: "password_changed"}).where(where)
+    ended = await Session.update({Session.revoked_at: clock.now(), Session.revoke_reason: "password_changed"}).where(
+        where).returning(Session.id)
+    await realtime.end_sessions(user_id, "session_revoked", [row["id"] for row in ended])
     log.info("user %s changed their password", user_id)
 
 
@@ -226,4 +228,6 @@ async def delete_account(user_id: int, password: str | None) -> None:
         await hooks.call(hookspecs.user_erasure, user_id=user_id)
         await erase(user_id)
         await users.anonymise(user_id)
+    # Again now that it is committed: a connection opened between erase()'s order and the commit passed its check.
+    await realtime.end_sessions(user_id, "account_inactive")
     log.info("user %s deleted their account", user_id)

@@ -46,7 +46,7 @@ async def user_data_export(user_id: int) -> dict[str, Any]:
 
 @hookimpl
 async def user_banned(user_id: int) -> None:
-    """A banned user's sessions end now: no refresh, no further request with an access token."""
+    """A banned user's sessions end now: no refresh, no request, and their WebSockets close (``account_inactive``)."""
     from core.auth.services import revoke_all_sessions
 
     await revoke_all_sessions(user_id, "banned")

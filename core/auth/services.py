@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import clock, db
+from core import clock, db, realtime
 from core.auth import sql
 from core.auth.tables import RefreshToken, Session
 from core.auth.tokens import issue_access_token
@@ -18,6 +18,8 @@ from core.errors import NotAuthenticated, NotFound
 from core.settings import get_settings
 
 log = logging.getLogger("core.auth")
+# Revocation reasons that mean the account itself ended: its real-time connections close with account_inactive.
+ACCOUNT_ENDED = frozenset({"banned", "account_deleted"})
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ async def refresh(token: str) -> TokenPair:
         known = await RefreshToken.select(RefreshToken.session).where(RefreshToken.token_hash == h).first()
         if known is None:
             raise NotAuthenticated("Unknown refresh token", code="refresh_invalid")
-        await _revoke(Session.id == known["session"], "refresh_reused")
+        for user_id, sids in (await _revoke(Session.id == known["session"], "refresh_reused")).items():
+            await realtime.end_sessions(user_id, "session_revoked", sids)
         log.warning("refresh token reused: session %s revoked", known["session"])
         raise NotAuthenticated("This refresh token was already used; the session is ended", code="refresh_reused")
     row = won[0]
@@ -95,11 +98,15 @@ async def refresh(token: str) -> TokenPair:
     return TokenPair(issue_access_token(user_id, sid), get_settings().auth.access_ttl_s, new, expires, sid, user_id)
 
 
-async def _revoke(where: Any, reason: str) -> int:
+async def _revoke(where: Any, reason: str) -> dict[int, list[uuid.UUID]]:
+    """Revoke the live sessions ``where`` selects; return their ids by user (to close their real-time connections)."""
     rows = await Session.update({Session.revoked_at: clock.now(), Session.revoke_reason: reason}).where(
         where & Session.revoked_at.is_null()
-    ).returning(Session.id)
-    return len(rows)
+    ).returning(Session.id, Session.user)
+    revoked: dict[int, list[uuid.UUID]] = {}
+    for row in rows:
+        revoked.setdefault(int(row["user"]), []).append(row["id"])
+    return revoked
 
 
 async def revoke_session(user_id: int, session_id: uuid.UUID, reason: str = "logout") -> None:
@@ -108,12 +115,18 @@ async def revoke_session(user_id: int, session_id: uuid.UUID, reason: str = "log
     if not exists:
         raise NotFound("No such session", code="session_not_found")
     await _revoke((Session.id == session_id) & (Session.user == user_id), reason)
+    await realtime.end_sessions(user_id, "session_revoked", [session_id])  # its WebSocket connections close now
     log.info("user %s ended session %s (%s)", user_id, session_id, reason)
 
 
 async def revoke_all_sessions(user_id: int, reason: str = "logout_all") -> int:
-    """End every session of ``user_id`` at once (ban, "log out everywhere", password reset); return how many."""
-    n = await _revoke(Session.user == user_id, reason)
+    """End every session of ``user_id`` at once (ban, "log out everywhere", password reset); return how many.
+
+    Every real-time connection of the user closes too, on every API process (4401 ``account_inactive`` when the
+    reason is in ``ACCOUNT_ENDED``, else ``session_revoked``).
+    """
+    n = sum(len(sids) for sids in (await _revoke(Session.user == user_id, reason)).values())
+    await realtime.end_sessions(user_id, "account_inactive" if reason in ACCOUNT_ENDED else "session_revoked")
     log.info("revoked %d session(s) of user %s (%s)", n, user_id, reason)
     return n
 

@@ -13,23 +13,32 @@ Protocol of ``/api/v1/realtime`` (JSON text frames; the token never goes in the 
 
 Error codes (the connection stays open): ``invalid_message`` (bad JSON, not an object, unknown ``type``, missing
 field), ``unknown_room`` (malformed name or no enabled plugin offers the kind), ``room_forbidden``,
-``too_many_subscriptions``, ``user_mismatch`` (a re-auth token of another user), ``internal_error``.
-Close codes: 1008 ``auth_required`` (no auth frame first, or none in time); 1009 ``message_too_large``; 4401 with the
-reason ``token_invalid``, ``token_expired``, ``session_revoked`` or ``account_inactive`` (the HTTP 401 codes). A
-connection lives until its access token expires (then 4401 ``token_expired``); send a fresh ``auth`` frame before
-that to extend it (memberships are checked again: a room now refused gets ``{"type": "unsubscribed", "room": ...,
-"reason": "room_forbidden"}``). Delivery is at most once: no history on reconnect.
+``too_many_subscriptions``, ``user_mismatch`` (a re-auth token of another user), ``rate_limited`` (more client
+frames than ``realtime.frames_per_s`` allows after a burst of ``realtime.frames_burst``: the frame is dropped),
+``internal_error``.
+Close codes: 1008 ``auth_required`` (no auth frame first, or none in time), ``rate_limited`` (another
+``frames_burst`` frames sent while limited), ``too_many_connections`` (``realtime.max_pending_per_ip`` connections
+from the client's address are still waiting for their auth frame); 1009 ``message_too_large``; 4401 with the reason
+``token_invalid``, ``token_expired``, ``session_revoked`` or ``account_inactive`` (the HTTP 401 codes). A connection
+lives until its access token expires (then 4401 ``token_expired``); send a fresh ``auth`` frame before that to
+extend it (memberships are checked again: a room now refused gets ``{"type": "unsubscribed", "room": ...,
+"reason": "room_forbidden"}``). Signing out, "log out everywhere", a reused refresh token or a password change
+closes the ended sessions' connections at once (4401 ``session_revoked``); a ban or an account deletion closes all
+of the user's (4401 ``account_inactive``), on every API process. Delivery is at most once: no history on reconnect.
 
 Server side: ``await realtime.publish(room, data)`` and ``await realtime.to_user(user_id, data)`` from any process
-(API or worker); a publish inside a transaction belongs after the commit: ``async with realtime.after_commit() as rt,
-db_transaction: ... rt.publish(...)`` sends only when both blocks exit cleanly.
+(API or worker); they raise when Redis cannot be reached (nothing was sent; the caller decides). A publish inside a
+transaction belongs after the commit: ``async with realtime.after_commit() as rt, db_transaction: ...
+rt.publish(...)`` sends only when both blocks exit cleanly, and logs and drops what Redis refuses then (the change
+is saved; the request must not fail for it). ``await realtime.end_sessions(user_id, reason, session_ids)`` (auth's
+use) closes connections the same way, never raising.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -80,6 +89,18 @@ def user_channel(user_id: int) -> str:
     return f"{_prefix()}user:{int(user_id)}"
 
 
+def control_channel(user_id: int) -> str:
+    """The channel of server-only orders to ``user_id``'s connections: never forwarded, not reachable by to_user."""
+    return f"{_prefix()}control:user:{int(user_id)}"
+
+
+class Control(msgspec.Struct, forbid_unknown_fields=True):
+    """An order on the control channel: close the connections of ``sessions`` (all when None) with 4401 ``reason``."""
+
+    reason: str
+    sessions: list[str] | None = None
+
+
 def _frame(room: str, data: Mapping[str, Any] | msgspec.Struct) -> bytes:
     if not isinstance(data, Mapping | msgspec.Struct):
         raise TypeError("a real-time message must be a JSON object (a mapping or a msgspec Struct)")
@@ -96,12 +117,15 @@ async def _send(channel: str, payload: bytes) -> None:
 
 
 async def publish(room: str, data: Mapping[str, Any] | msgspec.Struct) -> None:
-    """Send ``data`` to every connection subscribed to ``room`` on any API process (at most once, no history)."""
+    """Send ``data`` to every connection subscribed to ``room`` on any API process (at most once, no history).
+
+    Raises (a ``RedisError`` or ``OSError``) when Redis cannot be reached: nothing was sent.
+    """
     await _send(room_channel(room), _frame(room, data))
 
 
 async def to_user(user_id: int, data: Mapping[str, Any] | msgspec.Struct) -> None:
-    """Send ``data`` to every open connection of ``user_id`` (frames carry ``"room": "user"``)."""
+    """Send ``data`` to every open connection of ``user_id`` (frames carry ``"room": "user"``); raises like publish."""
     await _send(user_channel(user_id), _frame("user", data))
 
 
@@ -125,10 +149,30 @@ async def after_commit() -> AsyncIterator[Outbox]:
     """Publish what the block queues once it exits cleanly; put it outside the transaction so the commit comes first.
 
     ``async with realtime.after_commit() as rt, Table._meta.db.transaction(): ...; rt.publish(room, data)``.
-    An exception (a rollback) discards the queued messages.
+    An exception (a rollback) discards the queued messages. Once the block succeeded the change is saved, so a
+    message Redis refuses is logged and dropped, never raised (delivery is at most once; a retry would duplicate it).
     """
     outbox = Outbox()
     yield outbox
     for channel, payload in outbox.pending:
+        await _send_or_log(channel, payload)
+
+
+async def _send_or_log(channel: str, payload: bytes) -> bool:
+    try:
         await _send(channel, payload)
+    except Exception:  # Redis down or refusing: at most once means this message is lost, not the caller's request
+        log.warning("realtime: dropped a message to %s (Redis error)", channel, exc_info=True)
+        return False
+    return True
+
+
+async def end_sessions(user_id: int, reason: str, session_ids: Iterable[object] | None = None) -> bool:
+    """Close ``user_id``'s connections on every API process with 4401 ``reason`` (those of ``session_ids`` only).
+
+    Call it after the sessions are revoked (committed), as auth does; a Redis error is logged, not raised (the
+    connections then end with their access token). Returns whether the order was sent.
+    """
+    sessions = None if session_ids is None else sorted(str(sid) for sid in session_ids)
+    return await _send_or_log(control_channel(user_id), msgspec.json.encode(Control(reason, sessions)))
 

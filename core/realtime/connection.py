@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +16,10 @@ from litestar.channels import ChannelsPlugin
 
 from core import clock
 from core.auth.guards import check_access_token
+from core.auth.tokens import decode_access_token
 from core.errors import NotAuthenticated
-from core.realtime import ROOM, RoomKind, room_channel, user_channel
+from core.http.middleware import client_ip
+from core.realtime import ROOM, Control, RoomKind, control_channel, room_channel, user_channel
 from core.settings import RealtimeSettings
 
 log = logging.getLogger("core.realtime")
@@ -42,6 +46,7 @@ class _Ping(msgspec.Struct, tag="ping"):
 
 
 _decode = msgspec.json.Decoder(_Auth | _Subscribe | _Unsubscribe | _Ping).decode
+_decode_control = msgspec.json.Decoder(Control).decode
 
 
 class _Closed(Exception):
@@ -54,17 +59,12 @@ class _Closed(Exception):
 
 @dataclass
 class Hub:
-    """What the endpoint needs from its app: the channels plugin, the room kinds and the limits."""
+    """What the endpoint needs from its app: the channels plugin, the room kinds, the limits, who waits for auth."""
 
     channels: ChannelsPlugin
     kinds: dict[str, RoomKind]
     limits: RealtimeSettings
-
-
-async def _authenticate(token: str) -> tuple[int, int]:
-    """``(user_id, expires_at)`` for an access token, checked as every request's is."""
-    claims = await check_access_token(token)
-    return claims.user_id, claims.expires_at
+    pending: Counter[str] = field(default_factory=Counter)  # connections not yet authenticated, by client address
 
 
 @dataclass
@@ -72,28 +72,72 @@ class _Connection:
     hub: Hub
     socket: WebSocket[Any, Any, Any]
     user_id: int = 0
+    session_id: str = ""
     expires_at: float = 0.0
+    tokens: float = 0.0  # the frame rate limit's bucket (may go negative: frames refused in a row)
+    filled_at: float = 0.0
+    ip: str = ""  # counted in hub.pending while set
+    reader: asyncio.Task[Any] | None = None
+    ending: _Closed | None = None  # set by a control order; the reader is cancelled to close with it
     rooms: dict[str, AsyncExitStack] = field(default_factory=dict)
     own: AsyncExitStack = field(default_factory=AsyncExitStack)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def serve(self) -> None:
-        await self.socket.accept()
+        ip = client_ip(self.socket.scope)
+        if self.hub.pending[ip] >= self.hub.limits.max_pending_per_ip:
+            await self.socket.accept()
+            await self._out(close=(CLOSE_POLICY, "too_many_connections"))
+            return
+        self.ip, self.hub.pending[ip] = ip, self.hub.pending[ip] + 1
+        self.tokens, self.filled_at = float(self.hub.limits.frames_burst), clock.timestamp()
+        self.reader = reader = asyncio.current_task()
         try:
-            first = await self._next(self.hub.limits.auth_timeout_s, "auth_required")
-            if not isinstance(first, _Auth):
-                raise _Closed(CLOSE_POLICY, "auth_required")
-            await self._auth(first.token)
-            while True:
-                await self._handle(await self._next(self.expires_at - clock.timestamp(), "token_expired"))
+            try:
+                await self._converse()
+            except asyncio.CancelledError:
+                if self.ending is None or reader is None:
+                    raise
+                reader.uncancel()  # our own cancellation (a control order), not the server's
+                raise self.ending from None
         except _Closed as closed:
+            self.reader = None
             await self._out(close=(closed.code, closed.reason))
         finally:
+            self.reader = None
+            self._authenticated()
             for stack in [*self.rooms.values(), self.own]:
                 try:
                     await stack.aclose()
                 except Exception:  # Redis gone: the backend's subscriptions are re-made when it reconnects
                     log.warning("realtime: unsubscribing user %s failed", self.user_id, exc_info=True)
+
+    async def _converse(self) -> None:
+        await self.socket.accept()
+        first = await self._next(self.hub.limits.auth_timeout_s, "auth_required")
+        if not isinstance(first, _Auth):
+            raise _Closed(CLOSE_POLICY, "auth_required")
+        await self._auth(first.token)
+        self._authenticated()
+        while True:
+            await self._handle(await self._next(self.expires_at - clock.timestamp(), "token_expired"))
+
+    def _authenticated(self) -> None:
+        """No longer counted among the connections waiting for their auth frame."""
+        if self.ip:
+            self.hub.pending[self.ip] -= 1
+            if self.hub.pending[self.ip] <= 0:
+                del self.hub.pending[self.ip]
+            self.ip = ""
+
+    def _within_rate(self) -> bool:
+        """Spend a token of the bucket; False when the frame is over the rate; raise _Closed when that persists."""
+        limits, now = self.hub.limits, clock.timestamp()
+        refill = max(now - self.filled_at, 0.0) * limits.frames_per_s
+        self.tokens, self.filled_at = min(self.tokens + refill, float(limits.frames_burst)) - 1, now
+        if self.tokens < -limits.frames_burst:
+            raise _Closed(CLOSE_POLICY, "rate_limited")
+        return self.tokens >= 0
 
     async def _next(self, wait_s: float, on_timeout: str) -> Any:
         """The next valid client frame (errors answered on the way); raise _Closed on timeout or disconnect."""
@@ -111,6 +155,9 @@ class _Connection:
                 raise _Closed(CLOSE_TOO_LARGE, "message_too_large")
             if self.user_id and clock.timestamp() >= self.expires_at:
                 raise _Closed(CLOSE_AUTH, "token_expired")
+            if not self._within_rate():
+                await self._error("rate_limited", f"At most {self.hub.limits.frames_per_s:g} frames a second")
+                continue
             try:
                 return _decode(raw)
             except msgspec.DecodeError as exc:
@@ -120,15 +167,21 @@ class _Connection:
 
     async def _auth(self, token: str) -> None:
         try:
-            user_id, expires_at = await _authenticate(token)
+            if not self.user_id:  # hear revocations before the check, so that none falls between the two
+                claims = decode_access_token(token)
+                self.session_id = str(claims.session_id)
+                await self._listen(self.own, control_channel(claims.user_id), self._control)
+            claims = await check_access_token(token)
         except NotAuthenticated as exc:
             raise _Closed(CLOSE_AUTH, exc.code) from None
+        user_id, expires_at = claims.user_id, claims.expires_at
         if self.user_id and user_id != self.user_id:
             await self._error("user_mismatch", "The token belongs to another user; open a new connection")
             return
+        self.session_id = str(claims.session_id)
         if not self.user_id:
             self.user_id = user_id
-            await self._listen(self.own, user_channel(user_id))
+            await self._listen(self.own, user_channel(user_id), self._forward)
         else:  # a renewed token: memberships may have changed since
             for room in list(self.rooms):
                 if await self._refusal(room) is not None:
@@ -158,7 +211,7 @@ class _Connection:
                 await self._error(*refusal, room=room)
                 return
             self.rooms[room] = stack = AsyncExitStack()
-            await self._listen(stack, room_channel(room))
+            await self._listen(stack, room_channel(room), self._forward)
         await self._out({"type": "subscribed", "room": room})
 
     async def _refusal(self, room: str) -> tuple[str, str] | None:
@@ -174,12 +227,23 @@ class _Connection:
             return "internal_error", "Could not check the room"
         return None if allowed else ("room_forbidden", "You may not join this room")
 
-    async def _listen(self, stack: AsyncExitStack, channel: str) -> None:
+    async def _listen(self, stack: AsyncExitStack, channel: str, handler: Callable[[bytes], Awaitable[None]]) -> None:
         subscriber = await stack.enter_async_context(self.hub.channels.start_subscription(channel))
-        await stack.enter_async_context(subscriber.run_in_background(self._forward, join=False))
+        await stack.enter_async_context(subscriber.run_in_background(handler, join=False))
 
     async def _forward(self, payload: bytes) -> None:
         await self._out(text=payload.decode())
+
+    async def _control(self, payload: bytes) -> None:
+        """An order from the server (never forwarded): close when it names this connection's session."""
+        try:
+            order = _decode_control(payload)
+        except msgspec.DecodeError:
+            log.warning("realtime: ignored a malformed control order for user %s", self.user_id)
+            return
+        if (order.sessions is None or self.session_id in order.sessions) and self.ending is None and self.reader:
+            self.ending = _Closed(CLOSE_AUTH, order.reason)
+            self.reader.cancel()
 
     async def _error(self, code: str, detail: str, room: str | None = None) -> None:
         await self._out({"type": "error", "code": code, "detail": detail, **({"room": room} if room else {})})
