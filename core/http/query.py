@@ -39,7 +39,7 @@ def provider(struct: type[S], codes: dict[str, str] | None = None) -> Callable[[
         try:
             return msgspec.convert(values, struct, strict=False)
         except msgspec.ValidationError:
-            errors = [{"parameter": e["pointer"].lstrip("/").split("/")[0], "in": "query", **e}
+            errors = [{"parameter": e["pointer"].lstrip("/").split("/")[0], "in": "query", "detail": e["detail"]}
                       for e in body_errors(values, struct)]
             first = errors[0]["parameter"] if errors else ""
             raise InvalidParameter(f"Invalid query parameter {first!r}", code=(codes or {}).get(first,
