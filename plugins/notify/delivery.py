@@ -34,6 +34,7 @@ from plugins.notify.kinds import VERIFICATION, channel_order, declared
 from plugins.notify.prefs import UserPrefs, load_prefs, quiet_until
 from plugins.notify.render import Rendered, pick_language, render, render_shared, zone
 from plugins.notify.sending import Work, through_chains, to_json
+from plugins.notify.tables import DeviceToken
 
 log = logging.getLogger("plugins.notify")
 
@@ -88,7 +89,8 @@ async def deliver(ids: list[int]) -> int:
     contacts = await contacts_of(user_ids, s.default_language, s.default_timezone)
     devices: dict[int, list[Device]] = {}
     if "push" in s.channels:
-        for d in await db.fetch(sql.DEVICES, user_ids):
+        for d in await DeviceToken.select(DeviceToken.user_id, DeviceToken.platform, DeviceToken.token).where(
+                DeviceToken.user_id.is_in(user_ids)).order_by(DeviceToken.id):
             devices.setdefault(d["user_id"], []).append(Device(d["platform"], d["token"]))
     work = [Work(r) for r in sorted(rows, key=lambda r: r["id"])]
     parsed: dict[str, Any] = {}

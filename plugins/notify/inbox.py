@@ -7,11 +7,10 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from core import clock, db
+from core import clock
 from core.errors import NotFound
 from core.pagination import decode_cursor, paginate
-from plugins.notify import sql
-from plugins.notify.tables import InboxItem
+from plugins.notify.tables import Attempt, InboxItem
 
 log = logging.getLogger("plugins.notify")
 
@@ -27,7 +26,14 @@ def _before(cursor: str | None, scope: str) -> int | None:
 async def list_inbox(user_id: int, cursor: str | None = None, limit: int = 20,
                      unread_only: bool = False) -> tuple[list[dict[str, Any]], str | None]:
     """The user's inbox, newest first, and the next page's cursor."""
-    rows = await db.fetch(sql.INBOX, user_id, _before(cursor, INBOX_SCOPE), unread_only, limit + 1)
+    query = InboxItem.select(InboxItem.id, InboxItem.kind, InboxItem.title, InboxItem.body, InboxItem.data,
+                             InboxItem.created_at, InboxItem.read_at).where(InboxItem.user_id == user_id)
+    before = _before(cursor, INBOX_SCOPE)
+    if before is not None:
+        query = query.where(InboxItem.id < before)
+    if unread_only:
+        query = query.where(InboxItem.read_at.is_null())
+    rows = await query.order_by(InboxItem.id, ascending=False).limit(limit + 1)
     for r in rows:
         r["data"] = json.loads(r["data"]) if isinstance(r["data"], str) else (r["data"] or {})
     return paginate(rows, limit, key=lambda r: (r["id"],), scope=INBOX_SCOPE)
@@ -62,6 +68,18 @@ async def delivery_log(*, user_id: int | None = None, status: str | None = None,
                        kind: str | None = None, notification_id: int | None = None, since: datetime | None = None,
                        cursor: str | None = None, limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
     """Attempts, newest first, filtered; one row per try of a notification on a channel (or a decision)."""
-    rows = await db.fetch(sql.DELIVERY_LOG, user_id, status, channel, kind, notification_id, since,
-                          _before(cursor, LOG_SCOPE), limit + 1)
+    query = Attempt.select(Attempt.id, Attempt.notification.as_alias("notification_id"), Attempt.user_id,
+                           Attempt.kind, Attempt.channel, Attempt.status, Attempt.error, Attempt.at,
+                           Attempt.notification.status.as_alias("notification_status"),
+                           Attempt.notification.subject.as_alias("subject"))
+    for column, value in ((Attempt.user_id, user_id), (Attempt.status, status), (Attempt.channel, channel),
+                          (Attempt.kind, kind), (Attempt.notification, notification_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(Attempt.at >= since)
+    before = _before(cursor, LOG_SCOPE)
+    if before is not None:
+        query = query.where(Attempt.id < before)
+    rows = await query.order_by(Attempt.id, ascending=False).limit(limit + 1)
     return paginate(rows, limit, key=lambda r: (r["id"],), scope=LOG_SCOPE)

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from core import clock, db
+from core import clock
 from core.errors import NotFound, ValidationFailed
 from core.hooks import plugin_settings
 from core.notifications import NotificationKind
-from plugins.notify import NotifySettings, sql
+from plugins.notify import NotifySettings
 from plugins.notify.kinds import channel_order, declared
 from plugins.notify.render import zone
 from plugins.notify.tables import DeviceToken, InboxItem, Notification, Preference, UserOptions
@@ -42,11 +42,16 @@ class UserPrefs:
 async def load_prefs(user_ids: list[int]) -> dict[int, UserPrefs]:
     """Preferences of many users in two queries (delivery works in chunks)."""
     out = {uid: UserPrefs() for uid in user_ids}
-    for r in await db.fetch(sql.USER_OPTIONS, user_ids):
+    if not user_ids:
+        return out
+    for r in await UserOptions.select(UserOptions.user_id, UserOptions.quiet_start, UserOptions.quiet_end,
+                                      UserOptions.timezone, UserOptions.reminder_offsets).where(
+            UserOptions.user_id.is_in(user_ids)):
         p = out[r["user_id"]]
         p.quiet_start, p.quiet_end, p.timezone = r["quiet_start"], r["quiet_end"], r["timezone"]
         p.reminder_offsets = r["reminder_offsets"]
-    for r in await db.fetch(sql.SWITCHED_OFF, user_ids):
+    for r in await Preference.select(Preference.user_id, Preference.kind, Preference.channel).where(
+            Preference.user_id.is_in(user_ids), Preference.enabled == False):  # noqa: E712
         out[r["user_id"]].disabled.add((r["kind"], r["channel"]))
     return out
 
@@ -169,7 +174,12 @@ async def register_device(user_id: int, platform: str, token: str, previous_toke
     now = clock.now()
     if previous_token:
         await DeviceToken.delete().where((DeviceToken.token == previous_token) & (DeviceToken.user_id == user_id))
-    rows = await DeviceToken.raw(sql.UPSERT_DEVICE, user_id, platform, token, now, now)
+    # A known token moves to this user and platform; its ``created_at`` stays.
+    rows = await DeviceToken.insert(DeviceToken(user_id=user_id, platform=platform, token=token, created_at=now,
+                                                refreshed_at=now)).on_conflict(
+        target=DeviceToken.token, action="DO UPDATE",
+        values=[DeviceToken.user_id, DeviceToken.platform, DeviceToken.refreshed_at]).returning(
+        DeviceToken.id, DeviceToken.platform, DeviceToken.token, DeviceToken.created_at, DeviceToken.refreshed_at)
     log.info("user %s registered a %s device token (id %s)", user_id, platform, rows[0]["id"])
     return dict(rows[0])
 
@@ -194,7 +204,7 @@ async def remove_invalid_tokens(tokens: list[str]) -> int:
     """Drop tokens a push provider reported as invalid; returns how many were removed."""
     if not tokens:
         return 0
-    rows = await db.fetch(sql.DROP_TOKENS, tokens)
+    rows = await DeviceToken.delete().where(DeviceToken.token.is_in(tokens)).returning(DeviceToken.user_id)
     for r in rows:
         log.info("removed an invalid push token of user %s", r["user_id"])
     return len(rows)

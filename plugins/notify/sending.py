@@ -20,6 +20,7 @@ from plugins.notify import NotifySettings, sql
 from plugins.notify.channels.base import Message, SendResult, describe
 from plugins.notify.channels.registry import channels
 from plugins.notify.prefs import remove_invalid_tokens
+from plugins.notify.tables import Delivery
 
 
 @dataclass
@@ -78,7 +79,10 @@ async def through_chains(work: list[Work]) -> None:
         taken = {r["idempotency_key"]: r["id"] for r in await db.fetch(
             sql.BEGIN_MANY, to_json(keys), now, now - timedelta(seconds=s.lease_s))}
         missing = [k["key"] for k in keys if k["key"] not in taken]
-        states = {r["idempotency_key"]: r["status"] for r in await db.fetch(sql.STATES, missing)} if missing else {}
+        states: dict[str, str] = {}
+        if missing:
+            states = {r["idempotency_key"]: r["status"] for r in await Delivery.select(
+                Delivery.idempotency_key, Delivery.status).where(Delivery.idempotency_key.is_in(missing))}
         sends: list[tuple[Work, str, Any, int]] = []
         for (w, name, channel), k in zip(step, keys, strict=True):
             if k["key"] in taken:

@@ -1,4 +1,4 @@
-"""Every raw statement of notify: the set-based steps of the outbox, dispatcher and delivery actor, and a few reads."""
+"""Every raw statement of notify: the set-based steps of the outbox, the dispatcher and the delivery actor."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ TAKE = (
     "WHERE id = ANY($1::int[]) AND lower(status) = 'queued' "
     "RETURNING id, user_id, kind, subject, payload, urgent, urgent_if_today, due_at, expires_at, attempts, offset_min"
 )
-DEVICES = "SELECT user_id, platform, token FROM notify.device_token WHERE user_id = ANY($1::int[]) ORDER BY id"
 BEGIN_MANY = (
     "INSERT INTO notify.delivery (notification, channel, idempotency_key, status, destination, provider_id, error, "
     "attempts, updated_at) SELECT f.nid, f.channel, f.key, 'sending', '', '', '', 1, $2 "
@@ -26,7 +25,6 @@ BEGIN_MANY = (
     "updated_at = $2 WHERE delivery.status = 'retry' OR (delivery.status = 'sending' AND delivery.updated_at < $3) "
     "RETURNING id, idempotency_key"
 )
-STATES = "SELECT idempotency_key, status FROM notify.delivery WHERE idempotency_key = ANY($1::text[])"
 END_MANY = (
     "WITH f AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS f(id int, status text, provider_id text, "
     "destination text, error text, nid int, user_id int, kind text, channel text, outcome text)), "
@@ -89,31 +87,3 @@ WITHDRAW = (
     "AND ({}::int[] IS NULL OR user_id = ANY({}::int[])) RETURNING id"
 )
 
-# ---------------------------------------------------------------------------------------------------------------------
-# Preferences, devices, the inbox and the delivery log
-# ---------------------------------------------------------------------------------------------------------------------
-
-USER_OPTIONS = (
-    "SELECT user_id, quiet_start, quiet_end, timezone, reminder_offsets FROM notify.user_options "
-    "WHERE user_id = ANY($1::int[])"
-)
-SWITCHED_OFF = "SELECT user_id, kind, channel FROM notify.preference WHERE user_id = ANY($1::int[]) AND NOT enabled"
-UPSERT_DEVICE = (
-    "INSERT INTO notify.device_token (user_id, platform, token, created_at, refreshed_at) "
-    "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (token) DO UPDATE SET user_id = EXCLUDED.user_id, "
-    "platform = EXCLUDED.platform, refreshed_at = EXCLUDED.refreshed_at "
-    "RETURNING id, platform, token, created_at, refreshed_at"
-)
-DROP_TOKENS = "DELETE FROM notify.device_token WHERE token = ANY($1::text[]) RETURNING user_id"
-INBOX = (
-    "SELECT id, kind, title, body, data, created_at, read_at FROM notify.inbox_item WHERE user_id = $1 "
-    "AND ($2::int IS NULL OR id < $2) AND (NOT $3 OR read_at IS NULL) ORDER BY id DESC LIMIT $4"
-)
-DELIVERY_LOG = (
-    "SELECT a.id, a.notification AS notification_id, a.user_id, a.kind, a.channel, a.status, a.error, a.at, "
-    "n.status AS notification_status, n.subject FROM notify.attempt a JOIN notify.notification n "
-    "ON n.id = a.notification WHERE ($1::int IS NULL OR a.user_id = $1) AND ($2::text IS NULL OR a.status = $2) "
-    "AND ($3::text IS NULL OR a.channel = $3) AND ($4::text IS NULL OR a.kind = $4) "
-    "AND ($5::int IS NULL OR a.notification = $5) AND ($6::timestamptz IS NULL OR a.at >= $6) "
-    "AND ($7::int IS NULL OR a.id < $7) ORDER BY a.id DESC LIMIT $8"
-)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from core import db, hooks
@@ -189,6 +191,44 @@ async def test_users_see_only_their_own_delivery_log_admins_see_all(api_client, 
 
     assert await api.failed_count(clock.now().replace(year=2000)) == 0
     assert (await api.status_counts())["sent"] == 3
+
+
+async def test_delivery_log_filters_combine(api_client, make_user, run_jobs) -> None:
+    ann, bob = await make_user(), await make_user()
+    await _inbox_with(ann, 2, run_jobs)
+    await _inbox_with(bob, 1, run_jobs)
+    entries = (await api.delivery_log()).items
+    assert len(entries) == 3 and [e.id for e in entries] == sorted((e.id for e in entries), reverse=True)
+    oldest = entries[-1]
+    assert [e.id for e in (await api.delivery_log(notification_id=oldest.notification_id)).items] == [oldest.id]
+    anns = (await api.delivery_log(user_id=ann.id, channel="log", status="sent", kind=oldest.kind)).items
+    assert {e.subject for e in anns} == {"events.event:100", "events.event:101"}
+    assert all(e.user_id == ann.id and e.notification_status == "sent" for e in anns)
+    assert (await api.delivery_log(user_id=ann.id, channel="email")).items == []
+    assert (await api.delivery_log(kind="no.such.kind")).items == []
+    assert oldest.user_id == ann.id  # filters combine: ann's notification is not in bob's log
+    assert (await api.delivery_log(user_id=bob.id, notification_id=oldest.notification_id)).items == []
+    assert len((await api.delivery_log(since=oldest.at)).items) == 3
+    assert (await api.delivery_log(since=oldest.at + timedelta(days=1))).items == []
+
+
+async def test_a_device_token_moves_to_its_latest_user_and_dead_tokens_go(api_client, make_user, clock) -> None:
+    from plugins.notify.prefs import list_devices, register_device, remove_invalid_tokens
+
+    ann, bob = await make_user(), await make_user()
+    clock.freeze(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    first = await register_device(ann.id, "fcm", "tok-x")
+    await register_device(ann.id, "fcm", "tok-y")
+    clock.advance(timedelta(hours=1))
+    moved = await register_device(bob.id, "apns", "tok-x")
+    assert moved["id"] == first["id"] and moved["platform"] == "apns"
+    assert moved["created_at"] == first["created_at"] and moved["refreshed_at"] == first["created_at"] + timedelta(
+        hours=1)
+    assert [d["token"] for d in await list_devices(ann.id)] == ["tok-y"]
+    assert [d["token"] for d in await list_devices(bob.id)] == ["tok-x"]
+    assert await remove_invalid_tokens([]) == 0
+    assert await remove_invalid_tokens(["tok-x", "tok-y", "never-registered"]) == 2
+    assert await list_devices(ann.id) == [] and await list_devices(bob.id) == []
 
 
 async def test_export_and_erasure_hooks(api_client, make_user, auth_headers, run_jobs) -> None:
