@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import msgspec
+import pytest
+import pytest_asyncio
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from core import realtime
+from core.app import create_app
+from core.auth.services import open_session
 from core.hooks import hookimpl
+from core.hooks.manager import PluginsFile, activate, build
 from core.realtime import RoomKind
+from core.settings import RealtimeSettings, get_settings
 
 
 class RoomsPlugin:
@@ -109,3 +117,52 @@ async def client(url: str, token: str | None = None, path: str = "/api/v1/realti
         if token is not None:
             await c.auth(token)
         yield c
+
+
+# -------------------------------------------------------------------------------------------------------------------
+# The two-app cluster both real-time test modules share (module-scoped: each module serves its own pair)
+# -------------------------------------------------------------------------------------------------------------------
+
+
+class Cluster:
+    """Two API apps (two registries, two uvicorn servers) on the session's Redis namespace."""
+
+    def __init__(self, rooms: RoomsPlugin) -> None:
+        self.rooms = rooms
+        self.apps: list[Any] = []
+        self.urls: list[str] = []
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def servers(sbor_database: Any) -> AsyncIterator[Cluster]:
+    rooms = RoomsPlugin()
+    limits = RealtimeSettings(auth_timeout_s=0.5, max_message_bytes=512, max_subscriptions=2, max_backlog=100)
+    settings = msgspec.structs.replace(get_settings(), realtime=limits)
+    found = Cluster(rooms)
+    async with AsyncExitStack() as stack:
+        for _ in range(2):
+            registry = build(PluginsFile(enabled=[]))
+            registry.pm.register(rooms, name="rtdemo")
+            app = create_app(registry, settings)
+            found.apps.append(app)
+            found.urls.append(await stack.enter_async_context(serve(app)))
+        yield found
+    activate(sbor_database)
+
+
+@pytest.fixture
+def cluster(servers: Cluster) -> Iterator[Cluster]:
+    """The module's two servers; room memberships are the test's own."""
+    yield servers
+    servers.rooms.members.clear()
+
+
+async def token_of(user: Any) -> str:
+    _sid, token = await open_session(user.id, device="realtime-test")
+    return token
+
+
+async def next_is_marker(c: Client, user_id: int) -> None:
+    """Nothing else was queued for ``c``: a marker sent to its user channel now is the next frame it gets."""
+    await realtime.to_user(user_id, {"marker": True})
+    await c.expect("message", room="user", data={"marker": True})
