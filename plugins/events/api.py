@@ -11,13 +11,13 @@ from piccolo.query.functions.aggregate import Count
 from core import clock
 from core.pagination import Page, decode_cursor, paginate
 from plugins.events import services, states
-from plugins.events.hookspecs import EventInfo
+from plugins.events.hookspecs import EventInfo, GroupAccess
 from plugins.events.store import event_columns, events_where, info_of
 from plugins.events.tables import Event, Participation
 
 __all__ = [
-    "EventInfo", "Page", "StatusMove", "approve", "cancel", "confirmed_participants", "count_by_status",
-    "event_history", "get_event_info", "pending_review", "reject", "upcoming_for_user",
+    "EventInfo", "GroupAccess", "Page", "StatusMove", "approve", "cancel", "confirmed_participants", "count_by_status",
+    "event_history", "get_event_info", "group_events", "pending_review", "reject", "upcoming_for_user",
 ]
 
 PENDING_SCOPE = "events.pending_review"
@@ -96,3 +96,32 @@ async def upcoming_for_user(user_id: int) -> list[EventInfo]:
         event.ends_at > clock.now(),
     ).order_by(event.starts_at).limit(500)
     return [info_of(r) for r in rows]
+
+
+async def group_events(group_id: int, *, upcoming: bool, members_only: bool, cursor: str | None = None,
+                       limit: int = 20) -> Page[EventInfo]:
+    """Events a group hosts: upcoming (published, not ended) soonest first, or past (ended) latest first.
+
+    ``members_only`` includes the events only the group's members see (the caller decides who is a member).
+    A bad cursor raises ``InvalidCursor`` (400 ``invalid_cursor``).
+    """
+    scope = f"events.group.{group_id}.{'upcoming' if upcoming else 'past'}"
+    now = clock.now()
+    where: list[Combinable] = [Event.group_id == group_id]
+    if not members_only:
+        where.append(Event.visibility == "public")
+    if upcoming:
+        where += [Event.status == states.PUBLISHED, Event.ends_at > now]
+    else:
+        where += [Event.status.is_in([states.PUBLISHED, states.FINISHED]), Event.ends_at <= now]
+    if cursor:
+        ts, eid = decode_cursor(cursor, datetime, int, scope=scope)
+        if upcoming:
+            where.append((Event.starts_at > ts) | ((Event.starts_at == ts) & (Event.id > eid)))
+        else:
+            where.append((Event.starts_at < ts) | ((Event.starts_at == ts) & (Event.id < eid)))
+    query = Event.select(*event_columns()).where(Event.deleted_at.is_null(), *where).order_by(
+        Event.starts_at, Event.id, ascending=upcoming)
+    rows = await query.limit(limit + 1)
+    items, nxt = paginate(rows, limit, key=lambda r: (r["starts_at"], r["id"]), scope=scope)
+    return Page(items=[info_of(r) for r in items], next_cursor=nxt)

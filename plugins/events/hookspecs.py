@@ -1,12 +1,15 @@
 """Hooks the events plugin offers to others (notify, analytics, search implement them).
 
-Every hook here is a notification: all implementations run; one that raises is logged with its plugin's name and
+Every hook here but the last is a notification: all implementations run; one that raises is logged with its plugin's name and
 the others still run. They are called **inside the database transaction of the change** (after the row is written,
 before commit): an implementation that writes with Piccolo joins that transaction (notify's outbox relies on it), so
 the write and the change commit or roll back together. Do no slow I/O in them (no HTTP, no SMTP): record a row or
 enqueue after commit.
 
 ``event`` is always an :class:`EventInfo` snapshot taken after the change.
+
+``group_access_from_groups`` is a decision: the plugin that owns groups tells events who may see, join and manage a
+group's events.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from core.hooks import hookspec
-from core.hooks.policy import notification
+from core.hooks.policy import decision, notification
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class EventInfo:
     capacity: int | None
     tags: tuple[str, ...]
     category: str | None
+    visibility: str = "public"  # public | link | group (only the hosting group's members)
+    group_id: int | None = None  # the group hosting the event (groups plugin), if any
+    venue_id: int | None = None
 
 
 @notification
@@ -104,3 +110,23 @@ def waitlist_offer_made(event: EventInfo, user_id: int, seats: int, expires_at: 
 @hookspec
 def waitlist_offer_expired(event: EventInfo, user_id: int) -> None:
     """Called when an offer was not claimed in time (the seats pass to the next person on the waitlist)."""
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    """What a user may do with the events a group hosts, as the plugin that owns groups answers it."""
+
+    name: str  # the group's name, shown with its events
+    member: bool  # may see and join the group's members-only events (visibility ``group``)
+    manager: bool  # may create events for the group and edit, submit and cancel them as their author can
+
+
+@decision
+@hookspec(firstresult=True)
+def group_access_from_groups(group_id: int, user_id: int | None) -> GroupAccess | None:
+    """Resolve what ``user_id`` (None: anonymous) may do with the events of group ``group_id``.
+
+    Decision hook: the first non-None answer wins; an exception propagates. None means no such group visible to the
+    user (or no plugin owns groups): the group's members-only events stay hidden from everyone but their author and
+    participants, and no new event can name the group.
+    """

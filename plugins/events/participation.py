@@ -10,7 +10,7 @@ from core import clock, hooks
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.hooks import plugin_settings
 from plugins.events import EventsSettings, hookspecs, states, validation
-from plugins.events.store import Row, load_event, snapshot, transaction
+from plugins.events.store import Row, is_member, load_event, snapshot, transaction
 from plugins.events.tables import Event, Participation
 
 log = logging.getLogger("plugins.events")
@@ -94,6 +94,8 @@ async def join(user_id: int, event_id: int, guests: int = 0) -> Row:
     seats = 1 + guests
     async with transaction():
         row = await load_event(event_id, lock=True)
+        if row["visibility"] == "group" and row["author_id"] != user_id and not await is_member(row, user_id):
+            raise NotFound(f"event {event_id} not found", code="event_not_found")  # members only: hidden
         _joinable(row)
         existing = await _part(event_id, user_id)
         if existing is not None and existing["status"] in states.ACTIVE:

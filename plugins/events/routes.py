@@ -42,6 +42,7 @@ from plugins.events.schemas import (
 )
 
 MODERATE = "events.moderate"
+CREATE = "events.create"
 Caller = NamedDependency[Principal]
 OptionalCaller = NamedDependency[Principal | None]
 FeedQuery = NamedDependency[FeedParams]
@@ -52,7 +53,7 @@ FEED_CODES = {"tags": "invalid_tag", "category": "invalid_category"}
 
 def actor(principal: Principal) -> services.Actor:
     """The services' view of the caller."""
-    return services.Actor(principal.user_id, principal.has(MODERATE))
+    return services.Actor(principal.user_id, principal.has(MODERATE), principal.has(CREATE))
 
 
 def not_modified(request: Request[Any, Any, Any], etag: str) -> bool:
@@ -97,10 +98,13 @@ class EventController(Controller):
             response = Response(content=body, media_type=JSON, headers=headers)
         return response
 
-    @post("/", operation_id="create_event", guards=[requires("events.create")])
+    @post("/", operation_id="create_event")
     async def create_event(self, request: Request[Any, Any, Any], principal: Caller,
                            data: JSONBody[EventCreate]) -> Response[EventRead]:
-        """Create a draft event (submit it for review to publish it)."""
+        """Create a draft event (submit it for review to publish it).
+
+        Needs ``events.create``, or, with ``group_id``, to be a moderator of that group.
+        """
         event_id = await services.create_event(actor(principal), msgspec.structs.asdict(data))
         return await event_response(request, event_id, principal, status=HTTP_201_CREATED)
 
@@ -249,7 +253,7 @@ class VenueController(Controller):
 
     path = "/events/venues"
 
-    @post("/", operation_id="create_venue", guards=[requires("events.create")])
+    @post("/", operation_id="create_venue", guards=[requires(CREATE)])
     async def create_venue(self, principal: Caller, data: JSONBody[VenueCreate]) -> VenueRead:
         """Add a venue (IANA timezone, coordinates in degrees)."""
         return msgspec.convert(await services.create_venue(actor(principal), msgspec.structs.asdict(data)),
@@ -266,7 +270,7 @@ class SeriesController(Controller):
 
     path = "/events/series"
 
-    @post("/", operation_id="create_series", guards=[requires("events.create")])
+    @post("/", operation_id="create_series", guards=[requires(CREATE)])
     async def create_series(self, principal: Caller, data: JSONBody[SeriesCreate]) -> SeriesRead:
         """Create a series: the first occurrence plus an RRULE, expanded in the venue's local time."""
         created = await series.create_series(actor(principal), msgspec.structs.asdict(data.event), data.rrule)

@@ -79,6 +79,7 @@ class EventCreate(msgspec.Struct, forbid_unknown_fields=True):
     price_cents: PriceCents | None = None
     visibility: Visibility = "public"
     requires_approval: bool = False
+    group_id: int | None = None  # host the event for a group I moderate; ``group`` visibility: its members only
 
 
 class EventUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -169,6 +170,7 @@ class EventRead(msgspec.Struct):
     series_id: int | None
     version: int
     updated_at: datetime
+    group_id: int | None = None  # the hosting group
     my_status: str | None = None
     my_guests: int | None = None
     offer_expires_at: datetime | None = None

@@ -14,7 +14,17 @@ from core.hooks import plugin_settings
 from plugins.events import EventsSettings, hookspecs, states, validation
 from plugins.events.hookspecs import EventInfo
 from plugins.events.participation import promote
-from plugins.events.store import Row, info_of, load_event, move, record_creation, snapshot, transaction
+from plugins.events.store import (
+    Row,
+    acts_as_author,
+    group_access,
+    info_of,
+    load_event,
+    move,
+    record_creation,
+    snapshot,
+    transaction,
+)
 from plugins.events.tables import Event, Participation, StatusMove, Venue
 
 log = logging.getLogger("plugins.events")
@@ -28,10 +38,11 @@ VENUE_COLUMNS = (Venue.id, Venue.name, Venue.address, Venue.city, Venue.latitude
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a user, and whether they hold ``events.moderate``."""
+    """Who is acting: a user, whether they hold ``events.moderate``, and ``events.create`` (events of their own)."""
 
     user_id: int
     moderator: bool = False
+    creator: bool = True
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -87,7 +98,7 @@ async def insert_event(actor: Actor, data: dict[str, Any], series_id: int | None
         ends_at=data["ends_at"], timezone=place["timezone"], venue=data.get("venue_id"),
         latitude=place["latitude"], longitude=place["longitude"], online_url=data.get("online_url"),
         capacity=data.get("capacity"), seats_taken=0, price_text=data.get("price_text", ""),
-        price_cents=data.get("price_cents"), visibility=data.get("visibility", "public"),
+        price_cents=data.get("price_cents"), visibility=data.get("visibility", "public"), group_id=data.get("group_id"),
         share_key=secrets.token_urlsafe(12), requires_approval=bool(data.get("requires_approval")),
         author=actor.user_id, status=states.DRAFT, series=series_id, version=1, created_at=now, updated_at=now,
     )).returning(Event.id)
@@ -96,17 +107,34 @@ async def insert_event(actor: Actor, data: dict[str, Any], series_id: int | None
     return event_id
 
 
+async def check_host(actor: Actor, data: dict[str, Any], pointer: str = "") -> None:
+    """A group event needs a group whose events ``actor`` manages; members-only visibility needs a group."""
+    group_id = data.get("group_id")
+    if group_id is None:
+        if not actor.creator:
+            raise PermissionDenied("Requires permission events.create", code="permission_denied")
+        if data.get("visibility") == "group":
+            raise validation.fail(f"{pointer}/group_id", "a members-only event needs its group", "group_required")
+        return
+    access = await group_access(group_id, actor.user_id)
+    if access is None:
+        raise validation.fail(f"{pointer}/group_id", f"group {group_id} not found", "group_not_found")
+    if not access.manager:
+        raise PermissionDenied("Only the group's moderators create its events", code="not_group_manager")
+
+
 async def create_event(actor: Actor, data: dict[str, Any]) -> int:
-    """Create a draft event for ``actor``; return its id."""
+    """Create a draft event for ``actor`` (for a group they manage, if ``group_id``); return its id."""
     validation.event_fields(data, creating=True)
+    await check_host(actor, data)
     async with transaction():
         event_id = await insert_event(actor, data)
     log.info("user %s created event %s", actor.user_id, event_id)
     return event_id
 
 
-def _author_only(row: Row, actor: Actor) -> None:
-    if row["author_id"] != actor.user_id:
+async def _author_only(row: Row, actor: Actor) -> None:
+    if not await acts_as_author(row, actor.user_id):
         raise PermissionDenied("Only the author may change this event", code="not_event_author")
 
 
@@ -125,7 +153,7 @@ async def update_event(actor: Actor, event_id: int, changes_in: dict[str, Any], 
     """Apply the author's edit; published events go back to review when the setting says so."""
     async with transaction():
         row = await load_event(event_id, lock=True)
-        _author_only(row, actor)
+        await _author_only(row, actor)
         check_if_match(row, if_match)
         if row["status"] in (states.CANCELLED, states.FINISHED):
             raise Conflict(f"A {row['status']} event cannot be edited", code="event_not_editable")
@@ -163,7 +191,7 @@ async def delete_event(actor: Actor, event_id: int, if_match: str | None = None)
     """Delete a draft, rejected or cancelled event (a tombstone stays for syncing clients)."""
     async with transaction():
         row = await load_event(event_id, lock=True)
-        _author_only(row, actor)
+        await _author_only(row, actor)
         check_if_match(row, if_match)
         if row["status"] in (states.PUBLISHED, states.PENDING):
             raise Conflict(f"A {row['status']} event cannot be deleted; cancel or withdraw it first",
@@ -183,7 +211,7 @@ async def submit(actor: Actor, event_id: int) -> EventInfo:
     """The author asks for review (draft/rejected → pending_review)."""
     async with transaction():
         row = await load_event(event_id, lock=True)
-        _author_only(row, actor)
+        await _author_only(row, actor)
         if row["starts_at"] <= clock.now():
             raise validation.fail("/starts_at", "the event must start in the future", "starts_in_past")
         await move(row, states.PENDING, states.AUTHOR, actor.user_id)
@@ -221,7 +249,7 @@ async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
     reason = validation.reason(reason)
     async with transaction():
         row = await load_event(event_id, lock=True)
-        role = states.AUTHOR if row["author_id"] == actor.user_id else states.MODERATOR
+        role = states.AUTHOR if await acts_as_author(row, actor.user_id) else states.MODERATOR
         if role == states.MODERATOR and not actor.moderator:
             raise PermissionDenied("Only the author or a moderator may cancel this event", code="not_event_author")
         await move(row, states.CANCELLED, role, actor.user_id, reason)

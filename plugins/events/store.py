@@ -11,17 +11,17 @@ from typing import Any
 from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
-from core import clock, db
+from core import clock, db, hooks
 from core.errors import NotFound
-from plugins.events import sql, states
-from plugins.events.hookspecs import EventInfo
+from plugins.events import hookspecs, sql, states
+from plugins.events.hookspecs import EventInfo, GroupAccess
 from plugins.events.states import check_move
 from plugins.events.tables import Event, StatusMove
 
 Row = dict[str, Any]
 _SAME = ("id", "title", "description", "tags", "category", "cover_ref", "starts_at", "ends_at", "timezone",
          "latitude", "longitude", "online_url", "capacity", "seats_taken", "price_text", "price_cents", "visibility",
-         "share_key", "requires_approval", "status", "version", "submitted_at", "created_at", "updated_at",
+         "group_id", "share_key", "requires_approval", "status", "version", "submitted_at", "created_at", "updated_at",
          "deleted_at")
 _RENAMED = {"venue": "venue_id", "author": "author_id", "series": "series_id"}
 _VENUE = {"name": "venue_name", "address": "venue_address", "city": "venue_city"}
@@ -72,7 +72,7 @@ def info_of(row: Row) -> EventInfo:
         starts_at=row["starts_at"], ends_at=row["ends_at"], timezone=row["timezone"],
         venue_name=row["venue_name"], city=row["venue_city"], latitude=row["latitude"], longitude=row["longitude"],
         online=row["online_url"] is not None, capacity=row["capacity"], tags=tuple(row["tags"] or ()),
-        category=row["category"],
+        category=row["category"], visibility=row["visibility"], group_id=row["group_id"], venue_id=row["venue_id"],
     )
 
 
@@ -97,3 +97,24 @@ async def record_creation(event_id: int, actor_id: int) -> None:
     """Record the birth of an event (from nothing to draft) in its history."""
     await StatusMove.insert(StatusMove(event=event_id, actor=actor_id, from_status=None, to_status=states.DRAFT,
                                        reason="", at=clock.now()))
+
+
+async def group_access(group_id: int | None, user_id: int | None) -> GroupAccess | None:
+    """What ``user_id`` may do with the events of the hosting group (None: no group, or none visible to them)."""
+    if group_id is None:
+        return None
+    return await hooks.first(hookspecs.group_access_from_groups, group_id=group_id, user_id=user_id)
+
+
+async def acts_as_author(row: Row, user_id: int) -> bool:
+    """The author, or a manager of the group hosting the event (they edit, submit and cancel it alike)."""
+    if row["author_id"] == user_id:
+        return True
+    access = await group_access(row["group_id"], user_id)
+    return access is not None and access.manager
+
+
+async def is_member(event: Row, user_id: int | None) -> bool:
+    """Whether ``user_id`` is a member of the group hosting ``event`` (what a members-only event asks)."""
+    access = await group_access(event["group_id"], user_id)
+    return access is not None and access.member

@@ -73,6 +73,7 @@ class Event(Table, schema="events"):
     price_text = Varchar(length=100, default="")
     price_cents = Integer(null=True, default=None)  # the lowest price in minor units; 0 = free; None = unknown
     visibility = Varchar(length=16, default="public")  # public | link | group
+    group_id = Integer(null=True, default=None, index=True)  # the hosting group (groups plugin); no foreign key
     share_key = Varchar(length=32, default="")  # the secret in a link-only event's link
     requires_approval = Boolean(default=False)
     author = ForeignKey(User, null=False, index=True)
@@ -96,6 +97,7 @@ class Participation(Table, schema="events"):
     status = Varchar(length=16)  # pending | confirmed | waitlisted | offered | left | declined | expired
     queued_at = Timestamptz(default=TimestamptzNow())  # waitlist order
     offer_expires_at = Timestamptz(null=True, default=None)
+    party_id = Integer(null=True, default=None, index=True)  # a pair joining together: both seats or none
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow(), index=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.hooks import call, first, hookspecs
+from tests.plugins.events.conftest import event_body
 
 
 async def test_link_only_event_needs_its_key(api: Any, person: Any, publish: Any) -> None:
@@ -16,9 +17,17 @@ async def test_link_only_event_needs_its_key(api: Any, person: Any, publish: Any
     r = await api.get(f"/api/v1/events/{eid}", params={"key": key})
     assert r.status_code == 200 and r.json()["share_key"] is None  # only the author sees the secret
     assert eid not in [i["id"] for i in (await api.get("/api/v1/events")).json()["items"]]
-    group, _ = await publish(visibility="group")
-    assert (await api.get(f"/api/v1/events/{group}")).status_code == 404
-    assert group not in [i["id"] for i in (await api.get("/api/v1/events")).json()["items"]]
+
+
+async def test_members_only_event_needs_a_group(api: Any, person: Any) -> None:
+    org = await person("organiser")
+    r = await api.post("/api/v1/events", headers=org.headers, json=event_body(visibility="group"))
+    assert r.status_code == 422 and r.json()["code"] == "group_required"
+    r = await api.post("/api/v1/events", headers=org.headers, json=event_body(group_id=987654))
+    assert r.status_code == 422 and r.json()["code"] == "group_not_found"
+    plain = await person()  # no events.create: only a group's moderators may create its events
+    r = await api.post("/api/v1/events", headers=plain.headers, json=event_body())
+    assert r.status_code == 403 and r.json()["code"] == "permission_denied"
 
 
 async def test_users_share_context(api: Any, person: Any, publish: Any) -> None:
