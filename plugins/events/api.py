@@ -17,7 +17,8 @@ from plugins.events.tables import Event, Participation
 
 __all__ = [
     "EventInfo", "GroupAccess", "Page", "StatusMove", "approve", "cancel", "confirmed_participants", "count_by_status",
-    "event_history", "get_event_info", "group_events", "pending_review", "reject", "upcoming_for_user",
+    "event_history", "get_event_info", "group_events", "participation_status", "pending_review", "reject",
+    "upcoming_for_user",
 ]
 
 PENDING_SCOPE = "events.pending_review"
@@ -125,3 +126,13 @@ async def group_events(group_id: int, *, upcoming: bool, members_only: bool, cur
     rows = await query.limit(limit + 1)
     items, nxt = paginate(rows, limit, key=lambda r: (r["starts_at"], r["id"]), scope=scope)
     return Page(items=[info_of(r) for r in items], next_cursor=nxt)
+
+
+async def participation_status(event_id: int, user_id: int) -> str | None:
+    """The user's participation status at an event (``confirmed``, ``waitlisted``, ``left``…), None if never joined.
+
+    A participation stays ``confirmed`` after the event finishes: that is who was there.
+    """
+    row = await Participation.select(Participation.status).where(
+        Participation.event == event_id, Participation.user == user_id).first()
+    return None if row is None else str(row["status"])

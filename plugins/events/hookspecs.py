@@ -1,10 +1,10 @@
 """Hooks the events plugin offers to others (notify, analytics, search implement them).
 
-Every hook here but the last is a notification: all implementations run; one that raises is logged with its plugin's name and
-the others still run. They are called **inside the database transaction of the change** (after the row is written,
-before commit): an implementation that writes with Piccolo joins that transaction (notify's outbox relies on it), so
-the write and the change commit or roll back together. Do no slow I/O in them (no HTTP, no SMTP): record a row or
-enqueue after commit.
+Every hook here but the last is a notification: all implementations run; one that raises is logged with its plugin's
+name and the others still run. They are called **inside the database transaction of the change** (after the row is
+written, before commit): an implementation that writes with Piccolo joins that transaction (notify's outbox relies
+on it), so the write and the change commit or roll back together. Do no slow I/O in them (no HTTP, no SMTP): record
+a row or enqueue after commit.
 
 ``event`` is always an :class:`EventInfo` snapshot taken after the change.
 
