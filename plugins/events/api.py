@@ -10,15 +10,15 @@ from piccolo.query.functions.aggregate import Count
 
 from core import clock
 from core.pagination import Page, decode_cursor, paginate
-from plugins.events import services, states
+from plugins.events import participation, services, states
 from plugins.events.hookspecs import EventInfo, GroupAccess
 from plugins.events.store import event_columns, events_where, info_of
 from plugins.events.tables import Event, Participation
 
 __all__ = [
-    "EventInfo", "GroupAccess", "Page", "StatusMove", "approve", "cancel", "confirmed_participants", "count_by_status",
-    "event_history", "get_event_info", "group_events", "participation_status", "pending_review", "reject",
-    "upcoming_for_user",
+    "EventInfo", "GroupAccess", "Page", "StatusMove", "approve", "attended_tags", "cancel", "confirmed_participants",
+    "count_by_status", "event_history", "get_event_info", "group_events", "join_pair", "leave_pair",
+    "participation_status", "pending_review", "reject", "upcoming_for_user",
 ]
 
 PENDING_SCOPE = "events.pending_review"
@@ -136,3 +136,34 @@ async def participation_status(event_id: int, user_id: int) -> str | None:
     row = await Participation.select(Participation.status).where(
         Participation.event == event_id, Participation.user == user_id).first()
     return None if row is None else str(row["status"])
+
+
+async def join_pair(event_id: int, user_a: int, user_b: int) -> str:
+    """Join an event as a pair, both seats or none: ``confirmed``, ``waitlisted`` (as a party of two) or ``pending``.
+
+    Both confirmed only when two seats are free and nobody waits ahead; the waitlist offers a pair both seats
+    together and a claim by either confirms both. Conflict ``already_joined`` (either already takes part),
+    ``event_not_joinable``, ``party_too_large`` (capacity under two); NotFound ``event_not_found``.
+    """
+    return await participation.join_pair(event_id, user_a, user_b)
+
+
+async def leave_pair(event_id: int, user_id: int) -> list[int]:
+    """Leave with one's pair (both seats pass on); returns the users who left.
+
+    NotFound ``not_participating``; Conflict ``not_in_pair`` when the user joined alone. (A plain leave by one of the
+    pair frees only their seat and dissolves the pair.)
+    """
+    return await participation.leave_pair(event_id, user_id)
+
+
+async def attended_tags(user_ids: list[int]) -> dict[int, set[str]]:
+    """The tags of the events each user attended (confirmed, ended, not deleted); users with none are left out."""
+    event = Participation.event
+    rows = await Participation.select(Participation.user, event.tags.as_alias("tags")).where(
+        Participation.user.is_in(list(user_ids) or [0]), Participation.status == states.P_CONFIRMED,
+        event.deleted_at.is_null(), event.ends_at <= clock.now())
+    out: dict[int, set[str]] = {}
+    for r in rows:
+        out.setdefault(r["user"], set()).update(r["tags"] or ())
+    return out

@@ -1,4 +1,11 @@
-"""Joining and leaving: seats under the event's row lock, approval, the waitlist and its time-limited offers."""
+"""Joining and leaving: seats under the event's row lock, approval, the waitlist and its time-limited offers.
+
+A *party* is two participations sharing ``party_id`` (a "+1" pair from groups, joined by :func:`join_pair`): both
+seats or none. The pair is confirmed together, waits on the waitlist together, is offered both seats together (only
+when two are free: nobody skips ahead, as for a participant with guests), and a claim or an approval by either covers
+both. :func:`leave_pair` frees both seats; a plain :func:`leave` by one of them frees only theirs and dissolves the
+party (the other stays, alone, where they were).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ from plugins.events.tables import Event, Participation
 log = logging.getLogger("plugins.events")
 
 PART_COLUMNS = (Participation.id, Participation.user.as_alias("user_id"), Participation.guests, Participation.status,
-                Participation.offer_expires_at)
+                Participation.offer_expires_at, Participation.party_id)
 MINE_COLUMNS = (Participation.event.as_alias("event_id"), Participation.user.as_alias("user_id"),
                 Participation.status, Participation.guests, Participation.offer_expires_at, Participation.updated_at)
 
@@ -38,6 +45,19 @@ async def _set(part_id: int, status: str, *, expires: datetime | None = None, re
     if requeue:
         values[Participation.queued_at] = now
     await Participation.update(values).where(Participation.id == part_id)
+
+
+async def _party(event_id: int, part: Row, statuses: tuple[str, ...]) -> list[Row]:
+    """The rows of ``part``'s party in ``statuses`` (just ``part`` when it is alone), in joining order."""
+    if part["party_id"] is None:
+        return [part]
+    return list(await Participation.select(*PART_COLUMNS).where(
+        Participation.event == event_id, Participation.party_id == part["party_id"],
+        Participation.status.is_in(list(statuses))).order_by(Participation.id))
+
+
+def _seats(rows: list[Row]) -> int:
+    return sum(1 + r["guests"] for r in rows)
 
 
 async def seat_decision(event: Row, seats: int) -> str:
@@ -66,16 +86,19 @@ async def promote(event_id: int) -> None:
         ).order_by(Participation.queued_at, Participation.id).first()
         if first is None:
             return
-        seats = 1 + first["guests"]
+        party = await _party(event_id, first, (states.P_WAITLISTED,))  # a pair is offered both seats or none
+        seats = _seats(party)
         if ev["capacity"] is not None and ev["capacity"] - taken < seats:
             return
         expires = clock.now() + timedelta(minutes=plugin_settings(EventsSettings).offer_claim_minutes)
-        await _set(first["id"], states.P_OFFERED, expires=expires)
+        for part in party:
+            await _set(part["id"], states.P_OFFERED, expires=expires)
         await _seat_change(event_id, seats)
         taken += seats
-        await hooks.notify(hookspecs.waitlist_offer_made, event=await snapshot(event_id), user_id=first["user_id"],
-                           seats=seats, expires_at=expires)
-        log.info("offered %s seats of event %s to user %s until %s", seats, event_id, first["user_id"], expires)
+        for part in party:
+            await hooks.notify(hookspecs.waitlist_offer_made, event=await snapshot(event_id), user_id=part["user_id"],
+                               seats=seats, expires_at=expires)
+            log.info("offered %s seats of event %s to user %s until %s", seats, event_id, part["user_id"], expires)
 
 
 def _joinable(row: Row) -> None:
@@ -115,7 +138,8 @@ async def join(user_id: int, event_id: int, guests: int = 0) -> Row:
         else:
             await Participation.update({Participation.guests: guests, Participation.status: status,
                                         Participation.queued_at: now, Participation.offer_expires_at: None,
-                                        Participation.updated_at: now}).where(Participation.id == existing["id"])
+                                        Participation.party_id: None, Participation.updated_at: now,
+                                        }).where(Participation.id == existing["id"])
         if status == states.P_CONFIRMED:
             await _seat_change(event_id, seats)
         await hooks.notify(hookspecs.participant_joined, event=await snapshot(event_id), user_id=user_id,
@@ -144,6 +168,9 @@ async def leave(user_id: int, event_id: int) -> None:
         part = await _part(event_id, user_id)
         if part is None or part["status"] not in states.ACTIVE:
             raise NotFound("You are not taking part in this event", code="not_participating")
+        if part["party_id"] is not None:  # one of a pair leaving alone: the other stays, no longer in a party
+            await Participation.update({Participation.party_id: None, Participation.updated_at: clock.now()}).where(
+                Participation.event == event_id, Participation.party_id == part["party_id"])
         await _release(event_id, part, states.P_LEFT)
     log.info("user %s left event %s", user_id, event_id)
 
@@ -158,9 +185,10 @@ async def claim(user_id: int, event_id: int) -> Row:
             raise Conflict("You have no open offer for this event", code="no_offer")
         if part["offer_expires_at"] <= clock.now():
             raise Conflict("The offer has expired", code="offer_expired")
-        await _set(part["id"], states.P_CONFIRMED)
-        await hooks.notify(hookspecs.participant_joined, event=await snapshot(event_id), user_id=user_id,
-                           guests=part["guests"], status=states.P_CONFIRMED)
+        for member in await _party(event_id, part, (states.P_OFFERED,)):  # either of a pair claims both seats
+            await _set(member["id"], states.P_CONFIRMED)
+            await hooks.notify(hookspecs.participant_joined, event=await snapshot(event_id),
+                               user_id=member["user_id"], guests=member["guests"], status=states.P_CONFIRMED)
     log.info("user %s claimed an offer for event %s", user_id, event_id)
     return await my_participation(user_id, event_id)
 
@@ -174,21 +202,105 @@ async def decide(author_id: int, event_id: int, user_id: int, accept: bool) -> R
         part = await _part(event_id, user_id)
         if part is None or part["status"] not in states.ACTIVE:
             raise NotFound("This user is not taking part in this event", code="not_participating")
+        party = await _party(event_id, part, states.ACTIVE)  # a pair is accepted or declined together
         if not accept:
-            await _release(event_id, part, states.P_DECLINED)
+            for member in party:
+                await _release(event_id, member, states.P_DECLINED)
         else:
             if part["status"] != states.P_PENDING:
                 raise Conflict(f"This participant is already {part['status']}", code="not_pending")
             _joinable(row)
-            seats = 1 + part["guests"]
+            party = [m for m in party if m["status"] == states.P_PENDING]
+            seats = _seats(party)
             status = await seat_decision(row, seats)
-            await _set(part["id"], status, requeue=True)
+            for member in party:
+                await _set(member["id"], status, requeue=True)
             if status == states.P_CONFIRMED:
                 await _seat_change(event_id, seats)
-            await hooks.notify(hookspecs.participant_joined, event=await snapshot(event_id), user_id=user_id,
-                               guests=part["guests"], status=status)
+            for member in party:
+                await hooks.notify(hookspecs.participant_joined, event=await snapshot(event_id),
+                                   user_id=member["user_id"], guests=member["guests"], status=status)
     log.info("author %s %s user %s for event %s", author_id, "accepted" if accept else "declined", user_id, event_id)
     return await my_participation(user_id, event_id)
+
+
+async def join_pair(event_id: int, user_a: int, user_b: int) -> str:
+    """Join an event as a pair (a party of two): both confirmed, both waitlisted or both pending; returns the status.
+
+    Both seats or none: confirmed only when two seats are free and nobody waits ahead, else both wait together.
+    Conflict ``already_joined`` when either is already taking part (a pair forms before joining: the one already in
+    should leave first, or the other joins alone).
+    """
+    if user_a == user_b:
+        raise validation.fail("/user_ids", "a pair is two different people", "pair_of_one")
+    pair = (user_a, user_b)
+    async with transaction():
+        row = await load_event(event_id, lock=True)
+        for uid in pair:
+            if row["visibility"] == "group" and row["author_id"] != uid and not await is_member(row, uid):
+                raise NotFound(f"event {event_id} not found", code="event_not_found")  # members only: hidden
+        _joinable(row)
+        existing = {uid: await _part(event_id, uid) for uid in pair}
+        for uid, part in existing.items():
+            if part is not None and part["status"] in states.ACTIVE:
+                raise Conflict(f"User {uid} is already {part['status']} for this event", code="already_joined",
+                               participation_status=part["status"], user_id=uid)
+        if row["capacity"] is not None and row["capacity"] < 2:
+            raise Conflict(f"This event has only {row['capacity']} seat", code="party_too_large")
+        if row["requires_approval"] and row["author_id"] not in pair:
+            status = states.P_PENDING
+        else:
+            status = await seat_decision(row, 2)
+        now = clock.now()
+        ids: list[int] = []
+        for uid, part in existing.items():
+            if part is None:
+                inserted = await Participation.insert(Participation(
+                    event=event_id, user=uid, guests=0, status=status, queued_at=now, offer_expires_at=None,
+                    created_at=now, updated_at=now)).returning(Participation.id)
+                ids.append(inserted[0]["id"])
+            else:
+                await Participation.update({Participation.guests: 0, Participation.status: status,
+                                            Participation.queued_at: now, Participation.offer_expires_at: None,
+                                            Participation.updated_at: now}).where(Participation.id == part["id"])
+                ids.append(part["id"])
+        await Participation.update({Participation.party_id: ids[0]}).where(Participation.id.is_in(ids))
+        if status == states.P_CONFIRMED:
+            await _seat_change(event_id, 2)
+        for uid in pair:
+            await hooks.notify(hookspecs.participant_joined, event=await snapshot(event_id), user_id=uid, guests=0,
+                               status=status)
+    log.info("users %s and %s joined event %s as a pair: %s", user_a, user_b, event_id, status)
+    return status
+
+
+async def leave_pair(event_id: int, user_id: int) -> list[int]:
+    """Leave an event with one's pair: both places end and both seats pass on; returns who left.
+
+    NotFound ``not_participating`` when the user takes no part; Conflict ``not_in_pair`` when they joined alone.
+    """
+    async with transaction():
+        row = await load_event(event_id, lock=True)
+        if row["status"] == states.FINISHED:
+            raise Conflict("This event is over", code="event_not_joinable", event_status=row["status"])
+        part = await _part(event_id, user_id)
+        if part is None or part["status"] not in states.ACTIVE:
+            raise NotFound("You are not taking part in this event", code="not_participating")
+        if part["party_id"] is None:
+            raise Conflict("You did not join this event as a pair", code="not_in_pair")
+        party = await _party(event_id, part, states.ACTIVE)
+        held = _seats([m for m in party if m["status"] in states.HOLDS_SEATS])
+        for member in party:
+            await _set(member["id"], states.P_LEFT)
+        if held:
+            await _seat_change(event_id, -held)
+        for member in party:
+            await hooks.notify(hookspecs.participant_left, event=await snapshot(event_id), user_id=member["user_id"])
+        if held:
+            await promote(event_id)
+    left = [m["user_id"] for m in party]
+    log.info("users %s left event %s as a pair", left, event_id)
+    return left
 
 
 async def expire_offers() -> int:
