@@ -1,0 +1,165 @@
+"""Conversation kinds: who reads, posts and moderates a chat, and how its authors are shown (group rooms, "+1" pairs).
+
+One message store, one history, one edit/delete/report path, one rate limit and one real-time publish serve every
+kind of conversation; a kind only answers questions about its own rooms. A conversation is ``(kind, key)``:
+
+* ``chat``: a group's room, ``key`` the group id (written here: active members read and post, the group's
+  moderating roles delete others' messages; banned members and those who left lose access at once);
+* ``pair``: the anonymous "+1" chat, ``key`` the proposal id (``PAIR`` in ``plugins/groups/partners/conversation.py``,
+  imported lazily: the kind exists once that module does).
+
+Its real-time room is ``groups.<kind>:<key>``; subscribing asks ``may_read``. The contract each kind fulfils::
+
+    Conversation(
+        kind="pair",
+        may_read=...,        # async (user_id, key) -> bool: see the history, subscribe; False -> 404 everywhere
+        may_post=...,        # async (user_id, key) -> bool: post and edit; False -> 404 when not may_read, else 403
+                             #   chat_post_forbidden; raise a core.errors error (e.g. Conflict(code="pair_closed"))
+                             #   for a more precise answer
+        may_moderate=...,    # async (user_id, key) -> bool: delete other people's messages
+        authors=...,         # async (viewer_id, key, author_ids) -> {author_id: AuthorView}; viewer 0 is the room
+                             #   as a whole (published frames use it: never reveal there what one side may not see)
+        screen_contacts=..., # async (key) -> bool: hold back messages with a phone number or an email
+    )
+
+Every callable gets the key as the string of the room name (any ``[A-Za-z0-9_.-]{1,100}``): a kind refuses keys it
+cannot parse by answering False.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from core.errors import NotFound
+from core.realtime import RoomKind
+from core.users import services as users
+
+log = logging.getLogger("plugins.groups")
+KINDS = ("chat", "pair")
+"""The conversation kinds, each a real-time room kind ``groups.<kind>``."""
+
+
+@dataclass(frozen=True)
+class AuthorView:
+    """How an author is shown to a viewer: a display name with their id, or a pseudonym (``user_id`` None)."""
+
+    user_id: int | None
+    name: str
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A kind of conversation: its access rules and how its authors are shown (see the module docstring)."""
+
+    kind: str
+    may_read: Callable[[int, str], Awaitable[bool]]
+    may_post: Callable[[int, str], Awaitable[bool]]
+    may_moderate: Callable[[int, str], Awaitable[bool]]
+    authors: Callable[[int, str, list[int]], Awaitable[dict[int, AuthorView]]]
+    screen_contacts: Callable[[str], Awaitable[bool]]
+
+    def room(self, key: str) -> str:
+        """The real-time room of the conversation ``key``."""
+        return f"groups.{self.kind}:{key}"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The group room ("chat", key = group id)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _group_id(key: str) -> int | None:
+    return int(key) if key.isdigit() and len(key) < 10 else None
+
+
+async def _role(user_id: int, key: str) -> str | None:
+    from plugins.groups import api  # the groups core's public API (same plugin)
+
+    group_id = _group_id(key)
+    return None if group_id is None or not user_id else await api.active_role(group_id, user_id)
+
+
+async def _group_member(user_id: int, key: str) -> bool:
+    return await _role(user_id, key) is not None
+
+
+async def _group_moderator(user_id: int, key: str) -> bool:
+    from plugins.groups import api
+
+    return await _role(user_id, key) in api.MODERATING_ROLES
+
+
+async def display_names(viewer_id: int, key: str, author_ids: list[int]) -> dict[int, AuthorView]:
+    """Authors by their display names (group rooms: members know each other by name)."""
+    contacts = await users.get_contacts(sorted(set(author_ids)))
+    return {uid: AuthorView(uid, c.display_name) for uid, c in contacts.items()}
+
+
+async def _never(key: str) -> bool:
+    return False
+
+
+GROUP = Conversation(kind="chat", may_read=_group_member, may_post=_group_member, may_moderate=_group_moderator,
+                     authors=display_names, screen_contacts=_never)
+"""A group's room: active members read and post; owners, admins and moderators of the group delete."""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The registry of kinds
+# ---------------------------------------------------------------------------------------------------------------------
+
+_substitutes: dict[str, Conversation] = {}
+
+
+def find(kind: str) -> Conversation | None:
+    """The conversation kind named ``kind``, or None (unknown, or the "+1" module is not there)."""
+    if kind in _substitutes:
+        return _substitutes[kind]
+    if kind == "chat":
+        return GROUP
+    if kind == "pair":
+        try:
+            from plugins.groups.partners.conversation import PAIR  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return None
+        pair: Conversation = PAIR
+        return pair
+    return None
+
+
+def get(kind: str) -> Conversation:
+    """Like :func:`find`; raises NotFound (404 ``conversation_not_found``) for an unknown kind."""
+    found = find(kind)
+    if found is None:
+        raise NotFound("No such conversation", code="conversation_not_found")
+    return found
+
+
+@contextmanager
+def substituted(conversation: Conversation) -> Iterator[Conversation]:
+    """Serve ``conversation.kind`` with ``conversation`` inside the block (tests of the chat with their own rules)."""
+    saved = _substitutes.get(conversation.kind)
+    _substitutes[conversation.kind] = conversation
+    try:
+        yield conversation
+    finally:
+        if saved is None:
+            _substitutes.pop(conversation.kind, None)
+        else:
+            _substitutes[conversation.kind] = saved
+
+
+def room_kinds() -> list[RoomKind]:
+    """The real-time room kinds ``groups.chat`` and ``groups.pair``: joining asks the conversation's ``may_read``."""
+
+    def joiner(kind: str) -> Callable[[int, str], Awaitable[bool]]:
+        async def may_join(user_id: int, key: str) -> bool:
+            conversation = find(kind)
+            return conversation is not None and await conversation.may_read(user_id, key)
+
+        return may_join
+
+    return [RoomKind(f"groups.{kind}", joiner(kind)) for kind in KINDS]

@@ -1,0 +1,81 @@
+"""Request and response shapes of the chat (msgspec; field rules as constraints)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+MAX_BODY = 4000
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_BODY,
+                                   description=f"The text of the message, 1 to {MAX_BODY} characters.")]
+CONTACT_DETAILS_HELD = "contact_details_held"
+"""The ``warning`` of a message held back because it holds a phone number or an email (anonymous chats)."""
+
+
+class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A new message."""
+
+    body: Body
+
+
+class MessageUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """The new text of my message (within ``message_edit_minutes`` of posting it)."""
+
+    body: Body
+
+
+class ReportCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Why a message is reported."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class AuthorRead(msgspec.Struct):
+    """Who wrote a message: ``id`` is null for a pseudonym (anonymous chats) or an erased account."""
+
+    id: int | None
+    name: str
+
+
+class MessageRead(msgspec.Struct):
+    """A chat message.
+
+    ``status``: ``visible``; ``held`` (only its author sees it: it holds contact details); ``deleted`` (a tombstone:
+    ``body`` is null).
+
+    ``warning`` is set only on the answer to a post or an edit: ``contact_details_held`` when the message was held
+    back instead of being shown to the others.
+    """
+
+    id: int
+    conversation: Literal["chat", "pair"]
+    key: str
+    author: AuthorRead
+    body: str | None
+    status: Literal["visible", "held", "deleted"]
+    created_at: datetime
+    edited_at: datetime | None = None
+    warning: str | None = None
+
+
+class ChatEvent(msgspec.Struct):
+    """A frame's ``data`` in a conversation's real-time room ``groups.<conversation>:<key>``.
+
+    ``event``: ``message.created``, ``message.edited``, ``message.deleted`` (``message`` is the tombstone) or
+    ``message.hidden`` (an edit held the message back: drop it; ``message.body`` is null).
+    """
+
+    event: Literal["message.created", "message.edited", "message.deleted", "message.hidden"]
+    message: MessageRead
+
+
+class ReportRead(msgspec.Struct):
+    """A report of a chat message."""
+
+    id: int
+    message_id: int
+    reason: str
+    status: str
+    created_at: datetime
