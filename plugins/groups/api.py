@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.errors import NotFound
 from plugins.groups import store
 from plugins.groups.hookspecs import GroupInfo
-from plugins.groups.store import MODERATING_ROLES, ROLES
+from plugins.groups.states import MODERATING_ROLES, ROLES
 
 __all__ = ["MODERATING_ROLES", "ROLES", "GroupInfo", "active_role", "can_see", "exists", "get_group", "is_moderator"]
 

@@ -9,6 +9,7 @@ from typing import Any
 from core import db
 from core.errors import NotFound
 from plugins.groups.hookspecs import GroupInfo
+from plugins.groups.states import ACTIVE, OWNER
 from plugins.groups.tables import Group, Member
 
 Row = dict[str, Any]
@@ -16,11 +17,6 @@ Row = dict[str, Any]
 GROUP_FIELDS = ("id", "name", "slug", "description", "cover_ref", "tags", "city", "latitude", "longitude",
                 "visibility", "join_policy", "member_count", "follower_count", "version", "created_at", "updated_at",
                 "deleted_at")
-OWNER, ADMIN, MODERATOR, MEMBER = "owner", "admin", "moderator", "member"
-ROLES = (OWNER, ADMIN, MODERATOR, MEMBER)
-MODERATING_ROLES = (OWNER, ADMIN, MODERATOR)
-# Role rank: a higher rank may act on lower ranks only.
-RANK = {OWNER: 3, ADMIN: 2, MODERATOR: 1, MEMBER: 0}
 
 
 @asynccontextmanager
@@ -70,13 +66,13 @@ async def membership(group_id: int, user_id: int | None, *, lock: bool = False) 
 async def active_role(group_id: int, user_id: int | None) -> str | None:
     """The user's role if an active member, else None."""
     row = await membership(group_id, user_id)
-    return str(row["role"]) if row is not None and row["state"] == "active" else None
+    return str(row["role"]) if row is not None and row["state"] == ACTIVE else None
 
 
 async def owner_of(group_id: int) -> int:
     """The user id of the group's (one) active owner; 0 if none (only between the steps of a transfer)."""
     row = await Member.select(Member.user).where(
-        Member.group == group_id, Member.role == OWNER, Member.state == "active").first()
+        Member.group == group_id, Member.role == OWNER, Member.state == ACTIVE).first()
     return int(row["user"]) if row else 0
 
 
