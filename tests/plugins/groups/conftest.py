@@ -13,10 +13,14 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.plugins.events.conftest import Person, event_body, future, person, publish  # noqa: F401
+from tests.plugins.events import conftest as events_fixtures
+from tests.plugins.events.conftest import Person, event_body, future  # noqa: F401  (for the tests here)
 
 GROUP_PLUGINS = ["events", "groups", "notify"]
 GROUPS = "/api/v1/groups"
+
+person = events_fixtures.person  # events' fixtures, on this directory's ``api``
+publish = events_fixtures.publish
 
 
 @pytest_asyncio.fixture(loop_scope="session")
