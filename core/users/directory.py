@@ -30,6 +30,22 @@ class Contact:
     timezone: str
 
 
+@dataclass(frozen=True)
+class MatchingFacts:
+    """What matching people (groups' "+1" search) may use about a user; never shown to other users as such.
+
+    ``birth_year`` and the home coordinates are private: use them to compare, never to display.
+    """
+
+    user_id: int
+    interests: tuple[str, ...]
+    languages: tuple[str, ...]
+    birth_year: int | None
+    home_lat: float | None
+    home_lon: float | None
+    is_verified: bool
+
+
 _CONTACT_COLUMNS = (User.id, User.email, User.phone, User.display_name, User.language, User.timezone)
 
 
@@ -80,3 +96,11 @@ async def referrer_of(code: str) -> int:
         raise ValidationFailed("Unknown referral code", code="invalid_referral_code",
                                errors=[{"pointer": "/referral_code", "detail": "No such referral code"}])
     return int(row["id"])
+
+
+async def matching_facts(user_ids: list[int]) -> dict[int, MatchingFacts]:
+    """The matching facts of active users, in one query; unknown, banned and deleted users are left out."""
+    rows = await User.select(User.id, User.interests, User.languages, User.birth_year, User.home_lat, User.home_lon,
+                             User.is_verified).where(User.id.is_in(list(user_ids) or [0]), User.status == "active")
+    return {r["id"]: MatchingFacts(r["id"], tuple(r["interests"] or ()), tuple(r["languages"] or ()), r["birth_year"],
+                                   r["home_lat"], r["home_lon"], bool(r["is_verified"])) for r in rows}

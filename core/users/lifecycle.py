@@ -42,8 +42,8 @@ async def anonymise(user_id: int) -> None:
         User.email: None, User.phone: None, User.password_hash: "", User.display_name: "Deleted user",
         User.status: "deleted", User.ban_reason: "", User.totp_secret: "", User.totp_enabled: False,
         User.recovery_codes: [], User.avatar: "", User.bio: "", User.city: "", User.home_lat: None,
-        User.home_lon: None, User.interests: [], User.privacy: DEFAULT_PRIVACY, User.onboarding: [],
-        User.referral_code: None, User.deleted_at: clock.now(),
+        User.home_lon: None, User.interests: [], User.languages: [], User.birth_year: None,
+        User.privacy: DEFAULT_PRIVACY, User.onboarding: [], User.referral_code: None, User.deleted_at: clock.now(),
     }).where(User.id == user_id)
     await UserRole.delete().where(UserRole.user == user_id)
     log.info("account %s anonymised", user_id)

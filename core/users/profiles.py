@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from core import hooks
+from core import clock, hooks
 from core.errors import NotFound, ValidationFailed
 from core.hooks import hookspecs
 from core.pagination import Page, decode_cursor, encode_cursor, page_of
@@ -19,7 +19,8 @@ from core.users.tables import User
 log = logging.getLogger("core.users")
 
 ONBOARDING_STEPS = ("profile", "interests", "location", "notifications", "privacy", "first_event")
-EDITABLE = ("display_name", "avatar", "bio", "city", "home_lat", "home_lon", "interests", "language", "timezone")
+EDITABLE = ("display_name", "avatar", "bio", "city", "home_lat", "home_lon", "interests", "language", "timezone",
+            "birth_year")
 
 
 async def me(user_id: int) -> dict[str, Any]:
@@ -47,6 +48,10 @@ async def update_me(user_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     if ("home_lat" in changes) != ("home_lon" in changes) or (
             "home_lat" in changes and (changes["home_lat"] is None) != (changes["home_lon"] is None)):
         raise ValidationFailed(errors=[{"pointer": "/home_lat", "detail": "Give both home_lat and home_lon (or null)"}])
+    if changes.get("birth_year") is not None and changes["birth_year"] > clock.now().year:
+        raise ValidationFailed(errors=[{"pointer": "/birth_year", "detail": "Must not be in the future"}])
+    if "languages" in changes:  # one of each, in the order given
+        values[User.languages] = list(dict.fromkeys(t.strip() for t in changes["languages"]))
     if "interests" in changes:
         values[User.interests] = sorted({t.strip().lower() for t in changes["interests"] if t.strip()})
     if "onboarding_done" in changes:

@@ -10,6 +10,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 Audience = Literal["everyone", "shared", "nobody"]
 Tag = Annotated[str, Meta(min_length=1, max_length=40)]
+LanguageTag = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
 
 
 class Privacy(msgspec.Struct):
@@ -46,6 +47,8 @@ class MeRead(msgspec.Struct):
     interests: list[str]
     language: str
     timezone: str
+    languages: list[str]
+    birth_year: int | None
     privacy: Privacy
     onboarding: list[str]
     referral_code: str | None
@@ -64,6 +67,10 @@ class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     home_lon: Annotated[float, Meta(ge=-180, le=180)] | UnsetType | None = UNSET
     interests: Annotated[list[Tag], Meta(max_length=30)] | UnsetType = UNSET
     language: Annotated[str, Meta(max_length=16)] | UnsetType = UNSET
+    languages: Annotated[list[LanguageTag], Meta(max_length=10)] | UnsetType = UNSET
+    """Languages I speak (tags such as ``en``, ``pt-BR``), used to match "+1" partners."""
+    birth_year: Annotated[int, Meta(ge=1900)] | UnsetType | None = UNSET
+    """Private: never shown to others; only used for the age preferences of partner matching."""
     timezone: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
     privacy: PrivacyUpdate | UnsetType = UNSET
     onboarding_done: Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=20)] | UnsetType = UNSET

@@ -22,11 +22,13 @@ from core.users.access import (
 )
 from core.users.directory import (
     Contact,
+    MatchingFacts,
     UserSummary,
     get_contact,
     get_contacts,
     get_user,
     identifier_taken,
+    matching_facts,
     new_referral_code,
     referrer_of,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "DEFAULT_PRIVACY",
     "STAFF_FIELDS",
     "Contact",
+    "MatchingFacts",
     "UserSummary",
     "account_details",
     "admin_panel_permissions",
@@ -60,6 +63,7 @@ __all__ = [
     "is_staff",
     "list_roles",
     "list_users",
+    "matching_facts",
     "new_referral_code",
     "permissions_of",
     "privacy_of",

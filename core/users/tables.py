@@ -43,6 +43,8 @@ class User(Table, schema="users", tablename="account"):
     home_lat = DoublePrecision(null=True, default=None)
     home_lon = DoublePrecision(null=True, default=None)
     interests = Array(Varchar(length=40), default=list)
+    languages = Array(Varchar(length=16), default=list)  # spoken languages (tags), for partner matching
+    birth_year = Integer(null=True, default=None)  # private: never shown to others, only used for matching by age
     language = Varchar(length=16, default="en")
     timezone = Varchar(length=64, default="UTC")
     privacy = JSONB(default="{}")  # {"profile": "everyone", "participation": "shared", "contact": "shared"}

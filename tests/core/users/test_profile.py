@@ -104,3 +104,40 @@ async def test_referrals_are_paginated(login_client, make_user) -> None:
     assert seen == [f"Friend {i}" for i in reversed(range(5))]
     assert (await client.get("/api/v1/me/referrals", params={"cursor": "!!bad"})).status_code == 400
     assert (await client.get("/api/v1/me/referrals", params={"limit": 1000})).status_code == 400
+
+
+async def test_languages_and_private_birth_year(login_client, make_user) -> None:
+    from core import clock
+    from core.users import lifecycle, services
+
+    client = await login_client()
+    me = (await client.get("/api/v1/me")).json()
+    assert me["languages"] == [] and me["birth_year"] is None
+    r = await client.patch("/api/v1/me", json={"languages": ["en", "pt-BR", "en"], "birth_year": 1990})
+    assert r.status_code == 200, r.text
+    assert r.json()["languages"] == ["en", "pt-BR"] and r.json()["birth_year"] == 1990
+    # Private: another user's view of the profile has neither.
+    other = await make_user()
+    profile = (await client.get(f"/api/v1/users/{me['id']}/profile")).json()
+    assert "birth_year" not in profile and "languages" not in profile
+    # Bad values, each with its pointer.
+    future = clock.now().year + 1
+    for body, pointer in [({"languages": ["e"]}, "/languages/0"), ({"languages": ["en_US"]}, "/languages/0"),
+                          ({"languages": [f"l{chr(97 + i)}" for i in range(11)]}, "/languages"),
+                          ({"birth_year": 1800}, "/birth_year"), ({"birth_year": future}, "/birth_year"),
+                          ({"birth_year": "soon"}, "/birth_year")]:
+        r = await client.patch("/api/v1/me", json=body)
+        assert r.status_code == 422, body
+        assert [e["pointer"] for e in r.json()["errors"]] == [pointer], (body, r.json())
+    # Plugins read them through the directory; null clears the year.
+    facts = await services.matching_facts([me["id"], other.id, 0])
+    assert facts[me["id"]].languages == ("en", "pt-BR") and facts[me["id"]].birth_year == 1990
+    assert facts[other.id].languages == () and set(facts) == {me["id"], other.id}
+    r = await client.patch("/api/v1/me", json={"birth_year": None})
+    assert r.json()["birth_year"] is None
+    # Erasure clears them.
+    await client.patch("/api/v1/me", json={"birth_year": 1990})
+    await lifecycle.anonymise(me["id"])
+    row = await User.select(User.languages, User.birth_year).where(User.id == me["id"]).first()
+    assert row == {"languages": [], "birth_year": None}
+    assert me["id"] not in await services.matching_facts([me["id"]])
