@@ -17,8 +17,9 @@ from plugins.events.tables import Event, Participation
 
 __all__ = [
     "EventInfo", "GroupAccess", "Page", "StatusMove", "approve", "attended_tags", "cancel", "confirmed_participants",
-    "count_by_status", "event_history", "get_event_info", "group_events", "join_pair", "leave_pair",
-    "participation_status", "pending_review", "reject", "upcoming_for_user",
+    "count_by_status", "deleted_events_since", "event_history", "get_event_info", "group_events", "join_pair",
+    "leave_pair", "participation_status", "pending_review", "reject", "set_event_rating", "set_host_rating",
+    "taking_part", "upcoming_for_user",
 ]
 
 PENDING_SCOPE = "events.pending_review"
@@ -167,3 +168,37 @@ async def attended_tags(user_ids: list[int]) -> dict[int, set[str]]:
     for r in rows:
         out.setdefault(r["user"], set()).update(r["tags"] or ())
     return out
+
+
+async def set_host_rating(author_id: int, rank: float | None) -> int:
+    """Set the rating the feed sorts by (``sort=rating``) on every not yet ended event of ``author_id``.
+
+    ``rank`` is the organiser's ranking score as the reviews plugin computes it (a Bayesian average; None: unrated).
+    Joins the caller's transaction; returns how many events it set. Events published later get it through
+    :func:`set_event_rating` (reviews calls it from ``event_published``).
+    """
+    rows = await Event.update({Event.rating_rank: rank}).where(
+        Event.author == author_id, Event.deleted_at.is_null(), Event.ends_at > clock.now(),
+    ).returning(Event.id)
+    return len(rows)
+
+
+async def set_event_rating(event_id: int, rank: float | None) -> None:
+    """Set the rating the feed sorts by on one event (see :func:`set_host_rating`)."""
+    await Event.update({Event.rating_rank: rank}).where(Event.id == event_id)
+
+
+async def deleted_events_since(since: datetime, limit: int = 500) -> list[tuple[int, datetime]]:
+    """``(event_id, deleted_at)`` of events deleted at or after ``since``, oldest deletion first, at most ``limit``."""
+    rows = await Event.select(Event.id, Event.deleted_at).where(
+        Event.updated_at >= since, Event.deleted_at.is_not_null(), Event.deleted_at >= since,
+    ).order_by(Event.deleted_at, Event.id).limit(limit)
+    return [(r["id"], r["deleted_at"]) for r in rows]
+
+
+async def taking_part(event_id: int, user_ids: list[int]) -> set[int]:
+    """Which of ``user_ids`` take part in the event now (pending, confirmed, waitlisted or offered)."""
+    rows = await Participation.select(Participation.user).where(
+        Participation.event == event_id, Participation.user.is_in(list(user_ids) or [0]),
+        Participation.status.is_in(list(states.ACTIVE)))
+    return {r["user"] for r in rows}

@@ -1,4 +1,4 @@
-"""The public feed: full-text, tags, category, date windows, price and near-me, with keyset cursors (raw SQL)."""
+"""The public feed: full-text, tags, category, dates, price, near-me and rating, with keyset cursors (raw SQL)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ KM_PER_DEG_LAT = 111.045
 TZ_MARGIN = timedelta(hours=14)
 NARROW_FIRST = 4  # near-me tries radius / 4 first
 SCOPE, SCOPE_NEAR = "events.feed", "events.feed.near"  # a time cursor is not a distance cursor
+SCOPE_RATING = "events.feed.rating"
 
 
 def near_scope(near: tuple[float, float]) -> str:
@@ -45,6 +46,7 @@ class FeedQuery:
     price_max: int | None = None
     near: tuple[float, float] | None = None
     radius_km: float = 10.0
+    sort: str = "start"  # start | rating (near-me always sorts by distance)
     after: tuple[Any, int] | None = None
 
 
@@ -69,7 +71,7 @@ def local_window(when: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, date
 def parse(params: FeedParams, *, now: datetime, max_radius_km: float) -> FeedQuery:
     """The rules of the feed's parameters that compare them or need settings (the struct checked the rest)."""
     fq = FeedQuery(now=now, limit=params.limit, q=(params.q or "").strip() or None, category=params.category,
-                   starts_from=params.starts_from, starts_to=params.starts_to)
+                   starts_from=params.starts_from, starts_to=params.starts_to, sort=params.sort)
     if params.tags:
         fq.tags = [t.strip() for t in params.tags.split(",") if t.strip()]
     if fq.starts_from and fq.starts_to and fq.starts_to <= fq.starts_from:
@@ -86,6 +88,8 @@ def parse(params: FeedParams, *, now: datetime, max_radius_km: float) -> FeedQue
         else:
             fq.local_window = local_window(params.when, zone, now)
     fq.price_max = 0 if params.free else params.price_max
+    if params.near is not None and fq.sort == "rating":
+        raise _bad("sort", "sort=rating cannot be combined with near (near-me sorts by distance)")
     if params.near is not None:
         lat, lng = (float(x) for x in params.near.split(","))
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
@@ -99,6 +103,8 @@ def parse(params: FeedParams, *, now: datetime, max_radius_km: float) -> FeedQue
     if params.cursor:
         if fq.near:
             fq.after = decode_cursor(params.cursor, float, int, scope=near_scope(fq.near))
+        elif fq.sort == "rating":
+            fq.after = decode_cursor(params.cursor, float, int, scope=SCOPE_RATING)
         else:
             fq.after = decode_cursor(params.cursor, datetime, int, scope=SCOPE)
     return fq
@@ -112,7 +118,9 @@ def build(fq: FeedQuery) -> tuple[str, list[Any]]:
         args.append(value)
         return f"${len(args)}"
 
-    if fq.near is None:
+    if fq.near is None and fq.sort == "rating":
+        statement = sql.FEED_BY_RATING if fq.after is None else sql.FEED_BY_RATING_AFTER
+    elif fq.near is None:
         statement = sql.FEED_BY_START if fq.after is None else sql.FEED_BY_START_AFTER
     else:
         lat, lng = fq.near
@@ -172,8 +180,12 @@ async def page(fq: FeedQuery, fetch: Fetch = db.fetch) -> Page[FeedItem]:
     nxt = None
     if len(rows) > fq.limit:
         last = items[-1]
-        nxt = (encode_cursor(last["distance_km"], last["id"], scope=near_scope(fq.near)) if fq.near
-               else encode_cursor(last["starts_at"], last["id"], scope=SCOPE))
+        if fq.near:
+            nxt = encode_cursor(last["distance_km"], last["id"], scope=near_scope(fq.near))
+        elif fq.sort == "rating":
+            nxt = encode_cursor(float(last["rating_rank"] or 0.0), last["id"], scope=SCOPE_RATING)
+        else:
+            nxt = encode_cursor(last["starts_at"], last["id"], scope=SCOPE)
     return Page(items=msgspec.convert(items, list[FeedItem]), next_cursor=nxt)
 
 

@@ -198,6 +198,7 @@ class FeedItem(msgspec.Struct):
     venue_name: str | None
     city: str | None
     distance_km: float | None
+    rating_rank: float | None = None  # the organiser's ranking score (reviews plugin; Bayesian), None: unrated
 
 
 class MyEventItem(msgspec.Struct):
@@ -308,6 +309,8 @@ class FeedParams(msgspec.Struct, forbid_unknown_fields=True):
     near: Annotated[str, Meta(pattern=r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?$",
                               description="latitude,longitude: sorted by distance")] | None = None
     radius_km: Annotated[float, Meta(gt=0, description="with near; at most the max_radius_km setting")] | None = None
+    sort: Annotated[Literal["start", "rating"], Meta(
+        description="start: soonest first; rating: the organiser's rating, best first (not with near)")] = "start"
     cursor: str | None = None
     limit: LimitField = 20
 

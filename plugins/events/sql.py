@@ -47,7 +47,7 @@ _FEED_OUTER = (
     "e.id, e.title, e.starts_at, e.ends_at, e.timezone, e.tags, e.category, e.cover_ref, e.price_text, "
     "e.price_cents, e.latitude, e.longitude, (e.online_url IS NOT NULL) AS online, e.capacity, "
     "CASE WHEN e.capacity IS NULL THEN NULL ELSE greatest(e.capacity - e.seats_taken, 0) END AS seats_left, "
-    "v.name AS venue_name, v.city"
+    "e.rating_rank, v.name AS venue_name, v.city"
 )
 _DISTANCE = (  # great-circle km from ($3, $4); the bounding box on ($5..$8) is what the geo index serves
     "6371.0088 * 2 * asin(sqrt(power(sin(radians(e.latitude - $3) / 2), 2) + cos(radians($3)) "
@@ -71,3 +71,18 @@ FEED_BY_DISTANCE_AFTER = (
     f"{_BY_DISTANCE} AND ({_DISTANCE}, e.id) > ($8::float8, $9) /*filters*/ ORDER BY 2, e.id LIMIT $2) c {_FEED_JOIN}"
 )
 """A further near-me page: as :data:`FEED_BY_DISTANCE`, after the row ($8 distance, $9 id)."""
+
+# Sorted by rating (``sort=rating``): the organiser's ranking score set by the reviews plugin, best first, unrated
+# last; the partial index ``event_feed_rating`` serves the order and the cursor.
+_RATING = "COALESCE(e.rating_rank, 0)"
+_BY_RATING = f"SELECT {_FEED_OUTER}, NULL::float8 AS distance_km FROM (SELECT e.id, {_RATING} AS sort_key " \
+    f"FROM events.event e WHERE {_FEED_VISIBLE}"
+_FEED_JOIN_DESC = ("JOIN events.event e ON e.id = c.id LEFT JOIN events.venue v ON v.id = e.venue "
+                   "ORDER BY c.sort_key DESC, c.id DESC")
+FEED_BY_RATING = f"{_BY_RATING} /*filters*/ ORDER BY {_RATING} DESC, e.id DESC LIMIT $2) c {_FEED_JOIN_DESC}"
+"""The first feed page by rating: $1 now, $2 page size + 1, then the filters' values."""
+FEED_BY_RATING_AFTER = (
+    f"{_BY_RATING} AND ({_RATING}, e.id) < ($3::float8, $4) /*filters*/ ORDER BY {_RATING} DESC, e.id DESC "
+    f"LIMIT $2) c {_FEED_JOIN_DESC}"
+)
+"""A further feed page by rating: as :data:`FEED_BY_RATING`, after the row ($3 rating or 0, $4 id)."""

@@ -84,6 +84,7 @@ class Event(Table, schema="events"):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow(), index=True)
     deleted_at = Timestamptz(null=True, default=None)
+    rating_rank = DoublePrecision(null=True, default=None)  # the organiser's ranking score, set by reviews (feed sort)
 
 
 class Participation(Table, schema="events"):

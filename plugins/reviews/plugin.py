@@ -1,0 +1,132 @@
+"""Hook implementations of the reviews plugin: each a few lines, delegating."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from core.hooks import hookimpl
+from core.notifications import NotificationKind
+from core.permissions import Permission
+from plugins.events.hookspecs import EventInfo
+from plugins.reviews.hookspecs import ReviewInfo
+
+
+@hookimpl
+def register_piccolo_app() -> Any:
+    """The tables and migrations of reviews."""
+    from plugins.reviews.piccolo_app import APP_CONFIG
+
+    return APP_CONFIG
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    """reviews.moderate: the queue, approve, hide and remove."""
+    return [Permission("reviews.moderate", "Approve, hide and remove reviews", admin_panel=True)]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    """The JSON API under /api/v1/reviews."""
+    from plugins.reviews.routes import ReviewController, TargetController
+
+    return [ReviewController, TargetController]
+
+
+@hookimpl
+def register_admin_pages() -> list[Any]:
+    """The reviews queue and its dashboard widget (plugins/reviews/admin.py)."""
+    from plugins.reviews.admin import contributions
+
+    return contributions()
+
+
+@hookimpl
+def register_notification_kinds() -> list[NotificationKind]:
+    """Invitations to review, new reviews for organisers, replies and moderation for authors."""
+    from plugins.reviews.notifications import KINDS
+
+    return KINDS
+
+
+@hookimpl
+def register_template_dirs() -> list[str]:
+    """Notification and admin templates under ``templates/reviews/``."""
+    return [os.path.join(os.path.dirname(__file__), "templates")]
+
+
+@hookimpl
+def register_actors() -> list[Any]:
+    """The deleted-events sweep."""
+    from plugins.reviews import jobs
+
+    return [jobs.sweep_deleted_events]
+
+
+@hookimpl
+def register_periodic_jobs() -> list[Any]:
+    """Reviews of a deleted event leave the lists and aggregates within a few minutes."""
+    from core.jobs import Periodic
+    from plugins.reviews import jobs
+
+    return [Periodic(jobs.sweep_deleted_events, every=timedelta(minutes=5))]
+
+
+@hookimpl
+async def user_data_export(user_id: int) -> dict[str, Any]:
+    """Every review the user wrote, those of deleted events and hidden ones included."""
+    from plugins.reviews.reads import export_user
+
+    return {"reviews": await export_user(user_id)}
+
+
+@hookimpl
+async def user_erasure(user_id: int) -> None:
+    """The invitation record goes; reviews stay, under core's anonymised account."""
+    from plugins.reviews.tables import InviteLog
+
+    await InviteLog.delete().where(InviteLog.user_id == user_id)
+
+
+# Events' hooks
+
+
+@hookimpl
+async def event_finished(event: EventInfo) -> None:
+    """Invite the people who were there to review it (at their local daytime, no more than monthly)."""
+    from plugins.reviews.notifications import invite
+
+    await invite(event)
+
+
+@hookimpl
+async def event_published(event: EventInfo) -> None:
+    """A newly published event carries its organiser's rating for the feed's ``sort=rating``."""
+    from plugins.events import api as events
+    from plugins.reviews.aggregates import host_ranking
+
+    rank = await host_ranking(event.author_id)
+    if rank is not None:
+        await events.set_event_rating(event.id, rank)
+
+
+# Reviews' own hooks: the notices they ask for
+
+
+@hookimpl
+async def review_published(review: ReviewInfo, previous: ReviewInfo | None) -> None:
+    """Tell the organiser of a new review (not of an edit)."""
+    if previous is None:
+        from plugins.reviews.notifications import new_review
+
+        await new_review(review)
+
+
+@hookimpl
+async def review_replied(review: ReviewInfo, reply: str) -> None:
+    """Tell the review's author."""
+    from plugins.reviews.notifications import replied
+
+    await replied(review, reply)
