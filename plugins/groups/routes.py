@@ -40,7 +40,7 @@ OptionalCaller = NamedDependency[Principal | None]
 JSON = "application/json"
 _ETAG = re.compile(r'^\s*(?:W/)?"g(\d+)v(\d+)"\s*$')
 _NEAR = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
-MAX_RADIUS_KM = 200.0
+MAX_RADIUS_KM = 1000.0
 MemberState = Literal["active", "requested", "invited", "banned"]
 MEMBER = "/{group_id:int}/members/{user_id:int}"
 
