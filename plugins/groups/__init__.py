@@ -27,6 +27,8 @@ class GroupsSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Open "+1" requests one user may have at once."""
     partner_suggestions: int = 10
     """The most suggestions a user is shown for one request."""
+    partner_actions_per_minute: int = 20
+    """"+1" actions (requests, suggestions, proposals, reveals, blocks…) one user may take per minute (429 beyond)."""
 
 
 manifest = Manifest(

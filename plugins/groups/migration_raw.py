@@ -30,4 +30,11 @@ STEPS: list[str] = [
     "CREATE UNIQUE INDEX chat_report_message_reporter ON groups.chat_report (message, reporter)",
     "CREATE INDEX chat_report_open ON groups.chat_report (id) WHERE status = 'open'",
     # --- "+1" ---
+    # One open request per user and event (a second is 409 already_exists); the open requests of an event.
+    """CREATE UNIQUE INDEX partner_request_open ON groups.partner_request (event_id, "user") WHERE status = 'open'""",
+    "CREATE INDEX partner_request_event_open ON groups.partner_request (event_id, id) WHERE status = 'open'",
+    # One proposal between two requests, whichever proposed.
+    """CREATE UNIQUE INDEX partner_proposal_between ON groups.partner_proposal
+        (least(from_request, to_request), greatest(from_request, to_request))""",
+    'CREATE UNIQUE INDEX partner_block_pair ON groups.partner_block (blocker, blocked)',
 ]

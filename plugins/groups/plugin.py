@@ -128,8 +128,6 @@ async def chat_user_erasure(user_id: int) -> None:
 
 # "+1" partner search (plugins/groups/partners/): named hooks beside groups' own.
 
-from plugins.events.hookspecs import EventInfo  # noqa: E402  (the partner section's own import, kept beside it)
-
 
 @hookimpl(specname="register_routes")
 def register_partner_routes() -> list[Any]:

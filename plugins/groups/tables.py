@@ -6,7 +6,7 @@ Events are referenced by id (``event_id``): events' tables are private to events
 
 from __future__ import annotations
 
-from piccolo.columns import (  # noqa: F401  (each section takes what it needs)
+from piccolo.columns import (
     Array,
     Boolean,
     DoublePrecision,
@@ -17,10 +17,10 @@ from piccolo.columns import (  # noqa: F401  (each section takes what it needs)
     Timestamptz,
     Varchar,
 )
-from piccolo.columns.defaults.timestamptz import TimestamptzNow  # noqa: F401
-from piccolo.table import Table  # noqa: F401
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
 
-from core.users.tables import User  # noqa: F401
+from core.users.tables import User
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Groups, members, invitations, followers
@@ -143,3 +143,73 @@ class ChatReport(Table, schema="groups"):
 # ---------------------------------------------------------------------------------------------------------------------
 # "+1": partner requests, proposals between two requests, blocks
 # ---------------------------------------------------------------------------------------------------------------------
+
+
+class PartnerRequest(Table, schema="groups"):
+    """A "+1" request for an event: looking for a +1, offering one, or a group of ``group_size`` looking for more.
+
+    ``status``: ``open`` (one per user and event, a partial unique index), ``withdrawn``, ``matched`` (a +1 found;
+    groups stay open for more) or ``closed`` (the event started). ``starts_at`` is a copy of the event's start: reads
+    treat an open request as closed from then on. ``pseudonym`` is how others see the request and its author's chat
+    messages until they reveal their profile. The preferences are hard filters, both ways.
+    """
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
+    event_id = Integer(index=True)
+    user = ForeignKey(User, null=False, index=True)
+    kind = Varchar(length=10)  # looking | offering | group
+    group_size = Integer(default=1)
+    note = Varchar(length=280, default="")
+    languages = Array(Varchar(length=16), default=list)  # the other must speak one of them (empty: any)
+    age_min = Integer(null=True, default=None)
+    age_max = Integer(null=True, default=None)
+    verified_only = Boolean(default=False)
+    audience = Varchar(length=12, default="everyone")  # everyone | participants
+    status = Varchar(length=10, default="open")
+    pseudonym = Varchar(length=40)
+    starts_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PartnerProposal(Table, schema="groups"):
+    """A proposal from one request to another (``partners/states.py`` has the moves).
+
+    ``proposed`` until the other accepts (``matched``: the anonymous chat opens) or declines; the proposer may
+    withdraw. ``*_revealed`` says who showed their profile; ``*_going`` who agreed to go together (both: ``going``,
+    joined as a pair). ``left`` and ``blocked`` end it (the chat closes for both).
+    """
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
+    event_id = Integer(index=True)
+    from_request = ForeignKey(PartnerRequest, null=False, index=True)
+    to_request = ForeignKey(PartnerRequest, null=False, index=True)
+    from_user = ForeignKey(User, null=False, index=True)
+    to_user = ForeignKey(User, null=False, index=True)
+    status = Varchar(length=10, default="proposed")
+    from_revealed = Boolean(default=False)
+    to_revealed = Boolean(default=False)
+    from_going = Boolean(default=False)
+    to_going = Boolean(default=False)
+    ended_by = ForeignKey(User, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    matched_at = Timestamptz(null=True, default=None)
+
+
+class PartnerBlock(Table, schema="groups"):
+    """``blocker`` blocked ``blocked`` (and maybe reported them): each is hidden from the other in partner search.
+
+    One row per (blocker, blocked); ``reason`` is the report's reason (empty: a block without a report).
+    """
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
+    blocker = ForeignKey(User, null=False, index=True)
+    blocked = ForeignKey(User, null=False, index=True)
+    proposal = ForeignKey(PartnerProposal, null=True, default=None)
+    reason = Varchar(length=20, default="")  # "" | spam | harassment | inappropriate | fake | other
+    details = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -25,9 +25,10 @@ async def _count(group_id: int) -> int:
 
 def test_move_table_refuses_what_it_does_not_name() -> None:
     states.check_move(states.REQUESTED, states.ACTIVE, states.MODERATOR)
-    for current, target, who in [(states.BANNED, states.ACTIVE, states.SELF), (states.BANNED, states.ACTIVE, states.LINK),
-                                 (states.REQUESTED, states.ACTIVE, states.SELF), (states.ACTIVE, states.ACTIVE, states.SELF),
-                                 (states.NONE, states.INVITED, states.SELF)]:
+    refused = [(states.BANNED, states.ACTIVE, states.SELF), (states.BANNED, states.ACTIVE, states.LINK),
+               (states.REQUESTED, states.ACTIVE, states.SELF), (states.ACTIVE, states.ACTIVE, states.SELF),
+               (states.NONE, states.INVITED, states.SELF)]
+    for current, target, who in refused:
         with pytest.raises(Exception) as info:
             states.check_move(current, target, who)
         assert getattr(info.value, "code", None) == "illegal_member_move"
