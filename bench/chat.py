@@ -1,0 +1,302 @@
+"""Benchmark: one group room, N clients over two API processes, each posting over HTTP; beside a bare Litestar fan-out.
+
+``python3 manage.py bench chat [clients] [seconds]`` (default 20 clients, 10 s per system). Uses the configured
+PostgreSQL server (a fresh database, dropped afterwards) and Redis (a private namespace); ``manage.py bench`` starts
+the embedded ones when no URL is set. Both systems run as two real uvicorn processes on loopback, on the same Redis:
+
+* **Sbor**: ``core.app:asgi`` with events and groups; N members of one group, each with a WebSocket on
+  ``/api/v1/realtime`` subscribed to ``groups.chat:<group>`` (half the clients on each process), each posting to
+  ``POST /api/v1/groups/<group>/chat/messages`` on its own process: the whole path (auth, membership, rate limit,
+  insert, publish after commit, fan-out through Redis to both processes);
+* **baseline** (``bench/_chat_baseline.py``): a bare Litestar app with the same ``ChannelsPlugin`` on Redis pub/sub,
+  a WebSocket that subscribes to one channel and forwards, and ``POST /send`` that publishes the same frame.
+
+Every client runs a closed loop: post a message, wait until it comes back on its own WebSocket, post the next. Each
+message carries its sender, sequence number and send time, so every receiver records end-to-end latency (send →
+receive on every other client), duplicates and, at the end, what never arrived. Ends with one JSON line
+``{"bench": "chat", "msgs_per_s": …, "baseline_msgs_per_s": …, "ratio": …, "p99_ms": …, "lost": …, "duplicates": …}``
+where ``msgs_per_s`` counts deliveries to the other clients per second (a message to a room of N is N - 1 deliveries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import msgspec
+from websockets.asyncio.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import free_port, server, uvicorn_args  # noqa: E402
+
+CLIENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+DRAIN_S = 5.0
+
+
+@dataclass
+class Run:
+    """What one system did: messages sent, deliveries seen by each client, latencies, failures."""
+
+    name: str
+    n: int
+    sent: list[tuple[int, int]] = field(default_factory=list)
+    seen: list[set[tuple[int, int]]] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    duplicates: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    started: float = 0.0
+    last_delivery: float = 0.0
+
+    def deliveries(self) -> int:
+        return sum(len(s) for s in self.seen) - len(self.sent)  # own echoes are not deliveries
+
+    def lost(self) -> int:
+        sent = set(self.sent)
+        return sum(len(sent - s) for s in self.seen)
+
+    def p99_ms(self) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+    def per_s(self) -> float:
+        return self.deliveries() / max(1e-9, self.last_delivery - self.started)
+
+
+_frame = msgspec.json.Decoder()
+
+
+async def drive(run: Run, sockets: list[ClientConnection], post: Callable[[int, str], Awaitable[int]],
+                body_of: Callable[[dict[str, Any]], str | None]) -> None:
+    """The closed loops: every client posts, waits for its own echo, posts again, until the time is up."""
+    n = len(sockets)
+    run.seen = [set() for _ in range(n)]
+    echoes: list[asyncio.Event] = [asyncio.Event() for _ in range(n)]
+    expecting: list[int] = [-1] * n
+
+    async def reader(i: int) -> None:
+        async for raw in sockets[i]:
+            frame = _frame.decode(raw)
+            body = body_of(frame) if frame.get("type") == "message" else None
+            if body is None:
+                continue
+            now = time.perf_counter()
+            sender, seq, sent_at = body.split(":")
+            key = (int(sender), int(seq))
+            if key in run.seen[i]:
+                run.duplicates += 1
+                continue
+            run.seen[i].add(key)
+            if key[0] == i:
+                if key[1] == expecting[i]:
+                    echoes[i].set()
+            else:
+                run.latencies.append(now - float(sent_at))
+                run.last_delivery = now
+
+    async def sender(i: int, stop_at: float) -> None:
+        seq = 0
+        while time.perf_counter() < stop_at:
+            expecting[i] = seq
+            echoes[i].clear()
+            status = await post(i, f"{i}:{seq}:{time.perf_counter():.6f}")
+            if status not in (200, 201):
+                run.errors[str(status)] = run.errors.get(str(status), 0) + 1
+                await asyncio.sleep(0.01)
+                continue
+            run.sent.append((i, seq))
+            try:
+                await asyncio.wait_for(echoes[i].wait(), 10)
+            except TimeoutError:
+                run.errors["echo_timeout"] = run.errors.get("echo_timeout", 0) + 1
+            seq += 1
+
+    readers = [asyncio.create_task(reader(i)) for i in range(n)]
+    run.started = time.perf_counter()
+    await asyncio.gather(*(sender(i, run.started + SECONDS) for i in range(n)))
+    # Let the last messages arrive everywhere (or be counted lost).
+    deadline = time.perf_counter() + DRAIN_S
+    want = len(run.sent)
+    while time.perf_counter() < deadline and any(len(s) < want for s in run.seen):
+        await asyncio.sleep(0.05)
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+
+
+def summary(run: Run) -> str:
+    return (f"{run.name:9}: {run.n} clients, {len(run.sent)} messages sent "
+            f"({len(run.sent) / SECONDS:.0f}/s), {run.deliveries()} deliveries to others "
+            f"({run.per_s():.0f}/s), p50 {sorted(run.latencies)[len(run.latencies) // 2] * 1000 if run.latencies else 0:.1f}"
+            f" ms, p99 {run.p99_ms():.1f} ms, lost {run.lost()}, duplicates {run.duplicates}, errors {run.errors}")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The two systems
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+async def run_sbor(env: dict[str, str], tokens: list[str], group_id: int) -> Run:
+    ports = [free_port(), free_port()]
+    run = Run("Sbor", len(tokens))
+    room = f"groups.chat:{group_id}"
+    with ExitStack() as stack:
+        for port in ports:
+            stack.enter_context(server([*uvicorn_args("core.app:asgi", port, factory=True), "--ws",
+                                        "websockets-sansio"], port, env))
+        sockets: list[ClientConnection] = []
+        for i, token in enumerate(tokens):
+            ws = await connect(f"ws://127.0.0.1:{ports[i % 2]}/api/v1/realtime", open_timeout=10, max_queue=None)
+            await ws.send(json.dumps({"type": "auth", "token": token}))
+            assert _frame.decode(await ws.recv())["type"] == "ready"
+            await ws.send(json.dumps({"type": "subscribe", "room": room}))
+            frame = _frame.decode(await ws.recv())
+            assert frame == {"type": "subscribed", "room": room}, frame
+            sockets.append(ws)
+        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                     limits=httpx.Limits(max_connections=len(tokens))) for port in ports]
+        url = f"/api/v1/groups/{group_id}/chat/messages"
+
+        async def post(i: int, body: str) -> int:
+            r = await clients[i % 2].post(url, json={"body": body}, headers={"Authorization": f"Bearer {tokens[i]}"})
+            return r.status_code
+
+        def body_of(frame: dict[str, Any]) -> str | None:
+            data = frame.get("data") or {}
+            return data.get("message", {}).get("body") if data.get("event") == "message.created" else None
+
+        await drive(run, sockets, post, body_of)
+        for ws in sockets:
+            await ws.close()
+        for c in clients:
+            await c.aclose()
+    return run
+
+
+async def run_baseline(env: dict[str, str], n: int) -> Run:
+    ports = [free_port(), free_port()]
+    run = Run("baseline", n)
+    with ExitStack() as stack:
+        for port in ports:
+            stack.enter_context(server([*uvicorn_args("_chat_baseline:app", port), "--ws", "websockets-sansio",
+                                        "--app-dir", str(ROOT / "bench")], port, env))
+        sockets = []
+        for i in range(n):
+            ws = await connect(f"ws://127.0.0.1:{ports[i % 2]}/ws", open_timeout=10, max_queue=None)
+            assert _frame.decode(await ws.recv()) == {"type": "subscribed"}
+            sockets.append(ws)
+        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                     limits=httpx.Limits(max_connections=n)) for port in ports]
+
+        async def post(i: int, body: str) -> int:
+            return (await clients[i % 2].post("/send", json={"body": body})).status_code
+
+        def body_of(frame: dict[str, Any]) -> str | None:
+            return (frame.get("data") or {}).get("body")
+
+        await drive(run, sockets, post, body_of)
+        for ws in sockets:
+            await ws.close()
+        for c in clients:
+            await c.aclose()
+    return run
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Set-up: a fresh database with N members of one group, and their access tokens
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+async def prepare(n: int) -> tuple[list[str], int]:
+    from core import db, migrations
+    from core.auth.services import open_session
+    from core.hooks.manager import load
+
+    registry = load()
+    await migrations.migrate(registry)
+    await db.start_pool()
+    try:
+        await db.fetch("INSERT INTO users.account (email, display_name, password_hash, status, is_verified, "
+                       "created_at, language, timezone) SELECT 'chat' || g || '@bench.test', 'Member ' || g, '', "
+                       "'active', true, now(), 'en', 'Europe/Berlin' FROM generate_series(1, $1) g", n)
+        ids = [r["id"] for r in await db.fetch("SELECT id FROM users.account ORDER BY id")]
+        group_id = (await db.fetch(
+            'INSERT INTO groups."group" (name, slug, member_count, created_by, created_at, updated_at) '
+            "VALUES ('Bench', 'bench', $1, $2, now(), now()) RETURNING id", n, ids[0]))[0]["id"]
+        await db.fetch('INSERT INTO groups.member ("group", "user", role, state, joined_at, created_at, updated_at) '
+                       "SELECT $1, u, CASE WHEN u = $2 THEN 'owner' ELSE 'member' END, 'active', now(), now(), now() "
+                       "FROM unnest($3::int[]) u", group_id, ids[0], ids)
+        tokens = [(await open_session(uid, device="bench"))[1] for uid in ids]
+    finally:
+        await db.close_pool()
+    return tokens, group_id
+
+
+async def main() -> None:
+    base = os.environ.get("SBOR_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
+    redis_url = os.environ.get("SBOR_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    name = f"sbor_bench_{uuid.uuid4().hex[:8]}"
+    db_url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    tmp = Path(tempfile.mkdtemp(prefix="sbor-bench-chat-"))
+    plugins = tmp / "plugins.toml"
+    plugins.write_text('enabled = ["events", "groups"]\n[settings.groups]\nchat_messages_per_minute = 100000000\n')
+    namespace = f"sborbench{uuid.uuid4().hex[:6]}"
+    env = {"SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
+           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "0",
+           "BENCH_REDIS_URL": redis_url, "BENCH_CHANNEL": f"{namespace}:bench-room"}
+    os.environ.update(env)
+    try:
+        from core import settings
+
+        settings.reload()
+        tokens, group_id = await prepare(CLIENTS)
+        print(f"{CLIENTS} clients over two processes, {SECONDS:.0f} s per system, closed loops (post, await echo)")
+        baseline = await run_baseline(env, CLIENTS)
+        print(summary(baseline))
+        sbor = await run_sbor(env, tokens, group_id)
+        print(summary(sbor))
+        conn = await asyncpg.connect(db_url)
+        stored = await conn.fetchval("SELECT count(*) FROM groups.chat_message")
+        await conn.close()
+        print(f"messages stored: {stored} (sent: {len(sbor.sent)})")
+    finally:
+        import redis
+
+        r = redis.Redis.from_url(redis_url)
+        keys = list(r.scan_iter(match=f"{namespace}*"))
+        if keys:
+            r.delete(*keys)
+        admin = await asyncpg.connect(base)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    ratio = sbor.per_s() / baseline.per_s() if baseline.per_s() else 0.0
+    print(json.dumps({"bench": "chat", "msgs_per_s": round(sbor.per_s()), "baseline_msgs_per_s": round(baseline.per_s()),
+                      "ratio": round(ratio, 3), "p99_ms": round(sbor.p99_ms(), 1),
+                      "baseline_p99_ms": round(baseline.p99_ms(), 1), "lost": sbor.lost(),
+                      "duplicates": sbor.duplicates, "baseline_lost": baseline.lost(),
+                      "sent_per_s": round(len(sbor.sent) / SECONDS), "clients": CLIENTS}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
