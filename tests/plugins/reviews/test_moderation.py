@@ -141,7 +141,7 @@ async def test_the_admin_queue(admin_client: Any, finished: Any, person: Any, ma
 
     scene = await finished(attendees=2)  # moves the clock: sign in to the panel after it
     await person("moderator")  # creates the role holding reviews.moderate
-    client = await admin_client(roles=[MODERATOR_ROLE], plugins=PLUGINS + ["admin"], settings=SETTINGS)
+    client = await admin_client(roles=[MODERATOR_ROLE], plugins=[*PLUGINS, "admin"], settings=SETTINGS)
     from plugins.reviews import services
     from plugins.reviews.schemas import ReviewCreate
 
@@ -172,6 +172,6 @@ async def test_the_admin_queue(admin_client: Any, finished: Any, person: Any, ma
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
     # staff without reviews.moderate do not see the queue
     support = await make_user(roles=["support"])
-    other = await admin_client(user=support, plugins=PLUGINS + ["admin"], settings=SETTINGS)
+    other = await admin_client(user=support, plugins=[*PLUGINS, "admin"], settings=SETTINGS)
     assert (await other.get("/admin/moderation/reviews.queue")).status_code == 403
     assert await users.get_user(support.id)
