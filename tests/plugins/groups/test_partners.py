@@ -219,3 +219,69 @@ async def test_partner_matched_fires_once(api: Any, person: Any, publish: Any, s
     a, b = await person(), await person()
     pid = await matched_pair(api, a, b, eid)
     assert spy_matched == [{"event_id": eid, "user_ids": (a.id, b.id), "proposal_id": pid}]
+
+
+async def test_contacts_pass_once_both_revealed(api: Any, person: Any, publish: Any) -> None:
+    from plugins.groups.partners.conversation import PAIR
+
+    eid, _ = await publish(capacity=10)
+    a, b = await person(), await person()
+    pid = await matched_pair(api, a, b, eid)
+    assert await PAIR.screen_contacts(str(pid)) is True
+    await api.post(f"{PAIRS}/{pid}/reveal", headers=a.headers)
+    assert await PAIR.screen_contacts(str(pid)) is True
+    await api.post(f"{PAIRS}/{pid}/reveal", headers=b.headers)
+    assert await PAIR.screen_contacts(str(pid)) is False
+    r = await api.post(f"{PAIRS}/{pid}/messages", headers=b.headers, json={"body": "mail me: b@example.org"})
+    assert r.status_code == 201 and r.json()["status"] == "visible" and r.json()["author"]["id"] == b.id
+    # Keys the kind cannot parse are refused, not errors.
+    for key in ("x", "-1", "99999999999", ""):
+        assert await PAIR.may_read(a.id, key) is False
+    assert await PAIR.may_moderate(a.id, str(pid)) is False
+
+
+async def test_going_together_needs_both_free_and_races_once(api: Any, person: Any, publish: Any) -> None:
+    import asyncio
+
+    eid, _ = await publish(capacity=10)
+    a, b = await person(), await person()
+    pid = await matched_pair(api, a, b, eid)
+    # One of them already joined alone: the pair cannot join as a pair, and the yes is not kept.
+    assert (await api.post(f"/api/v1/events/{eid}/join", headers=a.headers, json={"guests": 0})).status_code == 200
+    await api.post(f"{PAIRS}/{pid}/together", headers=a.headers)
+    r = await api.post(f"{PAIRS}/{pid}/together", headers=b.headers)
+    assert r.status_code == 409 and r.json()["code"] == "already_joined"
+    assert (await api.get(f"{PAIRS}/{pid}", headers=b.headers)).json()["i_agreed_to_go"] is False
+    assert (await api.post(f"/api/v1/events/{eid}/leave", headers=a.headers)).status_code == 204
+    # Both say yes at once: exactly one of the answers joins the pair.
+    other = await matched_pair(api, c := await person(), d := await person(), eid)
+    results = await asyncio.gather(api.post(f"{PAIRS}/{other}/together", headers=c.headers),
+                                   api.post(f"{PAIRS}/{other}/together", headers=d.headers))
+    assert [r.status_code for r in results] == [200, 200]
+    assert sorted(str(r.json()["participation"]) for r in results) == ["None", "confirmed"]
+    rows = await db.fetch("SELECT count(DISTINCT party_id) AS parties, count(*) AS n FROM events.participation "
+                          "WHERE event = $1 AND status = 'confirmed' AND \"user\" = ANY($2::int[])", eid, [c.id, d.id])
+    assert (rows[0]["parties"], rows[0]["n"]) == (1, 2)
+
+
+async def test_matching_scores_shared_tags_language_and_distance() -> None:
+    from core.users.services import MatchingFacts
+    from plugins.groups.partners import matching
+
+    def side(uid: int, kind: str = "looking", lat: float | None = None, lon: float | None = None,
+             tags: frozenset[str] = frozenset(), languages: tuple[str, ...] = (),
+             wants: dict[str, Any] | None = None) -> matching.Side:
+        request = {"kind": kind, "audience": "everyone", "verified_only": False, "languages": [], "age_min": None,
+                   "age_max": None} | (wants or {})
+        return matching.Side(request, MatchingFacts(uid, (), languages, 1990, lat, lon, True), tags, False)
+
+    berlin = side(1, lat=52.52, lon=13.40, tags=frozenset({"games", "jazz"}), languages=("de", "en-US"))
+    near = side(2, lat=52.53, lon=13.41, tags=frozenset({"games"}), languages=("en",))
+    far = side(3, lat=48.14, lon=11.58, tags=frozenset({"games"}), languages=("en",))
+    assert matching.score(berlin, near) == matching.Match(1, 1, 3 + 2 + 3)
+    assert matching.score(berlin, far) == matching.Match(1, 1, 3 + 2)
+    assert matching.fits(berlin, side(4, kind="offering")) and not matching.fits(
+        side(5, kind="offering"), side(6, kind="offering"))
+    assert not matching.fits(berlin, side(7, wants={"age_min": 18, "age_max": 25}))  # born 1990: too old for them
+    assert not matching.fits(side(8, wants={"languages": ["fr"]}), berlin)
+    assert matching.fits(side(9, wants={"languages": ["en-GB"]}), berlin)  # en-US speaks with en-GB
