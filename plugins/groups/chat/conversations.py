@@ -29,13 +29,16 @@ cannot parse by answering False.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from core import db
 from core.errors import NotFound
 from core.realtime import RoomKind
 from core.users import services as users
+from plugins.groups.chat import sql
 
 log = logging.getLogger("plugins.groups")
 KINDS = ("chat", "pair")
@@ -76,10 +79,14 @@ def _group_id(key: str) -> int | None:
 
 
 async def _role(user_id: int, key: str) -> str | None:
-    from plugins.groups import api  # the groups core's public API (same plugin)
+    """``api.active_role`` in one prepared statement (the posting hot path; see ``sql.py``)."""
+    from plugins.groups.states import ACTIVE
 
     group_id = _group_id(key)
-    return None if group_id is None or not user_id else await api.active_role(group_id, user_id)
+    if group_id is None or not user_id:
+        return None
+    rows = await db.fetch(sql.ACTIVE_ROLE, group_id, user_id, ACTIVE)
+    return str(rows[0]["role"]) if rows else None
 
 
 async def _group_member(user_id: int, key: str) -> bool:
@@ -92,10 +99,32 @@ async def _group_moderator(user_id: int, key: str) -> bool:
     return await _role(user_id, key) in api.MODERATING_ROLES
 
 
+_names: dict[int, tuple[float, AuthorView]] = {}
+NAMES_TTL_S = 30.0
+"""How long a display name is reused for the frames of new messages (history always reads it afresh)."""
+
+
 async def display_names(viewer_id: int, key: str, author_ids: list[int]) -> dict[int, AuthorView]:
-    """Authors by their display names (group rooms: members know each other by name)."""
-    contacts = await users.get_contacts(sorted(set(author_ids)))
-    return {uid: AuthorView(uid, c.display_name) for uid, c in contacts.items()}
+    """Authors by their display names (group rooms: members know each other by name).
+
+    For viewer 0 (a new message's frame: the hot path) a name read in the last ``NAMES_TTL_S`` seconds is reused,
+    so a post usually costs no lookup; a renamed author shows the new name within that time.
+    """
+    now = time.monotonic()
+    found: dict[int, AuthorView] = {}
+    if viewer_id == 0:
+        for uid in author_ids:
+            cached = _names.get(uid)
+            if cached is not None and cached[0] > now:
+                found[uid] = cached[1]
+    missing = sorted(set(author_ids) - found.keys())
+    if missing:
+        for uid, contact in (await users.get_contacts(missing)).items():
+            found[uid] = AuthorView(uid, contact.display_name)
+            if len(_names) >= 10_000:
+                _names.clear()
+            _names[uid] = (now + NAMES_TTL_S, found[uid])
+    return found
 
 
 async def _never(key: str) -> bool:

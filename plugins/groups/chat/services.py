@@ -11,12 +11,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from core import clock, ratelimit, realtime
+from core import clock, db, ratelimit, realtime
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
 from plugins.groups import GroupsSettings
-from plugins.groups.chat import screening
+from plugins.groups.chat import screening, sql
 from plugins.groups.chat.conversations import AuthorView, Conversation, get
 from plugins.groups.chat.schemas import CONTACT_DETAILS_HELD, AuthorRead, ChatEvent, MessageRead, ReportRead
 from plugins.groups.tables import ChatMessage, ChatReport
@@ -80,7 +80,7 @@ async def post(kind: str, key: str, user_id: int, text: str) -> MessageRead:
     row: dict[str, Any] = {"kind": kind, "room_key": key, "author": user_id, "body": body,
                            "status": "held" if held else "visible", "created_at": clock.now(), "edited_at": None}
     async with realtime.after_commit() as rt:
-        (saved,) = await ChatMessage.insert(ChatMessage(**row)).returning(ChatMessage.id)
+        (saved,) = await db.fetch(sql.INSERT_MESSAGE, kind, key, user_id, body, row["status"], row["created_at"])
         row["id"] = saved["id"]
         message = read(row, await conversation.authors(0, key, [user_id]))
         if not held:

@@ -147,7 +147,7 @@ async def test_pair_chats_hold_contact_details_with_a_warning(api: httpx.AsyncCl
     assert [m["status"] for m in (await api.get(f"{API}/pairs/9/messages", headers=bob)).json()["items"]] == ["visible"]
     assert len((await api.get(f"{API}/pairs/9/messages", headers=ann)).json()["items"]) == 2
     # A pair chat one is not in does not exist for them
-    carl_id, carl = await person()
+    _carl_id, carl = await person()
     r = await api.post(f"{API}/pairs/9/messages", headers=carl, json={"body": "hi"})
     assert r.status_code == 404 and r.json()["code"] == "conversation_not_found"
 

@@ -8,10 +8,11 @@ import pytest
 
 from core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from core.pagination import InvalidCursor
-from plugins.groups.chat import accounts, conversations, services
+from plugins.groups.chat import accounts, conversations, services, sql
 from plugins.groups.chat.schemas import CONTACT_DETAILS_HELD
 from plugins.groups.tables import ChatReport
 from tests.plugins.groups.chat_support import Rooms, rooms_fixture  # noqa: F401  (the fixture `rooms`)
+from tests.test_sql_contract import prepare, statements
 
 
 async def people(make_user: Any, rooms: Rooms, key: str = "1", n: int = 2) -> list[Any]:
@@ -185,3 +186,9 @@ async def test_export_and_erasure(make_user, rooms: Rooms) -> None:
         (other.id, None, f"Guest {bob.id}"), (shown.id, None, "Deleted account")]
     assert await accounts.export_user(ann.id) == {"messages": [], "reports": []}
     assert (await ChatReport.select(ChatReport.reporter).first()) == {"reporter": None}
+
+
+@pytest.mark.parametrize("name", sorted(statements(sql)))
+async def test_the_chats_raw_statements_prepare(name: str, sbor_database: Any) -> None:
+    # plugins/groups/chat/sql.py is not the plugin's own sql.py, so the SQL contract test does not see it: prepare here.
+    await prepare(statements(sql)[name])
