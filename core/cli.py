@@ -43,6 +43,18 @@ def _services() -> Any:
         fail(str(exc))
 
 
+def _embedded(registry: Any) -> tuple[Any, Any]:
+    """Start the enabled plugins' embedded servers the settings do not configure; the registry re-read after."""
+    from core import embedded
+
+    try:
+        servers = [s for _plugin, s in registry.hooks.collect(hookspecs.register_embedded_servers)]
+        started = embedded.start_missing(servers, get_settings().var_path)
+    except ConfigError as exc:
+        fail(str(exc))
+    return (_registry() if started.running else registry), started
+
+
 async def _migrate(registry: Any, dry_run: bool = False) -> list[Any]:
     try:
         if dry_run:
@@ -73,7 +85,7 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
 
     started = time.monotonic()
     svc = _services()
-    registry = _registry()
+    registry, servers = _embedded(_registry())
     ran = asyncio.run(_migrate(registry))
     settings = get_settings()
     host = host or settings.http.host
@@ -91,6 +103,8 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
     click.echo(f"  Health     {base}/health")
     click.echo(f"  Database   {svc.database_label}")
     click.echo(f"  Redis      {svc.redis_label}")
+    for name, server in servers.running.items():
+        click.echo(f"  {name:<10} {server.label}")
     click.echo(f"  Migrations {len(ran)} applied")
     click.echo(f"  Workers    {'not started (--no-worker)' if no_worker else 'started (manage.py worker)'}")
     click.echo(f"  Ready in   {time.monotonic() - started:.1f} s")
@@ -106,6 +120,7 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
                 worker.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 worker.kill()
+        servers.stop()
         svc.stop()
 
 
@@ -180,9 +195,11 @@ def bench(name: str, args: tuple[str, ...]) -> None:
         available = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))
         fail(f"no benchmark {name!r}; available: {', '.join(available) or 'none'}")
     svc = _services()
+    _, servers = _embedded(_registry())
     try:
         code = subprocess.call([sys.executable, str(path), *args], cwd=ROOT, env=os.environ.copy())
     finally:
+        servers.stop()
         svc.stop()
     sys.exit(code)
 

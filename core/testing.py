@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,7 +28,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from core import cache, db, jobs, migrations
+from core import cache, db, embedded, jobs, migrations
 from core import clock as core_clock
 from core import settings as core_settings
 from core.hooks import hookspecs
@@ -81,12 +84,23 @@ async def sbor_database(sbor_env: dict[str, str]) -> AsyncIterator[Registry]:
         await admin.close()
     registry = build(PluginsFile(enabled=all_plugins()))
     activate(registry)
+    # Servers plugins run themselves (S3, search) unless the environment names real ones: one set per session.
+    servers = embedded.start_missing([s for _p, s in registry.hooks.collect(hookspecs.register_embedded_servers)],
+                                     var := Path(tempfile.mkdtemp(prefix="sbor-embedded-")))
+    if servers.running:
+        registry = build(PluginsFile(enabled=all_plugins()))
+        activate(registry)
     await migrations.migrate(registry)
     await db.start_pool()
     jobs.configure_broker(sbor_env["SBOR_REDIS_URL"], sbor_env["SBOR_JOBS_NAMESPACE"])
     jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     yield registry
     await db.close_pool()
+    for running in servers.running.values():
+        for key in running.env:
+            os.environ.pop(key, None)
+    servers.stop()
+    shutil.rmtree(var, ignore_errors=True)
     redis = cache.client()
     async for key in redis.scan_iter(match=f"{sbor_env['SBOR_JOBS_NAMESPACE']}*"):
         await redis.delete(key)

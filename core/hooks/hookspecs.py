@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from piccolo.conf.apps import AppConfig
 
     from core.auth.oidc import OIDCProvider
+    from core.embedded import EmbeddedServer
     from core.jobs import Job, Periodic
     from core.notifications import Notice, NotificationKind
     from core.permissions import Permission
@@ -279,4 +280,27 @@ def register_realtime_rooms() -> list[RoomKind]:
     A room is ``<kind>:<id>`` (``groups.chat:42``); the kind is ``<plugin>.<name>``. When a client subscribes, core
     asks the kind's ``may_join(user_id, room_id)``; a refusal, or an unknown kind, is an error frame, never a
     subscription. Every signed-in user is also subscribed to their own channel (``core.realtime.to_user``).
+    """
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Embedded servers (core.embedded: what a plugin needs and a package provides, when the operator configured none)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_embedded_servers() -> list[EmbeddedServer]:
+    """Return the servers this plugin can start itself (``core.embedded.EmbeddedServer``): SeaweedFS, Typesense….
+
+    Each one's ``configured()`` says whether the plugin's settings already name a real server; if not,
+    ``manage.py run``/``worker``/``bench`` and the test suite call its ``start(directory)`` before reading the
+    plugins' settings, on loopback ports, and export the ``SBOR_PLUGINS__<PLUGIN>__<KEY>`` values it returns to the
+    process and its children. Production configures real servers; nothing is started then.
+
+    Example::
+
+        @hookimpl
+        def register_embedded_servers():
+            return [EmbeddedServer("seaweedfs", configured=lambda: bool(plugin_settings(MediaSettings).s3_url),
+                                   start=start_seaweedfs)]
     """
