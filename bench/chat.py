@@ -1,8 +1,9 @@
 """Benchmark: one group room, N clients over two API processes, each posting over HTTP; beside a bare Litestar fan-out.
 
-``python3 manage.py bench chat [clients] [seconds]`` (default 20 clients, 10 s per system). Uses the configured
-PostgreSQL server (a fresh database, dropped afterwards) and Redis (a private namespace); ``manage.py bench`` starts
-the embedded ones when no URL is set. Both systems run as two real uvicorn processes on loopback, on the same Redis:
+``python3 manage.py bench chat [clients] [seconds]`` (default 20 clients; ``BENCH_ROUNDS``, default 2, alternating
+rounds of 8 s per system). Uses the configured PostgreSQL server (a fresh database, dropped afterwards) and Redis (a
+private namespace); ``manage.py bench`` starts the embedded ones when no URL is set. Both systems run as two real
+uvicorn processes on loopback, on the same Redis:
 
 * **Sbor**: ``core.app:asgi`` with events and groups; N members of one group, each with a WebSocket on
   ``/api/v1/realtime`` subscribed to ``groups.chat:<group>`` (half the clients on each process), each posting to
@@ -28,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _common import free_port, server, uvicorn_args  # noqa: E402
 
 CLIENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 DRAIN_S = 5.0
 
 
@@ -63,6 +65,8 @@ class Run:
     errors: dict[str, int] = field(default_factory=dict)
     started: float = 0.0
     last_delivery: float = 0.0
+    server_cpu_s: float = 0.0
+    rounds: list[tuple[int, float]] = field(default_factory=list)  # (deliveries, seconds) of each round
 
     def deliveries(self) -> int:
         return sum(len(s) for s in self.seen) - len(self.sent)  # own echoes are not deliveries
@@ -78,24 +82,54 @@ class Run:
         return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
 
     def per_s(self) -> float:
-        return self.deliveries() / max(1e-9, self.last_delivery - self.started)
+        """Deliveries to other clients per second, over every round."""
+        return sum(d for d, _ in self.rounds) / max(1e-9, sum(t for _, t in self.rounds))
+
+    def cpu_ms_per_delivery(self) -> float:
+        return self.server_cpu_s * 1000 / max(1, self.deliveries())
+
+
+def cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes ``pids`` used so far (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 _frame = msgspec.json.Decoder()
 
 
-async def drive(run: Run, sockets: list[ClientConnection], post: Callable[[int, str], Awaitable[int]],
-                body_of: Callable[[dict[str, Any]], str | None]) -> None:
-    """The closed loops: every client posts, waits for its own echo, posts again, until the time is up."""
+@dataclass
+class System:
+    """One system under test: its two server processes, one WebSocket per client, and how a client posts."""
+
+    run: Run
+    sockets: list[ClientConnection]
+    post: Callable[[int, str], Awaitable[int]]
+    body_of: Callable[[dict[str, Any]], str | None]
+    pids: list[int]
+    next_seq: list[int] = field(default_factory=list)
+
+
+async def drive(system: System, seconds: float) -> None:
+    """One round of closed loops: every client posts, waits for its own echo, posts again, until the time is up."""
+    run, sockets = system.run, system.sockets
     n = len(sockets)
-    run.seen = [set() for _ in range(n)]
+    if not run.seen:
+        run.seen = [set() for _ in range(n)]
+        system.next_seq = [0] * n
     echoes: list[asyncio.Event] = [asyncio.Event() for _ in range(n)]
     expecting: list[int] = [-1] * n
+    before = run.deliveries()
+    last = [0.0]
 
     async def reader(i: int) -> None:
         async for raw in sockets[i]:
             frame = _frame.decode(raw)
-            body = body_of(frame) if frame.get("type") == "message" else None
+            body = system.body_of(frame) if frame.get("type") == "message" else None
             if body is None:
                 continue
             now = time.perf_counter()
@@ -110,14 +144,15 @@ async def drive(run: Run, sockets: list[ClientConnection], post: Callable[[int, 
                     echoes[i].set()
             else:
                 run.latencies.append(now - float(sent_at))
-                run.last_delivery = now
+                last[0] = now
 
     async def sender(i: int, stop_at: float) -> None:
-        seq = 0
         while time.perf_counter() < stop_at:
+            seq = system.next_seq[i]
             expecting[i] = seq
             echoes[i].clear()
-            status = await post(i, f"{i}:{seq}:{time.perf_counter():.6f}")
+            status = await system.post(i, f"{i}:{seq}:{time.perf_counter():.6f}")
+            system.next_seq[i] += 1
             if status not in (200, 201):
                 run.errors[str(status)] = run.errors.get(str(status), 0) + 1
                 await asyncio.sleep(0.01)
@@ -127,26 +162,31 @@ async def drive(run: Run, sockets: list[ClientConnection], post: Callable[[int, 
                 await asyncio.wait_for(echoes[i].wait(), 10)
             except TimeoutError:
                 run.errors["echo_timeout"] = run.errors.get("echo_timeout", 0) + 1
-            seq += 1
 
     readers = [asyncio.create_task(reader(i)) for i in range(n)]
-    run.started = time.perf_counter()
-    await asyncio.gather(*(sender(i, run.started + SECONDS) for i in range(n)))
+    cpu0 = cpu_s(system.pids)
+    started = time.perf_counter()
+    await asyncio.gather(*(sender(i, started + seconds) for i in range(n)))
     # Let the last messages arrive everywhere (or be counted lost).
     deadline = time.perf_counter() + DRAIN_S
     want = len(run.sent)
-    while time.perf_counter() < deadline and any(len(s) < want for s in run.seen):
-        await asyncio.sleep(0.05)
+    while time.perf_counter() < deadline and any(len(s) < want for s in run.seen):  # noqa: ASYNC110 - polling counts
+        await asyncio.sleep(0.02)
+    run.server_cpu_s += cpu_s(system.pids) - cpu0
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
+    run.rounds.append((run.deliveries() - before, max(1e-9, last[0] - started)))
 
 
 def summary(run: Run) -> str:
-    return (f"{run.name:9}: {run.n} clients, {len(run.sent)} messages sent "
-            f"({len(run.sent) / SECONDS:.0f}/s), {run.deliveries()} deliveries to others "
-            f"({run.per_s():.0f}/s), p50 {sorted(run.latencies)[len(run.latencies) // 2] * 1000 if run.latencies else 0:.1f}"
-            f" ms, p99 {run.p99_ms():.1f} ms, lost {run.lost()}, duplicates {run.duplicates}, errors {run.errors}")
+    """One line of figures."""
+    seconds = sum(t for _, t in run.rounds)
+    p50 = sorted(run.latencies)[len(run.latencies) // 2] * 1000 if run.latencies else 0.0
+    return (f"{run.name:9}: {len(run.sent)} messages sent ({len(run.sent) / seconds:.0f}/s), {run.deliveries()} "
+            f"deliveries to others ({run.per_s():.0f}/s), p50 {p50:.1f} ms, p99 {run.p99_ms():.1f} ms, lost "
+            f"{run.lost()}, duplicates {run.duplicates}, errors {run.errors}, server CPU "
+            f"{run.server_cpu_s * 1000 / max(1, len(run.sent)):.2f} ms per message sent")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -154,70 +194,59 @@ def summary(run: Run) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-async def run_sbor(env: dict[str, str], tokens: list[str], group_id: int) -> Run:
+async def start_sbor(stack: AsyncExitStack, env: dict[str, str], tokens: list[str], group_id: int) -> System:
+    """Two Sbor API processes; every client signed in and subscribed to the group's room."""
     ports = [free_port(), free_port()]
-    run = Run("Sbor", len(tokens))
+    procs = [stack.enter_context(server([*uvicorn_args("core.app:asgi", port, factory=True), "--ws",
+                                         "websockets-sansio"], port, env)) for port in ports]
     room = f"groups.chat:{group_id}"
-    with ExitStack() as stack:
-        for port in ports:
-            stack.enter_context(server([*uvicorn_args("core.app:asgi", port, factory=True), "--ws",
-                                        "websockets-sansio"], port, env))
-        sockets: list[ClientConnection] = []
-        for i, token in enumerate(tokens):
-            ws = await connect(f"ws://127.0.0.1:{ports[i % 2]}/api/v1/realtime", open_timeout=10, max_queue=None)
-            await ws.send(json.dumps({"type": "auth", "token": token}))
-            assert _frame.decode(await ws.recv())["type"] == "ready"
-            await ws.send(json.dumps({"type": "subscribe", "room": room}))
-            frame = _frame.decode(await ws.recv())
-            assert frame == {"type": "subscribed", "room": room}, frame
-            sockets.append(ws)
-        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                     limits=httpx.Limits(max_connections=len(tokens))) for port in ports]
-        url = f"/api/v1/groups/{group_id}/chat/messages"
+    sockets: list[ClientConnection] = []
+    for i, token in enumerate(tokens):
+        ws = await stack.enter_async_context(connect(f"ws://127.0.0.1:{ports[i % 2]}/api/v1/realtime",
+                                                     open_timeout=10, max_queue=None))
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        assert _frame.decode(await ws.recv())["type"] == "ready"
+        await ws.send(json.dumps({"type": "subscribe", "room": room}))
+        frame = _frame.decode(await ws.recv())
+        assert frame == {"type": "subscribed", "room": room}, frame
+        sockets.append(ws)
+    clients = [await stack.enter_async_context(httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=30, limits=httpx.Limits(max_connections=len(tokens))))
+        for port in ports]
+    url = f"/api/v1/groups/{group_id}/chat/messages"
+    headers = [{"Authorization": f"Bearer {token}"} for token in tokens]
 
-        async def post(i: int, body: str) -> int:
-            r = await clients[i % 2].post(url, json={"body": body}, headers={"Authorization": f"Bearer {tokens[i]}"})
-            return r.status_code
+    async def post(i: int, body: str) -> int:
+        return (await clients[i % 2].post(url, json={"body": body}, headers=headers[i])).status_code
 
-        def body_of(frame: dict[str, Any]) -> str | None:
-            data = frame.get("data") or {}
-            return data.get("message", {}).get("body") if data.get("event") == "message.created" else None
+    def body_of(frame: dict[str, Any]) -> str | None:
+        data = frame.get("data") or {}
+        return data.get("message", {}).get("body") if data.get("event") == "message.created" else None
 
-        await drive(run, sockets, post, body_of)
-        for ws in sockets:
-            await ws.close()
-        for c in clients:
-            await c.aclose()
-    return run
+    return System(Run("Sbor", len(tokens)), sockets, post, body_of, [p.pid for p in procs])
 
 
-async def run_baseline(env: dict[str, str], n: int) -> Run:
+async def start_baseline(stack: AsyncExitStack, env: dict[str, str], n: int) -> System:
+    """Two bare Litestar processes (``_chat_baseline.py``); every client subscribed."""
     ports = [free_port(), free_port()]
-    run = Run("baseline", n)
-    with ExitStack() as stack:
-        for port in ports:
-            stack.enter_context(server([*uvicorn_args("_chat_baseline:app", port), "--ws", "websockets-sansio",
-                                        "--app-dir", str(ROOT / "bench")], port, env))
-        sockets = []
-        for i in range(n):
-            ws = await connect(f"ws://127.0.0.1:{ports[i % 2]}/ws", open_timeout=10, max_queue=None)
-            assert _frame.decode(await ws.recv()) == {"type": "subscribed"}
-            sockets.append(ws)
-        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                     limits=httpx.Limits(max_connections=n)) for port in ports]
+    procs = [stack.enter_context(server([*uvicorn_args("_chat_baseline:app", port), "--ws", "websockets-sansio",
+                                         "--app-dir", str(ROOT / "bench")], port, env)) for port in ports]
+    sockets = []
+    for i in range(n):
+        ws = await stack.enter_async_context(connect(f"ws://127.0.0.1:{ports[i % 2]}/ws", open_timeout=10,
+                                                     max_queue=None))
+        assert _frame.decode(await ws.recv()) == {"type": "subscribed"}
+        sockets.append(ws)
+    clients = [await stack.enter_async_context(httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=30, limits=httpx.Limits(max_connections=n))) for port in ports]
 
-        async def post(i: int, body: str) -> int:
-            return (await clients[i % 2].post("/send", json={"body": body})).status_code
+    async def post(i: int, body: str) -> int:
+        return (await clients[i % 2].post("/send", json={"body": body})).status_code
 
-        def body_of(frame: dict[str, Any]) -> str | None:
-            return (frame.get("data") or {}).get("body")
+    def body_of(frame: dict[str, Any]) -> str | None:
+        return (frame.get("data") or {}).get("body")
 
-        await drive(run, sockets, post, body_of)
-        for ws in sockets:
-            await ws.close()
-        for c in clients:
-            await c.aclose()
-    return run
+    return System(Run("baseline", n), sockets, post, body_of, [p.pid for p in procs])
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -271,10 +300,16 @@ async def main() -> None:
 
         settings.reload()
         tokens, group_id = await prepare(CLIENTS)
-        print(f"{CLIENTS} clients over two processes, {SECONDS:.0f} s per system, closed loops (post, await echo)")
-        baseline = await run_baseline(env, CLIENTS)
+        print(f"{CLIENTS} clients over two processes per system; closed loops (post, await the echo); {ROUNDS} "
+              f"alternating rounds of {SECONDS:.0f} s per system")
+        async with AsyncExitStack() as stack:
+            baseline_system = await start_baseline(stack, env, CLIENTS)
+            sbor_system = await start_sbor(stack, env, tokens, group_id)
+            for _ in range(ROUNDS):  # alternating, so drift in the shared machine's load falls on both
+                await drive(baseline_system, SECONDS)
+                await drive(sbor_system, SECONDS)
+        baseline, sbor = baseline_system.run, sbor_system.run
         print(summary(baseline))
-        sbor = await run_sbor(env, tokens, group_id)
         print(summary(sbor))
         conn = await asyncpg.connect(db_url)
         stored = await conn.fetchval("SELECT count(*) FROM groups.chat_message")
@@ -291,11 +326,17 @@ async def main() -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     ratio = sbor.per_s() / baseline.per_s() if baseline.per_s() else 0.0
-    print(json.dumps({"bench": "chat", "msgs_per_s": round(sbor.per_s()), "baseline_msgs_per_s": round(baseline.per_s()),
-                      "ratio": round(ratio, 3), "p99_ms": round(sbor.p99_ms(), 1),
+    print(json.dumps({"bench": "chat", "msgs_per_s": round(sbor.per_s()),
+                      "baseline_msgs_per_s": round(baseline.per_s()), "ratio": round(ratio, 3),
+                      "p99_ms": round(sbor.p99_ms(), 1),
                       "baseline_p99_ms": round(baseline.p99_ms(), 1), "lost": sbor.lost(),
                       "duplicates": sbor.duplicates, "baseline_lost": baseline.lost(),
-                      "sent_per_s": round(len(sbor.sent) / SECONDS), "clients": CLIENTS}))
+                      "sent_per_s": round(len(sbor.sent) / sum(t for _, t in sbor.rounds)),
+                      "baseline_sent_per_s": round(len(baseline.sent) / sum(t for _, t in baseline.rounds)),
+                      "server_cpu_ms_per_msg": round(sbor.server_cpu_s * 1000 / max(1, len(sbor.sent)), 2),
+                      "baseline_server_cpu_ms_per_msg": round(
+                          baseline.server_cpu_s * 1000 / max(1, len(baseline.sent)), 2),
+                      "clients": CLIENTS}))
 
 
 if __name__ == "__main__":
