@@ -10,12 +10,13 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from core import clock, db, hooks, ratelimit
-from core.errors import AlreadyExists, Conflict, PermissionDenied, PreconditionFailed, ValidationFailed
+from core.errors import AlreadyExists, Conflict, PermissionDenied, PreconditionFailed
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
+from core.users.privacy import can_see
 from plugins.groups import GroupsSettings, hookspecs, sql, states, store
 from plugins.groups.members import Actor, visible_group
-from plugins.groups.store import Row
+from plugins.groups.store import Row, fail
 from plugins.groups.tables import Follower, Group, Member
 
 log = logging.getLogger("plugins.groups")
@@ -26,11 +27,6 @@ EDITABLE = ("name", "description", "cover_ref", "tags", "city", "latitude", "lon
 _LATIN = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split()
 _TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _LATIN, strict=True))
 SCOPE_SEARCH, SCOPE_MINE = "groups.search", "groups.mine"
-
-
-def fail(pointer: str, detail: str, code: str = "validation_failed") -> ValidationFailed:
-    """One-field validation error."""
-    return ValidationFailed(detail, code=code, errors=[{"pointer": pointer, "detail": detail}])
 
 
 def slugify(name: str) -> str:
@@ -191,8 +187,6 @@ async def members(actor: Actor | None, group_id: int, cursor: str | None, limit:
     A member whose profile is hidden from the caller (their privacy setting) is left out; group moderators and
     platform moderators see everyone.
     """
-    from core.users.privacy import can_see
-
     await visible_group(actor, group_id)
     user_id = actor.user_id if actor else None
     sees_all = bool(actor and actor.platform_moderator) or (

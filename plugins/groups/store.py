@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from core import db
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from plugins.groups.hookspecs import GroupInfo
 from plugins.groups.states import ACTIVE, OWNER
 from plugins.groups.tables import Group, Member
@@ -24,6 +24,11 @@ async def transaction() -> AsyncIterator[None]:
     """A transaction on the primary; Piccolo queries and hook implementations in this task join it."""
     async with db.engine().transaction():
         yield
+
+
+def fail(pointer: str, detail: str, code: str = "validation_failed") -> ValidationFailed:
+    """One-field validation error (422 with a JSON pointer)."""
+    return ValidationFailed(detail, code=code, errors=[{"pointer": pointer, "detail": detail}])
 
 
 def not_found(group: int | str) -> NotFound:
