@@ -195,3 +195,11 @@ async def partner_user_erasure(user_id: int) -> None:
     from plugins.groups.partners.services import erase_user
 
     await erase_user(user_id)
+
+
+@hookimpl(specname="register_admin_pages")
+def register_chat_admin_pages() -> list[Any]:
+    """The queue of reported chat messages (``groups.moderate``): uphold deletes the message, reject dismisses."""
+    from plugins.groups.chat.admin import contributions
+
+    return contributions()

@@ -203,3 +203,34 @@ async def report(message_id: int, user_id: int, reason: str) -> ReportRead:
         raise Conflict("You already reported this message", code="already_reported")
     log.info("user %s reported message %s", user_id, message_id)
     return ReportRead(id=made[0]["id"], message_id=message_id, reason=reason.strip(), status="open", created_at=now)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Platform moderation (the admin panel's queue of reports: staff with ``groups.moderate``, not members of the room)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+async def uphold(report_id: int, staff_id: int) -> None:
+    """Delete the reported message (a tombstone, published to its room); its open reports close as ``upheld``."""
+    report = await ChatReport.select(ChatReport.message, ChatReport.status).where(ChatReport.id == report_id).first()
+    if report is None:
+        raise NotFound("No such report", code="report_not_found")
+    if report["status"] != "open":
+        raise Conflict("The report was already decided", code="report_decided")
+    row = await ChatMessage.select(*_COLUMNS).where(ChatMessage.id == report["message"]).first()
+    if row is None:
+        raise NotFound("No such message", code="message_not_found")
+    await _tombstone(row, get(row["kind"]), staff_id)
+    log.info("staff %s upheld report %s", staff_id, report_id)
+
+
+async def dismiss(report_id: int, staff_id: int, reason: str) -> None:
+    """Close an open report without action."""
+    changed = await ChatReport.update({ChatReport.status: "dismissed", ChatReport.resolved_at: clock.now(),
+                                       ChatReport.resolved_by: staff_id}).where(
+        (ChatReport.id == report_id) & (ChatReport.status == "open")).returning(ChatReport.id)
+    if not changed:
+        exists = await ChatReport.exists().where(ChatReport.id == report_id)
+        raise Conflict("The report was already decided", code="report_decided") if exists else NotFound(
+            "No such report", code="report_not_found")
+    log.info("staff %s dismissed report %s: %s", staff_id, report_id, reason)
