@@ -42,12 +42,19 @@ async def check_event_access(event_id: int, user_id: int, can_view_all: bool) ->
 
 
 async def event_dashboard(event_id: int, since: date, until: date) -> EventDashboardRead:
-    """An event's totals over its life and its figures by day in the range."""
-    days = [EventDayRead(**r) for r in await rollups.event_days(event_id, since, until)]
+    """An event's totals over its life and its figures by day in the range; its rating over time and review tags."""
+    reviews, stars = await rollups.event_reviews(event_id, before=since)
+    days = []
+    for r in await rollups.event_days(event_id, since, until):
+        reviews, stars = reviews + r["reviews"], stars + r["rating_sum"]
+        days.append(EventDayRead(**r, rating=round(stars / reviews, 2) if reviews > 0 else None))
     totals = await rollups.event_lifetime(event_id)
     uniques = await rollups.event_unique_viewers(event_id)
     conversion = round(totals["joins"] / uniques, 4) if uniques else None
-    return EventDashboardRead(event_id=event_id, unique_viewers=uniques, conversion=conversion, days=days, **totals)
+    reviews, stars = await rollups.event_reviews(event_id)
+    return EventDashboardRead(event_id=event_id, unique_viewers=uniques, conversion=conversion, days=days,
+                              reviews=reviews, rating=round(stars / reviews, 2) if reviews > 0 else None,
+                              review_tags=await rollups.event_review_tags(event_id), **totals)
 
 
 def _platform_day(r: dict[str, Any]) -> PlatformDayRead:

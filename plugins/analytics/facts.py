@@ -1,4 +1,4 @@
-"""Domain facts from the events hooks, written inside the event's own transaction (they commit or roll back with it).
+"""Domain facts from the events and reviews hooks, written inside the change's transaction (committed with it).
 
 One small insert per hook call and no other I/O: the rollups fold the facts in later (``rollups.refresh``).
 """
@@ -6,6 +6,8 @@ One small insert per hook call and no other I/O: the rollups fold the facts in l
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 from piccolo.querystring import QueryString
 
@@ -44,3 +46,25 @@ async def record_join(event: EventInfo, user_id: int, status: str) -> None:
     await record(JOIN_KINDS.get(status, status), event, user_id)
     if status == "confirmed":
         await experiments.convert_goal("join", f"u:{user_id}")
+
+
+class Reviewed(Protocol):
+    """What analytics reads of the reviews plugin's ``ReviewInfo`` (analytics does not depend on reviews)."""
+
+    @property
+    def event_id(self) -> int: ...
+    @property
+    def organiser_id(self) -> int: ...
+    @property
+    def author_id(self) -> int: ...
+    @property
+    def rating(self) -> int: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+
+async def record_review(kind: str, review: Reviewed) -> None:
+    """Store ``reviewed`` (a review became visible) or ``unreviewed`` (its rating and tags counted out)."""
+    await Fact.insert(Fact(kind=kind, event_id=review.event_id, author_id=review.organiser_id,
+                           user_id=review.author_id, occurred_at=clock.now(), rating=review.rating,
+                           tags=list(review.tags), txid=_TXID))

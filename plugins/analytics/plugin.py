@@ -8,6 +8,7 @@ from typing import Any
 from core.hooks import hookimpl, plugin_settings
 from core.permissions import Permission
 from plugins.analytics import AnalyticsSettings
+from plugins.analytics.facts import Reviewed
 from plugins.events.hookspecs import EventInfo
 
 
@@ -116,6 +117,27 @@ async def participant_left(event: EventInfo, user_id: int) -> None:
     from plugins.analytics import facts
 
     await facts.record("left", event, user_id)
+
+
+# Reviews (optional: analytics does not depend on reviews; pluggy leaves these unchecked while reviews is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def review_published(review: Reviewed, previous: Reviewed | None) -> None:
+    """Count a review in; an edit counts the old rating and tags out first."""
+    from plugins.analytics import facts
+
+    if previous is not None:
+        await facts.record_review("unreviewed", previous)
+    await facts.record_review("reviewed", review)
+
+
+@hookimpl(optionalhook=True)
+async def review_hidden(review: Reviewed) -> None:
+    """Count a review out (hidden, removed, held again or deleted)."""
+    from plugins.analytics import facts
+
+    await facts.record_review("unreviewed", review)
 
 
 # Accounts

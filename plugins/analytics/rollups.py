@@ -21,7 +21,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from core import clock, db
 from plugins.analytics import sql
-from plugins.analytics.tables import EventDaily, EventTotal, PlatformDaily
+from plugins.analytics.tables import EventDaily, EventReviewTag, EventTotal, PlatformDaily
 
 log = logging.getLogger("plugins.analytics")
 
@@ -51,7 +51,7 @@ async def refresh() -> tuple[str | None, str] | None:
 # Reading the rollups
 # ---------------------------------------------------------------------------------------------------------------------
 
-EVENT_DAY_COLUMNS = ("day", "views", "unique_viewers", "joins", "leaves", "waitlisted")
+EVENT_DAY_COLUMNS = ("day", "views", "unique_viewers", "joins", "leaves", "waitlisted", "reviews", "rating_sum")
 PLATFORM_DAY_COLUMNS = ("day", "active_users", "client_events", "events_submitted", "events_published", "joins",
                         "leaves", "moderation_decisions", "moderation_seconds")
 
@@ -84,6 +84,24 @@ async def event_lifetime(event_id: int) -> dict[str, int]:
         *(Sum(EventDaily._meta.get_column_by_name(n)).as_alias(n) for n in names)
     ).where(EventDaily.event_id == event_id).first()
     return {n: int((row or {}).get(n) or 0) for n in names}
+
+
+async def event_reviews(event_id: int, before: date | None = None) -> tuple[int, int]:
+    """(reviews, stars) of an event's visible reviews: over its life, or up to the day before ``before``."""
+    where: Combinable = EventDaily.event_id == event_id
+    if before is not None:
+        where = where & (EventDaily.day < before)
+    row = await EventDaily.select(Sum(EventDaily.reviews).as_alias("n"), Sum(EventDaily.rating_sum).as_alias("s")
+                                  ).where(where).first()
+    return int((row or {}).get("n") or 0), int((row or {}).get("s") or 0)
+
+
+async def event_review_tags(event_id: int) -> dict[str, int]:
+    """How many of an event's visible reviews carry each tag (tags no review carries are left out)."""
+    rows = await EventReviewTag.select(EventReviewTag.tag, EventReviewTag.reviews).where(
+        (EventReviewTag.event_id == event_id) & (EventReviewTag.reviews > 0)).order_by(
+        EventReviewTag.reviews, ascending=False)
+    return {r["tag"]: int(r["reviews"]) for r in rows}
 
 
 async def platform_days(since: date, until: date, *, after: date | None = None,

@@ -68,6 +68,9 @@ class EventDayRead(msgspec.Struct):
     joins: int
     leaves: int
     waitlisted: int
+    reviews: int = 0  # net reviews that became visible that day (reviews plugin)
+    rating_sum: int = 0  # their net stars
+    rating: float | None = None  # the average of the event's visible reviews at the end of that day
 
 
 class EventDashboardRead(msgspec.Struct):
@@ -81,6 +84,9 @@ class EventDashboardRead(msgspec.Struct):
     waitlisted: int
     conversion: float | None
     days: list[EventDayRead]
+    reviews: int = 0  # visible reviews now (reviews plugin)
+    rating: float | None = None  # their average
+    review_tags: dict[str, int] = msgspec.field(default_factory=dict)  # tag -> visible reviews carrying it
 
 
 class PlatformDayRead(msgspec.Struct):

@@ -77,6 +77,21 @@ ROLLUP_EVENT_PARTICIPATION = f"""INSERT INTO analytics.event_daily (event_id, da
         leaves = event_daily.leaves + EXCLUDED.leaves, waitlisted = event_daily.waitlisted + EXCLUDED.waitlisted"""
 """Joins, leaves and waitlisted per event and day."""
 
+_SIGN = "CASE WHEN kind = 'reviewed' THEN 1 ELSE -1 END"
+ROLLUP_EVENT_REVIEWS = f"""INSERT INTO analytics.event_daily (event_id, day, reviews, rating_sum)
+    SELECT event_id, {_DAY}, sum({_SIGN}), sum({_SIGN} * COALESCE(rating, 0))
+    FROM analytics.fact WHERE {_WINDOW} AND kind IN ('reviewed', 'unreviewed') GROUP BY 1, 2
+    ON CONFLICT (event_id, day) DO UPDATE SET reviews = event_daily.reviews + EXCLUDED.reviews,
+        rating_sum = event_daily.rating_sum + EXCLUDED.rating_sum"""
+"""Net reviews and stars per event and day (reviews plugin: counted in, or out when hidden or edited)."""
+
+ROLLUP_EVENT_REVIEW_TAGS = f"""INSERT INTO analytics.event_review_tag (event_id, tag, reviews)
+    SELECT f.event_id, t.tag, sum(CASE WHEN f.kind = 'reviewed' THEN 1 ELSE -1 END)
+    FROM analytics.fact f CROSS JOIN LATERAL unnest(f.tags) AS t(tag)
+    WHERE {_WINDOW} AND f.kind IN ('reviewed', 'unreviewed') GROUP BY 1, 2
+    ON CONFLICT (event_id, tag) DO UPDATE SET reviews = event_review_tag.reviews + EXCLUDED.reviews"""
+"""How many visible reviews of each event carry each tag."""
+
 ROLLUP_ACTIVE_USERS = f"""WITH acts AS (
         SELECT {_DAY} AS day, {_VIEWER} AS actor FROM analytics.client_event WHERE {_WINDOW}
         UNION SELECT {_DAY}, 'u:' || user_id::text FROM analytics.fact WHERE {_WINDOW} AND user_id IS NOT NULL),
@@ -115,7 +130,8 @@ ROLLUP_PLATFORM_FACTS = f"""INSERT INTO analytics.platform_daily (day, events_su
 """Events submitted and published, joins, leaves and moderation throughput per day."""
 
 ROLLUPS = (ROLLUP_EVENT_VIEWS, ROLLUP_EVENT_DAY_VIEWERS, ROLLUP_EVENT_VIEWERS, ROLLUP_EVENT_PARTICIPATION,
-           ROLLUP_ACTIVE_USERS, ROLLUP_CLIENT_EVENTS, ROLLUP_CONVERSIONS, ROLLUP_PLATFORM_FACTS)
+           ROLLUP_EVENT_REVIEWS, ROLLUP_EVENT_REVIEW_TAGS, ROLLUP_ACTIVE_USERS, ROLLUP_CLIENT_EVENTS,
+           ROLLUP_CONVERSIONS, ROLLUP_PLATFORM_FACTS)
 """Every rollup statement, in the order a refresh runs them."""
 
 # ---------------------------------------------------------------------------------------------------------------------

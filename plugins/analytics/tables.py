@@ -12,6 +12,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSONB,
     UUID,
+    Array,
     BigInt,
     BigSerial,
     Date,
@@ -19,6 +20,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     Serial,
+    SmallInt,
     Text,
     Timestamptz,
     Varchar,
@@ -45,7 +47,11 @@ class ClientEvent(Table, schema="analytics"):
 
 
 class Fact(Table, schema="analytics"):
-    """A domain fact from the events hooks: ``submitted``, ``published``, ``joined``, ``left``, etc."""
+    """A domain fact from the events hooks: ``submitted``, ``published``, ``joined``, ``left``, etc.
+
+    With the reviews plugin: ``reviewed`` (a review became visible) and ``unreviewed`` (it stopped being, or an edit
+    took its old rating out); ``author_id`` is the event's organiser, ``user_id`` the review's author.
+    """
 
     id = BigSerial(primary_key=True)
     kind = Varchar(length=32)
@@ -54,6 +60,8 @@ class Fact(Table, schema="analytics"):
     user_id = Integer(null=True, default=None)
     occurred_at = Timestamptz()
     duration_s = DoublePrecision(null=True, default=None)  # submit → decision, on published/rejected
+    rating = SmallInt(null=True, default=None)  # reviewed/unreviewed: the stars counted in or out
+    tags = Array(Varchar(length=32), default=list)  # reviewed/unreviewed: the review's tags
     txid = BigInt(index=True)
 
 
@@ -67,7 +75,10 @@ class RollupWatermark(Table, schema="analytics"):
 
 
 class EventDaily(Table, schema="analytics"):
-    """Per event and UTC day: views, unique viewers of the day, joins, leaves, waitlisted."""
+    """Per event and UTC day: views, unique viewers of the day, joins, leaves, waitlisted, reviews and their stars.
+
+    ``reviews`` and ``rating_sum`` are net changes of the day (a review hidden later is subtracted on that day).
+    """
 
     event_id = Integer()
     day = Date()
@@ -76,7 +87,18 @@ class EventDaily(Table, schema="analytics"):
     joins = Integer(default=0)
     leaves = Integer(default=0)
     waitlisted = Integer(default=0)
+    reviews = Integer(default=0)
+    rating_sum = Integer(default=0)
     unique_event_day = Unique(["event_id", "day"])
+
+
+class EventReviewTag(Table, schema="analytics"):
+    """Per event and review tag: how many visible reviews carry it (reviews plugin)."""
+
+    event_id = Integer()
+    tag = Varchar(length=32)
+    reviews = Integer(default=0)
+    unique_event_review_tag = Unique(["event_id", "tag"])
 
 
 class EventTotal(Table, schema="analytics"):

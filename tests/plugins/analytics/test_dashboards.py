@@ -94,7 +94,7 @@ async def test_event_dashboard_csv_is_streamed(api: Any, make_user: Any, auth_he
     assert r.headers["content-type"].startswith("text/csv")
     assert "content-length" not in r.headers  # streamed in chunks
     rows = list(csv.reader(io.StringIO(r.text)))
-    assert rows[0] == ["day", "views", "unique_viewers", "joins", "leaves", "waitlisted"]
+    assert rows[0] == ["day", "views", "unique_viewers", "joins", "leaves", "waitlisted", "reviews", "rating_sum"]
     assert rows[1][1:3] == ["1", "1"]
 
 
