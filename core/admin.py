@@ -26,9 +26,11 @@ Example (in a plugin's ``admin.py``)::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
+from urllib.parse import quote
 
 from core import pagination
 
@@ -73,6 +75,110 @@ class Filter:
     choices: list[str] = field(default_factory=list)
 
 
+FieldKind: TypeAlias = Literal["text", "textarea", "int", "decimal", "bool", "choice", "multichoice", "date",
+                               "datetime", "secret", "email", "url"]
+FIELD_KINDS: tuple[str, ...] = ("text", "textarea", "int", "decimal", "bool", "choice", "multichoice", "date",
+                                "datetime", "secret", "email", "url")
+_URL_SAFE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form or an action, converted by ``kind`` before it reaches the plugin.
+
+    Converted values: ``text``/``textarea``/``secret``/``email``/``url`` → ``str`` (stripped; ``""`` when empty),
+    ``int`` → ``int``, ``decimal`` → ``decimal.Decimal``, ``bool`` → ``bool``, ``choice`` → ``str`` (one of
+    ``choices``), ``multichoice`` → ``list[str]``, ``date`` → ``datetime.date``, ``datetime`` → an aware
+    ``datetime.datetime`` (typed in the staff member's time zone); an empty optional field → ``None`` (``""`` for
+    the text kinds, ``False`` for bool, ``[]`` for multichoice). Bad input gives an error on that field only.
+    ``max_length`` caps text (default 10 000 characters for ``textarea``, 1 000 for the other text kinds).
+    """
+
+    name: str
+    label: str
+    kind: FieldKind = "text"
+    required: bool = False
+    choices: Sequence[tuple[str, str]] = ()
+    help: str = ""
+    max_length: int | None = None
+    default: Any = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FIELD_KINDS:
+            raise ValueError(f"field {self.name!r}: unknown kind {self.kind!r}")
+        if self.kind in ("choice", "multichoice") and not self.choices:
+            raise ValueError(f"field {self.name!r}: a {self.kind} field needs choices")
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """Who runs an action or saves a form, on what, with which (converted) values."""
+
+    staff_id: int
+    ids: tuple[str, ...]
+    values: Mapping[str, Any]
+    request_id: str | None = None
+    ip: str | None = None
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action answers: a flash message, and where to go (default: back where the staff member was)."""
+
+    message: str = ""
+    redirect: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button on a list page's rows, its detail page and (``bulk=True``) its selected rows.
+
+    ``run`` gets an :class:`ActionContext` (``ids`` holds one id for a row action, the selection for a bulk action)
+    and calls the plugin's own service; ``core.errors`` it raises are shown (Conflict, NotFound → a flash-like error
+    page), a ``ValidationFailed`` with ``errors=[{"pointer": "/<field>", "detail": ...}]`` re-shows the action's form
+    with the errors and what was typed. ``fields`` are asked first (a reason); ``confirm`` is the question shown
+    before running (required for ``bulk`` and ``danger`` actions). ``visible(row)`` hides the button on rows it
+    does not apply to (the panel still runs ``run``: the service must refuse an illegal move itself).
+    """
+
+    name: str
+    label: str
+    permission: str
+    run: Callable[[ActionContext], Awaitable[ActionResult | None]]
+    fields: Sequence[Field] = ()
+    bulk: bool = False
+    row: bool = True
+    confirm: str = ""
+    danger: bool = False
+    visible: Callable[[Mapping[str, Any]], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if not _URL_SAFE.match(self.name):
+            raise ValueError(f"action {self.name!r}: the name must be url-safe (a-z, 0-9, _ and -)")
+        if (self.bulk or self.danger) and not self.confirm:
+            raise ValueError(f"action {self.name!r}: bulk and danger actions need a confirm text")
+        if not (self.bulk or self.row):
+            raise ValueError(f"action {self.name!r}: offered nowhere (row=False and bulk=False)")
+
+
+@dataclass(frozen=True)
+class Form:
+    """The create/edit form of a page's objects, at ``<page url>/new`` and ``<page url>/o/<id>/edit``.
+
+    ``load(id)`` returns the current values by field name (None → 404 page); ``save(ctx, id, values)`` (id None
+    when creating) calls the plugin's service and returns the object's id; a ``ValidationFailed`` with pointers
+    ``"/<field>"`` re-shows the form with the errors and what was typed.
+    """
+
+    fields: Sequence[Field]
+    load: Callable[[str], Awaitable[Mapping[str, Any] | None]]
+    save: Callable[[ActionContext, str | None, Mapping[str, Any]], Awaitable[str]]
+    permission: str | None = None
+    creatable: bool = True
+    editable: bool = True
+
+
 @dataclass(frozen=True)
 class MenuEntry:
     """A link in the panel's side menu. Pages add their own entry; use this for links elsewhere."""
@@ -92,6 +198,10 @@ class AdminPage:
     ``load`` gets an :class:`AdminQuery` and returns a :data:`Page` (``core.pagination.Page`` of dicts).
     ``template`` replaces the generic list template with the plugin's own (``"<plugin>/admin/<name>.html"`` in a
     directory from ``register_template_dirs``); it receives ``page``, ``rows``, ``query`` and ``next_cursor``.
+
+    Optional: ``actions`` (row and bulk :class:`Action` s), ``form`` (a create/edit :class:`Form`), ``detail`` (the
+    loader of one object's detail page at ``<url>/o/<id>``: its fields as a definition list, the row actions as
+    buttons, the form's Edit link) and ``key``, the row field that identifies an object (default ``"id"``).
     """
 
     plugin: str
@@ -105,11 +215,29 @@ class AdminPage:
     template: str | None = None
     section: str = "Plugins"
     menu: bool = True
+    actions: Sequence[Action] = ()
+    form: Form | None = None
+    detail: Callable[[str], Awaitable[Mapping[str, Any] | None]] | None = None
+    key: str = "id"
+
+    def __post_init__(self) -> None:
+        names = [a.name for a in self.actions]
+        if len(names) != len(set(names)):
+            raise ValueError(f"admin page {self.url}: two actions share a name")
 
     @property
     def url(self) -> str:
         """Where the panel serves this page."""
         return f"/admin/p/{self.plugin}/{self.slug}"
+
+    def action(self, name: str) -> Action | None:
+        """The action called ``name``, if the page declares it."""
+        return next((a for a in self.actions if a.name == name), None)
+
+    def object_url(self, object_id: object) -> str:
+        """The detail page of one object (or its edit form when the page has no detail loader)."""
+        base = f"{self.url}/o/{quote(str(object_id), safe='')}"
+        return base if self.detail is not None or self.form is None else f"{base}/edit"
 
 
 @dataclass(frozen=True)
