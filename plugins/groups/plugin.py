@@ -105,7 +105,7 @@ def register_chat_routes() -> list[Any]:
 @hookimpl(specname="register_realtime_rooms")
 def register_chat_rooms() -> list[Any]:
     """``groups.chat:<group_id>`` and ``groups.pair:<proposal_id>``: joined by those who may read the conversation."""
-    from plugins.groups.chat.conversations import room_kinds
+    from plugins.groups.chat.kinds import room_kinds
 
     return room_kinds()
 

@@ -5,8 +5,10 @@ kind of conversation; a kind only answers questions about its own rooms. A conve
 
 * ``chat``: a group's room, ``key`` the group id (written here: active members read and post, the group's
   moderating roles delete others' messages; banned members and those who left lose access at once);
-* ``pair``: the anonymous "+1" chat, ``key`` the proposal id (``PAIR`` in ``plugins/groups/partners/conversation.py``,
-  imported lazily: the kind exists once that module does).
+* ``pair``: the anonymous "+1" chat, ``key`` the proposal id (``PAIR`` in ``plugins/groups/partners/conversation.py``).
+
+The registry of kinds (``find``/``get``, the real-time room kinds) is ``kinds.py``: it imports both kinds, while the
+pair kind imports this module, so the two stay free of import cycles.
 
 Its real-time room is ``groups.<kind>:<key>``; subscribing asks ``may_read``. The contract each kind fulfils::
 
@@ -30,21 +32,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core import db
-from core.errors import NotFound
-from core.realtime import RoomKind
 from core.users import services as users
 from plugins.groups.chat import sql
 
 log = logging.getLogger("plugins.groups")
-KINDS = ("chat", "pair")
-"""The conversation kinds, each a real-time room kind ``groups.<kind>``."""
-
-
 @dataclass(frozen=True)
 class AuthorView:
     """How an author is shown to a viewer: a display name with their id, or a pseudonym (``user_id`` None)."""
@@ -134,61 +129,3 @@ async def _never(key: str) -> bool:
 GROUP = Conversation(kind="chat", may_read=_group_member, may_post=_group_member, may_moderate=_group_moderator,
                      authors=display_names, screen_contacts=_never)
 """A group's room: active members read and post; owners, admins and moderators of the group delete."""
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# The registry of kinds
-# ---------------------------------------------------------------------------------------------------------------------
-
-_substitutes: dict[str, Conversation] = {}
-
-
-def find(kind: str) -> Conversation | None:
-    """The conversation kind named ``kind``, or None (unknown, or the "+1" module is not there)."""
-    if kind in _substitutes:
-        return _substitutes[kind]
-    if kind == "chat":
-        return GROUP
-    if kind == "pair":
-        try:
-            from plugins.groups.partners.conversation import PAIR  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            return None
-        pair: Conversation = PAIR
-        return pair
-    return None
-
-
-def get(kind: str) -> Conversation:
-    """Like :func:`find`; raises NotFound (404 ``conversation_not_found``) for an unknown kind."""
-    found = find(kind)
-    if found is None:
-        raise NotFound("No such conversation", code="conversation_not_found")
-    return found
-
-
-@contextmanager
-def substituted(conversation: Conversation) -> Iterator[Conversation]:
-    """Serve ``conversation.kind`` with ``conversation`` inside the block (tests of the chat with their own rules)."""
-    saved = _substitutes.get(conversation.kind)
-    _substitutes[conversation.kind] = conversation
-    try:
-        yield conversation
-    finally:
-        if saved is None:
-            _substitutes.pop(conversation.kind, None)
-        else:
-            _substitutes[conversation.kind] = saved
-
-
-def room_kinds() -> list[RoomKind]:
-    """The real-time room kinds ``groups.chat`` and ``groups.pair``: joining asks the conversation's ``may_read``."""
-
-    def joiner(kind: str) -> Callable[[int, str], Awaitable[bool]]:
-        async def may_join(user_id: int, key: str) -> bool:
-            conversation = find(kind)
-            return conversation is not None and await conversation.may_read(user_id, key)
-
-        return may_join
-
-    return [RoomKind(f"groups.{kind}", joiner(kind)) for kind in KINDS]

@@ -17,7 +17,8 @@ from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
 from plugins.groups import GroupsSettings
 from plugins.groups.chat import screening, sql
-from plugins.groups.chat.conversations import AuthorView, Conversation, get
+from plugins.groups.chat.conversations import AuthorView, Conversation
+from plugins.groups.chat.kinds import get
 from plugins.groups.chat.schemas import CONTACT_DETAILS_HELD, AuthorRead, ChatEvent, MessageRead, ReportRead
 from plugins.groups.tables import ChatMessage, ChatReport
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from plugins.groups.chat import conversations
+from plugins.groups.chat import conversations, kinds
 from plugins.groups.chat.conversations import AuthorView, Conversation
 
 
@@ -62,6 +62,6 @@ def rooms_fixture() -> Iterator[Rooms]:
     """Serve the ``chat`` and ``pair`` kinds with test rules for the test's duration."""
     found = Rooms()
     with ExitStack() as stack:
-        for kind in conversations.KINDS:
-            stack.enter_context(conversations.substituted(found.conversation(kind)))
+        for kind in kinds.KINDS:
+            stack.enter_context(kinds.substituted(found.conversation(kind)))
         yield found
