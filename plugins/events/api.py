@@ -13,13 +13,13 @@ from core.pagination import Page, decode_cursor, paginate
 from plugins.events import participation, services, states
 from plugins.events.hookspecs import EventInfo, GroupAccess
 from plugins.events.store import event_columns, events_where, info_of
-from plugins.events.tables import Event, Participation
+from plugins.events.tables import Event, Participation, Venue
 
 __all__ = [
-    "EventInfo", "GroupAccess", "Page", "StatusMove", "approve", "attended_tags", "cancel", "confirmed_participants",
-    "count_by_status", "deleted_events_since", "event_history", "get_event_info", "group_events", "join_pair",
-    "leave_pair", "participation_status", "pending_review", "reject", "set_event_rating", "set_host_rating",
-    "taking_part", "upcoming_for_user",
+    "EventInfo", "GroupAccess", "Page", "StatusMove", "VenueRef", "approve", "attended_tags", "cancel",
+    "confirmed_participants", "count_by_status", "deleted_events_since", "event_history", "get_event_info",
+    "get_venue", "group_events", "join_pair", "leave_pair", "participation_status", "pending_review", "reject",
+    "set_event_rating", "set_host_rating", "taking_part", "upcoming_for_user",
 ]
 
 PENDING_SCOPE = "events.pending_review"
@@ -202,3 +202,23 @@ async def taking_part(event_id: int, user_ids: list[int]) -> set[int]:
         Participation.event == event_id, Participation.user.is_in(list(user_ids) or [0]),
         Participation.status.is_in(list(states.ACTIVE)))
     return {r["user"] for r in rows}
+
+
+@dataclass(frozen=True)
+class VenueRef:
+    """A venue as other plugins see it (orders: where the café is, and its point-of-sale reference)."""
+
+    id: int
+    name: str
+    city: str
+    timezone: str
+    pos_ref: str | None
+    created_by: int | None
+
+
+async def get_venue(venue_id: int) -> VenueRef | None:
+    """The venue ``venue_id``, or None when there is no such venue."""
+    row = await Venue.select(Venue.id, Venue.name, Venue.city, Venue.timezone, Venue.pos_ref,
+                             Venue.created_by).where(Venue.id == venue_id).first()
+    return None if row is None else VenueRef(row["id"], row["name"], row["city"], row["timezone"], row["pos_ref"],
+                                             row["created_by"])
