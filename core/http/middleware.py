@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core import ratelimit
-from core.errors import RateLimited, SborError, UnsupportedMediaType
+from core.errors import NotFound, RateLimited, SborError, UnsupportedMediaType
 from core.http.context import request_id
 from core.http.problems import PROBLEM_JSON
 from core.settings import get_settings
@@ -24,7 +24,9 @@ ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
-FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+BODY_TYPES_OPT = "body_types"
+"""A route handler's ``opt`` key listing the non-JSON content types it takes (e.g. media's local upload: image/*)."""
+INT4_MAX = 2**31 - 1  # ids are PostgreSQL integers: a larger one names nothing (and would overflow the query)
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -94,18 +96,36 @@ def client_ip(scope: Scope) -> str:
     return ip
 
 
+def _accepts(scope: Scope, ctype: str) -> bool:
+    """JSON everywhere; other types only where the route handler lists them in ``opt["body_types"]``."""
+    if JSON_TYPES.match(ctype):
+        return True
+    handler = scope.get("route_handler")
+    allowed = handler.opt.get(BODY_TYPES_OPT, ()) if handler is not None else ()
+    return any(ctype == t or (t.endswith("/*") and ctype.startswith(t[:-1])) for t in allowed)
+
+
+def _out_of_range_id(scope: Scope) -> bool:
+    """An integer path parameter no row can have (PostgreSQL integer ids): answered 404 before any query runs."""
+    return any(isinstance(v, int) and not -INT4_MAX - 1 <= v <= INT4_MAX
+               for v in (scope.get("path_params") or {}).values())
+
+
 def api_guard_middleware(app: ASGIApp) -> ASGIApp:
-    """For ``/api/``: refuse bodies that are not JSON (415) and apply the per-IP rate limit (429)."""
+    """For ``/api/``: ids out of range (404), bodies that are not JSON (415), the per-IP rate limit (429)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await app(scope, receive, send)
             return
+        if _out_of_range_id(scope):
+            await send_problem(send, NotFound("No such object."))
+            return
         if scope["method"] in MUTATING:
             ctype = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
             length = header(scope, b"content-length")
             has_body = bool(ctype) or (length not in (None, "0"))
-            if has_body and not (JSON_TYPES.match(ctype) or ctype in FORM_TYPES):
+            if has_body and not _accepts(scope, ctype):
                 await send_problem(send, UnsupportedMediaType(
                     f"Send the body as application/json, not {ctype or 'without a content type'}."))
                 return

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import msgspec
-from asyncpg.exceptions import UniqueViolationError
+from asyncpg.exceptions import DataError, UniqueViolationError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Empty
@@ -188,10 +188,23 @@ def _caused_by_decode_error(exc: BaseException) -> bool:
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    """Anything else is our bug: log it with the request id, answer 500 without a stack trace."""
+    """Anything else is our bug: log it with the request id, answer 500 without a stack trace.
+
+    Except what the client's bytes caused while the body was decoded (invalid UTF-8, JSON nested past the decoder's
+    depth: 400), a unique index (409), or a number too large for its column (422): those are not server errors.
+    """
     unique = _caused_by(exc, UniqueViolationError)
     if isinstance(unique, UniqueViolationError):  # wrapped by a library or a plugin: still a conflict, not our bug
         return handle_unique_violation(request, unique)
+    if isinstance(_caused_by(exc, UnicodeDecodeError), UnicodeDecodeError):
+        return problem(400, "malformed_json", "Malformed JSON", "The body is not valid UTF-8.")
+    deep = _caused_by(exc, RecursionError)
+    if deep is not None and "deserializing" in str(deep):
+        return problem(400, "json_too_deep", "Malformed JSON", "The JSON body is nested too deeply.")
+    out_of_range = _caused_by(exc, DataError)
+    if out_of_range is not None and "out of" in str(out_of_range) and "range" in str(out_of_range):
+        log.info("value out of range on %s %s: %s", request.method, request.url.path, out_of_range)
+        return problem(422, "value_out_of_range", "Validation failed", "A number in the request is out of range.")
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "internal_error", "Internal server error", "An unexpected error occurred; it was logged.")
 

@@ -189,3 +189,31 @@ async def test_a_retry_after_the_access_token_was_refreshed_is_still_the_same_ca
     again = await client.post(URL, json={"name": "Ann"}, headers={**headers, "Authorization": f"Bearer {refreshed}"})
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
+
+
+async def test_ids_beyond_postgresql_integers_are_404_not_500(make_client, make_user, auth_headers) -> None:
+    client = await make_client([])
+    headers = await auth_headers(await make_user())
+    for big in (2**31, 37192621906, -(2**31) - 1):
+        r = await client.get(f"/api/v1/users/{big}/profile", headers=headers)
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"].startswith(PROBLEM) and r.json()["code"] == "not_found"
+    assert (await client.get(f"/api/v1/users/{2**31 - 1}/profile", headers=headers)).status_code == 404
+
+
+async def test_json_nested_past_the_decoder_is_a_400(api) -> None:
+    deep = b"[" * 10_000 + b"]" * 10_000
+    r = await api.post(URL, content=deep, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "json_too_deep"
+
+
+async def test_invalid_utf8_in_a_json_body_is_a_400(api) -> None:
+    r = await api.post(URL, content=b'{"name": "\xff\xfe"}', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"
+    assert "UTF-8" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("ctype", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+async def test_a_form_body_on_a_json_endpoint_is_a_415(api, ctype: str) -> None:
+    r = await api.post(URL, content=b"name=Ann", headers={"content-type": ctype})
+    assert r.status_code == 415 and r.json()["code"] == "unsupported_media_type"
