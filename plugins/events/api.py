@@ -16,10 +16,11 @@ from plugins.events.store import event_columns, events_where, info_of
 from plugins.events.tables import Event, Participation, Venue
 
 __all__ = [
-    "EventInfo", "GroupAccess", "Page", "StatusMove", "VenueRef", "approve", "attended_tags", "cancel",
-    "confirmed_participants", "count_by_status", "deleted_events_since", "event_history", "get_event_info",
-    "get_venue", "group_events", "join_pair", "leave_pair", "participation_status", "pending_review", "reject",
-    "set_event_rating", "set_host_rating", "taking_part", "upcoming_for_user",
+    "EventDocument", "EventInfo", "GroupAccess", "Page", "StatusMove", "VenueRef", "approve", "attended_tags", "cancel",
+    "confirmed_participants", "count_by_status", "deleted_events_since", "event_documents", "event_history",
+    "get_event_info", "get_venue", "group_events", "join_pair", "leave_pair", "listed_event_count",
+    "listed_event_ids", "participation_status", "pending_review", "reject", "set_event_rating", "set_host_rating",
+    "taking_part", "upcoming_event_ids_of_author", "upcoming_for_user",
 ]
 
 PENDING_SCOPE = "events.pending_review"
@@ -222,3 +223,49 @@ async def get_venue(venue_id: int) -> VenueRef | None:
                              Venue.created_by).where(Venue.id == venue_id).first()
     return None if row is None else VenueRef(row["id"], row["name"], row["city"], row["timezone"], row["pos_ref"],
                                              row["created_by"])
+
+
+@dataclass(frozen=True)
+class EventDocument:
+    """What a search index needs of an event: its snapshot plus description, price, seats taken and rating."""
+
+    info: EventInfo
+    description: str
+    price_cents: int | None  # the lowest price in minor units; 0 = free; None = unknown
+    seats_taken: int
+    rating_rank: float | None
+    listed: bool  # published, public and not ended: what a public search lists
+
+
+async def event_documents(event_ids: list[int]) -> dict[int, EventDocument]:
+    """The documents of those events that exist, by id (a deleted or unknown event is left out)."""
+    if not event_ids:
+        return {}
+    rows = await Event.select(*event_columns(), Event.rating_rank).where(
+        Event.id.is_in(list(event_ids)), Event.deleted_at.is_null())
+    now = clock.now()
+    return {r["id"]: EventDocument(
+        info_of(r), r["description"], r["price_cents"], r["seats_taken"], r["rating_rank"],
+        r["status"] == states.PUBLISHED and r["visibility"] == "public" and r["ends_at"] > now) for r in rows}
+
+
+async def listed_event_ids(after_id: int = 0, limit: int = 1000) -> list[int]:
+    """Ids of the events a public search lists (published, public, not ended), ascending after ``after_id``."""
+    rows = await Event.select(Event.id).where(
+        Event.id > after_id, Event.status == states.PUBLISHED, Event.visibility == "public",
+        Event.deleted_at.is_null(), Event.ends_at > clock.now()).order_by(Event.id).limit(limit)
+    return [r["id"] for r in rows]
+
+
+async def listed_event_count() -> int:
+    """How many events a public search lists now (see :func:`listed_event_ids`)."""
+    return int(await Event.count().where(
+        Event.status == states.PUBLISHED, Event.visibility == "public", Event.deleted_at.is_null(),
+        Event.ends_at > clock.now()))
+
+
+async def upcoming_event_ids_of_author(author_id: int) -> list[int]:
+    """Ids of the not yet ended, not deleted events of ``author_id`` (whose rating moves with the organiser's)."""
+    rows = await Event.select(Event.id).where(
+        Event.author == author_id, Event.deleted_at.is_null(), Event.ends_at > clock.now())
+    return [r["id"] for r in rows]
