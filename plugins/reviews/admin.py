@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from core.admin import (
+    Action,
+    ActionContext,
+    ActionResult,
     AdminPage,
     AdminQuery,
     Column,
     DashboardWidget,
+    Field,
     Filter,
     ModerationQueue,
     Page,
@@ -118,7 +122,52 @@ async def _all(query: AdminQuery) -> Page:
     items, nxt = paginate(rows, query.limit, key=lambda r: (r["id"],), scope=LIST_SCOPE)
     return Page(items=[{"id": r["id"], "event_id": r["event_id"], "author_id": r["author_id"],
                         "author": r["author_name"], "rating": r["rating"], "status": r["status"],
-                        "helpful": r["helpful"], "created_at": r["created_at"]} for r in items], next_cursor=nxt)
+                        "helpful": r["helpful"], "flagged": r["flagged_at"] is not None,
+                        "created_at": r["created_at"]} for r in items], next_cursor=nxt)
+
+
+async def _one(object_id: str) -> dict[str, Any] | None:
+    """The detail of one review for the list page's object view (its fields, then the row actions)."""
+    try:
+        detail = await _detail(object_id)
+    except SborError:
+        return None
+    return {"status": detail.status, **{label: value for label, value in detail.fields}}
+
+
+def _each(ctx: ActionContext) -> list[int]:
+    return [_review_id(i) for i in ctx.ids]
+
+
+async def _approve_action(ctx: ActionContext) -> ActionResult:
+    for review_id in _each(ctx):
+        await moderation.approve(review_id, ctx.staff_id)
+    return ActionResult("Approved.")
+
+
+async def _hide_action(ctx: ActionContext) -> ActionResult:
+    for review_id in _each(ctx):
+        await moderation.hide(review_id, ctx.staff_id, str(ctx.values["reason"]))
+    return ActionResult("Hidden; the author was told why.")
+
+
+async def _remove_action(ctx: ActionContext) -> ActionResult:
+    for review_id in _each(ctx):
+        await moderation.remove(review_id, ctx.staff_id, str(ctx.values["reason"]))
+    return ActionResult("Removed; the author was told why.")
+
+
+REASON = Field("reason", "Reason (sent to the author)", "textarea", required=True, max_length=2000)
+ACTIONS = (
+    Action("approve", "Approve", PERMISSION, _approve_action,
+           visible=lambda row: row.get("status") in (states.HELD, states.HIDDEN) or bool(row.get("flagged"))),
+    Action("hide", "Hide", PERMISSION, _hide_action, fields=(REASON,),
+           visible=lambda row: row.get("status") in (states.HELD, states.PUBLISHED)),
+    Action("remove", "Remove", PERMISSION, _remove_action, fields=(REASON,), danger=True,
+           confirm="Remove this review for good? Its author can no longer edit it.",
+           visible=lambda row: row.get("status") != states.REMOVED),
+)
+"""Row actions of the reviews list page: approve, hide and remove (the queue itself offers approve and hide)."""
 
 
 def contributions() -> list[Any]:
@@ -130,6 +179,7 @@ def contributions() -> list[Any]:
                         order=30),
         AdminPage(plugin="reviews", slug="all", title="Reviews", permission=PERMISSION, load=_all, section="Reviews",
                   searchable=True, filters=[Filter("status", "Status", choices=list(states.STATUSES))],
+                  actions=ACTIONS, detail=_one,
                   columns=[Column("id", "#", link=QUEUE_URL + "/{id}"), Column("event_id", "Event"),
                            Column("author", "Author", link="/admin/users/{author_id}"),
                            Column("rating", "Rating", "number"), Column("status", "Status", "badge"),

@@ -175,3 +175,26 @@ async def test_the_admin_queue(admin_client: Any, finished: Any, person: Any, ma
     other = await admin_client(user=support, plugins=[*PLUGINS, "admin"], settings=SETTINGS)
     assert (await other.get("/admin/moderation/reviews.queue")).status_code == 403
     assert await users.get_user(support.id)
+
+
+async def test_the_list_page_declares_approve_hide_and_remove(api: Any, finished: Any, person: Any) -> None:
+    from core.admin import ActionContext, AdminPage
+    from plugins.reviews import services
+    from plugins.reviews.admin import contributions
+    from plugins.reviews.schemas import ReviewCreate
+
+    page = next(c for c in contributions() if isinstance(c, AdminPage))
+    scene = await finished(attendees=2)
+    mod = await person("moderator")
+    a = await services.create(scene.attendees[0].id, scene.event.id, ReviewCreate(rating=5))
+    b = await services.create(scene.attendees[1].id, scene.event.id, ReviewCreate(rating=1, text="scam"))
+    remove, hide, approve = page.action("remove"), page.action("hide"), page.action("approve")
+    assert remove and hide and approve and remove.danger and [f.name for f in remove.fields] == ["reason"]
+    assert approve.visible and approve.visible({"status": "held"}) and not approve.visible({"status": "published"})
+    await approve.run(ActionContext(staff_id=mod.id, ids=(str(b.id),), values={}))
+    await remove.run(ActionContext(staff_id=mod.id, ids=(str(a.id), str(b.id)), values={"reason": "Spam"}))
+    assert {(await services.get(r.id, r.author_id)).status for r in (a, b)} == {"removed"}
+    assert page.detail is not None
+    detail = await page.detail(str(a.id))
+    assert detail is not None and detail["status"] == "removed" and detail["Rating"] == "★★★★★ (5/5)"
+    assert await page.detail("nope") is None
