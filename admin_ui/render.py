@@ -152,6 +152,8 @@ def render(
         "timezone": tz,
     }
     ctx.update(context or {})
+    if not ctx.get("done"):  # a message kept by the POST that redirected here (session.push_flash)
+        ctx["done"] = request.scope.get("state", {}).get("admin_flash")
     html = p.env.get_template(template).render(ctx)
     return Response(content=html, status_code=status, media_type=HTML,
                     headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",

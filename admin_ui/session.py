@@ -84,6 +84,22 @@ async def close_all_sessions(user_id: int) -> int:
     return len(keys)
 
 
+def _flash_key(sess: AdminSession) -> str:
+    # The CSRF token is per session and secret: a hash of it names the session's flash message.
+    return cache.key("admin", "flash", hashlib.sha256(sess.csrf.encode()).hexdigest())
+
+
+async def push_flash(sess: AdminSession, message: str) -> None:
+    """Keep a message for the next page this session opens (POST, redirect, GET shows it once)."""
+    await cache.client().set(_flash_key(sess), message[:500], ex=300)
+
+
+async def pop_flash(sess: AdminSession) -> str | None:
+    """The message kept for this session, removed as it is read."""
+    raw = await cache.client().getdel(_flash_key(sess))
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
 def csrf_ok(sess: AdminSession, submitted: str | None) -> bool:
     """Constant-time comparison of a form's token with the session's."""
     return bool(submitted) and hmac.compare_digest(sess.csrf.encode(), str(submitted).encode())

@@ -37,6 +37,9 @@ async def resolve_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff
         staff = None  # demoted since sign-in
     state["admin_session"] = sess if staff else None
     state["admin_staff"] = staff
+    if staff is not None and sess is not None and connection.scope.get("method") == "GET" \
+            and not connection.headers.get("hx-request"):
+        state["admin_flash"] = await session.pop_flash(sess)
     return staff
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Router
 from litestar.static_files import create_static_files_router
 
+from admin_ui.pages.actions import PluginActionsController
 from admin_ui.pages.extension import PluginPagesController
 from admin_ui.pages.moderation import ModerationController
 from admin_ui.pages.people import RolesController, UsersController
@@ -23,7 +24,8 @@ def routers() -> list[Any]:
     pages = Router(
         path="/admin",
         route_handlers=[SignInController, DashboardController, ModerationController, UsersController,
-                        RolesController, AuditController, PluginsController, PluginPagesController],
+                        RolesController, AuditController, PluginsController, PluginPagesController,
+                        PluginActionsController],
         exception_handlers=EXCEPTION_HANDLERS,
         include_in_schema=False,
     )

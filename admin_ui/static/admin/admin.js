@@ -11,3 +11,11 @@ document.addEventListener("htmx:configRequest", function (e) {
   var meta = document.querySelector("meta[name=csrf-token]");
   if (meta) { e.detail.headers["X-CSRF-Token"] = meta.content; }
 });
+document.addEventListener("DOMContentLoaded", function () {
+  // A list's "select all" box ticks every row's box of the bulk form.
+  document.querySelectorAll("input.select-all").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll("input[name=id][form=bulk]").forEach(function (c) { c.checked = all.checked; });
+    });
+  });
+});
