@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,11 +13,11 @@ import msgspec
 
 from core import db
 from core.errors import InvalidParameter
+from core.geo import bounding_box, valid_point
 from core.pagination import Page, decode_cursor, encode_cursor
 from plugins.events import sql
 from plugins.events.schemas import FeedItem, FeedParams
 
-KM_PER_DEG_LAT = 111.045
 # Timezones span UTC-12..UTC+14: a local wall-clock window lies inside this UTC margin (keeps the index usable).
 TZ_MARGIN = timedelta(hours=14)
 NARROW_FIRST = 4  # near-me tries radius / 4 first
@@ -92,7 +91,7 @@ def parse(params: FeedParams, *, now: datetime, max_radius_km: float) -> FeedQue
         raise _bad("sort", "sort=rating cannot be combined with near (near-me sorts by distance)")
     if params.near is not None:
         lat, lng = (float(x) for x in params.near.split(","))
-        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        if not valid_point(lat, lng):
             raise _bad("near", "coordinates out of range", "coordinates_out_of_range")
         fq.near = (lat, lng)
         fq.radius_km = 10.0 if params.radius_km is None else params.radius_km
@@ -124,17 +123,16 @@ def build(fq: FeedQuery) -> tuple[str, list[Any]]:
         statement = sql.FEED_BY_START if fq.after is None else sql.FEED_BY_START_AFTER
     else:
         lat, lng = fq.near
-        dlat = fq.radius_km / KM_PER_DEG_LAT
-        args += [lat, lng, max(-90.0, lat - dlat), min(90.0, lat + dlat), fq.radius_km]
+        box = bounding_box(lat, lng, fq.radius_km)
+        args += [lat, lng, box.lat_lo, box.lat_hi, fq.radius_km]
         statement = sql.FEED_BY_DISTANCE if fq.after is None else sql.FEED_BY_DISTANCE_AFTER
     if fq.after is not None:
         args += list(fq.after)
     where: list[str] = []
     if fq.near is not None:
-        lat, lng = fq.near
-        dlng = fq.radius_km / (KM_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6))
-        if dlng < 180 and -180 <= lng - dlng and lng + dlng <= 180:  # the box does not wrap around the antimeridian
-            where.append(f"e.longitude BETWEEN {arg(lng - dlng)} AND {arg(lng + dlng)}")
+        box = bounding_box(*fq.near, fq.radius_km)
+        if box.lng_lo is not None:  # None: the box wraps around the antimeridian (the distance alone filters)
+            where.append(f"e.longitude BETWEEN {arg(box.lng_lo)} AND {arg(box.lng_hi)}")
     if fq.q:
         where.append(f"e.search @@ (websearch_to_tsquery('russian', {arg(fq.q)}) "
                      f"|| websearch_to_tsquery('english', ${len(args)}))")

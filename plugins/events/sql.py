@@ -7,6 +7,8 @@ the current transaction) take ``{}`` placeholders; those run with ``core.db.fetc
 
 from __future__ import annotations
 
+from core.geo import distance_sql
+
 _EVENT_COLUMNS = (
     "e.id, e.title, e.description, e.tags, e.category, e.cover_ref, e.starts_at, e.ends_at, e.timezone, "
     "e.venue AS venue_id, e.latitude, e.longitude, e.online_url, e.capacity, e.seats_taken, e.price_text, "
@@ -49,10 +51,8 @@ _FEED_OUTER = (
     "CASE WHEN e.capacity IS NULL THEN NULL ELSE greatest(e.capacity - e.seats_taken, 0) END AS seats_left, "
     "e.rating_rank, v.name AS venue_name, v.city"
 )
-_DISTANCE = (  # great-circle km from ($3, $4); the bounding box on ($5..$8) is what the geo index serves
-    "6371.0088 * 2 * asin(sqrt(power(sin(radians(e.latitude - $3) / 2), 2) + cos(radians($3)) "
-    "* cos(radians(e.latitude)) * power(sin(radians(e.longitude - $4) / 2), 2)))"
-)
+# great-circle km from ($3, $4); the bounding box on ($5..$8) is what the geo index serves (core.geo: one helper)
+_DISTANCE = distance_sql("e.latitude", "e.longitude", "$3", "$4")
 _FEED_JOIN = "JOIN events.event e ON e.id = c.id LEFT JOIN events.venue v ON v.id = e.venue ORDER BY c.sort_key, c.id"
 _BY_START = f"SELECT {_FEED_OUTER}, NULL::float8 AS distance_km FROM (SELECT e.id, e.starts_at AS sort_key " \
     f"FROM events.event e WHERE {_FEED_VISIBLE}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 from typing import Any
 
@@ -11,6 +10,7 @@ from piccolo.query.functions.aggregate import Count
 
 from core import clock, db, hooks, ratelimit
 from core.errors import AlreadyExists, Conflict, PermissionDenied, PreconditionFailed
+from core.geo import bounding_box
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
 from core.users.privacy import can_see
@@ -22,7 +22,6 @@ from plugins.groups.tables import Follower, Group, Member
 log = logging.getLogger("plugins.groups")
 
 CREATES_PER_HOUR = 10
-KM_PER_DEG_LAT = 111.045
 EDITABLE = ("name", "description", "cover_ref", "tags", "city", "latitude", "longitude", "visibility", "join_policy")
 _LATIN = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split()
 _TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _LATIN, strict=True))
@@ -141,11 +140,8 @@ async def search(*, q: str | None, tags: list[str], near: tuple[float, float] | 
     lat = lng = lat_lo = lat_hi = lng_lo = lng_hi = None
     if near is not None:
         lat, lng = near
-        dlat = radius_km / KM_PER_DEG_LAT
-        lat_lo, lat_hi = max(-90.0, lat - dlat), min(90.0, lat + dlat)
-        dlng = radius_km / (KM_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6))
-        if dlng < 180 and -180 <= lng - dlng and lng + dlng <= 180:  # no wrap around the antimeridian
-            lng_lo, lng_hi = lng - dlng, lng + dlng
+        box = bounding_box(lat, lng, radius_km)  # lng bounds None across the antimeridian
+        lat_lo, lat_hi, lng_lo, lng_hi = box.lat_lo, box.lat_hi, box.lng_lo, box.lng_hi
     scope = SCOPE_SEARCH if near is None else f"{SCOPE_SEARCH}.near:{near[0]:.6f},{near[1]:.6f}"
     after_key: float | None = None
     after_id: int | None = None

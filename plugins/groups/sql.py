@@ -6,6 +6,8 @@ database); they run with ``core.db.fetch`` and take ``$n``. A NULL argument swit
 
 from __future__ import annotations
 
+from core.geo import distance_sql
+
 _LISTED = "g.visibility = 'public' AND g.deleted_at IS NULL"
 _COLUMNS = (
     "g.id, g.name, g.slug, g.description, g.cover_ref, g.tags, g.city, g.latitude, g.longitude, g.visibility, "
@@ -15,10 +17,7 @@ _FILTERS = (
     "($1::text IS NULL OR g.search @@ (websearch_to_tsquery('russian', $1::text) "
     "|| websearch_to_tsquery('english', $1::text))) AND ($2::varchar[] IS NULL OR g.tags @> $2::varchar[])"
 )
-_DISTANCE = (  # great-circle km from ($4, $5)
-    "6371.0088 * 2 * asin(sqrt(power(sin(radians(g.latitude - $4::float8) / 2), 2) + cos(radians($4::float8)) "
-    "* cos(radians(g.latitude)) * power(sin(radians(g.longitude - $5::float8) / 2), 2)))"
-)
+_DISTANCE = distance_sql("g.latitude", "g.longitude", "$4::float8", "$5::float8")  # great-circle km (core.geo)
 
 SEARCH_NEWEST = (
     f"SELECT {_COLUMNS}, NULL::float8 AS distance_km FROM groups.\"group\" g WHERE {_LISTED} AND {_FILTERS} "
