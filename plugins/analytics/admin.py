@@ -1,13 +1,33 @@
-"""Admin panel contributions: the platform widget on the dashboard, the RICE board, experiments, daily figures."""
+"""Admin panel contributions: the platform widget, the RICE board and experiments (editable), daily figures."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import msgspec
 
 from core import clock
-from core.admin import AdminPage, AdminQuery, Column, DashboardWidget, Filter, Page, Stat
+from core.admin import (
+    Action,
+    ActionContext,
+    ActionResult,
+    AdminPage,
+    AdminQuery,
+    Column,
+    DashboardWidget,
+    Field,
+    Filter,
+    Form,
+    Page,
+    Stat,
+)
+from core.errors import Conflict, NotFound, ValidationFailed
 from plugins.analytics import dashboards, experiments, rice
+from plugins.analytics.schemas import ExperimentCreate, ExperimentUpdate, IdeaCreate, IdeaUpdate, Variant
 
 VIEW = "analytics.view"
 MANAGE = "analytics.manage"
@@ -62,6 +82,147 @@ def _plain(value: Any) -> dict[str, Any]:
     return to_builtins(value)  # type: ignore[no-any-return]
 
 
+S = TypeVar("S", bound=msgspec.Struct)
+_AT = re.compile(r"at `\$\.(\w+)")
+
+
+def _struct(kind: type[S], values: Mapping[str, Any]) -> S:
+    """The service's own schema from form values; its field rules become errors on the form's fields."""
+    plain = {k: float(v) if isinstance(v, Decimal) else v for k, v in values.items() if v is not None}
+    try:
+        return msgspec.convert(plain, kind)
+    except msgspec.ValidationError as exc:
+        found = _AT.search(str(exc))
+        detail = str(exc).split(" - at ")[0]
+        raise ValidationFailed(detail, errors=[{"pointer": f"/{found.group(1) if found else ''}",
+                                                "detail": detail}]) from None
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The RICE board
+# ---------------------------------------------------------------------------------------------------------------------
+
+IDEA_STATUSES = [("open", "Open"), ("planned", "Planned"), ("done", "Done"), ("dropped", "Dropped")]
+IDEA_FIELDS = [
+    Field("title", "Idea", required=True, max_length=200),
+    Field("description", "Description", kind="textarea", max_length=10_000),
+    Field("reach", "Reach", kind="int", required=True, help="People per quarter."),
+    Field("impact", "Impact", kind="decimal", required=True, default=1,
+          help="0.25 minimal · 0.5 low · 1 medium · 2 high · 3 massive."),
+    Field("confidence", "Confidence %", kind="int", required=True, default=80, help="0 to 100."),
+    Field("effort", "Effort", kind="decimal", required=True, default=1, help="Person-months."),
+    Field("status", "Status", kind="choice", choices=IDEA_STATUSES, required=True, default="open"),
+]
+
+
+async def _idea(object_id: str) -> Mapping[str, Any] | None:
+    if not object_id.isdigit() or len(object_id) > 18:
+        return None
+    try:
+        return _plain(await rice.get_idea(int(object_id)))
+    except NotFound:
+        return None
+
+
+async def save_idea(ctx: ActionContext, object_id: str | None, values: Mapping[str, Any]) -> str:
+    """Create or change an idea through the RICE board's service (the score follows)."""
+    if object_id is None:
+        return str((await rice.create_idea(_struct(IdeaCreate, values), ctx.staff_id)).id)
+    return str((await rice.update_idea(int(object_id), _struct(IdeaUpdate, values), ctx.staff_id)).id)
+
+
+async def delete_ideas(ctx: ActionContext) -> ActionResult:
+    """Remove ideas from the board."""
+    for object_id in ctx.ids:
+        await rice.delete_idea(int(object_id), ctx.staff_id)
+    return ActionResult(f"Deleted {len(ctx.ids)} idea(s).", redirect="/admin/p/analytics/ideas")
+
+
+async def set_idea_status(ctx: ActionContext) -> ActionResult:
+    """Move the selected ideas to one status."""
+    status = ctx.values["status"]
+    for object_id in ctx.ids:
+        await rice.update_idea(int(object_id), IdeaUpdate(status=status), ctx.staff_id)
+    return ActionResult(f"{len(ctx.ids)} idea(s) now {status}.")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Experiments
+# ---------------------------------------------------------------------------------------------------------------------
+
+EXPERIMENT_FIELDS = [
+    Field("key", "Key", required=True, max_length=64, help="Lowercase letters, digits, - and _; fixed once created."),
+    Field("name", "Name", required=True, max_length=200),
+    Field("description", "Description", kind="textarea", max_length=5000),
+    Field("goal", "Goal", max_length=64, help="The conversion that counts (e.g. event_joined); may be empty."),
+    Field("variants", "Variants", kind="textarea", required=True, max_length=2000, default="control 50\nvariant 50",
+          help="One per line: key and weight. The first is the control."),
+]
+_VARIANT = re.compile(r"^([a-z0-9][a-z0-9_-]{0,63})\s+(\d{1,5})$")
+
+
+def _variants(text: str) -> list[Variant]:
+    out = []
+    for line in (x.strip() for x in text.splitlines()):
+        if not line:
+            continue
+        m = _VARIANT.match(line)
+        if m is None:
+            raise ValidationFailed(errors=[{"pointer": "/variants",
+                                            "detail": f"Write each variant as a key and a weight: {line[:60]!r}."}])
+        out.append(Variant(key=m.group(1), weight=int(m.group(2))))
+    return out
+
+
+async def _experiment(key: str) -> Mapping[str, Any] | None:
+    try:
+        exp = await experiments.get(key)
+    except NotFound:
+        return None
+    return {"key": exp.key, "name": exp.name, "description": exp.description, "goal": exp.goal,
+            "variants": "\n".join(f"{v.key} {v.weight}" for v in exp.variants), "status": exp.status}
+
+
+async def experiment_detail(key: str) -> Mapping[str, Any] | None:
+    """An experiment with its results per variant."""
+    found = await _experiment(key)
+    if found is None:
+        return None
+    res = await experiments.results(key)
+    lines = [f"{v.variant}: {v.conversions}/{v.exposures}"
+             + (f" ({v.conversion_rate:.1%})" if v.conversion_rate is not None else "")
+             + (f", p={v.p_value:.4f}" if v.p_value is not None else "") for v in res.variants]
+    return {**found, "results": "\n".join(lines),
+            "p_value": round(res.chi2_p_value, 4) if res.chi2_p_value is not None else None,
+            "significant": "yes" if res.significant else "no"}
+
+
+async def save_experiment(ctx: ActionContext, key: str | None, values: Mapping[str, Any]) -> str:
+    """Create a draft, or edit it while it is a draft, through the experiments service."""
+    data = {**values, "variants": [msgspec.structs.asdict(v) for v in _variants(values["variants"])]}
+    if key is None:
+        try:
+            return (await experiments.create(_struct(ExperimentCreate, data), ctx.staff_id)).key
+        except Conflict as exc:
+            raise ValidationFailed(errors=[{"pointer": "/key", "detail": "This key is taken."}]) from exc
+    if values["key"] != key:
+        raise ValidationFailed(errors=[{"pointer": "/key", "detail": "The key cannot change."}])
+    data.pop("key")
+    try:
+        return (await experiments.update(key, _struct(ExperimentUpdate, data), ctx.staff_id)).key
+    except Conflict as exc:
+        raise ValidationFailed(exc.detail, errors=[{"pointer": "", "detail": exc.detail}]) from exc
+
+
+def _move(status: str, done: str) -> Any:
+    async def run(ctx: ActionContext) -> ActionResult:
+        for key in ctx.ids:
+            await experiments.update(key, ExperimentUpdate(status=status), ctx.staff_id)
+        return ActionResult(done)
+
+    return run
+
+
 def contributions() -> list[object]:
     """What the admin panel shows for analytics."""
     return [
@@ -74,14 +235,31 @@ def contributions() -> list[object]:
                            Column("moderation_decisions", "Decisions", "number"),
                            Column("moderation_avg_s", "Avg. to decision (s)", "number")]),
         AdminPage(plugin="analytics", slug="ideas", title="RICE board", permission=MANAGE, load=load_ideas,
-                  section="Analytics",
+                  section="Analytics", detail=_idea, form=Form(fields=IDEA_FIELDS, load=_idea, save=save_idea),
+                  actions=[
+                      Action("set-status", "Set status", permission=MANAGE, run=set_idea_status, bulk=True,
+                             confirm="Move the selected ideas to this status?",
+                             fields=[Field("status", "Status", kind="choice", choices=IDEA_STATUSES,
+                                           required=True)]),
+                      Action("delete", "Delete", permission=MANAGE, run=delete_ideas, danger=True,
+                             confirm="Delete this idea from the board?"),
+                  ],
                   columns=[Column("title", "Idea"), Column("reach", "Reach", "number"),
                            Column("impact", "Impact", "number"), Column("confidence", "Confidence %", "number"),
                            Column("effort", "Effort", "number"), Column("score", "Score", "number"),
                            Column("status", "Status", "badge")],
                   filters=[Filter("status", "Status", choices=["open", "planned", "done", "dropped"])]),
         AdminPage(plugin="analytics", slug="experiments", title="Experiments", permission=MANAGE,
-                  load=load_experiments, section="Analytics",
+                  load=load_experiments, section="Analytics", key="key", detail=experiment_detail,
+                  form=Form(fields=EXPERIMENT_FIELDS, load=_experiment, save=save_experiment),
+                  actions=[
+                      Action("start", "Start", permission=MANAGE, run=_move("running", "Started."),
+                             confirm="Start the experiment? Its variants cannot change afterwards.",
+                             visible=lambda row: row.get("status") == "draft"),
+                      Action("stop", "Stop", permission=MANAGE, run=_move("stopped", "Stopped."), danger=True,
+                             confirm="Stop the experiment for good? It cannot run again.",
+                             visible=lambda row: row.get("status") == "running"),
+                  ],
                   columns=[Column("key", "Key"), Column("name", "Name"), Column("status", "Status", "badge"),
                            Column("exposures", "Exposures", "number"), Column("conversions", "Conversions", "number"),
                            Column("p_value", "p", "number"), Column("significant", "Significant", "badge")],
