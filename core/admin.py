@@ -2,25 +2,68 @@
 
 Plugins import these from core, never from ``admin_ui``, so a deployment without the admin panel still loads them.
 Every contribution names the permission it needs; the panel hides what the signed-in staff member may not use and
-answers 403 to a direct request. Loaders are plain async functions over the plugin's own services.
+answers 403 to a direct request. Loaders and callbacks are plain async functions over the plugin's own services.
 
-Example (in a plugin's ``admin.py``)::
+* :class:`AdminPage` — a list at ``/admin/p/<plugin>/<slug>`` (columns, filters, search, keyset pages); optionally
+  ``actions`` (row buttons and bulk actions on ticked rows), a ``form`` (``…/new``, ``…/o/<id>/edit``) and a
+  ``detail`` page (``…/o/<id>``: the object's fields, its row actions as buttons, the form's Edit link).
+* :class:`Action` — ``run(ActionContext) -> ActionResult | None``: asks its ``fields`` and ``confirm`` first,
+  converts the values by :class:`Field` kind, runs, and redirects back where the staff member was (same filters and
+  page) with a flash message. A ``ValidationFailed`` raised by ``run`` (pointers ``"/<field>"``) re-shows the form
+  with the errors and what was typed; other ``core.errors`` become the panel's HTML error page (409, 404…).
+* :class:`Form` — ``load(id)`` for the edit form (None → 404), ``save(ctx, id | None, values) -> id``.
+* Every POST is CSRF-checked and permission-checked by the panel; errors are HTML pages; the services still check
+  their own rules (the panel is one caller among the API, the CLI and jobs) and write the audit log.
+* :class:`DashboardWidget`, :class:`ModerationQueue`, :class:`MenuEntry` — dashboard boxes, queues, menu links.
 
-    from core.admin import AdminPage, AdminQuery, Column, DashboardWidget, Filter, Page, Stat
+Example (a plugin's ``admin.py``; ``register_admin_pages`` returns ``contributions()``)::
 
-    async def list_deliveries(query: AdminQuery) -> Page:
+    from core.admin import (Action, ActionContext, ActionResult, AdminPage, AdminQuery, Column, DashboardWidget,
+                            Field, Filter, Form, Page, Stat)
+    from core.errors import ValidationFailed
+
+    STATUSES = [("open", "Open"), ("closed", "Closed")]
+    FIELDS = [Field("subject", "Subject", required=True, max_length=200),
+              Field("priority", "Priority", kind="int", default=3, help="1 (urgent) to 5."),
+              Field("status", "Status", kind="choice", choices=STATUSES, required=True, default="open")]
+
+    async def list_tickets(query: AdminQuery) -> Page:
         # the plugin's own keyset list (core.pagination); a bad cursor raises InvalidCursor: let it propagate,
         # the panel answers 400 with an HTML message and a link to the first page
-        page = await services.deliveries(status=query.filters.get("status"), cursor=query.cursor, limit=query.limit)
-        return Page(items=[{"id": d.id, "status": d.status} for d in page.items], next_cursor=page.next_cursor)
+        page = await services.tickets(status=query.filters.get("status"), cursor=query.cursor, limit=query.limit)
+        return Page(items=[{"id": t.id, "subject": t.subject, "status": t.status} for t in page.items],
+                    next_cursor=page.next_cursor)
+
+    async def load_ticket(ticket_id: str) -> dict[str, Any] | None:
+        ticket = await services.find_ticket(int(ticket_id)) if ticket_id.isdigit() else None
+        return None if ticket is None else {"subject": ticket.subject, "priority": ticket.priority,
+                                            "status": ticket.status}
+
+    async def save_ticket(ctx: ActionContext, ticket_id: str | None, values: Mapping[str, Any]) -> str:
+        if values["priority"] is not None and not 1 <= values["priority"] <= 5:
+            raise ValidationFailed(errors=[{"pointer": "/priority", "detail": "From 1 to 5."}])
+        if ticket_id is None:
+            return str(await services.open_ticket(ctx.staff_id, **values))
+        await services.change_ticket(ctx.staff_id, int(ticket_id), **values)
+        return ticket_id
+
+    async def close(ctx: ActionContext) -> ActionResult:
+        for ticket_id in ctx.ids:  # one id from a row button, the ticked rows from the bulk bar
+            await services.close_ticket(ctx.staff_id, int(ticket_id), reason=ctx.values["reason"])
+        return ActionResult(f"Closed {len(ctx.ids)} ticket(s).")
 
     def contributions() -> list[object]:
         return [
-            AdminPage(plugin="notify", slug="deliveries", title="Delivery log", permission="notify.view",
-                      columns=[Column("id", "#"), Column("status", "Status")],
-                      filters=[Filter("status", "Status", choices=["sent", "failed"])], load=list_deliveries),
-            DashboardWidget(plugin="notify", name="failed", title="Failed in 24 h", permission="notify.view",
-                            load=failed_stats),
+            AdminPage(plugin="support", slug="tickets", title="Tickets", permission="support.view",
+                      columns=[Column("id", "#"), Column("subject", "Subject"), Column("status", "Status", "badge")],
+                      filters=[Filter("status", "Status", choices=["open", "closed"])], load=list_tickets,
+                      detail=load_ticket, form=Form(fields=FIELDS, load=load_ticket, save=save_ticket),
+                      actions=[Action("close", "Close", permission="support.answer", run=close, bulk=True,
+                                      confirm="Close the selected tickets?",
+                                      fields=[Field("reason", "Reason", kind="textarea", required=True)],
+                                      visible=lambda row: row.get("status") == "open")]),
+            DashboardWidget(plugin="support", name="open", title="Support", permission="support.view",
+                            load=open_ticket_stats),
         ]
 """
 
