@@ -19,6 +19,7 @@ from core import cache, db, jobs, logs
 from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.hooks.manager import Registry, activate, load
+from core.http import openapi
 from core.http.idempotency import idempotency_middleware
 from core.http.middleware import api_guard_middleware, request_id_middleware
 from core.http.problems import EXCEPTION_HANDLERS
@@ -106,6 +107,7 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
         debug=False,
         logging_config=None,
     )
+    openapi.install(app)  # the document completed with what core adds around handlers (auth, errors, headers)
     # Outermost, so that even unrouted requests (404, 405) get and echo a request id.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
     return app

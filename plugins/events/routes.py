@@ -98,7 +98,7 @@ class EventController(Controller):
             response = Response(content=body, media_type=JSON, headers=headers)
         return response
 
-    @post("/", operation_id="create_event")
+    @post("/", operation_id="create_event", opt={"etag": True})
     async def create_event(self, request: Request[Any, Any, Any], principal: Caller,
                            data: JSONBody[EventCreate]) -> Response[EventRead]:
         """Create a draft event (submit it for review to publish it).
@@ -108,13 +108,13 @@ class EventController(Controller):
         event_id = await services.create_event(actor(principal), msgspec.structs.asdict(data))
         return await event_response(request, event_id, principal, status=HTTP_201_CREATED)
 
-    @get("/{event_id:int}", operation_id="get_event")
+    @get("/{event_id:int}", operation_id="get_event", opt={"etag": True})
     async def get_event(self, request: Request[Any, Any, Any], optional_principal: OptionalCaller,
                         event_id: FromPath[int], key: FromQuery[str | None] = None) -> Response[EventRead]:
         """One event as the caller may see it (``key``: the secret of a link-only event). ETag / 304."""
         return await event_response(request, event_id, optional_principal, key)
 
-    @patch("/{event_id:int}", operation_id="update_event")
+    @patch("/{event_id:int}", operation_id="update_event", opt={"etag": True, "if_match": True})
     async def update_event(self, request: Request[Any, Any, Any], principal: Caller, event_id: FromPath[int],
                            data: JSONBody[EventUpdate]) -> Response[EventRead]:
         """Edit my event; send ``If-Match`` with the ETag you read (412 when someone changed it meanwhile)."""
@@ -122,7 +122,7 @@ class EventController(Controller):
         await services.update_event(actor(principal), event_id, changes, request.headers.get("if-match"))
         return await event_response(request, event_id, principal)
 
-    @delete("/{event_id:int}", operation_id="delete_event", status_code=HTTP_204_NO_CONTENT)
+    @delete("/{event_id:int}", operation_id="delete_event", status_code=HTTP_204_NO_CONTENT, opt={"if_match": True})
     async def delete_event(self, request: Request[Any, Any, Any], principal: Caller,
                            event_id: FromPath[int]) -> None:
         """Delete my draft, rejected or cancelled event (it becomes a tombstone in ``/events/mine``)."""

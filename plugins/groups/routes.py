@@ -133,7 +133,7 @@ class GroupController(Controller):
         """A group's page (private groups: 404 to non-members), with my role/state and whether I follow it."""
         return await group_response(optional_principal, slug)
 
-    @patch("/{group_id:int}", operation_id="update_group")
+    @patch("/{group_id:int}", operation_id="update_group", opt={"if_match": True})
     async def update_group(self, request: Request[Any, Any, Any], principal: Caller, group_id: FromPath[int],
                            data: JSONBody[GroupUpdate]) -> Response[GroupRead]:
         """Edit a group (owner, admins); ``If-Match`` with the ETag read (412 ``version_mismatch``)."""
