@@ -174,3 +174,33 @@ async def waitlist_offer_made(event: EventInfo, user_id: int, seats: int, expire
 async def waitlist_offer_expired(event: EventInfo, user_id: int) -> None:
     """The offer's notice, if not sent yet, is no longer true."""
     await notifications.offer_expired(event, user_id)
+
+
+# Support (optional: events does not depend on support; pluggy leaves these unchecked while support is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def ticket_subject_from_plugin(subject_type: str, subject_id: str, user_id: int) -> str | bool | None:
+    """A support ticket may point at an event the user can see (``events.event:<id>``); its title is the label."""
+    if subject_type != "events.event":
+        return None
+    from core.errors import NotFound
+    from plugins.events.reads import detail
+
+    if not subject_id.isdigit() or len(subject_id) > 12:
+        return False
+    try:
+        return str((await detail(int(subject_id), user_id, False, None))["title"])
+    except NotFound:
+        return False
+
+
+@hookimpl(optionalhook=True)
+async def user_context_for_support(user_id: int) -> dict[str, Any]:
+    """Beside a support ticket: the events the user organises and their latest joins."""
+    from plugins.events.participation import export_user
+
+    mine = await export_user(user_id)
+    rows = [{"label": f"organises #{e['id']} ({e['status']})", "value": e["title"]} for e in mine["authored"][-5:]]
+    rows += [{"label": f"joined #{p['event_id']}", "value": p["status"]} for p in mine["participations"][-10:]]
+    return {"title": "Events", "rows": rows}

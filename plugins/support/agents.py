@@ -1,0 +1,70 @@
+"""Agents: who answers tickets, who is online (a recent heartbeat), and the round-robin turn among them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from core import clock, db
+from core.hooks import plugin_settings
+from core.users import services as users
+from plugins.support import SupportSettings, sql
+from plugins.support.tables import Agent
+
+log = logging.getLogger("plugins.support")
+
+ANSWER = "support.answer"
+MANAGE = "support.manage"
+HEARTBEAT_WRITE_S = 20
+"""A heartbeat writes the row at most this often (the panel polls every few seconds)."""
+
+
+async def is_agent(user_id: int) -> bool:
+    """Whether the user holds ``support.answer`` now (roles may change at any time)."""
+    return users.allows(await users.permissions_of(user_id), ANSWER)
+
+
+async def heartbeat(user_id: int) -> None:
+    """The agent is here (a panel page of support, or ``POST /support/agents/heartbeat``): online for a while."""
+    now = clock.now()
+    await db.fetch(sql.SEEN, user_id, now, now - timedelta(seconds=HEARTBEAT_WRITE_S))
+
+
+def _online_since() -> datetime:
+    return clock.now() - timedelta(seconds=plugin_settings(SupportSettings).online_window_s)
+
+
+async def online() -> list[int]:
+    """Agents seen within ``online_window_s``, by user id."""
+    rows = await Agent.select(Agent.user).where(Agent.active.eq(True), Agent.last_seen_at >= _online_since())
+    return [r["user"] for r in rows]
+
+
+async def any_online() -> bool:
+    """Whether at least one agent is online now."""
+    return await Agent.exists().where(Agent.active.eq(True), Agent.last_seen_at >= _online_since())
+
+
+async def known() -> list[int]:
+    """Every agent who ever came online and still holds ``support.answer`` (who hears of urgent tickets)."""
+    ids = [r["user"] for r in await Agent.select(Agent.user).where(Agent.active.eq(True))]
+    return [i for i in ids if await is_agent(i)]
+
+
+async def next_in_turn() -> int | None:
+    """The online agent whose round-robin turn is longest ago (stamped now), or None when nobody is online.
+
+    One statement with ``FOR UPDATE SKIP LOCKED``: two assignments at once never pick the same turn. An agent who
+    lost the permission is marked inactive and skipped.
+    """
+    skipped: list[int] = []
+    for _ in range(20):
+        rows = await db.fetch(sql.NEXT_AGENT, _online_since(), clock.now(), skipped)
+        if not rows:
+            return None
+        user_id = int(rows[0]["user"])
+        if await is_agent(user_id):
+            return user_id
+        await Agent.update({Agent.active: False}).where(Agent.user == user_id)
+        skipped.append(user_id)
+    return None

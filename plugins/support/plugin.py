@@ -1,0 +1,133 @@
+"""Hook implementations of the support plugin: each a few lines, delegating."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from core.hooks import hookimpl
+from core.notifications import NotificationKind
+from core.permissions import Permission
+from core.realtime import RoomKind
+from plugins.support.hookspecs import TicketInfo
+
+
+@hookimpl
+def register_piccolo_app() -> Any:
+    """The tables and migrations of support."""
+    from plugins.support.piccolo_app import APP_CONFIG
+
+    return APP_CONFIG
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    """``support.answer`` (agents) and ``support.manage`` (canned replies, metrics)."""
+    return [
+        Permission("support.answer", "Answer support tickets: inbox, replies, notes, assignment", admin_panel=True),
+        Permission("support.manage", "Manage canned replies and see support metrics", admin_panel=True),
+    ]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    """The JSON API under ``/api/v1/support``."""
+    from plugins.support.routes import DeskController, MetricsController, TicketController
+
+    return [TicketController, DeskController, MetricsController]
+
+
+@hookimpl
+def register_realtime_rooms() -> list[RoomKind]:
+    """``support.ticket:<id>`` (requester and agents) and ``support.notes:<id>`` (agents)."""
+    from plugins.support.rooms import KINDS
+
+    return KINDS
+
+
+@hookimpl
+def register_admin_pages() -> list[Any]:
+    """The inbox, the conversation, canned replies, metrics and the dashboard widget."""
+    from plugins.support.admin import contributions
+
+    return contributions()
+
+
+@hookimpl
+def register_template_dirs() -> list[str]:
+    """Notification templates and the panel's conversation and metrics pages, under ``templates/support/``."""
+    return [os.path.join(os.path.dirname(__file__), "templates")]
+
+
+@hookimpl
+def register_notification_kinds() -> list[NotificationKind]:
+    """Answers and resolutions for users; urgent tickets, deadlines and assignments for agents."""
+    from plugins.support.notifications import KINDS
+
+    return KINDS
+
+
+@hookimpl
+def register_actors() -> list[Any]:
+    """SLA warnings and auto-close."""
+    from plugins.support import jobs
+
+    return [jobs.warn_due_job, jobs.close_resolved_job]
+
+
+@hookimpl
+def register_periodic_jobs() -> list[Any]:
+    """Warnings every minute; closing every hour."""
+    from core.jobs import Periodic
+    from plugins.support import jobs
+
+    return [Periodic(jobs.warn_due_job, every=timedelta(minutes=1)),
+            Periodic(jobs.close_resolved_job, every=timedelta(hours=1))]
+
+
+# support's own hooks: the notices they promise (inside the change's transaction)
+
+
+@hookimpl
+async def ticket_opened(ticket: TicketInfo) -> None:
+    """Agents hear of a new urgent ticket at once."""
+    if ticket.priority == "urgent":
+        from plugins.support import agents, notifications
+
+        await notifications.urgent(ticket, await agents.known())
+
+
+@hookimpl
+async def ticket_replied(ticket: TicketInfo, message_id: int, by_agent: bool) -> None:
+    """The requester hears of an agent's answer (push or email, through notify)."""
+    if by_agent:
+        from plugins.support import notifications
+        from plugins.support.tables import Message
+
+        row = await Message.select(Message.body).where(Message.id == message_id).first()
+        await notifications.replied(ticket, row["body"] if row else "")
+
+
+@hookimpl
+async def ticket_resolved(ticket: TicketInfo) -> None:
+    """The requester is asked to rate the answer."""
+    from plugins.support import notifications
+
+    await notifications.resolved(ticket)
+
+
+@hookimpl
+async def user_data_export(user_id: int) -> dict[str, Any]:
+    """The user's tickets and their public messages."""
+    from plugins.support.privacy import export
+
+    return {"support": await export(user_id)}
+
+
+@hookimpl
+async def user_erasure(user_id: int) -> None:
+    """The user's messages are blanked; their tickets stay (anonymised) for the figures."""
+    from plugins.support.privacy import erase
+
+    await erase(user_id)
