@@ -1,0 +1,114 @@
+"""Hook implementations of the orders plugin: each a few lines, delegating."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from core.hooks import hookimpl
+from core.notifications import NotificationKind
+from core.permissions import Permission
+from core.realtime import RoomKind
+from plugins.orders.hookspecs import PosAdapter
+
+
+@hookimpl
+def register_piccolo_app() -> Any:
+    """The tables and migrations of orders."""
+    from plugins.orders.piccolo_app import APP_CONFIG
+
+    return APP_CONFIG
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    """orders.manage: the venue's staff (menus, the live queue, POS configuration)."""
+    return [Permission("orders.manage", "Manage venues' menus, POS and incoming orders", admin_panel=True)]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    """The JSON API under /api/v1/orders; the POS adapters' contract is checked here, at start-up."""
+    from plugins.orders import pos
+    from plugins.orders.routes import OrderController, PosWebhookController, VenueMenuController
+
+    pos.adapters()
+    return [OrderController, VenueMenuController, PosWebhookController]
+
+
+@hookimpl
+def register_pos_adapters() -> list[PosAdapter]:
+    """The built-in adapters: ``manual`` (the staff's live queue) and ``http`` (the Sbor POS protocol)."""
+    from plugins.orders.http_adapter import HttpAdapter
+    from plugins.orders.manual import ManualAdapter
+
+    return [ManualAdapter(), HttpAdapter()]
+
+
+@hookimpl
+def register_actors() -> list[Any]:
+    """Sending to the POS, cancelling there, menu sync, reconciliation, outgoing webhooks (contract checked)."""
+    from plugins.orders import jobs, pos
+
+    pos.adapters()
+    return [jobs.send_to_pos, jobs.cancel_on_pos, jobs.sync_menu, jobs.reconcile, jobs.deliver_webhooks,
+            jobs.housekeeping]
+
+
+@hookimpl
+def register_periodic_jobs() -> list[Any]:
+    """Reconciliation every minute, outgoing webhooks every 10 s, housekeeping daily."""
+    from datetime import timedelta
+
+    from core.jobs import Periodic
+    from plugins.orders import jobs
+
+    return [Periodic(jobs.reconcile, every=timedelta(minutes=1)),
+            Periodic(jobs.deliver_webhooks, every=timedelta(seconds=10)),
+            Periodic(jobs.housekeeping, cron="30 4 * * *")]
+
+
+@hookimpl
+def register_notification_kinds() -> list[NotificationKind]:
+    """orders.status: every move of my order."""
+    from plugins.orders.notifications import KINDS
+
+    return KINDS
+
+
+@hookimpl
+def register_template_dirs() -> list[str]:
+    """The notification templates under ``templates/orders/notifications/<lang>/``."""
+    return [os.path.join(os.path.dirname(__file__), "templates")]
+
+
+@hookimpl
+def register_realtime_rooms() -> list[RoomKind]:
+    """``orders.order:<uuid>`` (the order's people) and ``orders.venue:<id>`` (staff's live queue)."""
+    from plugins.orders.notifications import ROOMS
+
+    return ROOMS
+
+
+@hookimpl
+def register_admin_pages() -> list[Any]:
+    """The live queue of incoming orders (plugins/orders/admin.py)."""
+    from plugins.orders.admin import contributions
+
+    return contributions()
+
+
+@hookimpl
+async def user_data_export(user_id: int) -> dict[str, Any]:
+    """The user's orders."""
+    from plugins.orders.api import export_user
+
+    return {"orders": await export_user(user_id)}
+
+
+@hookimpl
+async def user_erasure(user_id: int) -> None:
+    """A deleting account with orders the venue still works on is refused (409 open_orders); drafts go."""
+    from plugins.orders.api import erase_user
+
+    await erase_user(user_id)
