@@ -57,6 +57,11 @@ async def get_user(user_id: int) -> UserSummary:
     return UserSummary(row["id"], row["display_name"], row["status"])
 
 
+async def is_verified(user_id: int) -> bool:
+    """Whether the account is active and has verified its email or phone."""
+    return bool(await User.exists().where(User.id == user_id, User.status == "active", User.is_verified.eq(True)))
+
+
 async def get_contact(user_id: int) -> Contact:
     """Return where to reach ``user_id`` (email, phone, language, timezone) or raise NotFound."""
     row = await User.select(*_CONTACT_COLUMNS).where(User.id == user_id).first()

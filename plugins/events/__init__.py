@@ -20,6 +20,9 @@ class EventsSettings(msgspec.Struct, forbid_unknown_fields=True):
     """The largest ``radius_km`` the feed accepts (the near-me query must stay selective)."""
     series_max_occurrences: int = 200
     """A series creates at most this many occurrences."""
+    require_organiser_role: bool = False
+    """Only holders of ``events.create`` (the organiser role) create events and venues; by default every verified
+    user may (events go through moderation anyway). The app reads it from ``/api/v1/capabilities``."""
     public_url: str = ""
     """Base URL for personal calendar feed links (default: core's ``http.public_url``)."""
 
@@ -30,5 +33,5 @@ manifest = Manifest(
     summary="Events, venues, moderation, participation and the near-me feed",
     core=">=0.1,<1",
     settings=EventsSettings,
-    public_settings=("max_guests", "max_radius_km"),
+    public_settings=("max_guests", "max_radius_km", "require_organiser_role"),
 )

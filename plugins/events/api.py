@@ -10,17 +10,18 @@ from piccolo.query.functions.aggregate import Count
 
 from core import clock
 from core.pagination import Page, decode_cursor, paginate
-from plugins.events import participation, services, states
+from plugins.events import participation, services, states, venues
 from plugins.events.hookspecs import EventInfo, GroupAccess
 from plugins.events.store import event_columns, events_where, info_of
 from plugins.events.tables import Event, Participation, Venue
 
 __all__ = [
-    "EventDocument", "EventInfo", "GroupAccess", "Page", "StatusMove", "VenueRef", "approve", "attended_tags", "cancel",
-    "confirmed_participants", "count_by_status", "deleted_events_since", "event_documents", "event_history",
-    "get_event_info", "get_venue", "group_events", "join_pair", "leave_pair", "listed_event_count",
-    "listed_event_ids", "participation_status", "pending_review", "reject", "set_event_rating", "set_host_rating",
-    "taking_part", "upcoming_event_ids_of_author", "upcoming_for_user",
+    "EventDocument", "EventInfo", "GroupAccess", "Page", "StatusMove", "VenueInfo", "VenueRef", "approve",
+    "attended_tags", "cancel", "confirmed_participants", "count_by_status", "create_located_venue",
+    "deleted_events_since", "event_documents", "event_history", "get_event_info", "get_venue", "group_events",
+    "join_pair", "leave_pair", "listed_event_count", "listed_event_ids", "locate_venue", "participation_status",
+    "pending_review", "reject", "set_event_rating", "set_host_rating", "taking_part", "upcoming_event_ids_of_author",
+    "upcoming_for_user", "venue_location", "venues_near", "venues_with_address",
 ]
 
 PENDING_SCOPE = "events.pending_review"
@@ -269,3 +270,41 @@ async def upcoming_event_ids_of_author(author_id: int) -> list[int]:
     rows = await Event.select(Event.id).where(
         Event.author == author_id, Event.deleted_at.is_null(), Event.ends_at > clock.now())
     return [r["id"] for r in rows]
+
+
+# Venues located by the geo plugin (plugins/events/venues.py): with or without a point, the pin, by address or distance.
+VenueInfo = venues.VenueInfo
+
+
+async def create_located_venue(*, name: str, address: str, city: str, latitude: float | None,
+                               longitude: float | None, timezone: str, located: str,
+                               created_by: int | None) -> VenueInfo:
+    """Create a venue; ``latitude``/``longitude`` None with ``located="pending"`` until it is geocoded.
+
+    ``located`` is ``manual`` (typed), ``pinned`` (placed on a map), ``geocoded``, ``pending`` or ``failed``. The
+    caller checked the point; a bad ``timezone`` is 422 ``invalid_timezone``.
+    """
+    return await venues.create(name=name, address=address, city=city, latitude=latitude, longitude=longitude,
+                               timezone=timezone, located=located, created_by=created_by)
+
+
+async def venue_location(venue_id: int) -> VenueInfo:
+    """A venue with its point and how it was located; NotFound ``venue_not_found``."""
+    return await venues.get(venue_id)
+
+
+async def locate_venue(venue_id: int, *, latitude: float | None, longitude: float | None, timezone: str,
+                       located: str) -> VenueInfo:
+    """Set a venue's point and time zone; its events that have not ended move with it (their version goes up)."""
+    return await venues.locate(venue_id, latitude=latitude, longitude=longitude, timezone=timezone, located=located)
+
+
+async def venues_with_address(address: str, city: str) -> list[VenueInfo]:
+    """Venues whose address and city normalise alike (``core.geo.address_key``), oldest first."""
+    return await venues.with_address(address, city)
+
+
+async def venues_near(latitude: float, longitude: float, radius_km: float,
+                      limit: int = 20) -> list[tuple[VenueInfo, float]]:
+    """Located venues within ``radius_km`` of a point, nearest first, with the great-circle distance in km."""
+    return await venues.near(latitude, longitude, radius_km, limit)

@@ -17,7 +17,7 @@ from core import clock, hooks
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.hooks import plugin_settings
 from plugins.events import EventsSettings, hookspecs, states, validation
-from plugins.events.store import Row, is_member, load_event, snapshot, transaction
+from plugins.events.store import Row, acts_as_author, load_event, may_see, snapshot, transaction, visible_event
 from plugins.events.tables import Event, Participation
 
 log = logging.getLogger("plugins.events")
@@ -109,16 +109,17 @@ def _joinable(row: Row) -> None:
         raise Conflict("This event is over", code="event_not_joinable", event_status="finished")
 
 
-async def join(user_id: int, event_id: int, guests: int = 0) -> Row:
-    """Join an event with ``guests`` extra people: confirmed, pending (approval) or waitlisted."""
+async def join(user_id: int, event_id: int, guests: int = 0, key: str | None = None) -> Row:
+    """Join an event with ``guests`` extra people: confirmed, pending (approval) or waitlisted.
+
+    A link-only event needs its ``key``, a members-only one membership: what seeing it needs (404 otherwise).
+    """
     max_guests = plugin_settings(EventsSettings).max_guests
     if not 0 <= guests <= max_guests:
         raise validation.fail("/guests", f"guests must be between 0 and {max_guests}", "invalid_guests")
     seats = 1 + guests
     async with transaction():
-        row = await load_event(event_id, lock=True)
-        if row["visibility"] == "group" and row["author_id"] != user_id and not await is_member(row, user_id):
-            raise NotFound(f"event {event_id} not found", code="event_not_found")  # members only: hidden
+        row = await visible_event(event_id, user_id, key=key, lock=True)  # joining needs what viewing needs
         _joinable(row)
         existing = await _part(event_id, user_id)
         if existing is not None and existing["status"] in states.ACTIVE:
@@ -197,7 +198,9 @@ async def decide(author_id: int, event_id: int, user_id: int, accept: bool) -> R
     """The author accepts (confirmed or waitlisted when full) or declines a participant."""
     async with transaction():
         row = await load_event(event_id, lock=True)
-        if row["author_id"] != author_id:
+        if not await acts_as_author(row, author_id):
+            if not await may_see(row, author_id):
+                raise NotFound(f"event {event_id} not found", code="event_not_found")
             raise PermissionDenied("Only the author decides who takes part", code="not_event_author")
         part = await _part(event_id, user_id)
         if part is None or part["status"] not in states.ACTIVE:
@@ -237,8 +240,8 @@ async def join_pair(event_id: int, user_a: int, user_b: int) -> str:
     async with transaction():
         row = await load_event(event_id, lock=True)
         for uid in pair:
-            if row["visibility"] == "group" and row["author_id"] != uid and not await is_member(row, uid):
-                raise NotFound(f"event {event_id} not found", code="event_not_found")  # members only: hidden
+            if not await may_see(row, uid):
+                raise NotFound(f"event {event_id} not found", code="event_not_found")
         _joinable(row)
         existing = {uid: await _part(event_id, uid) for uid in pair}
         for uid, part in existing.items():

@@ -14,10 +14,9 @@ from core.pagination import Page, decode_cursor, paginate
 from core.users import services as users
 from plugins.events import sql, states
 from plugins.events.schemas import JoinedItem, MyEventItem, ParticipantRead, ParticipantsPage
-from plugins.events.store import Row, acts_as_author, is_member, load_event
+from plugins.events.store import Row, acts_as_author, load_event, may_see
 from plugins.events.tables import Event, Participation
 
-HIDDEN_UNTIL_PUBLISHED = (states.DRAFT, states.PENDING, states.REJECTED)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DETAIL_FIELDS = ("id", "title", "description", "category", "cover_ref", "starts_at", "ends_at", "timezone",
                  "latitude", "longitude", "capacity", "price_text", "price_cents", "visibility", "requires_approval",
@@ -39,14 +38,8 @@ async def detail(event_id: int, viewer_id: int | None, moderator: bool, key: str
             Participation.event == event_id, Participation.user == viewer_id).first()
     is_author = viewer_id is not None and await acts_as_author(e, viewer_id)
     takes_part = mine is not None and mine["status"] in states.ACTIVE
-    if not (is_author or moderator):
-        if e["status"] in HIDDEN_UNTIL_PUBLISHED:
-            raise NotFound(f"event {event_id} not found", code="event_not_found")
-        # Link-only events need the secret of the link; members-only ones membership of the group (or a place).
-        if e["visibility"] == "link" and not takes_part and key != e["share_key"]:
-            raise NotFound(f"event {event_id} not found", code="event_not_found")
-        if e["visibility"] == "group" and not takes_part and not await is_member(e, viewer_id):
-            raise NotFound(f"event {event_id} not found", code="event_not_found")
+    if not await may_see(e, viewer_id, moderator=moderator, key=key, participant=takes_part):
+        raise NotFound(f"event {event_id} not found", code="event_not_found")
     count = await Participation.select(Count(alias="people"), Sum(Participation.guests, alias="guests")).where(
         Participation.event == event_id, Participation.status == states.P_CONFIRMED).first()
     tz = ZoneInfo(e["timezone"])

@@ -19,6 +19,7 @@ from core.http import query
 from core.http.params import Limit
 from core.pagination import Page
 from core.settings import get_settings
+from core.users import directory
 from plugins.events import EventsSettings, api, calendar, feed, participation, reads, series, services
 from plugins.events.schemas import (
     CalendarLink,
@@ -51,9 +52,33 @@ ICS = "text/calendar; charset=utf-8"
 FEED_CODES = {"tags": "invalid_tag", "category": "invalid_category"}
 
 
+async def may_create(principal: Principal) -> bool:
+    """``events.create``, or (unless the operator requires the organiser role) a verified account."""
+    if principal.has(CREATE):
+        return True
+    return not plugin_settings(EventsSettings).require_organiser_role and await directory.is_verified(principal.user_id)
+
+
+async def creator(principal: Principal) -> services.Actor:
+    """The caller as an author who creates; 403 ``organiser_role_required`` or ``verification_required`` if not."""
+    if not await may_create(principal):
+        if plugin_settings(EventsSettings).require_organiser_role:
+            raise PermissionDenied("Creating events needs the organiser role; ask for it in the app",
+                                   code="organiser_role_required")
+        raise PermissionDenied("Verify your email or phone before creating events", code="verification_required")
+    return services.Actor(principal.user_id, principal.has(MODERATE), creator=True)
+
+
 def actor(principal: Principal) -> services.Actor:
     """The services' view of the caller."""
     return services.Actor(principal.user_id, principal.has(MODERATE), principal.has(CREATE))
+
+
+async def author(principal: Principal, group_id: int | None) -> services.Actor:
+    """The creator of a new event: anyone who may create, or, for a group's event, its managers (checked after)."""
+    if group_id is None:
+        return await creator(principal)
+    return services.Actor(principal.user_id, principal.has(MODERATE), await may_create(principal))
 
 
 def not_modified(request: Request[Any, Any, Any], etag: str) -> bool:
@@ -103,9 +128,10 @@ class EventController(Controller):
                            data: JSONBody[EventCreate]) -> Response[EventRead]:
         """Create a draft event (submit it for review to publish it).
 
-        Needs ``events.create``, or, with ``group_id``, to be a moderator of that group.
+        Needs a verified account (or ``events.create`` when the operator requires the organiser role: see
+        ``/api/v1/capabilities``), or, with ``group_id``, to be a moderator of that group.
         """
-        event_id = await services.create_event(actor(principal), msgspec.structs.asdict(data))
+        event_id = await services.create_event(await author(principal, data.group_id), msgspec.structs.asdict(data))
         return await event_response(request, event_id, principal, status=HTTP_201_CREATED)
 
     @get("/{event_id:int}", operation_id="get_event", opt={"etag": True})
@@ -161,9 +187,8 @@ class EventController(Controller):
     @get("/{event_id:int}/history", operation_id="list_event_history")
     async def list_event_history(self, principal: Caller, event_id: FromPath[int]) -> list[MoveRead]:
         """The status moves of my event (or any event, for moderators)."""
-        author_id, _ = await services.author_of(event_id)
-        if author_id != principal.user_id and not principal.has(MODERATE):
-            raise PermissionDenied("Only the author and moderators see the history", code="not_event_author")
+        if not principal.has(MODERATE):
+            await services.check_history_access(event_id, principal.user_id, False)
         return msgspec.convert(await services.history(event_id), list[MoveRead])
 
     @get("/moderation", operation_id="list_pending_events", guards=[requires(MODERATE)])
@@ -186,10 +211,13 @@ class EventController(Controller):
         return await reads.joined(principal.user_id, updated_since, cursor, limit)
 
     @post("/{event_id:int}/join", operation_id="join_event", status_code=HTTP_200_OK)
-    async def join_event(self, principal: Caller, event_id: FromPath[int],
-                         data: JSONBody[JoinBody | None] = None) -> ParticipationRead:
-        """Join (``guests``: extra people); confirmed, pending approval, or waitlisted when full."""
-        result = await participation.join(principal.user_id, event_id, data.guests if data else 0)
+    async def join_event(self, principal: Caller, event_id: FromPath[int], data: JSONBody[JoinBody | None] = None,
+                         key: FromQuery[str | None] = None) -> ParticipationRead:
+        """Join (``guests``: extra people); confirmed, pending approval, or waitlisted when full.
+
+        A link-only event needs the ``key`` of its link (as reading it does); a members-only event, membership.
+        """
+        result = await participation.join(principal.user_id, event_id, data.guests if data else 0, key)
         return msgspec.convert(result, ParticipationRead)
 
     @post("/{event_id:int}/leave", operation_id="leave_event", status_code=HTTP_204_NO_CONTENT)
@@ -253,16 +281,20 @@ class VenueController(Controller):
 
     path = "/events/venues"
 
-    @post("/", operation_id="create_venue", guards=[requires(CREATE)])
+    @post("/", operation_id="create_venue")
     async def create_venue(self, principal: Caller, data: JSONBody[VenueCreate]) -> VenueRead:
-        """Add a venue (IANA timezone, coordinates in degrees)."""
-        return msgspec.convert(await services.create_venue(actor(principal), msgspec.structs.asdict(data)),
-                               VenueRead)
+        """Add a venue (IANA timezone, coordinates in degrees); who may: as for creating events."""
+        row = await services.create_venue(await creator(principal), msgspec.structs.asdict(data))
+        return msgspec.convert(row, VenueRead)
 
     @get("/{venue_id:int}", operation_id="get_venue")
-    async def get_venue(self, venue_id: FromPath[int]) -> VenueRead:
-        """One venue."""
-        return msgspec.convert(await services.get_venue(venue_id), VenueRead)
+    async def get_venue(self, optional_principal: OptionalCaller, venue_id: FromPath[int]) -> VenueRead:
+        """One venue; ``pos_ref`` (its point-of-sale link) only for staff and whoever added the venue."""
+        row = await services.get_venue(venue_id)
+        p = optional_principal
+        if p is None or not (p.has(MODERATE) or p.user_id == row["created_by"]):
+            row = {**row, "pos_ref": None}
+        return msgspec.convert(row, VenueRead)
 
 
 class SeriesController(Controller):
@@ -270,10 +302,11 @@ class SeriesController(Controller):
 
     path = "/events/series"
 
-    @post("/", operation_id="create_series", guards=[requires(CREATE)])
+    @post("/", operation_id="create_series")
     async def create_series(self, principal: Caller, data: JSONBody[SeriesCreate]) -> SeriesRead:
         """Create a series: the first occurrence plus an RRULE, expanded in the venue's local time."""
-        created = await series.create_series(actor(principal), msgspec.structs.asdict(data.event), data.rrule)
+        created = await series.create_series(await author(principal, data.event.group_id),
+                                             msgspec.structs.asdict(data.event), data.rrule)
         return msgspec.convert(created, SeriesRead)
 
 

@@ -55,8 +55,8 @@ class VenueRead(msgspec.Struct):
     name: str
     address: str
     city: str
-    latitude: float
-    longitude: float
+    latitude: float | None  # None until an address typed without a point is geocoded (geo plugin)
+    longitude: float | None
     timezone: str
     pos_ref: str | None
 

@@ -12,7 +12,7 @@ from dateutil.rrule import rrulestr
 from core import clock
 from core.hooks import plugin_settings
 from plugins.events import EventsSettings, validation
-from plugins.events.services import Actor, insert_event, place_of
+from plugins.events.services import Actor, check_host, insert_event, place_of
 from plugins.events.store import transaction
 from plugins.events.tables import Series
 
@@ -44,6 +44,7 @@ def expand(rule: str, first_start: datetime, tz: ZoneInfo, limit: int) -> list[d
 async def create_series(actor: Actor, data: dict[str, Any], rule: str) -> dict[str, Any]:
     """Create a series and its occurrences (drafts, each editable and cancellable on its own)."""
     validation.event_fields(data, creating=True, pointer="/event")
+    await check_host(actor, data, "/event")
     async with transaction():
         place = await place_of(data, "/event")
         tz = ZoneInfo(place["timezone"])

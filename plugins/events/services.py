@@ -20,6 +20,7 @@ from plugins.events.store import (
     group_access,
     info_of,
     load_event,
+    may_see,
     move,
     record_creation,
     snapshot,
@@ -33,7 +34,7 @@ log = logging.getLogger("plugins.events")
 REMODERATED = {"starts_at", "ends_at", "venue_id", "online_url", "description"}
 COLUMNS = {"venue_id": "venue"}  # API field -> column where they differ
 VENUE_COLUMNS = (Venue.id, Venue.name, Venue.address, Venue.city, Venue.latitude, Venue.longitude, Venue.timezone,
-                 Venue.pos_ref)
+                 Venue.pos_ref, Venue.created_by)
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,12 @@ async def create_event(actor: Actor, data: dict[str, Any]) -> int:
 
 
 async def _author_only(row: Row, actor: Actor) -> None:
-    if not await acts_as_author(row, actor.user_id):
-        raise PermissionDenied("Only the author may change this event", code="not_event_author")
+    """The author (or a manager of the hosting group) may; others get 403 if they may see the event, else 404."""
+    if await acts_as_author(row, actor.user_id):
+        return
+    if not await may_see(row, actor.user_id, moderator=actor.moderator):
+        raise NotFound(f"event {row['id']} not found", code="event_not_found")
+    raise PermissionDenied("Only the author may change this event", code="not_event_author")
 
 
 def check_if_match(row: Row, if_match: str | None) -> None:
@@ -251,7 +256,7 @@ async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
         row = await load_event(event_id, lock=True)
         role = states.AUTHOR if await acts_as_author(row, actor.user_id) else states.MODERATOR
         if role == states.MODERATOR and not actor.moderator:
-            raise PermissionDenied("Only the author or a moderator may cancel this event", code="not_event_author")
+            await _author_only(row, actor)  # 404 when they may not see it, else 403
         await move(row, states.CANCELLED, role, actor.user_id, reason)
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_cancelled, event=info, reason=reason, actor_id=actor.user_id)
@@ -293,6 +298,12 @@ async def history(event_id: int) -> list[Row]:
 async def event_info(event_id: int) -> EventInfo:
     """The snapshot of one event."""
     return info_of(await load_event(event_id))
+
+
+async def check_history_access(event_id: int, user_id: int, moderator: bool) -> None:
+    """The history is the author's and moderators': 404 to whoever may not see the event, 403 to other viewers."""
+    row = await load_event(event_id)
+    await _author_only(row, Actor(user_id, moderator))
 
 
 async def author_of(event_id: int) -> tuple[int, datetime]:

@@ -86,3 +86,15 @@ FEED_BY_RATING_AFTER = (
     f"LIMIT $2) c {_FEED_JOIN_DESC}"
 )
 """A further feed page by rating: as :data:`FEED_BY_RATING`, after the row ($3 rating or 0, $4 id)."""
+
+# Venues near a point (the geo plugin's de-duplication and "venues near me"): the same box-then-distance as the feed.
+_VENUE_DISTANCE = distance_sql("v.latitude", "v.longitude", "$1::float8", "$2::float8")
+VENUES_NEAR = (
+    "SELECT * FROM (SELECT v.id, v.name, v.address, v.city, v.latitude, v.longitude, v.timezone, v.located, "
+    f"v.created_by, {_VENUE_DISTANCE} AS distance_km FROM events.venue v "
+    "WHERE v.latitude BETWEEN $3::float8 AND $4::float8 "
+    "AND ($5::float8 IS NULL OR v.longitude BETWEEN $5::float8 AND $6::float8)) c "
+    "WHERE c.distance_km <= $7::float8 ORDER BY c.distance_km, c.id LIMIT $8"
+)
+"""Located venues nearest first: $1/$2 the point, $3/$4 the latitude band, $5/$6 the longitude band (NULL across the
+antimeridian), $7 the radius (km), $8 how many."""

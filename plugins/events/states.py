@@ -8,6 +8,7 @@ DRAFT, PENDING, PUBLISHED, REJECTED, CANCELLED, FINISHED = (
     "draft", "pending_review", "published", "rejected", "cancelled", "finished",
 )
 STATUSES = (DRAFT, PENDING, PUBLISHED, REJECTED, CANCELLED, FINISHED)
+HIDDEN_UNTIL_PUBLISHED = (DRAFT, PENDING, REJECTED)  # only the author (and moderators) know these exist
 
 AUTHOR, MODERATOR, SYSTEM = "author", "moderator", "system"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -16,7 +17,7 @@ from core.errors import NotFound
 from plugins.events import hookspecs, sql, states
 from plugins.events.hookspecs import EventInfo, GroupAccess
 from plugins.events.states import check_move
-from plugins.events.tables import Event, StatusMove
+from plugins.events.tables import Event, Participation, StatusMove
 
 Row = dict[str, Any]
 _SAME = ("id", "title", "description", "tags", "category", "cover_ref", "starts_at", "ends_at", "timezone",
@@ -118,3 +119,43 @@ async def is_member(event: Row, user_id: int | None) -> bool:
     """Whether ``user_id`` is a member of the group hosting ``event`` (what a members-only event asks)."""
     access = await group_access(event["group_id"], user_id)
     return access is not None and access.member
+
+
+async def takes_part(event_id: int, user_id: int | None) -> bool:
+    """Whether ``user_id`` holds an active participation (pending, confirmed, waitlisted or offered)."""
+    if user_id is None:
+        return False
+    return bool(await Participation.exists().where(Participation.event == event_id, Participation.user == user_id,
+                                                   Participation.status.is_in(list(states.ACTIVE))))
+
+
+async def may_see(row: Row, user_id: int | None, *, moderator: bool = False, key: str | None = None,
+                  participant: bool | None = None) -> bool:
+    """The one visibility rule, for every operation: an event the caller may not see is 404 to them, always.
+
+    Authors (and group managers) and moderators see everything; others see published-or-later events, a link-only
+    one with its key or once they take part, a members-only one as a member of its group or once they take part.
+    ``participant`` saves the query when the caller already knows.
+    """
+    if moderator or (user_id is not None and await acts_as_author(row, user_id)):
+        return True
+    if row["status"] in states.HIDDEN_UNTIL_PUBLISHED:
+        return False
+    if row["visibility"] == "public":
+        return True
+    if participant is None:
+        participant = await takes_part(row["id"], user_id)
+    if participant:
+        return True
+    if row["visibility"] == "link":
+        return key is not None and secrets.compare_digest(key, row["share_key"])
+    return await is_member(row, user_id)
+
+
+async def visible_event(event_id: int, user_id: int | None, *, moderator: bool = False, key: str | None = None,
+                        lock: bool = False) -> Row:
+    """Load the event if the caller may see it (see :func:`may_see`); NotFound ``event_not_found`` otherwise."""
+    row = await load_event(event_id, lock=lock)
+    if not await may_see(row, user_id, moderator=moderator, key=key):
+        raise NotFound(f"event {event_id} not found", code="event_not_found")
+    return row

@@ -27,9 +27,11 @@ class Venue(Table, schema="events"):
     name = Varchar(length=200)
     address = Varchar(length=300, default="")
     city = Varchar(length=100, default="", index=True)
-    latitude = DoublePrecision()
-    longitude = DoublePrecision()
+    latitude = DoublePrecision(null=True, default=None, index=True)  # None until an address is geocoded (geo)
+    longitude = DoublePrecision(null=True, default=None)
     timezone = Varchar(length=64, default="UTC")
+    located = Varchar(length=16, default="manual")  # manual | pinned | geocoded | pending | failed (geo plugin)
+    address_key = Varchar(length=300, default="", index=True)  # core.geo.address_key(address): de-duplication
     pos_ref = Varchar(length=100, null=True, default=None)  # link to a point-of-sale system (orders plugin)
     created_by = ForeignKey(User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
