@@ -11,6 +11,8 @@ statements from :func:`distance_sql` at import time and pass :func:`bounding_box
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 
 EARTH_RADIUS_KM = 6371.0088
@@ -79,7 +81,20 @@ def walking_minutes(distance_km: float, kmh: float = WALKING_KMH) -> int:
     return max(1, round(distance_km * DETOUR / kmh * 60))
 
 
+_SPACES = re.compile(r"\s+")
+_PUNCT_SPACING = re.compile(r"\s*([,.;])\s*")
+
+
+def address_key(text: str) -> str:
+    """An address as compared for de-duplication and caching: NFKC, case-folded, "yo" as "ye", spacing collapsed.
+
+    ``"Москва,  Тверская ул., 1"`` and ``"москва, тверская ул. ,1"`` give the same key.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold().replace("\u0451", "\u0435")  # yo -> ye
+    return _PUNCT_SPACING.sub(r"\1 ", _SPACES.sub(" ", text)).strip(" ,.;")
+
+
 __all__ = [
-    "DETOUR", "EARTH_RADIUS_KM", "KM_PER_DEG_LAT", "WALKING_KMH", "Box", "bounding_box", "distance_sql",
+    "DETOUR", "EARTH_RADIUS_KM", "KM_PER_DEG_LAT", "WALKING_KMH", "Box", "address_key", "bounding_box", "distance_sql",
     "haversine_km", "valid_point", "walking_minutes",
 ]
