@@ -168,13 +168,17 @@ async def reconcile(limit: int = 500) -> dict[str, int]:
             counts["skipped"] += 1
             continue
         adapter, conn = await pos.connection(venue)
+        breaker = pos.Breaker(venue)
         try:
             found = await pos.call(conn, adapter.get_order(conn, str(r["id"]), r["pos_order_id"]))
             state = None if found is None else pos.checked_state(found)
         except (PosUnavailable, PosRejected) as exc:
             log.info("reconcile: order %s not checked: %s", r["id"], exc)
+            if isinstance(exc, PosUnavailable) and await breaker.failed():
+                open_circuits[venue] = True
             counts["skipped"] += 1
             continue
+        await breaker.succeeded()
         counts["checked"] += 1
         if state is None:
             if r["status"] == states.SUBMITTED:

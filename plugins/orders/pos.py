@@ -148,8 +148,9 @@ class Breaker:
         await cache.client().delete(self.key, self.key + ":probe")
 
     async def is_open(self) -> bool:
-        """Whether calls to this POS are held back now."""
-        return await cache.client().hexists(self.key, "open_until")
+        """Whether calls to this POS are held back now (open and still cooling down)."""
+        opened_until = await cache.client().hget(self.key, "open_until")  # type: ignore[misc]
+        return opened_until is not None and float(opened_until) > clock.timestamp()
 
 
 def backoff_s(attempt: int, retry_after: float | None = None) -> float:

@@ -23,6 +23,8 @@ MOVES: dict[tuple[str, str], frozenset[str]] = {
     (SUBMITTED, REJECTED): VENUE,  # with a reason
     (SUBMITTED, CANCELLED): frozenset({USER, STAFF, POS}),  # the user, before confirmation; or the venue
     (SUBMITTED, FAILED): frozenset({SYSTEM}),  # the POS refused it or stayed unreachable
+    (SUBMITTED, PREPARING): frozenset({POS}),  # a POS may report the kitchen's progress without a confirmation
+    (SUBMITTED, READY): frozenset({POS}),
     (CONFIRMED, PREPARING): VENUE,
     (CONFIRMED, READY): VENUE,  # a POS may skip a step
     (CONFIRMED, COMPLETED): frozenset({POS}),

@@ -11,12 +11,13 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from plugins.events.testing import (  # noqa: F401  (fixtures shared with events' tests)
-    events_venue,
-    make_published_event,
-    published_event,
-)
+from plugins.events import testing as events_testing
 from plugins.orders.conformance.reference import ReferencePos
+
+# events' fixtures, shared (a venue in Berlin, an event published there, more events on demand)
+events_venue = events_testing.events_venue
+published_event = events_testing.published_event
+make_published_event = events_testing.make_published_event
 
 SETTINGS = {"orders": {"pos_timeout_s": 0.5, "backoff_base_s": 1.0, "backoff_max_s": 30.0, "max_attempts": 3,
                        "breaker_threshold": 3, "breaker_cooldown_s": 60, "reconcile_after_s": 60}}
