@@ -1,4 +1,7 @@
-"""Rate limits in Redis (fixed windows on core's clock): ``await hit("login", ip, limit=5, window_s=60)``."""
+"""Rate limits in Redis on core's clock: ``await hit("login", ip, limit=5, window_s=60)`` (a sliding window).
+
+``hit_batched`` (the API's per-address limit, on every request) keeps a fixed window and counts locally in batches.
+"""
 
 from __future__ import annotations
 
@@ -17,31 +20,49 @@ log = logging.getLogger("core.ratelimit")
 async def hit(bucket: str, subject: str, *, limit: int, window_s: int, cost: int = 1) -> int:
     """Count one use of ``bucket`` by ``subject``; raise :class:`RateLimited` (429, Retry-After) past ``limit``.
 
-    Returns the remaining allowance. When Redis is unreachable the limit is not enforced (fail open, logged):
-    availability of the API matters more than a throttle during a Redis restart.
+    A sliding window: the previous window's count, weighted by how much of it still overlaps the last ``window_s``
+    seconds, plus the current one's. A burst at the end of one window and another at the start of the next cannot
+    double the limit (fixed windows allow that). Returns the remaining allowance. When Redis is unreachable the limit
+    is not enforced (fail open, logged): availability matters more than a throttle during a Redis restart.
     """
     now = clock.timestamp()
     window = math.floor(now / window_s)
-    k = cache.key("rl", bucket, subject, window)
+    current, previous = cache.key("rl", bucket, subject, window), cache.key("rl", bucket, subject, window - 1)
     try:
         redis = cache.client()
-        used = await redis.incrby(k, cost)
-        if used == cost:  # first hit of this window: one extra round trip per window, not per request
-            await redis.expire(k, window_s + 1)
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.incrby(current, cost)
+            pipe.expire(current, 2 * window_s + 1)  # it is the "previous" window for one more window
+            pipe.get(previous)
+            used_now, _, used_before = await pipe.execute()
     except (RedisError, OSError) as exc:
         log.warning("rate limit %s not enforced: redis unavailable: %s", bucket, exc)
         return limit
-    if used > limit:
-        retry_after = math.ceil((window + 1) * window_s - now)
+    elapsed = now / window_s - window  # 0..1 through the current window
+    prev = int(used_before or 0)
+    estimate = prev * (1 - elapsed) + int(used_now)
+    if estimate > limit:
+        retry_after = _retry_after(prev, int(used_now), limit, elapsed, window_s)
         raise RateLimited(retry_after, f"Too many requests for {bucket}; retry in {retry_after} s")
-    return limit - int(used)
+    return max(0, limit - math.ceil(estimate))
+
+
+def _retry_after(prev: int, now_count: int, limit: int, elapsed: float, window_s: int) -> int:
+    """Seconds until the sliding estimate falls back to ``limit`` (the previous window fading, then the current)."""
+    if prev and now_count < limit:  # within this window, as the previous one fades out
+        fraction = (prev * (1 - elapsed) + now_count - limit) / prev
+        return max(1, math.ceil(fraction * window_s))
+    rest = (1 - elapsed) * window_s  # to the end of this window, then this window fades as "previous"
+    fraction = 1 - limit / now_count if now_count else 0
+    return max(1, math.ceil(rest + fraction * window_s))
 
 
 async def reset(bucket: str, subject: str, *, window_s: int) -> None:
     """Forget the current window's count (e.g. after a successful login)."""
     window = math.floor(clock.timestamp() / window_s)
     try:
-        await cache.client().delete(cache.key("rl", bucket, subject, window))
+        await cache.client().delete(cache.key("rl", bucket, subject, window),
+                                    cache.key("rl", bucket, subject, window - 1))
     except (RedisError, OSError):
         pass
 

@@ -94,9 +94,12 @@ class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):
     argon2_memory_kib: int = 19_456
     argon2_parallelism: int = 1
     password_max_length: int = 256
-    # Throttles (Redis fixed windows): attempts per window, per IP and per account (identifier).
+    # Throttles (Redis sliding windows): attempts per window. Sign-in: per address, per account *and* address (so a
+    # stranger guessing locks out only themselves), and a looser limit per account from every address together
+    # (distributed guessing) that a device the account already trusts passes.
     login_ip_limit: int = 30
     login_account_limit: int = 10
+    login_account_all_limit: int = 100
     login_window_s: int = 900
     register_ip_limit: int = 10
     register_window_s: int = 3600

@@ -121,13 +121,27 @@ async def resend(identifier: str, ip: str = "") -> None:
         await _issue_quietly(row, "verify")
 
 
-async def authenticate_password(identifier: str, password: str, totp_code: str | None = None,
-                                require_totp: bool = False, ip: str = "") -> int:
-    """Check email-or-phone + password, then the second factor; return the user id (see docs/auth.md for codes)."""
+async def _throttle_login(identifier: str, ip: str, device_id: str | None) -> None:
+    """Sign-in throttles (see ``AuthSettings``): nobody can lock an owner out from elsewhere.
+
+    Per address; per account and address (a stranger's wrong guesses lock only that stranger); and per account from
+    every address together, a looser limit against distributed guessing, which a device the account already trusts
+    (the owner's phone) does not count toward.
+    """
     auth = get_settings().auth
+    subject = _subject(identifier)
     await ratelimit.hit("login_ip", ip, limit=auth.login_ip_limit, window_s=auth.login_window_s)
-    await ratelimit.hit("login_account", _subject(identifier), limit=auth.login_account_limit,
-                        window_s=auth.login_window_s)
+    await ratelimit.hit("login_pair", f"{subject}:{ip}", limit=auth.login_account_limit, window_s=auth.login_window_s)
+    row = await find_account(identifier) if device_id else None
+    if row is None or not await _device_trusted(int(row["id"]), device_id):
+        await ratelimit.hit("login_account", subject, limit=auth.login_account_all_limit,
+                            window_s=auth.login_window_s)
+
+
+async def authenticate_password(identifier: str, password: str, totp_code: str | None = None,
+                                require_totp: bool = False, ip: str = "", device_id: str | None = None) -> int:
+    """Check email-or-phone + password, then the second factor; return the user id (see docs/auth.md for codes)."""
+    await _throttle_login(identifier, ip, device_id)
     row = await find_account(identifier)
     stored = row["password_hash"] if row else None
     if not await verify_password(stored or None, password) or row is None:
@@ -149,7 +163,7 @@ async def authenticate_password(identifier: str, password: str, totp_code: str |
 async def login(*, identifier: str, password: str, device_id: str, device_name: str = "", code: str | None = None,
                 totp_code: str | None = None, ip: str = "") -> TokenPair:
     """Sign in from the app: tokens, or 401 ``verification_required`` when the device (or account) is new."""
-    user_id = await authenticate_password(identifier, password, totp_code, ip=ip)
+    user_id = await authenticate_password(identifier, password, totp_code, ip=ip, device_id=device_id)
     row = await User.select(User.is_verified, User.totp_enabled, User.email, User.phone).where(
         User.id == user_id).first()
     assert row is not None

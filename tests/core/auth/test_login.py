@@ -47,19 +47,55 @@ async def test_unknown_account_costs_a_hash_verification_too(make_user, sbor_dat
     assert unknown > known * 0.4, (known, unknown)
 
 
-async def test_login_is_throttled_per_account(make_client, make_user) -> None:
-    client = await make_client([])
+async def test_a_strangers_guesses_lock_out_only_the_stranger(make_client, make_user) -> None:
+    attacker = await make_client([], client_ip="203.0.113.9")
+    owner = await make_client([], client_ip="198.51.100.20")
     await make_user(email="victim@example.org", password=PW, device_id=DEVICE)
     limit = core_settings.get_settings().auth.login_account_limit
     for _ in range(limit):
-        assert (await login(client, "victim@example.org", "guess-guess-1")).status_code == 401
-    r = await login(client, "victim@example.org", PW)  # even the right password waits now
+        assert (await login(attacker, "victim@example.org", "guess-guess-1", device_id="x" * 36)).status_code == 401
+    r = await login(attacker, "victim@example.org", PW, device_id="x" * 36)  # even the right password waits there
     assert r.status_code == 429 and r.json()["code"] == "rate_limited"
     assert 0 < int(r.headers["retry-after"]) <= 900
+    assert (await login(owner, "victim@example.org", PW)).status_code == 200  # the owner, elsewhere, signs in
     # Unknown accounts are throttled the same way (no enumeration through the limiter)
     for _ in range(limit):
-        await login(client, "ghost@example.org", "guess-guess-1")
-    assert (await login(client, "ghost@example.org", "guess-guess-1")).status_code == 429
+        await login(attacker, "ghost@example.org", "guess-guess-1")
+    assert (await login(attacker, "ghost@example.org", "guess-guess-1")).status_code == 429
+
+
+async def test_guessing_from_many_addresses_is_limited_but_the_owners_device_gets_through(
+        make_client, make_user, monkeypatch) -> None:
+    auth = core_settings.get_settings().auth
+    monkeypatch.setattr(auth, "login_account_all_limit", 6)
+    await make_user(email="target@example.org", password=PW, device_id=DEVICE)
+    for i in range(6):
+        bot = await make_client([], client_ip=f"192.0.2.{i + 1}")
+        assert (await login(bot, "target@example.org", "guess-guess-1", device_id="y" * 36)).status_code == 401
+    bot = await make_client([], client_ip="192.0.2.99")
+    r = await login(bot, "target@example.org", PW, device_id="y" * 36)  # an unknown device: the account is limited
+    assert r.status_code == 429
+    owner = await make_client([], client_ip="198.51.100.30")
+    assert (await login(owner, "target@example.org", PW)).status_code == 200  # a device the account trusts
+
+
+async def test_limits_slide_a_burst_across_a_window_boundary_is_not_doubled(sbor_database, clock) -> None:
+    from core import ratelimit
+    from core.errors import RateLimited
+
+    clock.freeze()
+    clock.advance(900 - (clock.timestamp() % 900) - 1)  # one second before a window ends
+    for _ in range(10):
+        await ratelimit.hit("test_slide", "s", limit=10, window_s=900)
+    clock.advance(2)  # the next fixed window has begun: a fixed window would allow ten more here
+    try:
+        await ratelimit.hit("test_slide", "s", limit=10, window_s=900)
+    except RateLimited as exc:
+        assert 60 < int(exc.headers["Retry-After"]) <= 100  # as the first burst fades: ~a tenth of the window
+    else:
+        raise AssertionError("a second burst right after the boundary passed the limit")
+    clock.advance(900)  # a whole window later the first burst has faded out
+    assert await ratelimit.hit("test_slide", "s", limit=10, window_s=900) >= 8
 
 
 async def test_login_is_throttled_per_ip(make_client) -> None:
