@@ -24,9 +24,15 @@ def register_piccolo_app() -> Any:
 @hookimpl
 def register_routes() -> list[Any]:
     """Inbox, preferences, devices and the delivery log."""
-    from plugins.notify.routes import DeliveryController, DeviceController, InboxController, PreferencesController
+    from plugins.notify.routes import (
+        DeliveryController,
+        DeviceController,
+        InboxController,
+        PreferencesController,
+        ScheduledController,
+    )
 
-    return [InboxController, PreferencesController, DeviceController, DeliveryController]
+    return [InboxController, PreferencesController, DeviceController, DeliveryController, ScheduledController]
 
 
 @hookimpl

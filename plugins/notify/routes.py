@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from core.auth.guards import Principal
 from core.http.params import Limit
 from core.pagination import Page
-from plugins.notify import inbox, prefs
+from plugins.notify import inbox, prefs, scheduled
 from plugins.notify.schemas import (
     DeliveryRead,
     DeviceCreate,
@@ -19,6 +19,7 @@ from plugins.notify.schemas import (
     InboxItemRead,
     PreferencesRead,
     PreferencesUpdate,
+    ScheduledRead,
     UnreadCountRead,
 )
 
@@ -50,6 +51,25 @@ class InboxController(Controller):
         """Mark everything read; returns the new unread count (0)."""
         await inbox.mark_all_read(principal.user_id)
         return UnreadCountRead(unread=0)
+
+
+class ScheduledController(Controller):
+    """Notifications waiting to go out to the signed-in user (the reminders before events I joined…)."""
+
+    path = "/notify/scheduled"
+
+    @get("/", operation_id="list_scheduled_notifications")
+    async def list_scheduled_notifications(self, principal: NamedDependency[Principal],
+                                           cursor: FromQuery[str | None] = None,
+                                           limit: Limit = 50) -> Page[ScheduledRead]:
+        """Soonest first: "you will be reminded at …"."""
+        return await scheduled.list_scheduled(principal.user_id, cursor, limit)
+
+    @delete("/{notification_id:int}", operation_id="delete_scheduled_notification")
+    async def delete_scheduled_notification(self, principal: NamedDependency[Principal],
+                                            notification_id: FromPath[int]) -> None:
+        """Turn off one waiting notification (the others, and the kind, stay on)."""
+        await scheduled.cancel(principal.user_id, notification_id)
 
 
 class PreferencesController(Controller):

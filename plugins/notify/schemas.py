@@ -20,6 +20,18 @@ class InboxItemRead(msgspec.Struct):
     read_at: datetime | None
 
 
+class ScheduledRead(msgspec.Struct):
+    """A notification waiting to go out: what, about what, when (reminders say how long before the moment)."""
+
+    id: int
+    kind: str
+    label: str  # the kind's name for people
+    subject: str | None  # what it is about, e.g. events.event:42
+    title: str  # the event's title when it is about an event, else ""
+    due_at: datetime
+    minutes_before: int | None  # reminders: 1440, 300, 60…
+
+
 class UnreadCountRead(msgspec.Struct):
     """How many inbox items are unread."""
 
