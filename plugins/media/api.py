@@ -73,5 +73,5 @@ async def check_ref(ref: str, user_id: int, target: str | None = None, target_id
     if target is not None and (media.target != target or (target_id is not None and media.target_id != target_id)):
         raise PermissionDenied("This photo was uploaded for something else.", code="media_wrong_target")
     if media.status not in (states.PENDING, states.APPROVED):
-        raise PermissionDenied("This photo is not ready.", code="media_not_ready", status=media.status)
+        raise PermissionDenied("This photo is not ready.", code="media_not_ready", current_status=media.status)
     return media

@@ -40,15 +40,16 @@ def options(row: Row, s: MediaSettings) -> ImageOptions:
                         jpeg_quality=s.jpeg_quality, webp_quality=s.webp_quality, max_pixels=s.photo_max_pixels)
 
 
-def render_upload(data: bytes, declared_kind: str, opts: ImageOptions, s: MediaSettings) -> ImageResult | VideoResult:
-    """Check the bytes' real type against the declared kind and render them (CPU-bound: run in a thread)."""
+def render_upload(data: bytes, declared_kind: str, opts: ImageOptions,
+                  s: MediaSettings) -> tuple[str, ImageResult | VideoResult]:
+    """The bytes' real type (checked against the declared kind) and their renditions (CPU-bound: run in a thread)."""
     detected = sniff(data[:64])
     if detected.kind != declared_kind:
         raise Refused("type_mismatch", f"The file is a {detected.kind} ({detected.mime}), not a {declared_kind}.")
     if detected.kind == "photo":
-        return process_image(data, opts)
+        return detected.mime, process_image(data, opts)
     limits = VideoLimits(s.video_max_seconds, s.video_max_pixels, tuple(s.video_codecs))
-    return process_video(data, limits, opts)
+    return detected.mime, process_video(data, limits, opts)
 
 
 async def process(item_id: int) -> Outcome:
@@ -76,7 +77,7 @@ async def _process(item_id: int) -> Outcome:
         return await _refuse(row, Refused("upload_missing", "The uploaded file is gone."), backend)
     content_hash = hashlib.sha256(data).hexdigest()
     try:
-        result = await asyncio.to_thread(render_upload, data, row["kind"], options(row, s), s)
+        mime, result = await asyncio.to_thread(render_upload, data, row["kind"], options(row, s), s)
     except Refused as refused:
         return await _refuse(row, refused, backend)
     del data
@@ -91,7 +92,7 @@ async def _process(item_id: int) -> Outcome:
     fields: dict[str, Any] = {
         "content_hash": content_hash, "renditions": renditions, "width": result.width, "height": result.height,
         "blurhash": poster.blurhash, "color": poster.color, "phash": poster.phash, "processed_at": clock.now(),
-        "mime": "video/mp4" if isinstance(result, VideoResult) else "image/jpeg",
+        "mime": mime,  # the upload's real type, from its bytes
         "duration_s": result.duration_s if isinstance(result, VideoResult) else None,
         "codecs": result.codecs if isinstance(result, VideoResult) else "",
     }

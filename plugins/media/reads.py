@@ -70,7 +70,7 @@ async def shape(rows: list[Row], viewer_id: int | None) -> list[MediaRead]:
         own = viewer_id == r["uploader_id"]
         urls = await delivery.urls(r) if r["status"] in (states.APPROVED, states.PENDING) else delivery.Urls({}, None)
         out.append(MediaRead(
-            id=r["id"], ref=ref_of(r["id"]), kind=r["kind"], status=r["status"], target=r["target"],
+            id=r["id"], ref=ref_of(r["id"]), kind=r["kind"], mime=r["mime"], status=r["status"], target=r["target"],
             target_id=r["target_id"], event_id=r["event_id"], uploader_id=r["uploader_id"], width=r["width"],
             height=r["height"], duration_s=r["duration_s"], blurhash=r["blurhash"], color=r["color"],
             files=urls.files, urls_expire_at=urls.expires_at, created_at=r["created_at"],

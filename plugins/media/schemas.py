@@ -60,6 +60,7 @@ class MediaRead(msgspec.Struct):
     id: int
     ref: str
     kind: str
+    mime: str  # the upload's real type, judged from its bytes once processed
     status: str
     target: str
     target_id: int | None

@@ -109,7 +109,7 @@ async def confirm(user_id: int, item_id: int) -> MediaInfo:
         if row["uploader_id"] != user_id or row["status"] == states.DELETED:
             raise not_found(item_id)
         if row["status"] != states.UPLOADING:
-            raise Conflict("This upload was confirmed already.", code="already_confirmed", status=row["status"])
+            raise Conflict("This upload was confirmed already.", code="already_confirmed", current_status=row["status"])
         size = await storage.from_settings().size(row["upload_key"])
         if size is None:
             raise Conflict("Nothing was uploaded yet (or the upload expired).", code="upload_missing")

@@ -29,4 +29,4 @@ def check_move(current: str, new: str) -> None:
     """Raise Conflict(409, ``illegal_status_move``) unless ``current → new`` is allowed."""
     if new not in MOVES.get(current, set()):
         raise Conflict(f"A media item cannot go from {current} to {new}.", code="illegal_status_move",
-                       status=current)
+                       current_status=current)

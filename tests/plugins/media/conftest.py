@@ -59,12 +59,12 @@ async def api(media_app: Callable[..., Awaitable[httpx.AsyncClient]]) -> httpx.A
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def s3_api(media_app: Callable[..., Awaitable[httpx.AsyncClient]], seaweedfs: Any) -> httpx.AsyncClient:
+async def s3_api(media_app: Callable[..., Awaitable[httpx.AsyncClient]], seaweedfs: Any) -> httpx.AsyncClient:  # noqa: F811
     """The S3 backend on the session's SeaweedFS."""
     return await media_app(**seaweedfs.settings())
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def participant(confirmed_participant: Any, auth_headers: Any) -> Person:
+async def participant(confirmed_participant: Any, auth_headers: Any) -> Person:  # noqa: F811
     """A confirmed participant of ``published_event`` (who may add to its gallery by default)."""
     return Person(confirmed_participant.user_id, await auth_headers(confirmed_participant.user_id))
