@@ -163,8 +163,8 @@ async def test_pointing_a_ticket_at_someone_elses_hidden_event(api, person, publ
                                 "about": {"type": "events.event", "id": str(published_event.id)}},
                        headers=ada.headers)
     assert r.status_code == 201 and r.json()["about"]["label"] == published_event.title
-    r = await api.post(T, json={"category": "event", "subject": "s", "body": "b", "about": {"type": "events.event",
-                                                                                          "id": str(draft.json()["id"])}},
+    own = {"type": "events.event", "id": str(draft.json()["id"])}
+    r = await api.post(T, json={"category": "event", "subject": "s", "body": "b", "about": own},
                        headers=org.headers)  # the author may point at their own draft
     assert r.status_code == 201
 
