@@ -22,17 +22,25 @@ PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".sbor-installed"
 # What the install depends on: a change to any of these reinstalls.
 INSTALL_INPUTS = ["pyproject.toml", "tests/thirdparty/sbor_hello/pyproject.toml"]
+# Third-party-style distributions shipped in this repository (POS adapters, maps providers): each folder under
+# adapters/ with a pyproject.toml is installed like sbor_hello, so its `sbor.plugins` entry point is found.
+ADAPTERS = ROOT / "adapters"
+
 # Editable installs as plain path entries (not setuptools' import hook), so that mypy, run on a plugin written outside
 # this tree, finds core's types in the same venv.
 INSTALL_MODE = "editable_mode=compat"
 
 
+def adapter_dists() -> list[Path]:
+    """Every distribution folder under ``adapters/`` (sorted, so the install order is stable)."""
+    return sorted(p.parent for p in ADAPTERS.glob("*/pyproject.toml")) if ADAPTERS.is_dir() else []
+
+
 def _fingerprint() -> str:
     h = hashlib.sha256(INSTALL_MODE.encode())
-    for name in INSTALL_INPUTS:
-        path = ROOT / name
+    for path in [*(ROOT / name for name in INSTALL_INPUTS), *(d / "pyproject.toml" for d in adapter_dists())]:
         if path.exists():
-            h.update(path.read_bytes())
+            h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 
@@ -54,6 +62,8 @@ def ensure_installed() -> None:
     if hello.exists():
         # The example third-party plugin, installed as a real distribution so its entry point is found.
         subprocess.check_call([*pip, "--config-settings", INSTALL_MODE, "-e", str(hello)])
+    for dist in adapter_dists():
+        subprocess.check_call([*pip, "--config-settings", INSTALL_MODE, "-e", str(dist)])
     STAMP.write_text(want)
 
 

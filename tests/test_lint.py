@@ -13,6 +13,7 @@ import pytest
 from core.settings import ROOT
 
 THIRD_PARTY = ROOT / "tests" / "thirdparty"
+ADAPTERS = ROOT / "adapters"  # distributions shipped in the repository (POS adapters…), checked the same way
 
 
 def _run(*args: str, timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,7 +25,8 @@ def _run(*args: str, timeout: float, env: dict[str, str] | None = None) -> subpr
 def mypy_targets() -> list[str]:
     """The packages pyproject names, plus each third-party distribution's package(s), checked as an outsider's."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
-    outside = sorted(str(init.parent.relative_to(ROOT)) for init in THIRD_PARTY.glob("*/*/__init__.py"))
+    inits = [*THIRD_PARTY.glob("*/*/__init__.py"), *ADAPTERS.glob("*/*/__init__.py")]
+    outside = sorted(str(init.parent.relative_to(ROOT)) for init in inits if init.parent.parent.name != "tests")
     return [*config["packages"], *outside]
 
 
@@ -40,7 +42,7 @@ def test_mypy_finds_nothing() -> None:
     # One run over everything (mypy's incremental cache makes repeated runs take seconds).
     # An editable install hides a distribution from mypy (an import hook): put each on mypy's path, and name its
     # modules from there (`sbor_hello.services`), else its imports of itself are silently `Any`.
-    dists = sorted({str(Path(t).parent) for t in targets if t.startswith("tests/thirdparty/")})
+    dists = sorted({str(Path(t).parent) for t in targets if t.startswith(("tests/thirdparty/", "adapters/"))})
     env = {**os.environ, "MYPYPATH": os.pathsep.join(dists)}
     result = _run("mypy", "--explicit-package-bases", *targets, timeout=600, env=env)
     if result.returncode != 0:

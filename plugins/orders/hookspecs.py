@@ -168,8 +168,11 @@ class PosAdapter(abc.ABC):
 
     ``name`` is what a venue's configuration stores (lower case, unique); ``contract`` the version range of this
     contract the adapter implements; ``settings_fields`` the non-secret settings a venue fills in (``base_url``,
-    ``organization_id``…); ``remote`` False for an adapter with nobody to call (``manual``); ``vendor_statuses`` maps
-    every status the vendor documents to ours (None: no move), so the kit can check the mapping is total.
+    ``organization_id``…); ``remote`` False for an adapter with nobody to call (``manual``); ``webhook_auth`` is
+    ``signature`` when the vendor signs each body (HMAC over the raw body: a tampered body is refused) or ``token``
+    when it only sends a shared secret with each request (compared in constant time; the body's integrity rests on
+    TLS); ``vendor_statuses`` maps every status the vendor documents to ours (None: no move), so the kit can check
+    the mapping is total.
     """
 
     name: ClassVar[str]
@@ -177,6 +180,7 @@ class PosAdapter(abc.ABC):
     contract: ClassVar[str] = ">=1,<2"
     settings_fields: ClassVar[tuple[str, ...]] = ()
     remote: ClassVar[bool] = True
+    webhook_auth: ClassVar[Literal["signature", "token"]] = "signature"
     vendor_statuses: ClassVar[Mapping[str, PosStatus | None]] = {}
 
     @abc.abstractmethod

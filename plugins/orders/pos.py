@@ -149,7 +149,7 @@ class Breaker:
 
     async def is_open(self) -> bool:
         """Whether calls to this POS are held back now (open and still cooling down)."""
-        opened_until = await cache.client().hget(self.key, "open_until")  # type: ignore[misc]
+        opened_until = await cache.client().hget(self.key, "open_until")
         return opened_until is not None and float(opened_until) > clock.timestamp()
 
 

@@ -221,8 +221,9 @@ class PosAdapterConformance:
         with pytest.raises(WebhookRejected):
             adapter.parse_webhook(conn, _lower(headers), body)
         headers, body = vendor.webhook(order.order_id, confirmed)
-        with pytest.raises(WebhookRejected):
-            adapter.parse_webhook(conn, _lower(headers), body.replace(b"}", b' , "x": 1}', 1))  # tampered
+        if adapter.webhook_auth == "signature":  # a token-only vendor does not cover the body (TLS does)
+            with pytest.raises(WebhookRejected):
+                adapter.parse_webhook(conn, _lower(headers), body.replace(b"}", b' , "x": 1}', 1))  # tampered
         with pytest.raises(WebhookRejected):
             adapter.parse_webhook(conn, {"content-type": "application/json"}, body)  # no credentials at all
 
