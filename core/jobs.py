@@ -7,6 +7,7 @@ wrong broker) and return them from ``register_actors``; core binds them to the o
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import math
@@ -144,6 +145,26 @@ def broker() -> RedisBroker:
     return _broker
 
 
+def _discarding_result(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The function as an actor runs it: what it returns (a count, for the log and tests) is not a job result.
+
+    Dramatiq warns on every run of an actor that returns a value without a results backend; calling the job
+    directly (``await job()``) still returns it.
+    """
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def run_async(*args: Any, **kwargs: Any) -> None:
+            await fn(*args, **kwargs)
+
+        return run_async
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        fn(*args, **kwargs)
+
+    return run
+
+
 def bind(pairs: Iterable[tuple[str, Job]]) -> dict[str, Job]:
     """Bind the plugins' jobs to the broker as Dramatiq actors; names must be ``<plugin>.<name>`` and unique."""
     pairs = list(pairs)
@@ -161,8 +182,8 @@ def bind(pairs: Iterable[tuple[str, Job]]) -> dict[str, Job]:
         if j.name in b.actors:
             j.actor = b.actors[j.name]
         else:
-            j.actor = dramatiq.Actor(j.fn, broker=b, actor_name=j.name, queue_name=j.queue, priority=0,
-                                     options=j.options)
+            j.actor = dramatiq.Actor(_discarding_result(j.fn), broker=b, actor_name=j.name, queue_name=j.queue,
+                                     priority=0, options=j.options)
         _bound[j.name] = j
     return dict(_bound)
 

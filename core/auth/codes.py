@@ -55,7 +55,7 @@ async def issue(user_id: int, purpose: str, email: str | None, phone: str | None
         log.warning("verification code for user %s (%s via %s to %s): %s", user_id, purpose, channel,
                     mask(destination), code)
     else:
-        log.info("verification code for user %s (%s) sent via %s", user_id, purpose, channel)
+        log.info("verification code for user %s (%s via %s) handed to the delivery plugin", user_id, purpose, channel)
     return {"channel": channel, "destination": mask(destination), "expires_in": auth.code_ttl_s}
 
 

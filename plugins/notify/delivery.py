@@ -217,6 +217,9 @@ def prepare(w: Work, kind: NotificationKind | None, contact: Contact | None, pre
         email = payload["destination"] if payload.get("channel") == "email" else None
         phone = payload["destination"] if payload.get("channel") == "sms" else None
     data = {"subject": row["subject"]} if row["subject"] else {}
+    if verification:  # the log channel writes the code the way docs/auth.md shows it (local development)
+        data.update(code=str(payload.get("code", "")), purpose=str(payload.get("purpose", "")),
+                    channel=str(payload.get("channel", "")))
     w.message = Message(
         notification_id=row["id"], idempotency_key=f"n{row['id']}:", kind=kind.name, user_id=row["user_id"],
         language=language, subject=text.subject, short=text.short, text=text.text, html=text.html, data=data,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -119,3 +120,24 @@ async def test_queued_jobs_do_not_leak_into_the_next_test_part_1(sbor_database) 
 async def test_queued_jobs_do_not_leak_into_the_next_test_part_2(sbor_database, run_jobs) -> None:
     seen.clear()
     assert await run_jobs() == 0
+
+
+@jobs.job("testjobs.count")
+async def count_things() -> int:
+    seen.append(("count", 7))
+    return 7
+
+
+async def test_a_job_that_returns_a_value_runs_without_dramatiqs_no_results_warning(sbor_database, run_jobs,
+                                                                                    caplog) -> None:
+    seen.clear()
+    jobs.bind([("testjobs", count_things)])
+    assert await count_things() == 7  # called directly, the value is there (tests, the CLI)
+    seen.clear()
+    await count_things.enqueue()
+    with caplog.at_level("WARNING"):
+        assert await run_jobs() == 1
+    assert seen == [("count", 7)]
+    assert not [r for r in caplog.records if "returned a value" in r.getMessage()]
+    actor_fn = jobs._discarding_result(count_things.fn)  # what core hands Dramatiq as the actor's function
+    assert inspect.iscoroutinefunction(actor_fn) and await actor_fn() is None  # no result for a backend to miss

@@ -312,3 +312,16 @@ async def test_a_chunk_logs_one_line_and_builds_only_the_channels_in_use(use_set
     assert len(lines) == 1 and lines[0].endswith(": 3 sent by email"), lines
     assert len(recorder.messages) == 3
     assert sorted(channels()) == ["email", "log"]  # no HTTP clients for push and SMS nobody uses
+
+
+async def test_the_log_channel_writes_a_code_as_the_auth_docs_show_it(use_settings, make_user, run_jobs,
+                                                                     caplog) -> None:
+    use_settings(channels=["log"])
+    user = await make_user(email="dev@example.org")
+    with caplog.at_level("INFO"):
+        taken = await hooks.first(core_specs.send_verification, user_id=user.id, channel="email",
+                                  destination="dev@example.org", code="771204", purpose="verify")
+        assert taken is True
+        await deliver_due(run_jobs)
+    lines = [r.getMessage() for r in caplog.records if r.name == "plugins.notify.log"]
+    assert f"verification code for user {user.id} (verify via email to d***@example.org): 771204" in lines
