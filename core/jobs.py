@@ -111,7 +111,12 @@ class PiccoloPool(Middleware):
         if loop_thread is not None:
             loop_thread.run_coroutine(db.start_pool())
 
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        """Close the pool once the worker threads have finished (or requeued) their jobs: never under a running one.
+
+        Dramatiq signals ``before_worker_shutdown`` before it stops the worker threads; ``after_…`` runs once they
+        are joined, and in reverse middleware order, so before the AsyncIO middleware stops the loop the pool is on.
+        """
         from dramatiq.asyncio import get_event_loop_thread
 
         from core import db
