@@ -128,7 +128,7 @@ class MediaFiles:
             stream = out.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
             for i in range(int(seconds * fps)):
-                frame = av.VideoFrame.from_image(Image.new("RGB", size, (i * 9 % 255, 100, 50)))
+                frame = av.VideoFrame.from_image(Image.new("RGB", size, (i * 9 % 255, 100, 50)))  # type: ignore[no-untyped-call]
                 for packet in stream.encode(frame):
                     out.mux(packet)
             for packet in stream.encode():

@@ -1,0 +1,112 @@
+"""The S3 backend against a real SeaweedFS: the server enforces the policy; outages during processing lose nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import urllib.parse
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from plugins.media import seaweed
+from plugins.media.tables import Item
+
+GALLERY = "events.gallery"
+
+
+async def test_photo_via_post_policy_served_without_gps(s3_api: httpx.AsyncClient, participant: Any,
+                                                        published_event: Any, upload: Any, media_files: Any,
+                                                        run_jobs: Any) -> None:
+    photo = media_files.jpeg(90, 60, gps=True, orientation=3)
+    assert 0x8825 in Image.open(io.BytesIO(photo)).getexif()  # the upload does carry GPS
+    item = await upload(s3_api, participant.headers, photo, "image/jpeg", target=GALLERY,
+                        target_id=published_event.id, sizes=[40])
+    assert await run_jobs() == 1
+    got = (await s3_api.get(f"/api/v1/media/items/{item['id']}")).json()
+    assert got["status"] == "approved" and got["urls_expire_at"] is not None
+    url = got["files"]["full.jpg"]
+    assert "X-Amz-Signature" in url and "/pub/" in url  # a presigned GET of a content-addressed key
+    async with httpx.AsyncClient() as plain:
+        served = await plain.get(url)
+    assert served.status_code == 200
+    img = Image.open(io.BytesIO(served.content))
+    exif = img.getexif()
+    assert 0x8825 not in exif and 0x0110 not in exif and not exif  # no GPS, no camera, nothing
+    assert img.getpixel((2, 2))[0] > 150  # orientation 3 (180°) applied: the dark corner moved to the bottom right
+    # the upload itself is gone once processed; only the derived files remain
+    row = await Item.select(Item.upload_key).where(Item.id == item["id"]).first()
+    async with httpx.AsyncClient() as plain:
+        r = await plain.get(f"{url.split('/pub/')[0]}/{row['upload_key']}")
+    assert r.status_code in (403, 404)
+
+
+async def test_an_upload_larger_than_its_policy_is_refused_by_the_server(s3_api: httpx.AsyncClient, participant: Any,
+                                                                         published_event: Any,
+                                                                         media_files: Any) -> None:
+    data = media_files.jpeg(200, 150, pattern=20)
+    r = await s3_api.post("/api/v1/media/uploads", headers=participant.headers, json={
+        "content_type": "image/jpeg", "size": len(data) // 2, "target": GALLERY, "target_id": published_event.id})
+    assert r.status_code == 201, r.text
+    form = r.json()["upload"]
+    assert form["method"] == "POST" and "policy" in form["fields"]
+    async with httpx.AsyncClient() as s3:
+        refused = await s3.post(form["url"], data=form["fields"], files={"file": ("a.jpg", data, "image/jpeg")})
+        assert refused.status_code == 400 and "EntityTooLarge" in refused.text
+        wrong_type = await s3.post(form["url"], data={**form["fields"], "Content-Type": "text/html"},
+                                   files={"file": ("a.html", data[:100], "text/html")})
+        assert wrong_type.status_code == 403
+    r = await s3_api.post(f"/api/v1/media/items/{r.json()['item']['id']}/confirm", headers=participant.headers)
+    assert (r.status_code, r.json()["code"]) == (409, "upload_missing")
+
+
+async def wait_until(check: Any, what: str, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_storage_stopped_during_processing_retries_and_loses_nothing(
+        s3_api: httpx.AsyncClient, participant: Any, published_event: Any, upload: Any, media_files: Any,
+        run_jobs: Any, seaweedfs: seaweed.SeaweedFS, clock: Any) -> None:
+    item = await upload(s3_api, participant.headers, media_files.jpeg(80, 60), "image/jpeg", target=GALLERY,
+                        target_id=published_event.id, sizes=[32])
+    seaweedfs.stop()
+    try:
+        await wait_until(lambda: not seaweed.reachable(seaweedfs.endpoint), "SeaweedFS to stop")
+        assert await run_jobs(include_delayed=False) == 1  # the job ran, found no storage, and sent itself again
+        row = await Item.select(Item.status, Item.attempts).where(Item.id == item["id"]).first()
+        assert row == {"status": "processing", "attempts": 1}
+    finally:
+        seaweedfs.start()
+    await wait_until(lambda: seaweed.reachable(seaweedfs.endpoint), "SeaweedFS to answer")
+    clock.advance(timedelta(seconds=5))  # the retry's delay (2 s) has passed
+    assert await run_jobs() >= 1
+    got = (await s3_api.get(f"/api/v1/media/items/{item['id']}")).json()
+    assert got["status"] == "approved", got
+    async with httpx.AsyncClient() as plain:
+        assert (await plain.get(got["files"]["w32.webp"])).status_code == 200
+
+
+async def test_cdn_urls_for_public_items_presigned_short_for_private(media_app: Any, seaweedfs: Any,
+                                                                      participant: Any, published_event: Any,
+                                                                      upload: Any, media_files: Any,
+                                                                      run_jobs: Any) -> None:
+    api = await media_app(**seaweedfs.settings(), cdn_base_url="https://cdn.example.org/media",
+                          private_url_ttl_s=120)
+    item = await upload(api, participant.headers, media_files.jpeg(), "image/jpeg", target=GALLERY,
+                        target_id=published_event.id, sizes=[32])
+    await run_jobs()
+    got = (await api.get(f"/api/v1/media/items/{item['id']}")).json()
+    assert got["urls_expire_at"] is None
+    assert got["files"]["w32.webp"].startswith("https://cdn.example.org/media/pub/")
+    # the same item made private (a group's members-only event): never the CDN, presigned for two minutes
+    await Item.update({Item.private: True}).where(Item.id == item["id"])
+    got = (await api.get(f"/api/v1/media/items/{item['id']}", headers=participant.headers)).json()
+    url = got["files"]["w32.webp"]
+    assert url.startswith(seaweedfs.endpoint)
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["X-Amz-Expires"] == ["120"]
