@@ -44,6 +44,14 @@ def register_cli_commands() -> list[Any]:
 
 
 @hookimpl
+def register_admin_pages() -> list[Any]:
+    """The queue of role requests (users asking for the organiser role)."""
+    from core.users.admin import contributions
+
+    return contributions()
+
+
+@hookimpl
 async def app_started() -> None:
     """Create the built-in roles."""
     from core.users.services import ensure_builtin_roles

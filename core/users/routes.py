@@ -17,7 +17,7 @@ from core.hooks.manager import current
 from core.http.middleware import client_ip
 from core.http.params import Limit
 from core.pagination import Page
-from core.users import profiles, services
+from core.users import profiles, role_requests, services
 from core.users.schemas import (
     AccountRead,
     BanCreate,
@@ -33,6 +33,8 @@ from core.users.schemas import (
     ReferralRead,
     RoleCreate,
     RoleRead,
+    RoleRequestCreate,
+    RoleRequestRead,
     RoleUpdate,
 )
 
@@ -54,6 +56,17 @@ class MeController(Controller):
         if "privacy" in changes:
             changes["privacy"] = msgspec.structs.asdict(changes["privacy"])
         return msgspec.convert(await profiles.update_me(principal.user_id, changes), MeRead)
+
+    @post("/role-requests", operation_id="create_role_request", status_code=HTTP_201_CREATED)
+    async def create_role_request(self, principal: SignedIn, data: JSONBody[RoleRequestCreate]) -> RoleRequestRead:
+        """Ask staff for a role (``organiser``); 409 ``role_held`` / ``request_pending``."""
+        return msgspec.convert(await role_requests.request_role(principal.user_id, data.role, data.note),
+                               RoleRequestRead)
+
+    @get("/role-requests", operation_id="list_my_role_requests")
+    async def list_my_role_requests(self, principal: SignedIn) -> list[RoleRequestRead]:
+        """My role requests and their decisions, newest first."""
+        return msgspec.convert(await role_requests.mine(principal.user_id), list[RoleRequestRead])
 
     @get("/referrals", operation_id="list_referrals")
     async def list_referrals(self, principal: SignedIn, cursor: FromQuery[str | None] = None,

@@ -185,3 +185,22 @@ class CodeSentRead(msgspec.Struct):
     channel: str
     destination: str
     expires_in: int
+
+
+class RoleRequestCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Ask staff for a role (``organiser``: to create events where the operator requires it)."""
+
+    role: Annotated[str, Meta(min_length=1, max_length=50)]
+    note: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class RoleRequestRead(msgspec.Struct):
+    """A role request and its decision (``reason`` says why when rejected)."""
+
+    id: int
+    role: str
+    note: str
+    status: str  # pending | approved | rejected
+    reason: str
+    created_at: datetime
+    decided_at: datetime | None

@@ -72,3 +72,18 @@ class UserRole(Table, schema="users"):
 
     user = ForeignKey(User, null=False, index=True)
     role = ForeignKey(Role, null=False, index=True)
+
+
+class RoleRequest(Table, schema="users"):
+    """A user asking for a role staff grant (the organiser role when the operator requires it): pending → decided."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
+    user = ForeignKey(User, null=False, index=True)
+    role = Varchar(length=50)
+    note = Text(default="")
+    status = Varchar(length=16, default="pending", index=True)  # pending | approved | rejected
+    reason = Text(default="")  # why it was rejected (the user reads it)
+    decided_by = ForeignKey(User, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
