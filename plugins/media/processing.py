@@ -7,6 +7,7 @@ the benchmark calls them the same way. Every refusal is a :class:`Refused` with 
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 
 import blurhash
@@ -16,6 +17,8 @@ import pillow_heif
 from PIL import Image, ImageOps
 
 pillow_heif.register_heif_opener()
+# Between one and two times ``MAX_IMAGE_PIXELS`` Pillow only warns: make that an error too (caught as a refusal).
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
@@ -112,7 +115,7 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         if width * height > max_pixels:
             raise Refused("image_too_large", f"{width}x{height} pixels is over the limit of {max_pixels}.")
         img.load()
-    except Image.DecompressionBombError:  # Pillow's own check, at twice the limit, may come first
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # Pillow's own checks may come first
         raise Refused("image_too_large", f"The image has more pixels than the limit of {max_pixels}.") from None
     except (OSError, SyntaxError, ValueError) as exc:  # truncated, corrupt, unreadable
         raise Refused("corrupt_file", f"The image cannot be read: {exc}") from None
