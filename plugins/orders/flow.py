@@ -10,6 +10,7 @@ outcome we do not know, and those we think failed, and repairs the difference.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -139,13 +140,15 @@ async def cancel_on_pos(order_id: str) -> bool:
     return True
 
 
-async def reconcile(limit: int = 500) -> dict[str, int]:
+async def reconcile(resend: Callable[[str], Awaitable[None]], limit: int = 500) -> dict[str, int]:
     """Compare our orders with their POS and repair the difference; returns counts of what it did.
 
     * waiting for the POS (queued, retrying, uncertain) for longer than ``reconcile_after_s``: the POS has it →
       adopt it; it does not → send it again (same UUID: never a duplicate);
     * failed in the last day: the POS has it after all → it takes the POS's status (the system's move);
     * sent and still open: the POS's current status, for webhooks that never came.
+
+    ``resend`` queues an order's sending again (the jobs module passes its own).
     """
     settings = plugin_settings(OrdersSettings)
     now = clock.now()
@@ -182,10 +185,8 @@ async def reconcile(limit: int = 500) -> dict[str, int]:
         counts["checked"] += 1
         if state is None:
             if r["status"] == states.SUBMITTED:
-                from plugins.orders import jobs
-
                 await record(str(r["id"]), pos_state="queued", pos_attempts=0)
-                await jobs.enqueue_send(str(r["id"]))
+                await resend(str(r["id"]))  # the same UUID: the POS cannot get it twice
                 counts["resent"] += 1
             continue
         moved = await adopt(str(r["id"]), state, reconciling=True)

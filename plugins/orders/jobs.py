@@ -69,7 +69,7 @@ async def sync_menu(venue_id: int) -> dict[str, int]:
 @job("orders.reconcile", max_retries=0, time_limit=600_000)
 async def reconcile() -> dict[str, int]:
     """Compare our orders with the POS and repair the difference (periodic)."""
-    return await flow.reconcile()
+    return await flow.reconcile(enqueue_send)
 
 
 @job("orders.deliver_webhooks", max_retries=0, time_limit=300_000)

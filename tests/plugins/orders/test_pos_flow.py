@@ -84,7 +84,7 @@ async def test_429_waits_for_the_vendors_hint(api: httpx.AsyncClient, guest: Per
 async def test_5xx_retried_then_failed_then_repaired_by_reconciliation(
         api: httpx.AsyncClient, guest: Person, pos_venue: ReferencePos, draft: Any, events_venue: Any,
         run_jobs: Any, clock: Any) -> None:
-    from plugins.orders import flow
+    from plugins.orders import flow, jobs
 
     order_id = await submitted(api, guest, draft, events_venue)
     pos_venue.fail_next(503, times=2, only=ORDER_PATH)
@@ -99,22 +99,22 @@ async def test_5xx_retried_then_failed_then_repaired_by_reconciliation(
     from plugins.orders.pos import Breaker
 
     assert await Breaker(events_venue.id).is_open()
-    assert (await flow.reconcile())["skipped"] == 1  # its circuit is open (three failures): not even a look-up
+    assert (await flow.reconcile(jobs.enqueue_send))["skipped"] == 1  # its circuit is open: not even a look-up
     clock.advance(61)  # the cooldown is over
-    counts = await flow.reconcile()
+    counts = await flow.reconcile(jobs.enqueue_send)
     assert counts["repaired"] == 1
     order = await order_of(api, guest, order_id)
     assert order["status"] == "submitted" and order["pos_state"] == "sent"  # the POS's "received"
     pos_venue.set_status(order_id, "ready")
     clock.advance(120)
-    assert (await flow.reconcile())["moved"] == 1  # a missed webhook: the poll catches up
+    assert (await flow.reconcile(jobs.enqueue_send))["moved"] == 1  # a missed webhook: the poll catches up
     assert (await order_of(api, guest, order_id))["status"] == "ready"
 
 
 async def test_reconciliation_resends_what_the_pos_never_got(
         api: httpx.AsyncClient, guest: Person, pos_venue: ReferencePos, draft: Any, events_venue: Any,
         run_jobs: Any, clock: Any) -> None:
-    from plugins.orders import flow
+    from plugins.orders import flow, jobs
 
     order_id = await submitted(api, guest, draft, events_venue)
     pos_venue.fail_next(502, only=ORDER_PATH)
@@ -123,7 +123,7 @@ async def test_reconciliation_resends_what_the_pos_never_got(
 
     await cache.client().flushdb()  # the retry is lost with Redis
     clock.advance(61)
-    counts = await flow.reconcile()
+    counts = await flow.reconcile(jobs.enqueue_send)
     assert counts["resent"] == 1
     await run_jobs()
     assert pos_venue.created() == [order_id]
@@ -133,7 +133,7 @@ async def test_the_circuit_opens_per_venue(api: httpx.AsyncClient, guest: Person
                                            pos_venue: ReferencePos, draft: Any, events_venue: Any, run_jobs: Any,
                                            clock: Any) -> None:
     from plugins.events import services
-    from plugins.orders import flow
+    from plugins.orders import flow, jobs
 
     # A second venue whose POS is down for good.
     other = await services.create_venue(services.Actor(staff.id), {
@@ -167,7 +167,7 @@ async def test_the_circuit_opens_per_venue(api: httpx.AsyncClient, guest: Person
         clock.advance(5)
         await run_jobs(include_delayed=True)
         assert len(broken.requests) - before == 3  # while open, no calls: the jobs wait for the cooldown
-        assert (await flow.reconcile())["skipped"] >= 0
+        assert (await flow.reconcile(jobs.enqueue_send))["skipped"] >= 0
     finally:
         broken.stop()
 
