@@ -26,12 +26,11 @@ from core.admin import (
 from core.errors import NotFound
 from core.pagination import decode_cursor, paginate
 from plugins.media import delivery, moderation, states
-from plugins.media.store import load, not_found, ref_of
+from plugins.media.store import load, not_found, ref_of, renditions_of
 from plugins.media.tables import Item
 
 PERMISSION = "media.moderate"
 SCOPE = "media.admin.queue"
-THUMB = "w320.jpg"
 
 
 def _id(raw: str) -> int:
@@ -56,7 +55,8 @@ async def _pending(query: AdminQuery) -> tuple[list[dict[str, Any]], str | None]
 
 async def _row(r: dict[str, Any]) -> dict[str, Any]:
     files = (await delivery.urls(r)).files
-    return {"id": r["id"], "ref": ref_of(r["id"]), "thumbnail": files.get(THUMB) or files.get("poster.jpg", ""),
+    thumbs = sorted((x["width"], f"{x['name']}.{x['fmt']}") for x in renditions_of(r) if x["fmt"] == "jpg")
+    return {"id": r["id"], "ref": ref_of(r["id"]), "thumbnail": files.get(thumbs[0][1], "") if thumbs else "",
             "kind": r["kind"], "status": r["status"], "uploader_id": r["uploader_id"],
             "uploader": r.get("uploader_name", ""), "event_id": r["event_id"], "target": r["target"],
             "hold_reason": r["hold_reason"], "reports": r["reports"], "created_at": r["created_at"]}

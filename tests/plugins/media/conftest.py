@@ -29,12 +29,25 @@ class Person:
     headers: dict[str, str]
 
 
+MODERATOR_ROLE = "media_moderator"
+
+
 @pytest.fixture
 def person(make_user: Any, auth_headers: Any) -> Callable[..., Awaitable[Person]]:
-    """``await person("moderator")``: a new user with those roles and their bearer header."""
+    """``await person("moderator")``: a new user with those roles and their bearer header (``moderator``: a role
+    holding ``media.moderate``; core's built-in moderator role does not have it yet)."""
 
     async def factory(*roles: str) -> Person:
-        user = await make_user(roles=list(roles))
+        from core.errors import Conflict
+        from core.users import services as users
+
+        wanted = [MODERATOR_ROLE if r == "moderator" else r for r in roles]
+        if MODERATOR_ROLE in wanted:
+            try:
+                await users.create_role(MODERATOR_ROLE, "Moderates media", ["admin.access", "media.moderate"], None)
+            except Conflict:
+                pass
+        user = await make_user(roles=wanted)
         return Person(user.id, await auth_headers(user))
 
     return factory
