@@ -47,8 +47,8 @@ def ticket_opened(ticket: TicketInfo) -> None:
 
 @notification
 @hookspec
-def ticket_replied(ticket: TicketInfo, message_id: int, author_id: int, by_agent: bool) -> None:
-    """Called when the user or an agent adds a public message (never for internal notes).
+def ticket_replied(ticket: TicketInfo, message_id: int, author_id: int, by_agent: bool, body: str) -> None:
+    """Called when the user or an agent adds a public message (never for internal notes); ``body`` is its text.
 
     Support's own implementation tells the user of an agent's reply (notification ``support.replied``, by push or
     email when they are not watching the conversation).

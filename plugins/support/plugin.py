@@ -99,14 +99,12 @@ async def ticket_opened(ticket: TicketInfo) -> None:
 
 
 @hookimpl
-async def ticket_replied(ticket: TicketInfo, message_id: int, by_agent: bool) -> None:
+async def ticket_replied(ticket: TicketInfo, by_agent: bool, body: str) -> None:
     """The requester hears of an agent's answer (push or email, through notify)."""
     if by_agent:
         from plugins.support import notifications
-        from plugins.support.tables import Message
 
-        row = await Message.select(Message.body).where(Message.id == message_id).first()
-        await notifications.replied(ticket, row["body"] if row else "")
+        await notifications.replied(ticket, body)
 
 
 @hookimpl

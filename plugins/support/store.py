@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from piccolo.columns import Column
 
 from core.errors import NotFound
 from core.realtime import Outbox
@@ -29,9 +32,9 @@ def info_of(row: Row) -> TicketInfo:
                       created_at=row["created_at"], linked_to=row["linked_to"])
 
 
-async def load(ticket_id: int, *, lock: bool = False) -> Row:
+async def load(ticket_id: int, *, lock: bool = False, columns: Sequence[Column] = ()) -> Row:
     """A ticket row (locked ``FOR UPDATE`` inside the caller's transaction when ``lock``); 404 when missing."""
-    query = Ticket.select().where(Ticket.id == ticket_id)
+    query = Ticket.select(*columns).where(Ticket.id == ticket_id)
     if lock:
         query = query.lock_rows("UPDATE")
     row = await query.first()
@@ -40,18 +43,32 @@ async def load(ticket_id: int, *, lock: bool = False) -> Row:
     return row
 
 
-async def load_own(ticket_id: int, user_id: int, *, lock: bool = False) -> Row:
+async def load_own(ticket_id: int, user_id: int, *, lock: bool = False, columns: Sequence[Column] = ()) -> Row:
     """The ticket when ``user_id`` opened it; 404 ``ticket_not_found`` otherwise (never saying it exists)."""
-    row = await load(ticket_id, lock=lock)
+    row = await load(ticket_id, lock=lock, columns=columns)
     if row["requester"] != user_id:
         raise NotFound("No such ticket", code="ticket_not_found")
     return row
 
 
+_names: dict[int, tuple[float, str]] = {}
+NAMES_TTL_S = 30.0
+"""Display names are reused for this long in one process (a message's author, on the posting hot path)."""
+
+
 async def names(user_ids: Iterable[int | None]) -> dict[int, str]:
-    """Display names by user id (one query)."""
-    ids = sorted({i for i in user_ids if i is not None})
-    return {i: c.display_name for i, c in (await users.get_contacts(ids)).items()} if ids else {}
+    """Display names by user id (one query for those not seen in the last :data:`NAMES_TTL_S`)."""
+    now = time.monotonic()
+    ids = {i for i in user_ids if i is not None}
+    out = {i: _names[i][1] for i in ids if i in _names and now - _names[i][0] < NAMES_TTL_S}
+    missing = sorted(ids - set(out))
+    if missing:
+        for i, contact in (await users.get_contacts(missing)).items():
+            out[i] = contact.display_name
+            _names[i] = (now, contact.display_name)
+        if len(_names) > 10_000:
+            _names.clear()
+    return out
 
 
 def read_message(row: Row, by_id: dict[int, str]) -> MessageRead:

@@ -171,7 +171,7 @@ async def add_message(ticket_id: int, author_id: int, kind: str, body: str, file
                                await names([author_id]))
         if kind != "note":
             await hooks.notify(hookspecs.ticket_replied, ticket=info_of(row), message_id=message.id,
-                               author_id=author_id, by_agent=kind == "agent")
+                               author_id=author_id, by_agent=kind == "agent", body=body)
         publish_message(rt, message, kind)
         if row["status"] != before:
             publish_status(rt, ticket_id, row["status"])
@@ -181,12 +181,12 @@ async def add_message(ticket_id: int, author_id: int, kind: str, body: str, file
 async def reply(ticket_id: int, user_id: int, data: MessageCreate) -> ReplyRead:
     """The requester's reply: reopens a resolved ticket; to a closed one, opens a new ticket linked to it."""
     body = check_body(data.body)
-    row = await load_own(ticket_id, user_id)
+    row = await load_own(ticket_id, user_id, columns=(Ticket.id, Ticket.requester, Ticket.status))
     files = await check_attachments(data.attachments, user_id)
     await ratelimit.hit("support.messages", f"{user_id}:{ticket_id}",
                         limit=plugin_settings(SupportSettings).messages_per_minute, window_s=60)
     if row["status"] == states.CLOSED:
-        return await _continue(row, user_id, data)
+        return await _continue(await load(ticket_id), user_id, data)
 
     def still_open(locked: Row) -> None:
         if locked["status"] == states.CLOSED:

@@ -31,6 +31,14 @@ class Person:
     headers: dict[str, str]
 
 
+@pytest.fixture(autouse=True)
+def forget_names() -> None:
+    """The tables restart their ids after each test: names cached by id must not survive into the next one."""
+    from plugins.support import store
+
+    store._names.clear()
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def roles(sbor_database: Any) -> None:
     """The roles the tests give: agents (``support.answer``) and leads (``support.manage`` too)."""
