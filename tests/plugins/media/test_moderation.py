@@ -70,7 +70,7 @@ async def test_the_admin_queue_approves_and_rejects_in_bulk(media_app: Any, part
     assert [r["id"] for r in page.items] == ids[:2] and page.next_cursor
     assert all(r["thumbnail"] and r["uploader_id"] == participant.id and r["event_id"] == published_event.id
                for r in page.items)
-    page = [p for p in media_admin.contributions() if getattr(p, "slug", "") == "queue"][0]
+    page = next(p for p in media_admin.contributions() if getattr(p, "slug", "") == "queue")
     approve, reject = page.action("approve"), page.action("reject")
     assert approve and reject and approve.bulk and reject.bulk
     result = await approve.run(ActionContext(staff_id=mod.id, ids=(str(ids[0]), str(ids[1])), values={}))
@@ -80,7 +80,7 @@ async def test_the_admin_queue_approves_and_rejects_in_bulk(media_app: Any, part
     assert result and result.message == "Rejected 2"
     statuses = [(await item_of(api, i, mod.headers))["status"] for i in ids]
     assert statuses == ["approved", "rejected", "rejected"]
-    queue = [p for p in media_admin.contributions() if getattr(p, "name", "") == "review"][0]
+    queue = next(p for p in media_admin.contributions() if getattr(p, "name", "") == "review")
     assert await queue.count() == 0
 
 
