@@ -92,6 +92,36 @@ def _running(info: Path) -> embedded.Running | None:
     return None
 
 
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no obstacle
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _ports(directory: Path) -> tuple[int, int]:
+    """The ports this data directory used last time, when still free; new free ones otherwise.
+
+    Raft keeps its peer address in the data: a restart on the same one elects itself at once and replays its log,
+    on another one it waits ~10 s before resetting its peers.
+    """
+    saved = directory / "ports.json"
+    try:
+        api, peering = json.loads(saved.read_text())
+        if _free(api) and _free(peering):
+            return int(api), int(peering)
+    except (OSError, ValueError):
+        pass
+    ports = embedded.free_port(), embedded.free_port()
+    saved.write_text(json.dumps(ports))
+    return ports
+
+
 def start(directory: Path) -> embedded.Running:
     """Start Typesense on free loopback ports with a fresh API key; return once ``/health`` answers.
 
@@ -103,7 +133,7 @@ def start(directory: Path) -> embedded.Running:
     if shared is not None:
         return shared
     exe = binary()
-    port, peering = embedded.free_port(), embedded.free_port()
+    port, peering = _ports(directory)
     key = secrets.token_urlsafe(24)
     data = directory / "data"
     data.mkdir(parents=True, exist_ok=True)

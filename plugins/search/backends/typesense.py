@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -127,8 +128,17 @@ class TypesenseBackend:
         loop = id(asyncio.get_running_loop())
         found = self._clients.get(loop)
         if found is None:
-            found = self._clients[loop] = typesense.AsyncClient(client_config(self.settings))  # type: ignore[arg-type]
+            with warnings.catch_warnings():  # 2.x warns of its v30+ analytics API at construction; not ours to fix
+                warnings.simplefilter("ignore", DeprecationWarning)
+                found = typesense.AsyncClient(client_config(self.settings))  # type: ignore[arg-type]
+            self._clients[loop] = found
         return found
+
+    def coll(self, name: str) -> Any:
+        """A collection handle (the 2.x client warns of its v30+ APIs when one is made; not ours to fix)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return self.client().collections[name]
 
     async def call(self, what: str, coro: Any) -> Any:
         """Await a client call; connection failures, timeouts and 5xx become :class:`BackendDown`."""
@@ -193,7 +203,7 @@ class TypesenseBackend:
                                   "page": offset // limit + 1, "per_page": limit}
         if kind:
             params["filter_by"] = f"kind:={kind}"
-        r = await self.call("search", self.client().collections[alias("directory")].documents.search(params))
+        r = await self.call("search", self.coll(alias("directory")).documents.search(params))
         hits = [DirectoryHit(h["document"]["kind"], h["document"]["ref_id"], h["document"]["title"],
                              h["document"]["subtitle"], h["document"]["city"]) for h in r.get("hits", [])]
         return DirectoryFound(hits, int(r.get("found", 0)))
@@ -201,7 +211,7 @@ class TypesenseBackend:
     async def _import(self, collection: str, docs: list[dict[str, Any]]) -> None:
         if not docs:
             return
-        result = await self.call("import", self.client().collections[collection].documents.import_(
+        result = await self.call("import", self.coll(collection).documents.import_(
             docs, {"action": "upsert"}))
         failed = [r for r in result if not r.get("success")]
         if failed:
@@ -210,7 +220,7 @@ class TypesenseBackend:
     async def _delete(self, collection: str, ids: list[str]) -> None:
         if ids:
             quoted = ",".join(f"`{i}`" for i in ids)
-            await self.call("delete", self.client().collections[collection].documents.delete(
+            await self.call("delete", self.coll(collection).documents.delete(
                 {"filter_by": f"id:[{quoted}]"}))
 
     async def put_events(self, docs: list[EventDoc], removed: list[int]) -> None:
@@ -228,10 +238,10 @@ class TypesenseBackend:
         target = collection or await self.live_collection("events")
         if target is None:
             return
-        synonyms = self.client().collections[target].synonyms
+        synonyms = self.coll(target).synonyms
         existing = await self.call("synonyms", synonyms.retrieve())
         for s in existing.get("synonyms", []):
-            await self.call("synonyms", self.client().collections[target].synonyms[s["id"]].delete())
+            await self.call("synonyms", self.coll(target).synonyms[s["id"]].delete())
         for i, words in enumerate(sets):
             expanded = sorted({w for word in words for t in text.tokens(word) for w in (t, text.stem(t))})
             if len(expanded) > 1:
@@ -241,14 +251,14 @@ class TypesenseBackend:
         """Which of ``ids`` the live collection holds."""
         if not ids:
             return set()
-        r = await self.call("search", self.client().collections[alias("events")].documents.search({
+        r = await self.call("search", self.coll(alias("events")).documents.search({
             "q": "*", "filter_by": f"id:[{','.join(f'`{i}`' for i in ids)}]", "per_page": min(len(ids), 250),
             "include_fields": "id"}))
         return {int(h["document"]["id"]) for h in r.get("hits", [])}
 
     async def event_count(self) -> int:
         """How many live (not ended) events the live collection holds."""
-        r = await self.call("count", self.client().collections[alias("events")].documents.search({
+        r = await self.call("count", self.coll(alias("events")).documents.search({
             "q": "*", "filter_by": f"ends_at:>{int(clock.now().timestamp())}", "per_page": 0}))
         return int(r["found"])
 
@@ -282,7 +292,7 @@ class TypesenseBackend:
         await self.call("alias", self.client().aliases.upsert(alias(kind), {"collection_name": collection}))
         if old and old != collection:
             try:
-                await self.call("drop", self.client().collections[old].delete())
+                await self.call("drop", self.coll(old).delete())
             except ts_errors.ObjectNotFound:
                 pass
         return old

@@ -50,7 +50,7 @@ def make_venue(make_user: Any) -> Callable[..., Awaitable[Venue]]:
 
 @pytest.fixture
 def event(make_published_event: Any) -> Callable[..., Awaitable[EventInfo]]:  # noqa: F811
-    """``await event("Jazz concert", days=2, tags=["music"], venue=v, price_cents=0, ...)``: published, indexed later."""
+    """``await event("Jazz", days=2, tags=["music"], venue=v, price_cents=0)``: published (indexed by ``indexed()``)."""
 
     async def factory(title: str, *, days: float = 3, venue: Venue | None = None, **fields: Any) -> EventInfo:
         starts = (core_clock.now() + timedelta(days=days)).replace(microsecond=0)
@@ -89,7 +89,7 @@ async def typesense(use_search: Callable[..., Registry]) -> AsyncIterator[Any]:
     client = backend.client()
     for c in await client.collections.retrieve():
         if c["name"].startswith(prefix):
-            await client.collections[c["name"]].delete()
+            await backend.coll(c["name"]).delete()
     for a in (await client.aliases.retrieve())["aliases"]:
         if a["name"].startswith(prefix):
             await client.aliases[a["name"]].delete()
@@ -98,7 +98,7 @@ async def typesense(use_search: Callable[..., Registry]) -> AsyncIterator[Any]:
 
 @pytest.fixture
 def search_api(make_client: Callable[..., Awaitable[httpx.AsyncClient]]) -> Callable[..., Awaitable[httpx.AsyncClient]]:
-    """``api = await search_api(backend="typesense", ...)``: a client on events + search with those settings (current)."""
+    """``api = await search_api(backend="typesense")``: a client on events + search with those settings (current)."""
 
     async def factory(**settings: Any) -> httpx.AsyncClient:
         return await make_client(PLUGINS, settings={"search": settings})
