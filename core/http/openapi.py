@@ -50,7 +50,7 @@ PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
 
 # The codes core itself answers with, per status (a handler's own codes come from its opt["codes"]).
 CORE_CODES: dict[int, list[str]] = {
-    400: ["malformed_json", "json_too_deep", "invalid_parameter", "bad_request"],
+    400: ["malformed_json", "json_too_deep", "invalid_parameter", "invalid_idempotency_key", "bad_request"],
     401: ["not_authenticated", "token_invalid", "token_expired", "session_revoked", "account_inactive"],
     403: ["permission_denied"],
     404: ["not_found"],
@@ -58,7 +58,7 @@ CORE_CODES: dict[int, list[str]] = {
     412: ["etag_mismatch"],
     413: ["payload_too_large"],
     415: ["unsupported_media_type"],
-    422: ["validation_failed", "value_out_of_range"],
+    422: ["validation_failed", "value_out_of_range", "idempotency_key_reused"],
     429: ["rate_limited"],
     503: ["service_unavailable"],
 }
@@ -165,7 +165,7 @@ def _refine_operation(op: Operation, method: str, handler: HTTPRouteHandler) -> 
             statuses |= {400, 422}
         parameters.append(_header("Idempotency-Key", "Repeat a mutation safely: the first response is replayed to "
                                   "a retry with the same key (at most 255 characters; kept 24 h per caller)."))
-        statuses.add(422)  # a bad Idempotency-Key
+        statuses |= {400, 422}  # a malformed Idempotency-Key; one reused for another request
     if opt.get("if_match"):
         statuses.add(412)
         parameters.append(_header("If-Match", "The ETag you read: refused with 412 if the object changed since."))
