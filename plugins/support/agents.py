@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from core import clock, db
@@ -28,6 +29,7 @@ async def heartbeat(user_id: int) -> None:
     """The agent is here (a panel page of support, or ``POST /support/agents/heartbeat``): online for a while."""
     now = clock.now()
     await db.fetch(sql.SEEN, user_id, now, now - timedelta(seconds=HEARTBEAT_WRITE_S))
+    forget()
 
 
 def _online_since() -> datetime:
@@ -40,9 +42,27 @@ async def online() -> list[int]:
     return [r["user"] for r in rows]
 
 
+_any_online: tuple[float, bool] = (0.0, False)
+ANY_ONLINE_TTL_S = 2.0
+"""Whether someone is online is asked on every reply: the answer is reused this long in one process."""
+
+
 async def any_online() -> bool:
-    """Whether at least one agent is online now."""
-    return await Agent.exists().where(Agent.active.eq(True), Agent.last_seen_at >= _online_since())
+    """Whether at least one agent is online now (reused for :data:`ANY_ONLINE_TTL_S` within a process)."""
+    global _any_online
+    at, answer = _any_online
+    now = time.monotonic()
+    if now - at < ANY_ONLINE_TTL_S:
+        return answer
+    answer = await Agent.exists().where(Agent.active.eq(True), Agent.last_seen_at >= _online_since())
+    _any_online = (now, answer)
+    return answer
+
+
+def forget() -> None:
+    """Drop what this process remembers about presence (after a heartbeat here, and in tests)."""
+    global _any_online
+    _any_online = (0.0, False)
 
 
 async def known() -> list[int]:

@@ -129,3 +129,27 @@ async def user_erasure(user_id: int) -> None:
     from plugins.support.privacy import erase
 
     await erase(user_id)
+
+
+# Media (optional: support does not depend on media; pluggy leaves these unchecked while media is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def media_target_from_plugin(target: str, target_id: int, user_id: int) -> dict[str, Any] | None:
+    """Screenshots for ``support.ticket`` (``target_id`` 0: the ticket about to be opened): private to the ticket."""
+    if target != "support.ticket":
+        return None
+    from plugins.support.rooms import may_attach
+
+    await may_attach(user_id, target_id)
+    return {"event_id": None, "private": True, "gallery": False}
+
+
+@hookimpl(optionalhook=True)
+async def media_visible_from_plugin(media: Any, user_id: int | None) -> bool | None:
+    """A ticket's screenshots are seen by its requester and the agents only."""
+    if getattr(media, "target", None) != "support.ticket":
+        return None
+    from plugins.support.rooms import may_join_ticket
+
+    return user_id is not None and await may_join_ticket(user_id, str(media.target_id or 0))

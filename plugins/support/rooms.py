@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import NotFound
 from core.realtime import RoomKind
 from plugins.support import agents
 from plugins.support.store import NOTES_ROOM, TICKET_ROOM
@@ -24,3 +25,13 @@ async def may_join_notes(user_id: int, room_id: str) -> bool:
 
 
 KINDS = [RoomKind(TICKET_ROOM, may_join_ticket), RoomKind(NOTES_ROOM, may_join_notes)]
+
+
+async def may_attach(user_id: int, ticket_id: int) -> None:
+    """A screenshot may go to one's own ticket, a ticket an agent works, or (``0``) the ticket one is opening.
+
+    NotFound ``ticket_not_found`` otherwise (media's upload request fails with it).
+    """
+    if ticket_id == 0 or await may_join_ticket(user_id, str(ticket_id)):
+        return
+    raise NotFound("No such ticket", code="ticket_not_found")

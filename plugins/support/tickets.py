@@ -178,21 +178,30 @@ async def add_message(ticket_id: int, author_id: int, kind: str, body: str, file
     return row, message
 
 
+class _Closed(Exception):
+    """The ticket was closed when the reply came: a new ticket is opened instead."""
+
+
 async def reply(ticket_id: int, user_id: int, data: MessageCreate) -> ReplyRead:
-    """The requester's reply: reopens a resolved ticket; to a closed one, opens a new ticket linked to it."""
+    """The requester's reply: reopens a resolved ticket; to a closed one, opens a new ticket linked to it.
+
+    Ownership and status are checked on the locked row (one read on the hot path).
+    """
     body = check_body(data.body)
-    row = await load_own(ticket_id, user_id, columns=(Ticket.id, Ticket.requester, Ticket.status))
     files = await check_attachments(data.attachments, user_id)
     await ratelimit.hit("support.messages", f"{user_id}:{ticket_id}",
                         limit=plugin_settings(SupportSettings).messages_per_minute, window_s=60)
-    if row["status"] == states.CLOSED:
-        return await _continue(await load(ticket_id), user_id, data)
 
-    def still_open(locked: Row) -> None:
+    def mine_and_open(locked: Row) -> None:
+        if locked["requester"] != user_id:
+            raise NotFound("No such ticket", code="ticket_not_found")
         if locked["status"] == states.CLOSED:
-            raise Conflict("The ticket was closed meanwhile; send the message again", code="ticket_closed")
+            raise _Closed()
 
-    row, message = await add_message(ticket_id, user_id, "user", body, files, check=still_open)
+    try:
+        row, message = await add_message(ticket_id, user_id, "user", body, files, check=mine_and_open)
+    except _Closed:
+        return await _continue(await load(ticket_id), user_id, data)
     return ReplyRead(message=message, ticket=read_ticket(row, await agents.any_online()))
 
 

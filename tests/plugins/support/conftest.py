@@ -34,9 +34,10 @@ class Person:
 @pytest.fixture(autouse=True)
 def forget_names() -> None:
     """The tables restart their ids after each test: names cached by id must not survive into the next one."""
-    from plugins.support import store
+    from plugins.support import agents, store
 
     store._names.clear()
+    agents.forget()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -144,3 +144,25 @@ async def test_the_user_context_shows_what_the_agent_may_see(person, open_ticket
     await users.ban_user(ada.id, "spam", None)
     account = (await context.sections(ada.id, agent.id))[0]["rows"]
     assert {"label": "Ban", "value": "spam"} in account
+
+
+async def test_screenshots_through_media_belong_to_the_ticket(person, open_ticket) -> None:
+    """support answers media's target and visibility hooks for ``support.ticket`` (optional implementations)."""
+    from types import SimpleNamespace
+
+    from core.errors import NotFound
+    from plugins.support import plugin
+
+    ada, bob, agent = await person(), await person(), await person(AGENT_ROLE)
+    tid = (await open_ticket(ada))["id"]
+    assert await plugin.media_target_from_plugin(target="events.cover", target_id=1, user_id=ada.id) is None
+    assert (await plugin.media_target_from_plugin(target="support.ticket", target_id=tid, user_id=ada.id))["private"]
+    assert await plugin.media_target_from_plugin(target="support.ticket", target_id=0, user_id=bob.id) is not None
+    with pytest.raises(NotFound):
+        await plugin.media_target_from_plugin(target="support.ticket", target_id=tid, user_id=bob.id)
+    shot = SimpleNamespace(target="support.ticket", target_id=tid)
+    assert await plugin.media_visible_from_plugin(media=shot, user_id=ada.id) is True
+    assert await plugin.media_visible_from_plugin(media=shot, user_id=agent.id) is True
+    assert await plugin.media_visible_from_plugin(media=shot, user_id=bob.id) is False
+    assert await plugin.media_visible_from_plugin(media=shot, user_id=None) is False
+    assert await plugin.media_visible_from_plugin(media=SimpleNamespace(target="x", target_id=1), user_id=1) is None
