@@ -8,6 +8,7 @@ do depend on geo.
 from __future__ import annotations
 
 from core.geo import Box, address_key, bounding_box, distance_sql, haversine_km, valid_point, walking_minutes
+from plugins.geo import GeoSettings
 from plugins.geo.broker import Answer, MapsUnavailable, compatible
 from plugins.geo.hookspecs import (
     CONTRACT_VERSION,
@@ -25,9 +26,7 @@ from plugins.geo.hookspecs import (
     Suggestion,
 )
 from plugins.geo.http import get_json, make_client, retry_after
-from plugins.geo import GeoSettings
 from plugins.geo.service import deep_links, geocode, reverse, route, static_map_url, straight_line, suggest, timezone_at
-
 
 
 def user_agent() -> str:

@@ -230,10 +230,32 @@ async def ask(capability: Capability, call: Callable[[MapsProvider], Awaitable[A
     of the current plugin set's.
     """
     settings = via.settings if via is not None else plugin_settings(GeoSettings)
-    if key is not None:
-        hit = await _cache_get(key, type_)
-        if hit is not None:
-            return Answer(hit.v, hit.p, cached=True)
+    if key is None:
+        return await _ask_providers(capability, call, check, settings, via, None)
+    hit = await _cache_get(key, type_)
+    if hit is not None:
+        return Answer(hit.v, hit.p, cached=True)
+    # One provider call per key at a time in this process: the same address asked again while the first ask is in
+    # flight waits for that answer (and counts as a cache hit) instead of spending the budget twice.
+    running = _inflight.get(key)
+    if running is not None:
+        answer: Answer[T] = await asyncio.shield(running)
+        return Answer(answer.value, answer.provider, cached=True)
+    task = asyncio.ensure_future(_ask_providers(capability, call, check, settings, via, key))
+    _inflight[key] = task
+    try:
+        return await asyncio.shield(task)
+    finally:
+        if _inflight.get(key) is task:
+            del _inflight[key]
+
+
+_inflight: dict[str, asyncio.Future[Any]] = {}
+
+
+async def _ask_providers(capability: Capability, call: Callable[[MapsProvider], Awaitable[Any]],
+                         check: Callable[[Any], T], settings: GeoSettings, via: Via | None,
+                         key: str | None) -> Answer[T]:
     pool = via.pool if via is not None else providers()
     tried: list[dict[str, str]] = []
     retry_hints: list[float] = []

@@ -18,10 +18,14 @@ from plugins.geo.hookspecs import (
 )
 
 DEFAULT_MAX_BYTES = 2_000_000
+MAX_CONNECTIONS = 32
+"""Connections per provider: polite to the vendor, and httpcore's pool gets slower per request with many more."""
 
 
 def make_client(*, user_agent: str, timeout_s: float, base_url: str = "", **options: Any) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` for one provider: its User-Agent, a timeout on connect/read/write/pool each."""
+    options.setdefault("limits", httpx.Limits(max_connections=MAX_CONNECTIONS,
+                                              max_keepalive_connections=MAX_CONNECTIONS))
     return httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s),
                              headers={"User-Agent": user_agent, "Accept": "application/json"},
                              follow_redirects=False, **options)

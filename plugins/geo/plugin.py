@@ -21,9 +21,9 @@ def register_routes() -> list[Any]:
 @hookimpl
 def register_actors() -> list[Any]:
     """Geocoding venues typed as an address."""
-    from plugins.geo import jobs
+    from plugins.geo import venues
 
-    return [jobs.locate_venue]
+    return [venues.locate_venue_job]
 
 
 @hookimpl

@@ -6,6 +6,7 @@ import logging
 
 from core.errors import NotFound, PermissionDenied
 from core.hooks import plugin_settings
+from core.jobs import job
 from plugins.events import api as events
 from plugins.geo import GeoSettings, service
 from plugins.geo.broker import MapsUnavailable
@@ -54,9 +55,7 @@ async def add(user_id: int, *, name: str, address: str, city: str, point: Point 
         venue = await events.create_located_venue(name=name, address=address, city=city, latitude=None,
                                                   longitude=None, timezone="UTC", located="pending",
                                                   created_by=user_id)
-        from plugins.geo.jobs import locate_venue  # the job module imports this one
-
-        await locate_venue.enqueue(venue.id, lang)
+        await locate_venue_job.enqueue(venue.id, lang)
         return venue, False
     venue = await events.create_located_venue(name=name, address=address, city=city, latitude=point.lat,
                                               longitude=point.lon, timezone=service.timezone_at(point),
@@ -101,3 +100,9 @@ async def locate(venue_id: int, lang: str) -> str:
                               timezone=service.timezone_at(point), located="geocoded")
     log.info("venue %s geocoded by %s", venue_id, answer.provider)
     return "geocoded"
+
+
+@job("geo.locate_venue", max_retries=8, min_backoff=5_000, max_backoff=600_000)
+async def locate_venue_job(venue_id: int, lang: str = "en") -> str:
+    """Geocode a pending venue (idempotent: a venue already located is left alone); retried while maps are down."""
+    return await locate(venue_id, lang)

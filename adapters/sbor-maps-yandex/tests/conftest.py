@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from plugins.geo.standin import StandIn
+
 from sbor_maps_yandex import YandexSettings
 from sbor_maps_yandex.provider import YandexMaps
 

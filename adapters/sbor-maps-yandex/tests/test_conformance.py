@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from plugins.geo.conformance import MapsProviderConformance
 from plugins.geo.standin import StandIn
+
 from sbor_maps_yandex.provider import YandexMaps
 
 

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from plugins.geo import api as geo
+
 from sbor_maps_yandex import YandexSettings
 from sbor_maps_yandex.provider import YandexMaps
 

@@ -9,6 +9,7 @@ import pytest
 from plugins.geo import api as geo
 from plugins.geo.conformance import MOSCOW, ROUTE, TVERSKAYA
 from plugins.geo.standin import StandIn
+
 from sbor_maps_yandex.provider import YandexMaps
 
 

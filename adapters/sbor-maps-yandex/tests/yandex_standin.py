@@ -21,7 +21,8 @@ def _geo_object(standin: StandIn, p: Place) -> dict[str, Any]:
             "Address": {"country_code": p.country_code, "formatted": p.address or p.label, "Components": components},
         }},
         "name": p.label.rsplit(", ", 1)[-1], "description": p.label.rsplit(", ", 1)[0],
-        "boundedBy": {"Envelope": {"lowerCorner": f"{lon - 0.01} {lat - 0.01}", "upperCorner": f"{lon + 0.01} {lat + 0.01}"}},
+        "boundedBy": {"Envelope": {"lowerCorner": f"{lon - 0.01} {lat - 0.01}",
+                                   "upperCorner": f"{lon + 0.01} {lat + 0.01}"}},
         "Point": {"pos": f"{lon} {lat}"},  # "lon lat", as Yandex writes it
     }}
 
