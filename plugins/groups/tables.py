@@ -28,7 +28,7 @@ from core.users.tables import User
 
 
 class Group(Table, schema="groups"):
-    """A group. ``search`` (a generated tsvector) exists only in the database (``migration_raw``).
+    """A group. ``search`` (a generated tsvector) exists only in the database (a raw migration step).
 
     ``member_count``/``follower_count`` are kept under the group's row lock; the owner is the one active member
     with role ``owner`` (a partial unique index holds it to one).
@@ -107,7 +107,7 @@ class ChatMessage(Table, schema="groups"):
     ``kind`` ``chat``: a group's room, ``room_key`` the group id; ``pair``: a "+1" chat, ``room_key`` the proposal
     id. ``status``: ``visible``, ``held`` (contact details screened: only its author sees it) or ``deleted`` (a
     tombstone: ``body`` emptied). ``author`` is None once the author's account is erased. History is read through
-    the index ``chat_message_room`` (``migration_raw``).
+    the index ``chat_message_room`` (a raw migration step).
     """
 
     id: Serial  # Piccolo's implicit primary key, declared for type checkers

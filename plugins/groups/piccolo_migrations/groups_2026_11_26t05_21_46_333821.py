@@ -1,18 +1,4 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
-
-from plugins.groups.migration_raw import STEPS
-
-
-class _RawAfterTables(MigrationManager):
-    # Piccolo runs add_raw steps BEFORE it creates tables; the raw steps need the tables.
-    async def _run_add_tables(self, backwards=False):
-        await super()._run_add_tables(backwards=backwards)
-        if not backwards:
-            engine = engine_finder()
-            for sql in STEPS:
-                await engine.run_ddl(sql)  # joins the migration's transaction
-
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import Array
@@ -100,7 +86,7 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = _RawAfterTables(
+    manager = MigrationManager(
         migration_id=ID, app_name="groups", description=DESCRIPTION
     )
 
