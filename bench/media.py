@@ -124,7 +124,9 @@ async def main(n: int, sizes: list[int]) -> None:
                        f'per_user_per_event = 1000000\nthumbnail_sizes = {json.dumps(sizes)}\n')
     namespace = f"sborbench{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
-           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING"}
+           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING",
+           # only core, events and media are discovered: another installed distribution cannot break the run
+           "SBOR_TEST_PLUGINS": "events,media"}
     os.environ.update(env)
     worker = None
     peak_kb = 0

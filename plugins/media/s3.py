@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from plugins.media.storage import IMMUTABLE, ObjectMissing, StorageUnavailable, UploadForm
+from plugins.media.objects import IMMUTABLE, ObjectMissing, StorageUnavailable, UploadForm
 
 _clients: dict[tuple[int, tuple[str, ...]], tuple[Any, AsyncExitStack]] = {}
 

@@ -17,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -25,30 +24,11 @@ from urllib.parse import quote
 import msgspec
 
 from core import clock
-from core.errors import ServiceUnavailable
 from core.settings import get_settings
+from plugins.media.objects import IMMUTABLE, ObjectMissing, StorageUnavailable, UploadForm
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-class StorageUnavailable(ServiceUnavailable):
-    """The object storage could not be reached (the job retries; the upload stays where it is)."""
-
-    code = "storage_unavailable"
-
-
-class ObjectMissing(LookupError):
-    """No object under that key."""
-
-
-@dataclass(frozen=True)
-class UploadForm:
-    """How the app uploads one file: ``POST`` a multipart form (``fields`` then the file as ``file``) or ``PUT``."""
-
-    method: str
-    url: str
-    fields: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
+__all__ = ["IMMUTABLE", "LocalStorage", "ObjectMissing", "Storage", "StorageUnavailable", "UploadForm",
+           "from_settings", "object_key", "public_url", "sign", "verify"]
 
 
 class Storage(Protocol):
