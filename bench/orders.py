@@ -149,13 +149,21 @@ async def main() -> None:
         # 1. Every submission at once (100 connections): the answer must not wait for the POS.
         latencies: list[float] = []
         accepted: list[str] = []
+        retried: list[str] = []
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as http:
 
             async def submit(who: int, oid: str) -> None:
+                headers = {"Authorization": f"Bearer {tokens[who]}", "Idempotency-Key": uuid.uuid4().hex}
                 t = time.perf_counter()
-                r = await http.post(f"/api/v1/orders/{oid}/submit", headers={
-                    "Authorization": f"Bearer {tokens[who]}", "Idempotency-Key": uuid.uuid4().hex})
+                for attempt in range(3):  # a connection closed under us: retry with the same key, as a client does
+                    try:
+                        r = await http.post(f"/api/v1/orders/{oid}/submit", headers=headers)
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
+                        retried.append(oid)
                 latencies.append((time.perf_counter() - t) * 1000)
                 if r.status_code == 202:
                     accepted.append(oid)
@@ -170,7 +178,8 @@ async def main() -> None:
         orders_per_s = len(accepted) / wall
         p50, p99 = statistics.median(latencies), percentile(latencies, 99)
         print(f"{len(accepted)} of {N} submissions accepted in {wall:.2f} s: {orders_per_s:.0f} orders/s; "
-              f"submit p50 {p50:.0f} ms, p99 {p99:.0f} ms (the POS answers in {LATENCY_S * 1000:.0f} ms)")
+              f"submit p50 {p50:.0f} ms, p99 {p99:.0f} ms (the POS answers in {LATENCY_S * 1000:.0f} ms); "
+              f"{len(retried)} retried by the client after a dropped connection (same Idempotency-Key)")
 
         # 2. The worker sends them (retrying the timed-out ones); then reconciliation, until nothing is waiting.
         from plugins.orders import flow

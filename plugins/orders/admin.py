@@ -71,13 +71,16 @@ def _can(target: str) -> Any:
 def queue_actions() -> list[Action]:
     """The manual adapter's buttons: one per move the staff may make."""
     return [
-        Action("confirm", "Confirm", MANAGE, _mover(states.CONFIRMED), bulk=True, visible=_can(states.CONFIRMED)),
+        Action("confirm", "Confirm", MANAGE, _mover(states.CONFIRMED), bulk=True, visible=_can(states.CONFIRMED),
+               confirm="Confirm the selected orders? Their customers are told at once."),
         Action("preparing", "Preparing", MANAGE, _mover(states.PREPARING), bulk=True,
-               visible=_can(states.PREPARING)),
-        Action("ready", "Ready", MANAGE, _mover(states.READY), bulk=True, visible=_can(states.READY)),
-        Action("complete", "Completed", MANAGE, _mover(states.COMPLETED), bulk=True, visible=_can(states.COMPLETED)),
+               visible=_can(states.PREPARING), confirm="Mark the selected orders as being prepared?"),
+        Action("ready", "Ready", MANAGE, _mover(states.READY), bulk=True, visible=_can(states.READY),
+               confirm="Mark the selected orders ready? Their customers are told to come."),
+        Action("complete", "Completed", MANAGE, _mover(states.COMPLETED), bulk=True, visible=_can(states.COMPLETED),
+               confirm="Mark the selected orders completed?"),
         Action("reject", "Reject", MANAGE, _mover(states.REJECTED), fields=[REASON], danger=True,
-               visible=_can(states.REJECTED)),
+               visible=_can(states.REJECTED), confirm="Reject this order? The customer reads the reason."),
         Action("cancel", "Cancel", MANAGE, _mover(states.CANCELLED), fields=[REASON], danger=True,
                confirm="Cancel this order? The customer is told at once.", visible=_can(states.CANCELLED)),
     ]
@@ -221,7 +224,8 @@ def contributions() -> list[object]:
                            Column("menu_synced_at", "Menu synced", "datetime"),
                            Column("updated_at", "Changed", "datetime")],
                   form=Form(fields=pos_fields(), load=load_pos, save=save_pos), detail=load_pos,
-                  actions=[Action("sync", "Sync menu", MANAGE, sync_menus, bulk=True),
+                  actions=[Action("sync", "Sync menu", MANAGE, sync_menus, bulk=True,
+                                  confirm="Fetch the menus of the selected venues from their POS?"),
                            Action("rotate", "Rotate outgoing secret", MANAGE, rotate,
                                   confirm="Add a new signing secret? The previous one keeps working meanwhile.")]),
         AdminPage(plugin="orders", slug="menu", title="Menus", permission=MANAGE, load=list_items,
@@ -230,7 +234,8 @@ def contributions() -> list[object]:
                            Column("source", "From", "badge")],
                   filters=[Filter("venue_id", "Venue")], form=Form(fields=ITEM_FIELDS, load=load_item, save=save_item),
                   actions=[Action("stop", "Stop list", MANAGE, _stopper(True), bulk=True,
-                                  visible=lambda r: not r.get("stopped")),
+                                  visible=lambda r: not r.get("stopped"), confirm="Put the selected items on the "
+                                  "stop list?"),
                            Action("unstop", "Back on", MANAGE, _stopper(False), bulk=True,
-                                  visible=lambda r: bool(r.get("stopped")))]),
+                                  visible=lambda r: bool(r.get("stopped")), confirm="Offer them again?")]),
     ]

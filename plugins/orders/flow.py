@@ -9,6 +9,7 @@ outcome we do not know, and those we think failed, and repairs the difference.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -25,6 +26,7 @@ from plugins.orders.tables import Order, OrderLine
 log = logging.getLogger("plugins.orders")
 Outcome = Literal["done", "skip", "retry", "wait", "failed"]
 WAITING_FOR_POS = ("queued", "retrying", "uncertain")
+RECONCILE_CONCURRENCY = 16
 
 
 async def pos_order(row: Row, attempt: int) -> PosOrder:
@@ -163,35 +165,39 @@ async def reconcile(resend: Callable[[str], Awaitable[None]], limit: int = 500) 
     ).order_by(Order.updated_at).limit(limit)
     counts = {"checked": 0, "adopted": 0, "resent": 0, "repaired": 0, "moved": 0, "skipped": 0}
     open_circuits: dict[int, bool] = {}
-    for r in rows:
+    gate = asyncio.Semaphore(RECONCILE_CONCURRENCY)  # look-ups overlap (each waits on a POS), a few at a time
+
+    async def one(r: Row) -> None:
         venue = r["venue_id"]
         if venue not in open_circuits:
             open_circuits[venue] = await pos.Breaker(venue).is_open()
         if open_circuits[venue]:
             counts["skipped"] += 1
-            continue
+            return
         adapter, conn = await pos.connection(venue)
         breaker = pos.Breaker(venue)
         try:
-            found = await pos.call(conn, adapter.get_order(conn, str(r["id"]), r["pos_order_id"]))
+            async with gate:
+                found = await pos.call(conn, adapter.get_order(conn, str(r["id"]), r["pos_order_id"]))
             state = None if found is None else pos.checked_state(found)
         except (PosUnavailable, PosRejected) as exc:
             log.info("reconcile: order %s not checked: %s", r["id"], exc)
             if isinstance(exc, PosUnavailable) and await breaker.failed():
                 open_circuits[venue] = True
             counts["skipped"] += 1
-            continue
+            return
         await breaker.succeeded()
         counts["checked"] += 1
         if state is None:
             if r["status"] == states.SUBMITTED:
                 await record(str(r["id"]), pos_state="queued", pos_attempts=0)
                 await resend(str(r["id"]))  # the same UUID: the POS cannot get it twice
-                counts["resent"] += 1
-            continue
+            return
         moved = await adopt(str(r["id"]), state, reconciling=True)
         key = "repaired" if r["status"] == states.FAILED else ("adopted" if r["pos_state"] != "sent" else "moved")
         counts[key] += 1 if (moved or key == "adopted") else 0
+
+    await asyncio.gather(*(one(r) for r in rows))
     if any(counts.values()):
         log.info("reconcile: %s", counts)
     return counts

@@ -168,7 +168,8 @@ async def set_items(user_id: int, order_id: str, items: Sequence[LineIn]) -> Non
     async with realtime.after_commit() as rt, transaction():
         row = await _visible(await load(order_id, lock=True), user_id)
         if row["status"] != states.DRAFT:
-            raise Conflict("Only a draft order can change", code="order_not_editable", status=row["status"])
+            raise Conflict("Only a draft order can change", code="order_not_editable",
+                           order_status=row["status"])
         lines = await priced_lines(row["venue_id"], items)
         others = await OrderLine.count().where(OrderLine.order == row["id"], OrderLine.user != user_id)
         if others + len(lines) > plugin_settings(OrdersSettings).max_lines:

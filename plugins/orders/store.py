@@ -100,12 +100,12 @@ async def move(row: Row, target: str, role: str, actor_id: int | None, reason: s
     await hooks.notify(hookspecs.order_status_changed, order=info, from_status=before, actor_id=actor_id,
                        reason=reason)
     who = await people(row)
-    venue = await events.get_venue(row["venue_id"])
+    venue = await venue_name(row["venue_id"])
     await notifications.send(Notice(
         STATUS_KIND, user_ids=[u for u in who if u != actor_id] if role == states.USER else who,
         subject=f"orders.order:{row['id']}", key=f"orders.order:{row['id']}:status",
         context={"status": target, "reason": reason, "number": number(row["id"]),
-                 "venue": venue.name if venue else "", "total": money(row["total_minor"], row["currency"]),
+                 "venue": venue, "total": money(row["total_minor"], row["currency"]),
                  "fulfilment": row["fulfilment"], "table": row["table_ref"], "order_id": str(row["id"])}))
     frame = {"type": "order.status", "order_id": str(row["id"]), "status": target, "from_status": before,
              "reason": reason, "version": row["version"], "pos_state": row["pos_state"]}
@@ -116,6 +116,21 @@ async def move(row: Row, target: str, role: str, actor_id: int | None, reason: s
     await outgoing(row, before)
     log.info("order %s: %s -> %s by %s %s (%s)", row["id"], before, target, role, actor_id, reason or "-")
     return row
+
+
+_VENUE_NAMES: dict[int, tuple[float, str]] = {}
+
+
+async def venue_name(venue_id: int) -> str:
+    """A venue's name for notifications (kept a minute: every move of every order asks for it)."""
+    cached = _VENUE_NAMES.get(venue_id)
+    now = clock.monotonic()
+    if cached is not None and now - cached[0] < 60:
+        return cached[1]
+    venue = await events.get_venue(venue_id)
+    name = venue.name if venue else ""
+    _VENUE_NAMES[venue_id] = (now, name)
+    return name
 
 
 async def outgoing(row: Row, before: str | None) -> None:

@@ -1,0 +1,80 @@
+"""Group orders (members add their parts; the starter submits) and the admin panel's live queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest_asyncio
+
+from tests.plugins.orders.conftest import Person, submit
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def group(make_client: Any, person: Any, menu: dict[str, int]) -> tuple[httpx.AsyncClient, dict[str, Any],
+                                                                              Person, Person]:
+    """An app with groups (made after the menu's app, so its plugin set is the current one), owner and member."""
+    from core import clock
+    from plugins.groups import states, store
+    from plugins.groups.tables import Member
+
+    api = await make_client(["events", "groups", "orders"])
+    owner, member = await person(), await person()
+    r = await api.post("/api/v1/groups/", headers=owner.headers, json={
+        "name": "Coffee club", "description": "Flat whites", "tags": ["coffee"]})
+    assert r.status_code == 201, r.text
+    found = r.json()
+    async with store.transaction():
+        await store.load_group(found["id"], lock=True)
+        await Member.insert(Member(group=found["id"], user=member.id, role="member", state=states.ACTIVE,
+                                   joined_at=clock.now()))
+    return api, found, owner, member
+
+
+async def test_a_group_order(group: Any, menu: dict[str, int], events_venue: Any, person: Any) -> None:
+    api, found, owner, member = group
+    r = await api.post("/api/v1/orders", headers=owner.headers, json={
+        "venue_id": events_venue.id, "group_id": found["id"],
+        "items": [{"item_id": menu["Cappuccino"], "quantity": 1}]})
+    assert r.status_code == 201, r.text
+    order_id = r.json()["id"]
+    drafts = await api.get(f"/api/v1/orders/groups/{found['id']}/drafts", headers=member.headers)
+    assert [d["id"] for d in drafts.json()] == [order_id]
+    r = await api.put(f"/api/v1/orders/{order_id}/items", headers=member.headers,
+                      json={"items": [{"item_id": menu["Cheesecake"], "quantity": 2}]})
+    assert r.status_code == 200, r.text
+    mine = r.json()
+    assert mine["total_minor"] == 25000 + 2 * 32000 and mine["my_total_minor"] == 2 * 32000
+    assert {ln["user_id"] for ln in mine["lines"]} == {owner.id, member.id}
+    r = await submit(api, member, order_id)
+    assert r.status_code == 403 and r.json()["code"] == "not_order_owner"
+    assert (await submit(api, owner, order_id)).status_code == 202
+    r = await api.put(f"/api/v1/orders/{order_id}/items", headers=member.headers, json={"items": []})
+    assert r.status_code == 409 and r.json()["code"] == "order_not_editable"
+    outsider = await person()
+    assert (await api.get(f"/api/v1/orders/{order_id}", headers=outsider.headers)).status_code == 404
+    r = await api.get(f"/api/v1/orders/groups/{found['id']}/drafts", headers=outsider.headers)
+    assert r.status_code == 404 and r.json()["code"] == "group_not_found"
+    mine_list = await api.get("/api/v1/orders", headers=member.headers)
+    assert [o["id"] for o in mine_list.json()["items"]] == [order_id]
+
+
+async def test_group_orders_need_the_groups_plugin(api: httpx.AsyncClient, guest: Person, events_venue: Any) -> None:
+    r = await api.post("/api/v1/orders", headers=guest.headers, json={"venue_id": events_venue.id, "group_id": 1})
+    assert r.status_code == 404 and r.json()["code"] == "group_not_found"
+
+
+async def test_the_live_queue_in_the_admin_panel(admin_client: Any, api: httpx.AsyncClient, guest: Person,
+                                                 draft: Any) -> None:
+    order = await draft(guest)
+    await submit(api, guest, order["id"])
+    panel = await admin_client(roles=["admin"], plugins=["events", "orders", "admin"])
+    r = await panel.get("/admin/p/orders/queue")
+    assert r.status_code == 200 and order["number"] in r.text
+    r = await panel.post("/admin/p/orders/queue/actions/confirm", data={"_csrf": panel.csrf, "id": [order["id"]],
+                                                                        "confirmed": "1"})
+    assert r.status_code in (200, 303), r.text[:500]
+    status = (await api.get(f"/api/v1/orders/{order['id']}", headers=guest.headers)).json()["status"]
+    assert status == "confirmed"
+    r = await panel.get(f"/admin/p/orders/queue/o/{order['id']}")
+    assert r.status_code == 200 and "Cappuccino" in r.text
