@@ -128,6 +128,7 @@ def start(directory: Path) -> embedded.Running:
     A server another process started on the same directory (``manage.py run``, then ``manage.py search reindex``)
     is reused rather than started twice on one data directory.
     """
+    directory.mkdir(parents=True, exist_ok=True)
     info = directory / "server.json"
     shared = _running(info)
     if shared is not None:

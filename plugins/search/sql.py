@@ -60,10 +60,10 @@ FACET_TERMS = (
 # ---- the PostgreSQL backend: groups, venues, organisers ---------------------------------------------------------
 DIRECTORY_PAGE = (
     "SELECT d.kind, d.ref_id AS id, d.title, d.subtitle, d.city, count(*) OVER () AS found "
-    "FROM search.directory_doc d, (to_tsquery('simple', $1) || to_tsquery('russian', $1) "
-    "|| to_tsquery('english', $1)) q "
-    "WHERE d.search @@ q AND ($2::varchar IS NULL OR d.kind = $2) "
-    "ORDER BY ts_rank_cd(d.search, q) DESC, d.weight DESC, d.id LIMIT $3 OFFSET $4"
+    "FROM search.directory_doc d, (SELECT to_tsquery('simple', $1::text) || to_tsquery('russian', $1::text) "
+    "|| to_tsquery('english', $1::text) AS q) t "
+    "WHERE d.search @@ t.q AND ($2::varchar IS NULL OR d.kind = $2) "
+    "ORDER BY ts_rank_cd(d.search, t.q) DESC, d.weight DESC, d.id LIMIT $3 OFFSET $4"
 )
 """Groups, venues and organisers matching $1 (tsquery text), of kind $2 (or all), $3 per page after $4."""
 
@@ -89,7 +89,8 @@ CANDIDATES = (
     "UNION (SELECT d.event_id FROM search.event_doc d WHERE d.ends_at > $1 AND d.category = ANY($3::varchar[]) "
     "ORDER BY d.starts_at LIMIT 200) "
     "UNION (SELECT d.event_id FROM search.event_doc d WHERE d.ends_at > $1 AND $4::float8 IS NOT NULL "
-    "AND d.latitude BETWEEN $4 - $6 AND $4 + $6 AND d.longitude BETWEEN $5 - $7 AND $5 + $7 "
+    "AND d.latitude BETWEEN $4::float8 - $6::float8 AND $4::float8 + $6::float8 "
+    "AND d.longitude BETWEEN $5::float8 - $7::float8 AND $5::float8 + $7::float8 "
     "ORDER BY d.joined DESC LIMIT 300) "
     "UNION (SELECT d.event_id FROM search.event_doc d WHERE d.ends_at > $1 ORDER BY d.joined DESC, d.starts_at "
     "LIMIT 100) "

@@ -19,6 +19,7 @@ from plugins.search.tables import EventDoc as EventRow
 
 KM_PER_DEG_LAT = 111.045
 TERMS_PER_FACET = 20
+ROWS_PER_INSERT = 500
 _BY_SORT = {"date": sql.EVENTS_BY_DATE, "relevance": sql.EVENTS_BY_RELEVANCE, "distance": sql.EVENTS_BY_DISTANCE,
             "rating": sql.EVENTS_BY_RATING}
 _TSQ = "(to_tsquery('russian', {0}) || to_tsquery('english', {0}))"
@@ -119,7 +120,9 @@ class PostgresBackend:
                              indexed_at=now)
                     for d in docs]
             columns = [c for c in EventRow._meta.columns if c._meta.name != "event_id"]
-            await EventRow.insert(*rows).on_conflict(target=EventRow.event_id, action="DO UPDATE", values=columns)
+            for i in range(0, len(rows), ROWS_PER_INSERT):  # asyncpg takes at most 32 767 arguments
+                await EventRow.insert(*rows[i:i + ROWS_PER_INSERT]).on_conflict(
+                    target=EventRow.event_id, action="DO UPDATE", values=columns)
 
     async def put_directory(self, docs: list[DirectoryDoc], removed: list[tuple[str, int]]) -> None:
         """Upsert and delete in the caller's transaction."""
@@ -131,8 +134,9 @@ class PostgresBackend:
                                  indexed_at=clock.now())
                     for d in docs]
             columns = [c for c in DirectoryRow._meta.columns if c._meta.name not in ("id", "kind", "ref_id")]
-            await DirectoryRow.insert(*rows).on_conflict(target=(DirectoryRow.kind, DirectoryRow.ref_id),
-                                                         action="DO UPDATE", values=columns)
+            for i in range(0, len(rows), ROWS_PER_INSERT):
+                await DirectoryRow.insert(*rows[i:i + ROWS_PER_INSERT]).on_conflict(
+                    target=(DirectoryRow.kind, DirectoryRow.ref_id), action="DO UPDATE", values=columns)
 
     async def set_synonyms(self, sets: list[list[str]]) -> None:
         """Nothing to do: queries are expanded with the synonyms as they are built."""

@@ -155,7 +155,8 @@ class TypesenseBackend:
         """One multi-search: the page with its facets, plus one count per date bucket when asked."""
         base = {"collection": alias("events"), "q": " ".join(text.stem(w) for w in q.words) or "*",
                 "query_by": QUERY_BY, "query_by_weights": QUERY_WEIGHTS, "filter_by": event_filter(q),
-                "num_typos": 2, "prefix": True}
+                "num_typos": 2, "prefix": True, "exclude_fields": "stems", "highlight_fields": "title",
+                "highlight_full_fields": "title"}
         main = {**base, "page": q.offset // q.limit + 1, "per_page": q.limit}
         if q.offset % q.limit:  # the page size changed between pages: read from the start of this page
             main.update(page=1, per_page=min(q.offset + q.limit, 250))

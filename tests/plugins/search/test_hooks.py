@@ -1,0 +1,77 @@
+"""Search's hooks: optional ones of groups and reviews load without them; each implementation does its part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.hooks.manager import PluginsFile, build
+from plugins.search import admin, indexer, querylog, services
+from plugins.search.schemas import SearchParams
+from plugins.search.tables import DirectoryDoc, Membership, Outbox, QueryLog, Synonym
+from tests.plugins.search.conftest import indexed
+
+
+def test_search_loads_without_groups_and_reviews(sbor_database: Any) -> None:
+    registry = build(PluginsFile(enabled=["events", "search"]))  # pluggy leaves the optional hooks unchecked
+    assert registry.is_enabled("search") and not registry.is_enabled("groups")
+    assert registry.pm.hook.member_joined.spec is None  # no spec without groups: search's implementation waits
+
+
+async def test_groups_hooks_index_public_groups_and_memberships(sbor_database: Any, make_user: Any) -> None:
+    from core import hooks
+    from plugins.groups import hookspecs as groups_specs
+    from plugins.groups.hookspecs import GroupInfo
+
+    owner = await make_user()
+    group = GroupInfo(5, "chess", "Chess club", "We play chess", "public", "open", ("chess",), "Berlin", 52.5, 13.4,
+                      1, owner.id)
+    await hooks.notify(groups_specs.group_created, group=group, actor_id=owner.id)
+    await hooks.notify(groups_specs.member_joined, group=group, user_id=owner.id + 1, role="member")
+    await indexed()
+    assert await DirectoryDoc.count().where(DirectoryDoc.kind == "group") == 1
+    assert await Membership.count() == 2
+    r = await services.search_directory(services.DirectoryParams(q="chess"))
+    assert [(h.kind, h.id, h.title) for h in r.results.items] == [("group", 5, "Chess club")]
+    hidden = GroupInfo(5, "chess", "Chess club", "", "private", "open", (), "", None, None, 1, owner.id)
+    await hooks.notify(groups_specs.member_left, group=hidden, user_id=owner.id + 1, reason="left")
+    await indexed()
+    assert await DirectoryDoc.count().where(DirectoryDoc.kind == "group") == 0  # private now: not findable
+
+
+async def test_venues_and_organisers_come_from_events(sbor_database: Any, event: Any, make_venue: Any) -> None:
+    venue = await make_venue("Berlin", name="Kulturhaus Mitte")
+    await event("Poetry slam", venue=venue)
+    await indexed()
+    kinds = {r["kind"] for r in await DirectoryDoc.select(DirectoryDoc.kind)}
+    assert kinds == {"venue", "organiser"}
+    r = await services.search_directory(services.DirectoryParams(q="kulturhaus", kind="venue"))
+    assert [h.title for h in r.results.items] == ["Kulturhaus Mitte"]
+
+
+async def test_query_log_and_admin_reports(sbor_database: Any, event: Any) -> None:
+    await event("Chess night")
+    await indexed()
+    for q in ("Chess", "chess!", "opera", "opera", "opera"):
+        await services.search_events(SearchParams(q=q))
+    await services.search_events(SearchParams(q="chess", cursor=None, limit=5))
+    await querylog.flush()
+    assert await QueryLog.count() == 6 and "user" not in QueryLog._meta.columns[0]._meta.name
+    top = await querylog.top(30, no_results=False, limit=10)
+    assert top[0] == {"query": "chess", "searches": 3, "results": 1.0}
+    assert await querylog.top(30, no_results=True, limit=10) == [{"query": "opera", "searches": 3, "results": 0.0}]
+
+
+async def test_synonyms_are_edited_in_the_admin_panel(sbor_database: Any) -> None:
+    import pytest
+
+    from core.errors import ValidationFailed
+
+    saved = await admin.save_synonyms(None, None, {"words": "Квиз, quiz, , quiz"})
+    assert (await Synonym.select(Synonym.words).first())["words"] == ["квиз", "quiz"]
+    assert await Outbox.count().where(Outbox.kind == "synonyms") == 1
+    for bad in ("one", "two words, x", "a:*, b"):
+        with pytest.raises(ValidationFailed) as err:
+            await admin.save_synonyms(None, saved, {"words": bad})
+        assert err.value.code == "invalid_synonyms"
+    await indexer.apply()
+    assert await Outbox.count() == 0
