@@ -160,3 +160,14 @@ async def test_people_are_shown_only_with_their_consent(api: httpx.AsyncClient, 
     assert (r.status_code, r.json()["code"]) == (404, "media_not_found")
     assert (await api.delete(f"{url}/{friend.id}", headers=friend.headers)).status_code == 204
     assert (await api.get(f"/api/v1/media/items/{item['id']}", headers=viewer.headers)).json()["people"] == []
+
+
+async def test_an_events_gallery_holds_at_most_per_event(media_app: Any, participant: Any, published_event: Any,
+                                                         auth_headers: Any) -> None:
+    api = await media_app(per_event=2)
+    organiser = await auth_headers(published_event.author_id)
+    url = "/api/v1/media/uploads"
+    assert (await api.post(url, headers=participant.headers, json=body(published_event.id))).status_code == 201
+    assert (await api.post(url, headers=organiser, json=body(published_event.id))).status_code == 201
+    r = await api.post(url, headers=organiser, json=body(published_event.id))
+    assert (r.status_code, r.json()["code"], r.json()["limit"]) == (409, "event_media_limit", 2)

@@ -110,3 +110,19 @@ async def test_cdn_urls_for_public_items_presigned_short_for_private(media_app: 
     url = got["files"]["w32.webp"]
     assert url.startswith(seaweedfs.endpoint)
     assert urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["X-Amz-Expires"] == ["120"]
+
+
+def test_embedded_seaweedfs_only_for_the_s3_backend_without_an_endpoint(make_app: Any) -> None:
+    from core.hooks import hookspecs
+    from core.hooks.manager import current
+
+    def configured(settings: dict[str, Any]) -> bool:
+        make_app(["events", "media"], settings={"media": settings})
+        (server,) = [s for plugin, s in current().hooks.collect(hookspecs.register_embedded_servers)
+                     if plugin == "media"]
+        assert server.name == "seaweedfs"
+        return server.configured()
+
+    assert configured({}) is True  # the local backend needs no server
+    assert configured({"backend": "s3", "s3_endpoint": "https://storage.example.org"}) is True
+    assert configured({"backend": "s3"}) is False  # manage.py run starts SeaweedFS and exports its settings
