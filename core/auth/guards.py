@@ -10,7 +10,8 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
-from core.auth.tables import Session
+from core import db
+from core.auth import sql
 from core.auth.tokens import AccessClaims, decode_access_token
 from core.errors import NotAuthenticated, PermissionDenied
 from core.users import services as users
@@ -41,17 +42,18 @@ async def check_access_token(token: str) -> AccessClaims:
 
     The one check every way in uses: the ``Authorization`` header here, the real-time channel's ``auth`` frame.
     """
+    return (await _caller(token))[0]
+
+
+async def _caller(token: str) -> tuple[AccessClaims, tuple[str, ...], frozenset[str]]:
+    """The token's claims, the account's roles and permissions: one statement (``core.auth.sql.PRINCIPAL``)."""
     claims = decode_access_token(token)
-    row = await (
-        Session.select(Session.revoked_at, Session.user.status)
-        .where((Session.id == claims.session_id) & (Session.user == claims.user_id))
-        .first()
-    )
-    if row is None or row["revoked_at"] is not None:
+    rows = await db.fetch(sql.PRINCIPAL, claims.session_id, claims.user_id)
+    if not rows or rows[0]["revoked_at"] is not None:
         raise NotAuthenticated("Session ended; sign in again", code="session_revoked")
-    if row["user.status"] != "active":
+    if rows[0]["status"] != "active":
         raise NotAuthenticated("Account is not active", code="account_inactive")
-    return claims
+    return claims, tuple(rows[0]["roles"]), frozenset(rows[0]["permissions"])
 
 
 async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -68,8 +70,7 @@ async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Prin
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotAuthenticated("Use 'Authorization: Bearer <access token>'", code="token_invalid")
-        claims = await check_access_token(token.strip())
-        roles, perms = await users.roles_and_permissions(claims.user_id)
+        claims, roles, perms = await _caller(token.strip())
         principal = Principal(claims.user_id, claims.session_id, roles, perms)
     connection.scope.setdefault("state", {})["sbor_principal"] = principal
     return principal

@@ -18,3 +18,15 @@ An ``UPDATE … FROM`` over three tables, which Piccolo cannot express: the cond
 among concurrent refreshes, and reading the session in the same statement keeps the losers' reuse revocation from
 turning the winner's answer into a 401.
 """
+
+PRINCIPAL = (
+    "SELECT s.revoked_at, a.status, "
+    "ARRAY(SELECT DISTINCT r.name FROM users.user_role ur JOIN users.role r ON r.id = ur.role "
+    "WHERE ur.\"user\" = a.id ORDER BY r.name) AS roles, "
+    "ARRAY(SELECT DISTINCT unnest(r.permissions) FROM users.user_role ur JOIN users.role r ON r.id = ur.role "
+    "WHERE ur.\"user\" = a.id) AS permissions "
+    "FROM auth.device_session s JOIN users.account a ON a.id = s.\"user\" WHERE s.id = $1 AND s.\"user\" = $2"
+)
+"""The caller behind an access token in one round trip: their session ($1) still live, the account ($2) active,
+their roles and permissions. Every authenticated request runs it (a prepared statement on each pooled connection);
+through Piccolo it took two queries and ~0.6 ms of CPU per request."""
