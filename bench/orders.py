@@ -83,7 +83,7 @@ async def main() -> None:
     plugins = tmp / "plugins.toml"
     plugins.write_text('enabled = ["events", "orders"]\n[settings.orders]\n'
                        f"pos_timeout_s = {POS_TIMEOUT_S}\nbackoff_base_s = 1.0\nmax_attempts = 8\n"
-                       "breaker_threshold = 200\nreconcile_after_s = 0\n")
+                       "breaker_threshold = 200\nreconcile_after_s = 5\n")
     namespace = f"sborbench{uuid.uuid4().hex[:6]}"
     env = {"SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
            "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "0"}
@@ -186,7 +186,7 @@ async def main() -> None:
         from plugins.orders import jobs as orders_jobs
 
         t1 = time.perf_counter()
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             waiting = (await db.fetch("SELECT count(*) AS n FROM orders.pre_order WHERE status = 'submitted' "
                                       "AND pos_state <> 'sent'"))[0]["n"]

@@ -26,7 +26,7 @@ from plugins.orders.tables import Order, OrderLine
 log = logging.getLogger("plugins.orders")
 Outcome = Literal["done", "skip", "retry", "wait", "failed"]
 WAITING_FOR_POS = ("queued", "retrying", "uncertain")
-RECONCILE_CONCURRENCY = 16
+RECONCILE_CONCURRENCY = 8
 
 
 async def pos_order(row: Row, attempt: int) -> PosOrder:
@@ -165,9 +165,13 @@ async def reconcile(resend: Callable[[str], Awaitable[None]], limit: int = 500) 
     ).order_by(Order.updated_at).limit(limit)
     counts = {"checked": 0, "adopted": 0, "resent": 0, "repaired": 0, "moved": 0, "skipped": 0}
     open_circuits: dict[int, bool] = {}
-    gate = asyncio.Semaphore(RECONCILE_CONCURRENCY)  # look-ups overlap (each waits on a POS), a few at a time
+    gate = asyncio.Semaphore(RECONCILE_CONCURRENCY)  # look-ups overlap (each waits on a POS)
 
     async def one(r: Row) -> None:
+        async with gate:  # a few at a time: each holds a POS call, a database and a Redis connection
+            await check(r)
+
+    async def check(r: Row) -> None:
         venue = r["venue_id"]
         if venue not in open_circuits:
             open_circuits[venue] = await pos.Breaker(venue).is_open()
@@ -177,8 +181,7 @@ async def reconcile(resend: Callable[[str], Awaitable[None]], limit: int = 500) 
         adapter, conn = await pos.connection(venue)
         breaker = pos.Breaker(venue)
         try:
-            async with gate:
-                found = await pos.call(conn, adapter.get_order(conn, str(r["id"]), r["pos_order_id"]))
+            found = await pos.call(conn, adapter.get_order(conn, str(r["id"]), r["pos_order_id"]))
             state = None if found is None else pos.checked_state(found)
         except (PosUnavailable, PosRejected) as exc:
             log.info("reconcile: order %s not checked: %s", r["id"], exc)
@@ -192,6 +195,7 @@ async def reconcile(resend: Callable[[str], Awaitable[None]], limit: int = 500) 
             if r["status"] == states.SUBMITTED:
                 await record(str(r["id"]), pos_state="queued", pos_attempts=0)
                 await resend(str(r["id"]))  # the same UUID: the POS cannot get it twice
+                counts["resent"] += 1
             return
         moved = await adopt(str(r["id"]), state, reconciling=True)
         key = "repaired" if r["status"] == states.FAILED else ("adopted" if r["pos_state"] != "sent" else "moved")
