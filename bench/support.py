@@ -70,6 +70,16 @@ class Run:
         return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
 
 
+def cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes ``pids`` used so far (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 async def reader(ws: ClientConnection, side: str, run: Run) -> None:
     """Count what reaches this party: messages of the *other* side of its tickets."""
     async for raw in ws:
@@ -158,7 +168,7 @@ async def main() -> None:
            "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "0"}
     os.environ.update(env)
     run = Run()
-    elapsed = 0.0
+    elapsed = server_cpu = 0.0
     stored = 0
     try:
         from core import settings
@@ -169,9 +179,8 @@ async def main() -> None:
               f"(user posts → agent receives → agent answers → user receives) for {SECONDS:.0f} s")
         async with AsyncExitStack() as stack:
             ports = [free_port(), free_port()]
-            for port in ports:
-                stack.enter_context(server([*uvicorn_args("core.app:asgi", port, factory=True), "--ws",
-                                            "websockets-sansio"], port, env))
+            pids = [stack.enter_context(server([*uvicorn_args("core.app:asgi", port, factory=True), "--ws",
+                                                "websockets-sansio"], port, env)).pid for port in ports]
             user_ws = [await socket(stack, ports[i % 2], tok, [f"support.ticket:{tickets[i]}"])
                        for i, tok in enumerate(user_tokens)]
             agent_ws = [await socket(stack, ports[(a + 1) % 2], tok,
@@ -208,9 +217,11 @@ async def main() -> None:
                         except TimeoutError:
                             run.error("delivery_timeout")
 
+            cpu0 = cpu_s(pids)
             started = time.perf_counter()
             await asyncio.gather(*(loop(i, started + SECONDS) for i in range(len(tickets))))
             elapsed = time.perf_counter() - started
+            server_cpu = cpu_s(pids) - cpu0
             deadline = time.perf_counter() + DRAIN_S
             while time.perf_counter() < deadline and run.sent - run.received:  # noqa: ASYNC110 - polling counts
                 await asyncio.sleep(0.05)
@@ -234,11 +245,14 @@ async def main() -> None:
     lost = len(run.sent - run.received)
     print(f"sent {len(run.sent)} messages in {elapsed:.1f} s, delivered {delivered} to the other party "
           f"({delivered / max(elapsed, 1e-9):.0f}/s); latency p50 {run.p(0.5):.1f} ms, p99 {run.p(0.99):.1f} ms; lost "
-          f"{lost}, duplicates {run.duplicates}, errors {run.errors}; messages stored {stored}")
+          f"{lost}, duplicates {run.duplicates}, errors {run.errors}; messages stored {stored}; server CPU "
+          f"{server_cpu * 1000 / max(1, len(run.sent)):.2f} ms per message ({server_cpu / max(elapsed, 1e-9):.2f} "
+          f"cores busy; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(json.dumps({"bench": "support", "msgs_per_s": round(delivered / max(elapsed, 1e-9)),
                       "p99_ms": round(run.p(0.99), 1), "lost": lost, "p50_ms": round(run.p(0.5), 1),
                       "duplicates": run.duplicates, "errors": sum(run.errors.values()), "users": USERS,
-                      "agents": AGENTS, "tickets": USERS, "seconds": round(elapsed, 1)}))
+                      "agents": AGENTS, "tickets": USERS, "seconds": round(elapsed, 1),
+                      "server_cpu_ms_per_msg": round(server_cpu * 1000 / max(1, len(run.sent)), 2)}))
 
 
 if __name__ == "__main__":
