@@ -19,6 +19,8 @@ from core.users.tables import User
 log = logging.getLogger("core.users")
 
 ONBOARDING_STEPS = ("profile", "interests", "location", "notifications", "privacy", "first_event")
+HOME_DECIMALS = 2
+"""``home_lat``/``home_lon`` are stored rounded to this many decimals of a degree (about 1 km), like geo's area."""
 EDITABLE = ("display_name", "avatar", "bio", "city", "home_lat", "home_lon", "interests", "language", "timezone",
             "birth_year")
 
@@ -48,6 +50,9 @@ async def update_me(user_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     if ("home_lat" in changes) != ("home_lon" in changes) or (
             "home_lat" in changes and (changes["home_lat"] is None) != (changes["home_lon"] is None)):
         raise ValidationFailed(errors=[{"pointer": "/home_lat", "detail": "Give both home_lat and home_lon (or null)"}])
+    if changes.get("home_lat") is not None:  # a coarse area only (about 1 km): never the user's exact position
+        values[User.home_lat] = round(changes["home_lat"], HOME_DECIMALS)
+        values[User.home_lon] = round(changes["home_lon"], HOME_DECIMALS)
     if changes.get("birth_year") is not None and changes["birth_year"] > clock.now().year:
         raise ValidationFailed(errors=[{"pointer": "/birth_year", "detail": "Must not be in the future"}])
     if "languages" in changes:  # one of each, in the order given

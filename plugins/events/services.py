@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core import clock, hooks
+from core import clock, geo, hooks
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
 from core.hooks import plugin_settings
 from plugins.events import EventsSettings, hookspecs, states, validation
@@ -58,6 +58,7 @@ async def create_venue(actor: Actor, data: dict[str, Any]) -> Row:
         name=data["name"].strip(), address=data.get("address", ""), city=data.get("city", ""),
         latitude=data["latitude"], longitude=data["longitude"], timezone=data["timezone"],
         pos_ref=data.get("pos_ref"), created_by=actor.user_id, created_at=clock.now(),
+        address_key=geo.address_key(f"{data.get('address', '')}, {data.get('city', '')}"),
     )).returning(*VENUE_COLUMNS)
     log.info("user %s created venue %s", actor.user_id, rows[0]["id"])
     return rows[0]

@@ -141,3 +141,11 @@ async def test_languages_and_private_birth_year(login_client, make_user) -> None
     row = await User.select(User.languages, User.birth_year).where(User.id == me["id"]).first()
     assert row == {"languages": [], "birth_year": None}
     assert me["id"] not in await services.matching_facts([me["id"]])
+
+
+async def test_the_home_point_is_stored_coarse(make_client, make_user, auth_headers) -> None:
+    client = await make_client([])
+    headers = await auth_headers(await make_user())
+    r = await client.patch("/api/v1/me", headers=headers, json={"home_lat": 55.751244, "home_lon": 37.618423})
+    assert r.status_code == 200, r.text
+    assert (r.json()["home_lat"], r.json()["home_lon"]) == (55.75, 37.62)  # about 1 km: an area, not the address
