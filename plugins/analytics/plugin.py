@@ -140,6 +140,21 @@ async def review_hidden(review: Reviewed) -> None:
     await facts.record_review("unreviewed", review)
 
 
+# Search (optional): the "for you" ranking weights are A/B tested through an experiment of ours
+
+
+@hookimpl(optionalhook=True)
+async def variant_from_experiments(experiment: str, subject: str) -> str | None:
+    """The subject's variant of a running experiment (its exposure recorded); None when not running or unknown."""
+    from core.errors import Conflict, NotFound
+    from plugins.analytics import experiments
+
+    try:
+        return (await experiments.expose(experiment, subject)).variant
+    except (NotFound, Conflict):
+        return None
+
+
 # Accounts
 
 

@@ -147,8 +147,11 @@ def start(directory: Path) -> embedded.Running:
     info.write_text(json.dumps({"pid": proc.pid, "url": url, "key": key}))
     info.chmod(0o600)
 
+    # A test session's data is thrown away: no need to wait for a graceful shutdown (it can take many seconds).
+    grace = 1.0 if get_settings().env == "test" else 15.0
+
     def stop() -> None:
-        embedded.stop_process(proc)
+        embedded.stop_process(proc, timeout_s=grace)
         info.unlink(missing_ok=True)
 
     env = {"SBOR_PLUGINS__SEARCH__TYPESENSE_URLS": url, "SBOR_PLUGINS__SEARCH__TYPESENSE_API_KEY": key}

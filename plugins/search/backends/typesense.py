@@ -82,8 +82,13 @@ def alias(kind: str) -> str:
 
 
 def event_filter(q: EventQuery) -> str:
-    """The ``filter_by`` of a query. Values are checked by the parameters' patterns and quoted in backticks."""
-    parts = [f"ends_at:>{int(q.now.timestamp())}"]
+    """The ``filter_by`` of a query. Values are checked by the parameters' patterns and quoted in backticks.
+
+    No ``ends_at`` condition: a range matching nearly every document costs Typesense 0.24 ~30 ms on 100 000 of
+    them. Ended events leave the index within about a minute (the finisher's ``event_finished``, then the outbox;
+    ``search.prune`` hourly) and any still there are dropped from the page.
+    """
+    parts: list[str] = []
     if q.category:
         parts.append(f"category:=`{q.category}`")
     parts += [f"tags:=`{t}`" for t in q.tags]
@@ -171,15 +176,16 @@ class TypesenseBackend:
         searches = [main]
         if "date" in q.facets:
             for lo, hi in q.buckets.values():
-                searches.append({**base, "per_page": 0, "filter_by": f"{base['filter_by']}"
-                                 f" && starts_at:>={int(lo.timestamp())} && starts_at:<{int(hi.timestamp())}"})
+                window = f"starts_at:>={int(lo.timestamp())} && starts_at:<{int(hi.timestamp())}"
+                searches.append({**base, "per_page": 0,
+                                 "filter_by": f"{base['filter_by']} && {window}" if base["filter_by"] else window})
         answer = await self.call("search", self.client().multi_search.perform({"searches": searches}, {}))
         results = answer["results"]
         for r in results:
             if "error" in r:
                 raise BackendDown(f"typesense search: {r.get('code')}: {r['error']}")
         first = results[0]
-        hits = [_hit(h, q.near is not None) for h in first.get("hits", [])]
+        hits = [hit for h in first.get("hits", []) if (hit := _hit(h, q.near is not None)).ends_at > q.now]
         if q.offset % q.limit:
             hits = hits[q.offset:]
         facets: dict[str, list[FacetCount]] = {}

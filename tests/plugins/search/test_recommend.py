@@ -78,3 +78,19 @@ async def test_experiment_variant_picks_the_weights(use_search: Any, make_user: 
     use_search(experiment="for_you_weights", variants={"b": {"interest": 0.0}})
     weights, variant = await recommend.weights_for(user.id)  # no plugin answers: the default weights
     assert variant is None and weights.interest == 3.0
+
+
+async def test_an_analytics_experiment_picks_the_weights(use_search: Any, make_user: Any) -> None:
+    from plugins.analytics import experiments
+    from plugins.analytics.schemas import ExperimentCreate, ExperimentUpdate, Variant
+    from plugins.analytics.tables import Exposure
+
+    admin_user, user = await make_user(), await make_user()
+    await experiments.create(ExperimentCreate(key="for-you-weights", name="For you weights", variants=[
+        Variant("control", 0), Variant("social", 1)]), admin_user.id)
+    use_search(experiment="for-you-weights", variants={"social": {"social": 9.0}})
+    assert (await recommend.weights_for(user.id))[1] is None  # a draft: the default weights
+    await experiments.update("for-you-weights", ExperimentUpdate(status="running"), admin_user.id)
+    weights, variant = await recommend.weights_for(user.id)
+    assert variant == "social" and weights.social == 9.0 and weights.interest == 3.0
+    assert await Exposure.count() == 1  # the exposure is recorded for the experiment's results
