@@ -34,3 +34,30 @@ def register_page_routes() -> list[Any]:
 
     collect(current())
     return routers()
+
+
+# Support (optional: the panel does not depend on support; pluggy leaves this unchecked while support is disabled)
+
+AUDIT_ROWS = 20
+
+
+@hookimpl(optionalhook=True)
+async def user_context_for_support(user_id: int, permissions: frozenset[str]) -> dict[str, Any] | None:
+    """Beside a support ticket, for holders of ``admin.audit``: the user's recent audited actions, newest first."""
+    from urllib.parse import urlencode
+
+    from admin_ui import audit
+    from core.users import services as users
+
+    if not users.allows(permissions, "admin.audit"):
+        return None
+    rows = []
+    for e in await audit.about_user(user_id, AUDIT_ROWS):
+        acted = e["actor_id"] == user_id
+        target = f"{e['object_type']} {e['object_id']}".strip()
+        by = "by them" if acted else f"by {e['actor_label'] or e['actor_id'] or 'the system'}"
+        value = f"{by}{' on ' + target if acted and target else ''}{': ' + e['reason'] if e['reason'] else ''}"
+        query = {"actor_id": user_id} if acted else {"object_type": "user", "object_id": user_id}
+        rows.append({"label": f"{e['created_at']:%Y-%m-%d %H:%M} UTC {e['action']}", "value": value,
+                     "url": "/admin/audit?" + urlencode({**query, "action": e["action"]})})
+    return {"title": "Audit log", "rows": rows}
