@@ -203,3 +203,14 @@ def register_chat_admin_pages() -> list[Any]:
     from plugins.groups.chat.admin import contributions
 
     return contributions()
+
+
+# Support (optional: groups does not depend on support; pluggy leaves this unchecked while support is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def user_context_for_support(user_id: int, permissions: frozenset[str]) -> dict[str, Any]:
+    """Beside a support ticket (support is optional): chat reports the user made and received."""
+    from plugins.groups.chat.admin import reports_context
+
+    return await reports_context(user_id, permissions)

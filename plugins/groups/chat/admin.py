@@ -12,6 +12,8 @@ from plugins.groups.tables import ChatReport
 
 PERMISSION = "groups.moderate"
 SCOPE = "groups.chat.reports"
+QUEUE_URL = "/admin/moderation/groups.chat_reports"
+RECENT_REPORTS = 5
 
 
 def _report_id(raw: str) -> int:
@@ -70,6 +72,29 @@ async def _approve(item_id: str, staff_id: int) -> None:
 
 async def _reject(item_id: str, staff_id: int, reason: str) -> None:
     await services.dismiss(_report_id(item_id), staff_id, reason)
+
+
+async def reports_context(user_id: int, permissions: frozenset[str]) -> dict[str, Any]:
+    """Beside a support ticket: chat reports the user made and received (counts, then the latest few of each).
+
+    Every agent sees the counts, statuses and reasons (never the messages); links into the queue only for those
+    who may open it (``groups.moderate``).
+    """
+    from core.users import services as users
+
+    linked = users.allows(permissions, PERMISSION)
+    rows: list[dict[str, Any]] = []
+    for side, where in (("made", ChatReport.reporter == user_id), ("received", ChatReport.message.author == user_id)):
+        total = await ChatReport.count().where(where)
+        still_open = await ChatReport.count().where(where & (ChatReport.status == "open"))
+        rows.append({"label": f"Reports {side}", "value": f"{total} ({still_open} open)",
+                     **({"url": QUEUE_URL} if linked and still_open else {})})
+        latest = await ChatReport.select(ChatReport.id, ChatReport.status, ChatReport.reason, ChatReport.created_at
+                                         ).where(where).order_by(ChatReport.id, ascending=False).limit(RECENT_REPORTS)
+        rows += [{"label": f"{side}: report #{r['id']} {r['status']} {r['created_at']:%Y-%m-%d}",
+                  "value": r["reason"][:120] or "(no reason)", **({"url": f"{QUEUE_URL}/{r['id']}"} if linked else {})}
+                 for r in latest]
+    return {"title": "Chat reports", "rows": rows}
 
 
 def contributions() -> list[Any]:
