@@ -130,3 +130,14 @@ async def review_replied(review: ReviewInfo, reply: str) -> None:
     from plugins.reviews.notifications import replied
 
     await replied(review, reply)
+
+
+# Support (optional: reviews does not depend on support; pluggy leaves this unchecked while support is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def user_context_for_support(user_id: int, permissions: frozenset[str]) -> dict[str, Any]:
+    """Beside a support ticket: review reports the user made and received, linked to the queue for moderators."""
+    from plugins.reviews.admin import reports_context
+
+    return await reports_context(user_id, permissions)
