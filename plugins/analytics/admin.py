@@ -233,7 +233,9 @@ def contributions() -> list[object]:
                            Column("events_submitted", "Submitted", "number"),
                            Column("events_published", "Published", "number"), Column("joins", "Joins", "number"),
                            Column("moderation_decisions", "Decisions", "number"),
-                           Column("moderation_avg_s", "Avg. to decision (s)", "number")]),
+                           Column("moderation_avg_s", "Avg. to decision (s)", "number"),
+                           Column("tickets_opened", "Tickets opened", "number"),
+                           Column("tickets_resolved", "Tickets resolved", "number")]),
         AdminPage(plugin="analytics", slug="ideas", title="RICE board", permission=MANAGE, load=load_ideas,
                   section="Analytics", detail=_idea, form=Form(fields=IDEA_FIELDS, load=_idea, save=save_idea),
                   actions=[

@@ -78,6 +78,8 @@ async def platform_dashboard(since: date, until: date) -> PlatformDashboardRead:
         moderation_decisions=decisions,
         moderation_avg_s=round(seconds / decisions, 1) if decisions else None,
         days=[_platform_day(r) for r in rows],
+        tickets_opened=sum(r["tickets_opened"] for r in rows),
+        tickets_resolved=sum(r["tickets_resolved"] for r in rows),
     )
 
 

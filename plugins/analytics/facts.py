@@ -1,4 +1,4 @@
-"""Domain facts from the events and reviews hooks, written inside the change's transaction (committed with it).
+"""Domain facts from the events, reviews and support hooks, written inside the change's transaction (committed with it).
 
 One small insert per hook call and no other I/O: the rollups fold the facts in later (``rollups.refresh``).
 """
@@ -68,3 +68,16 @@ async def record_review(kind: str, review: Reviewed) -> None:
     await Fact.insert(Fact(kind=kind, event_id=review.event_id, author_id=review.organiser_id,
                            user_id=review.author_id, occurred_at=clock.now(), rating=review.rating,
                            tags=list(review.tags), txid=_TXID))
+
+
+class Ticketed(Protocol):
+    """What analytics reads of the support plugin's ``TicketInfo`` (analytics does not depend on support)."""
+
+    @property
+    def requester_id(self) -> int: ...
+
+
+async def record_ticket(kind: str, user_id: int | None) -> None:
+    """Store ``ticket_opened``, ``ticket_replied`` or ``ticket_resolved`` (support plugin; ``user_id``: who acted)."""
+    await Fact.insert(Fact(kind=kind, event_id=None, author_id=None, user_id=user_id, occurred_at=clock.now(),
+                           txid=_TXID))

@@ -8,7 +8,7 @@ from typing import Any
 from core.hooks import hookimpl, plugin_settings
 from core.permissions import Permission
 from plugins.analytics import AnalyticsSettings
-from plugins.analytics.facts import Reviewed
+from plugins.analytics.facts import Reviewed, Ticketed
 from plugins.events.hookspecs import EventInfo
 
 
@@ -138,6 +138,33 @@ async def review_hidden(review: Reviewed) -> None:
     from plugins.analytics import facts
 
     await facts.record_review("unreviewed", review)
+
+
+# Support (optional: analytics does not depend on support): ticket events counted per day (``PlatformDaily``)
+
+
+@hookimpl(optionalhook=True)
+async def ticket_opened(ticket: Ticketed) -> None:
+    """Record a ticket opened by its requester."""
+    from plugins.analytics import facts
+
+    await facts.record_ticket("ticket_opened", ticket.requester_id)
+
+
+@hookimpl(optionalhook=True)
+async def ticket_replied(author_id: int) -> None:
+    """Record a public reply (the user's or an agent's; internal notes never reach this hook)."""
+    from plugins.analytics import facts
+
+    await facts.record_ticket("ticket_replied", author_id)
+
+
+@hookimpl(optionalhook=True)
+async def ticket_resolved(actor_id: int) -> None:
+    """Record a ticket resolved (by an agent, or by the user)."""
+    from plugins.analytics import facts
+
+    await facts.record_ticket("ticket_resolved", actor_id)
 
 
 # Search (optional): the "for you" ranking weights are A/B tested through an experiment of ours

@@ -101,6 +101,9 @@ class PlatformDayRead(msgspec.Struct):
     leaves: int
     moderation_decisions: int
     moderation_avg_s: float | None
+    tickets_opened: int = 0  # support plugin
+    tickets_replied: int = 0
+    tickets_resolved: int = 0
 
 
 class PlatformDashboardRead(msgspec.Struct):
@@ -115,6 +118,8 @@ class PlatformDashboardRead(msgspec.Struct):
     moderation_decisions: int
     moderation_avg_s: float | None
     days: list[PlatformDayRead]
+    tickets_opened: int = 0  # support plugin
+    tickets_resolved: int = 0
 
 
 # ---------------------------------------------------------------------------------------------------------------------

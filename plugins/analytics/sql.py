@@ -116,18 +116,23 @@ ROLLUP_CONVERSIONS = f"""WITH c AS (
 """Experiment conversions: a client event named like a running experiment's goal, after the exposure."""
 
 ROLLUP_PLATFORM_FACTS = f"""INSERT INTO analytics.platform_daily (day, events_submitted, events_published, joins,
-                                              leaves, moderation_decisions, moderation_seconds)
+                                              leaves, moderation_decisions, moderation_seconds, tickets_opened,
+                                              tickets_replied, tickets_resolved)
     SELECT {_DAY}, count(*) FILTER (WHERE kind = 'submitted'), count(*) FILTER (WHERE kind = 'published'),
            count(*) FILTER (WHERE kind = 'joined'), count(*) FILTER (WHERE kind = 'left'),
-           count(duration_s), COALESCE(sum(duration_s), 0)
+           count(duration_s), COALESCE(sum(duration_s), 0), count(*) FILTER (WHERE kind = 'ticket_opened'),
+           count(*) FILTER (WHERE kind = 'ticket_replied'), count(*) FILTER (WHERE kind = 'ticket_resolved')
     FROM analytics.fact WHERE {_WINDOW} GROUP BY 1
     ON CONFLICT (day) DO UPDATE SET
         events_submitted = platform_daily.events_submitted + EXCLUDED.events_submitted,
         events_published = platform_daily.events_published + EXCLUDED.events_published,
         joins = platform_daily.joins + EXCLUDED.joins, leaves = platform_daily.leaves + EXCLUDED.leaves,
         moderation_decisions = platform_daily.moderation_decisions + EXCLUDED.moderation_decisions,
-        moderation_seconds = platform_daily.moderation_seconds + EXCLUDED.moderation_seconds"""
-"""Events submitted and published, joins, leaves and moderation throughput per day."""
+        moderation_seconds = platform_daily.moderation_seconds + EXCLUDED.moderation_seconds,
+        tickets_opened = platform_daily.tickets_opened + EXCLUDED.tickets_opened,
+        tickets_replied = platform_daily.tickets_replied + EXCLUDED.tickets_replied,
+        tickets_resolved = platform_daily.tickets_resolved + EXCLUDED.tickets_resolved"""
+"""Events submitted and published, joins, leaves, moderation throughput and support tickets per day."""
 
 ROLLUPS = (ROLLUP_EVENT_VIEWS, ROLLUP_EVENT_DAY_VIEWERS, ROLLUP_EVENT_VIEWERS, ROLLUP_EVENT_PARTICIPATION,
            ROLLUP_EVENT_REVIEWS, ROLLUP_EVENT_REVIEW_TAGS, ROLLUP_ACTIVE_USERS, ROLLUP_CLIENT_EVENTS,

@@ -51,12 +51,14 @@ class Fact(Table, schema="analytics"):
 
     With the reviews plugin: ``reviewed`` (a review became visible) and ``unreviewed`` (it stopped being, or an edit
     took its old rating out); ``author_id`` is the event's organiser, ``user_id`` the review's author.
+    With the support plugin: ``ticket_opened``, ``ticket_replied``, ``ticket_resolved`` (``user_id`` who acted);
+    they are about no event, so ``event_id`` and ``author_id`` are empty.
     """
 
     id = BigSerial(primary_key=True)
     kind = Varchar(length=32)
-    event_id = Integer(index=True)
-    author_id = Integer()
+    event_id = Integer(null=True, default=None, index=True)
+    author_id = Integer(null=True, default=None)
     user_id = Integer(null=True, default=None)
     occurred_at = Timestamptz()
     duration_s = DoublePrecision(null=True, default=None)  # submit → decision, on published/rejected
@@ -126,7 +128,7 @@ class EventViewerDay(Table, schema="analytics"):
 
 
 class PlatformDaily(Table, schema="analytics"):
-    """Per UTC day, for admins: active users, events submitted/published, joins, moderation throughput."""
+    """Per UTC day, for admins: active users, events submitted/published, joins, moderation throughput, tickets."""
 
     day = Date(unique=True)
     active_users = Integer(default=0)
@@ -137,6 +139,9 @@ class PlatformDaily(Table, schema="analytics"):
     leaves = Integer(default=0)
     moderation_decisions = Integer(default=0)
     moderation_seconds = DoublePrecision(default=0.0)
+    tickets_opened = Integer(default=0)  # support plugin: tickets opened, public replies, tickets resolved
+    tickets_replied = Integer(default=0)
+    tickets_resolved = Integer(default=0)
 
 
 class ActiveActor(Table, schema="analytics"):
