@@ -40,6 +40,18 @@ def group_created(group: GroupInfo, actor_id: int) -> None:
 
 @notification
 @hookspec
+def group_changed(group: GroupInfo, actor_id: int) -> None:
+    """Called when a group's owner or an admin edits it (name, description, tags, place, visibility, policy)."""
+
+
+@notification
+@hookspec
+def group_deleted(group: GroupInfo, actor_id: int) -> None:
+    """Called when a group is deleted (its owner, or a platform moderator); ``group`` is the snapshot before."""
+
+
+@notification
+@hookspec
 def member_joined(group: GroupInfo, user_id: int, role: str) -> None:
     """Called when a user becomes an active member: joined an open group, accepted an invitation, or was approved."""
 

@@ -101,6 +101,7 @@ async def update_group(actor: Actor, group_id: int, data: dict[str, Any], expect
         values[Group.version] = Group.version + 1
         values[Group.updated_at] = clock.now()
         await Group.update(values).where(Group.id == group_id)
+        await hooks.notify(hookspecs.group_changed, group=await store.snapshot(group_id), actor_id=actor.user_id)
     log.info("user %s edited group %s: %s", actor.user_id, group_id, sorted(data))
 
 
@@ -110,9 +111,11 @@ async def delete_group(actor: Actor, group_id: int) -> None:
         await visible_group(actor, group_id, lock=True)
         if not actor.platform_moderator and await store.active_role(group_id, actor.user_id) != states.OWNER:
             raise PermissionDenied("Only the owner deletes a group", code="not_group_owner")
+        before = await store.snapshot(group_id)
         now = clock.now()
         await Group.update({Group.deleted_at: now, Group.updated_at: now, Group.version: Group.version + 1}).where(
             Group.id == group_id)
+        await hooks.notify(hookspecs.group_deleted, group=before, actor_id=actor.user_id)
     log.info("user %s deleted group %s", actor.user_id, group_id)
 
 

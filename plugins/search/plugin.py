@@ -158,6 +158,22 @@ async def group_created(group: Any, actor_id: int) -> None:
 
 
 @hookimpl(optionalhook=True)
+async def group_changed(group: Any, actor_id: int) -> None:
+    """A renamed, re-described, moved or re-tagged group (or one made private: dropped from the index)."""
+    from plugins.search import indexer
+
+    await indexer.enqueue("group", [group.id], _group(group))
+
+
+@hookimpl(optionalhook=True)
+async def group_deleted(group: Any, actor_id: int) -> None:
+    """A deleted group leaves the index."""
+    from plugins.search import indexer
+
+    await indexer.enqueue("group", [group.id], _group(group, deleted=True))
+
+
+@hookimpl(optionalhook=True)
 async def member_joined(group: Any, user_id: int) -> None:
     """The member count moves; the member's groups feed "for you"."""
     from plugins.search import indexer, signals

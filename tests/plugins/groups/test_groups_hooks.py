@@ -25,6 +25,12 @@ def calls(sbor_database: Registry) -> Iterator[list[tuple[Any, ...]]]:
     def group_created(group: GroupInfo, actor_id: int) -> None:
         seen.append(("created", group.slug, actor_id, db.current_transaction() is not None))
 
+    def group_changed(group: GroupInfo, actor_id: int) -> None:
+        seen.append(("changed", group.name, actor_id, db.current_transaction() is not None))
+
+    def group_deleted(group: GroupInfo, actor_id: int) -> None:
+        seen.append(("deleted", group.name, actor_id, db.current_transaction() is not None))
+
     def member_joined(group: GroupInfo, user_id: int, role: str) -> None:
         seen.append(("joined", group.member_count, user_id, role, db.current_transaction() is not None))
 
@@ -33,6 +39,7 @@ def calls(sbor_database: Registry) -> Iterator[list[tuple[Any, ...]]]:
 
     spy = fake_plugin("spy", depends={"groups": ">=0.1,<1"}, hooks={
         "group_created": hookimpl(group_created), "member_joined": hookimpl(member_joined),
+        "group_changed": hookimpl(group_changed), "group_deleted": hookimpl(group_deleted),
         "member_left": hookimpl(member_left)})
     registry = build(PluginsFile(enabled=["events", "groups", "spy"]), available={**discover(), "spy": spy})
     activate(registry)
@@ -47,12 +54,16 @@ async def test_offered_hooks_fire_in_the_transaction(calls: list[tuple[Any, ...]
     await members.join(Actor(banned), group_id)
     await members.leave(Actor(joiner), group_id)
     await members.moderate(Actor(owner), group_id, banned, "banned", "banned")
+    await services.update_group(Actor(owner), group_id, {"name": "Renamed"}, None)
+    await services.delete_group(Actor(owner), group_id)
     assert calls == [
         ("created", "hooked", owner, True),
         ("joined", 2, joiner, "member", True),
         ("joined", 3, banned, "member", True),
         ("left", 2, joiner, "left", True),
         ("left", 1, banned, "banned", True),
+        ("changed", "Renamed", owner, True),
+        ("deleted", "Renamed", owner, True),
     ]
 
 

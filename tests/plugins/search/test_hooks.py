@@ -38,6 +38,26 @@ async def test_groups_hooks_index_public_groups_and_memberships(sbor_database: A
     assert await DirectoryDoc.count().where(DirectoryDoc.kind == "group") == 0  # private now: not findable
 
 
+async def test_a_renamed_group_is_found_by_its_new_name_and_a_deleted_one_not_at_all(sbor_database: Any,
+                                                                                    make_user: Any) -> None:
+    from core import hooks
+    from plugins.groups import hookspecs as groups_specs
+    from plugins.groups.hookspecs import GroupInfo
+
+    owner = await make_user()
+    group = GroupInfo(6, "go", "Go club", "Weiqi", "public", "open", ("go",), "Berlin", 52.5, 13.4, 1, owner.id)
+    await hooks.notify(groups_specs.group_created, group=group, actor_id=owner.id)
+    renamed = GroupInfo(6, "go", "Baduk evenings", "Weiqi", "public", "open", ("go",), "Berlin", 52.5, 13.4, 1,
+                        owner.id)
+    await hooks.notify(groups_specs.group_changed, group=renamed, actor_id=owner.id)
+    await indexed()
+    r = await services.search_directory(services.DirectoryParams(q="baduk"))
+    assert [(h.kind, h.id, h.title) for h in r.results.items] == [("group", 6, "Baduk evenings")]
+    await hooks.notify(groups_specs.group_deleted, group=renamed, actor_id=owner.id)
+    await indexed()
+    assert await DirectoryDoc.count().where(DirectoryDoc.kind == "group") == 0
+
+
 async def test_venues_and_organisers_come_from_events(sbor_database: Any, event: Any, make_venue: Any) -> None:
     venue = await make_venue("Berlin", name="Kulturhaus Mitte")
     await event("Poetry slam", venue=venue)
