@@ -9,6 +9,8 @@ Protocol of ``/api/v1/realtime`` (JSON text frames; the token never goes in the 
     server ← {"type": "message", "room": "groups.chat:42", "data": {...}}   "room": "user" for the user's own channel
     client → {"type": "unsubscribe", "room": "groups.chat:42"}  ← {"type": "unsubscribed", "room": "groups.chat:42"}
     client → {"type": "ping"}                                  ← {"type": "pong"}
+    client → {"type": "send", "room": "groups.chat:42", "id": "c-17", "data": {"body": "hi"}}
+    server ← {"type": "sent", "id": "c-17", "result": {...}}     (or an error frame carrying "id": "c-17")
     server ← {"type": "error", "code": "room_forbidden", "detail": "...", "room": "groups.chat:42"}
 
 Error codes (the connection stays open): ``invalid_message`` (bad JSON, not an object, unknown ``type``, missing
@@ -16,6 +18,17 @@ field), ``unknown_room`` (malformed name or no enabled plugin offers the kind), 
 ``too_many_subscriptions``, ``user_mismatch`` (a re-auth token of another user), ``rate_limited`` (more client
 frames than ``realtime.frames_per_s`` allows after a burst of ``realtime.frames_burst``: the frame is dropped),
 ``internal_error``.
+
+Sending to a room: ``send`` carries a client ``id`` (1 to 64 characters, echoed in the answer so a client can
+match answers to sends) and ``data`` (a JSON object; what it holds is the room kind's business). It is allowed on a
+room this connection is subscribed to (else ``room_not_subscribed``) whose kind takes sends (``RoomKind.on_send``;
+else ``send_not_supported``). The answer is ``{"type": "sent", "id", "result"}`` with what the kind returned (``{}``
+for nothing), or an error frame with ``id``, ``room`` and the stable ``code`` of the ``core.errors`` error the kind
+raised (``validation_failed`` adds ``errors``: ``[{"pointer": "/body", "detail": ...}]``, pointers into ``data``;
+``rate_limited`` adds ``retry_after`` in seconds); anything unexpected is ``internal_error`` (logged). A malformed
+``send`` is ``invalid_message`` (with its ``id`` when one could be read). Sends of one connection are handled one
+at a time, in order. Whether the sender may still send (a member removed since subscribing) is the kind's check, on
+every send: core does not ask ``may_join`` again (the kind's own check usually is the same query its HTTP route runs).
 Close codes: 1008 ``auth_required`` (no auth frame first, or none in time), ``rate_limited`` (another
 ``frames_burst`` frames sent while limited), ``too_many_connections`` (``realtime.max_pending_per_ip`` connections
 from the client's address are still waiting for their auth frame); 1009 ``message_too_large``; 4401 with the reason
@@ -57,12 +70,23 @@ KIND = re.compile(r"^([a-z][a-z0-9_]{0,39})\.[a-z][a-z0-9_]{0,39}$")
 ROOM = re.compile(r"^([a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}):([A-Za-z0-9_.\-]{1,100})$")
 
 
+SendResult = Mapping[str, Any] | msgspec.Struct | None
+"""What a room kind's ``on_send`` returns: the ``result`` of the ``sent`` frame (a JSON object; None for ``{}``)."""
+
+
 @dataclass(frozen=True)
 class RoomKind:
-    """A kind of room a plugin offers: rooms are ``<name>:<id>``; ``may_join(user_id, room_id)`` decides who joins."""
+    """A kind of room a plugin offers: rooms are ``<name>:<id>``; ``may_join(user_id, room_id)`` decides who joins.
+
+    ``on_send(user_id, room_id, data)``, when given, takes the ``send`` frames of subscribed clients (``data`` is the
+    frame's JSON object, not yet validated): it checks that the user may still send (core does not ask ``may_join``
+    again), does the work (usually the same service call as the kind's HTTP route, which publishes after its commit)
+    and returns the ``sent`` frame's ``result``; a ``core.errors`` error becomes an error frame with its ``code``.
+    """
 
     name: str
     may_join: Callable[[int, str], Awaitable[bool]]
+    on_send: Callable[[int, str, Mapping[str, Any]], Awaitable[SendResult]] | None = None
 
 
 # --------------------------------------------------------------------------------------------------------------------

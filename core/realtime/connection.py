@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import WebSocket
@@ -17,7 +17,7 @@ from litestar.channels import ChannelsPlugin
 from core import clock
 from core.auth.guards import check_access_token
 from core.auth.tokens import decode_access_token
-from core.errors import NotAuthenticated
+from core.errors import NotAuthenticated, RateLimited, SborError
 from core.http.middleware import client_ip
 from core.realtime import ROOM, Control, RoomKind, control_channel, room_channel, user_channel
 from core.settings import RealtimeSettings
@@ -45,7 +45,23 @@ class _Ping(msgspec.Struct, tag="ping"):
     pass
 
 
-_decode = msgspec.json.Decoder(_Auth | _Subscribe | _Unsubscribe | _Ping).decode
+SendId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class _Send(msgspec.Struct, tag="send"):
+    room: str
+    id: SendId
+    data: dict[str, Any]
+
+
+class _SendOf(msgspec.Struct):
+    """What can still be read of a malformed frame: its ``id``, to answer a broken ``send`` by it."""
+
+    id: Any = None
+
+
+_decode = msgspec.json.Decoder(_Auth | _Subscribe | _Unsubscribe | _Ping | _Send).decode
+_decode_id = msgspec.json.Decoder(_SendOf).decode
 _decode_control = msgspec.json.Decoder(Control).decode
 
 
@@ -163,7 +179,7 @@ class _Connection:
             except msgspec.DecodeError as exc:
                 if not self.user_id:
                     raise _Closed(CLOSE_POLICY, "auth_required") from None
-                await self._error("invalid_message", str(exc))
+                await self._error("invalid_message", str(exc), **_id_of(raw))
 
     async def _auth(self, token: str) -> None:
         try:
@@ -191,7 +207,9 @@ class _Connection:
         await self._out({"type": "ready", "user_id": user_id, "expires_at": expires_at})
 
     async def _handle(self, msg: Any) -> None:
-        if isinstance(msg, _Auth):
+        if isinstance(msg, _Send):  # first: the frame a chatting client sends most
+            await self._send(msg)
+        elif isinstance(msg, _Auth):
             await self._auth(msg.token)
         elif isinstance(msg, _Ping):
             await self._out({"type": "pong"})
@@ -213,6 +231,38 @@ class _Connection:
             self.rooms[room] = stack = AsyncExitStack()
             await self._listen(stack, room_channel(room), self._forward)
         await self._out({"type": "subscribed", "room": room})
+
+    async def _send(self, msg: _Send) -> None:
+        """Hand a ``send`` frame to its room kind's ``on_send``; answer ``sent`` or an error frame with its ``id``."""
+        about = {"id": msg.id, "room": msg.room}
+        if msg.room not in self.rooms:
+            await self._error("room_not_subscribed", "Subscribe to the room before sending to it", **about)
+            return
+        name, _, room_id = msg.room.partition(":")
+        kind = self.hub.kinds[name]  # a subscribed room's name is valid and its kind known
+        if kind.on_send is None:
+            await self._error("send_not_supported", "This room does not take messages from clients", **about)
+            return
+        try:
+            result = await kind.on_send(self.user_id, room_id, msg.data)
+            if result is not None and not isinstance(result, Mapping | msgspec.Struct):
+                raise TypeError(f"on_send returned {type(result).__name__}, not a JSON object")
+            sent = msgspec.json.encode({"type": "sent", "id": msg.id, "result": {} if result is None else result})
+        except SborError as exc:
+            if exc.status >= 500:
+                log.error("realtime: on_send of %s failed for user %s: %s", name, self.user_id, exc.detail)
+                await self._error("internal_error", "Could not send the message", **about)
+                return
+            extra: dict[str, Any] = {"errors": exc.extra["errors"]} if "errors" in exc.extra else {}
+            if isinstance(exc, RateLimited):
+                extra["retry_after"] = exc.retry_after
+            await self._error(exc.code, exc.detail, **about, **extra)
+            return
+        except Exception:  # a bug of the kind (or a result that is no JSON object): the connection goes on
+            log.exception("realtime: on_send of %s failed for user %s", name, self.user_id)
+            await self._error("internal_error", "Could not send the message", **about)
+            return
+        await self._out(text=sent.decode())
 
     async def _refusal(self, room: str) -> tuple[str, str] | None:
         """Why ``room`` may not be joined (``(code, detail)``), or None."""
@@ -245,8 +295,9 @@ class _Connection:
             self.ending = _Closed(CLOSE_AUTH, order.reason)
             self.reader.cancel()
 
-    async def _error(self, code: str, detail: str, room: str | None = None) -> None:
-        await self._out({"type": "error", "code": code, "detail": detail, **({"room": room} if room else {})})
+    async def _error(self, code: str, detail: str, room: str | None = None, **extra: Any) -> None:
+        await self._out({"type": "error", "code": code, "detail": detail, **({"room": room} if room else {}),
+                         **extra})
 
     async def _out(self, frame: dict[str, Any] | None = None, *, text: str = "",
                    close: tuple[int, str] | None = None) -> None:
@@ -260,6 +311,15 @@ class _Connection:
                     await self.socket.send_data(text or msgspec.json.encode(frame).decode())
             except Exception as exc:  # disconnected meanwhile: the reader sees the disconnect and cleans up
                 log.debug("realtime: send to user %s failed: %r", self.user_id, exc)
+
+
+def _id_of(raw: bytes) -> dict[str, str]:
+    """``{"id": ...}`` of a frame that failed to decode, when it has a usable one (else nothing)."""
+    try:
+        found = _decode_id(raw).id
+    except msgspec.DecodeError:
+        return {}
+    return {"id": found} if isinstance(found, str) and 0 < len(found) <= 64 else {}
 
 
 async def endpoint(socket: WebSocket[Any, Any, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from core import realtime
 from core.app import create_app
 from core.auth.services import open_session
+from core.errors import PermissionDenied, RateLimited, SborError, ValidationFailed
 from core.hooks import hookimpl
 from core.hooks.manager import PluginsFile, activate, build
 from core.realtime import RoomKind
@@ -25,21 +26,52 @@ from core.settings import RealtimeSettings, get_settings
 
 
 class RoomsPlugin:
-    """Plugin ``rtdemo``: ``rtdemo.chat:open…`` is open to all, ``rtdemo.chat:<other>`` to ``members`` only."""
+    """Plugin ``rtdemo``: ``rtdemo.chat:open…`` is open to all, ``rtdemo.chat:<other>`` to ``members`` only.
+
+    ``rtdemo.chat`` takes sends (``on_send``): it checks membership again, publishes ``{"from", "text"}`` to the
+    room and answers ``{"echo": text}``; ``data["fail"]`` makes it fail (``validation``, ``rate``, ``server``,
+    ``crash``, ``not_an_object``) or answer nothing (``nothing``). ``rtdemo.feed`` (open) takes none.
+    """
 
     def __init__(self) -> None:
         self.members: set[tuple[int, str]] = set()
+        self.sends: list[tuple[int, str, dict[str, Any]]] = []
 
     async def may_join(self, user_id: int, room_id: str) -> bool:
         return room_id.startswith("open") or (user_id, room_id) in self.members
+
+    async def on_send(self, user_id: int, room_id: str, data: Mapping[str, Any]) -> Any:
+        if not await self.may_join(user_id, room_id):
+            raise PermissionDenied("No longer a member", code="room_forbidden")
+        fail = data.get("fail")
+        if fail == "validation":
+            raise ValidationFailed("The message is invalid.", errors=[{"pointer": "/text", "detail": "required"}])
+        if fail == "rate":
+            raise RateLimited(7, "Slow down")
+        if fail == "server":
+            raise SborError("The plugin's server error")
+        if fail == "crash":
+            raise RuntimeError("the plugin's send failed")
+        if fail == "not_an_object":
+            return ["a", "list"]
+        self.sends.append((user_id, room_id, dict(data)))
+        if fail == "nothing":
+            return None
+        await realtime.publish(f"rtdemo.chat:{room_id}", {"from": user_id, "text": data.get("text")})
+        return {"echo": data.get("text")}
 
     @staticmethod
     async def broken(user_id: int, room_id: str) -> bool:
         raise RuntimeError("the plugin's check failed")
 
+    @staticmethod
+    async def open_feed(user_id: int, room_id: str) -> bool:
+        return True
+
     @hookimpl
     def register_realtime_rooms(self) -> list[RoomKind]:
-        return [RoomKind("rtdemo.chat", self.may_join), RoomKind("rtdemo.broken", self.broken)]
+        return [RoomKind("rtdemo.chat", self.may_join, self.on_send), RoomKind("rtdemo.broken", self.broken),
+                RoomKind("rtdemo.feed", self.open_feed)]
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -155,6 +187,7 @@ def cluster(servers: Cluster) -> Iterator[Cluster]:
     """The module's two servers; room memberships are the test's own."""
     yield servers
     servers.rooms.members.clear()
+    servers.rooms.sends.clear()
 
 
 async def token_of(user: Any) -> str:
