@@ -1,7 +1,8 @@
-"""The chat bench's baseline: a bare Litestar app fanning messages out through the same channels plugin on Redis.
+"""The chat bench's baseline: a bare Litestar WebSocket echo through the same channels plugin on Redis pub/sub.
 
-``POST /send {"body": ...}`` publishes ``{"type": "message", "room": "bench", "data": {"body": ...}}`` to one
-channel; ``/ws`` subscribes to it and forwards every frame (after sending ``{"type": "subscribed"}``). No auth, no
+``/ws`` subscribes to one channel and forwards every frame (after sending ``{"type": "subscribed"}``); a text frame
+``{"body": ...}`` from the client publishes ``{"type": "message", "room": "bench", "data": {"body": ...}}`` to the
+channel (no answer of its own). ``POST /send {"body": ...}`` publishes the same frame (the HTTP variant). No auth, no
 database: the floor the chat's path is compared with. Configured by ``BENCH_REDIS_URL`` and ``BENCH_CHANNEL``.
 """
 
@@ -25,17 +26,25 @@ class Send(msgspec.Struct, forbid_unknown_fields=True):
     body: str
 
 
+_decode = msgspec.json.Decoder(Send).decode
+
+
 @get("/health")
 async def health() -> dict[str, str]:
     """Ready."""
     return {"status": "ok"}
 
 
+async def publish(channels: ChannelsPlugin, body: str) -> None:
+    """Publish one frame to every subscriber on any process."""
+    frame = {"type": "message", "room": "bench", "data": {"body": body}}
+    await channels.wait_published(msgspec.json.encode(frame), CHANNEL)
+
+
 @post("/send", status_code=201)
 async def send(data: Send, channels: ChannelsPlugin) -> dict[str, bool]:
-    """Publish one frame to every subscriber on any process."""
-    frame = {"type": "message", "room": "bench", "data": {"body": data.body}}
-    await channels.wait_published(msgspec.json.encode(frame), CHANNEL)
+    """The HTTP variant: publish the body."""
+    await publish(channels, data.body)
     return {"ok": True}
 
 
@@ -51,9 +60,10 @@ async def ws(socket: WebSocket[None, None, None], channels: ChannelsPlugin) -> N
         await socket.send_data('{"type":"subscribed"}')
         while True:
             try:
-                await socket.receive_data("text")
+                raw = await socket.receive_data("text")
             except WebSocketDisconnect:
                 break
+            await publish(channels, _decode(raw).body)
 
 
 channels_plugin = ChannelsPlugin(

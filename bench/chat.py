@@ -1,19 +1,23 @@
-"""Benchmark: one group room, N clients over two API processes, each posting over HTTP; beside a bare Litestar fan-out.
+"""Benchmark: one group room, N clients over two API processes, each sending on its WebSocket; beside a bare echo.
 
-``python3 manage.py bench chat [clients] [seconds]`` (default 20 clients; ``BENCH_ROUNDS``, default 2, alternating
-rounds of 8 s per system). Uses the configured PostgreSQL server (a fresh database, dropped afterwards) and Redis (a
-private namespace); ``manage.py bench`` starts the embedded ones when no URL is set. Both systems run as two real
-uvicorn processes on loopback, on the same Redis:
+``python3 manage.py bench chat [clients] [seconds] [--http]`` (default 20 clients; ``BENCH_ROUNDS``, default 2,
+alternating rounds of 8 s per system). Uses the configured PostgreSQL server (a fresh database, dropped afterwards)
+and Redis (a private namespace); ``manage.py bench`` starts the embedded ones when no URL is set. Both systems run as
+two real uvicorn processes on loopback, on the same Redis:
 
 * **Sbor**: ``core.app:asgi`` with events and groups; N members of one group, each with a WebSocket on
-  ``/api/v1/realtime`` subscribed to ``groups.chat:<group>`` (half the clients on each process), each posting to
-  ``POST /api/v1/groups/<group>/chat/messages`` on its own process: the whole path (auth, membership, rate limit,
-  insert, publish after commit, fan-out through Redis to both processes);
+  ``/api/v1/realtime`` subscribed to ``groups.chat:<group>`` (half the clients on each process), each sending
+  ``{"type": "send", "room": ..., "id": ..., "data": {"body": ...}}`` on it: the whole path (membership, rate limit
+  per user and room, insert, publish after commit, the ``sent`` answer, fan-out through Redis to both processes);
 * **baseline** (``bench/_chat_baseline.py``): a bare Litestar app with the same ``ChannelsPlugin`` on Redis pub/sub,
-  a WebSocket that subscribes to one channel and forwards, and ``POST /send`` that publishes the same frame.
+  a WebSocket that subscribes to one channel, forwards it, and publishes each ``{"body": ...}`` its client sends.
 
-Every client runs a closed loop: post a message, wait until it comes back on its own WebSocket, post the next. Each
-message carries its sender, sequence number and send time, so every receiver records end-to-end latency (send →
+With ``--http`` both systems also run rounds where clients post over HTTP instead (Sbor:
+``POST /api/v1/groups/<group>/chat/messages`` on the client's own process, with auth, middleware and idempotency;
+baseline: ``POST /send``), reported as extra figures (``http_*`` keys).
+
+Every client runs a closed loop: send a message, wait until it comes back on its own WebSocket, send the next. Each
+message carries its run, sender, sequence number and send time, so every receiver records end-to-end latency (send →
 receive on every other client), duplicates and, at the end, what never arrived. Ends with one JSON line
 ``{"bench": "chat", "msgs_per_s": …, "baseline_msgs_per_s": …, "ratio": …, "p99_ms": …, "lost": …, "duplicates": …}``
 where ``msgs_per_s`` counts deliveries to the other clients per second (a message to a room of N is N - 1 deliveries).
@@ -46,8 +50,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import free_port, server, uvicorn_args  # noqa: E402
 
-CLIENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
+HTTP = "--http" in sys.argv[1:]
+_ARGS = [a for a in sys.argv[1:] if a != "--http"]
+CLIENTS = int(_ARGS[0]) if _ARGS else 20
+SECONDS = float(_ARGS[1]) if len(_ARGS) > 1 else 8.0
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 DRAIN_S = 5.0
 
@@ -66,7 +72,10 @@ class Run:
     started: float = 0.0
     last_delivery: float = 0.0
     server_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0  # this process (the clients)
+    machine_cpu_s: float = 0.0  # every process on the machine: servers, clients, PostgreSQL, Redis, and any other load
     rounds: list[tuple[int, float]] = field(default_factory=list)  # (deliveries, seconds) of each round
+    next_seq: list[int] = field(default_factory=list)
 
     def deliveries(self) -> int:
         return sum(len(s) for s in self.seen) - len(self.sent)  # own echoes are not deliveries
@@ -89,6 +98,13 @@ class Run:
         return self.server_cpu_s * 1000 / max(1, self.deliveries())
 
 
+def machine_cpu_s() -> float:
+    """CPU seconds the whole machine spent busy so far (``/proc/stat``: all but idle and iowait)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_s(pids: list[int]) -> float:
     """CPU seconds (user + system) the processes ``pids`` used so far (Linux ``/proc``)."""
     total = 0
@@ -102,38 +118,58 @@ def cpu_s(pids: list[int]) -> float:
 _frame = msgspec.json.Decoder()
 
 
+def _encode(frame: dict[str, Any]) -> str:
+    return msgspec.json.encode(frame).decode()
+
+
+Send = Callable[[int, int, str], Awaitable[int]]
+"""How client ``i`` sends message ``seq`` with this body: the HTTP status, or 0 when the answer comes on the socket."""
+
+
 @dataclass
 class System:
-    """One system under test: its two server processes, one WebSocket per client, and how a client posts."""
+    """One system under test: its two server processes, one WebSocket per client, and the ways a client sends."""
 
-    run: Run
+    name: str
     sockets: list[ClientConnection]
-    post: Callable[[int, str], Awaitable[int]]
+    sends: dict[str, Send]  # "ws" (on the client's WebSocket), "http"
     body_of: Callable[[dict[str, Any]], str | None]
     pids: list[int]
-    next_seq: list[int] = field(default_factory=list)
 
 
-async def drive(system: System, seconds: float) -> None:
-    """One round of closed loops: every client posts, waits for its own echo, posts again, until the time is up."""
-    run, sockets = system.run, system.sockets
+async def drive(system: System, run: Run, send: Send, seconds: float) -> None:
+    """One round of closed loops: every client sends, waits for its own echo, sends again, until the time is up.
+
+    A send refused on the socket (an ``error`` frame with the send's ``id``) is counted in ``errors`` by its code.
+    """
+    sockets = system.sockets
     n = len(sockets)
     if not run.seen:
         run.seen = [set() for _ in range(n)]
-        system.next_seq = [0] * n
+        run.next_seq = [0] * n
     echoes: list[asyncio.Event] = [asyncio.Event() for _ in range(n)]
     expecting: list[int] = [-1] * n
+    refused: list[bool] = [False] * n
     before = run.deliveries()
     last = [0.0]
+    tag = run.name
 
     async def reader(i: int) -> None:
         async for raw in sockets[i]:
             frame = _frame.decode(raw)
-            body = system.body_of(frame) if frame.get("type") == "message" else None
+            kind = frame.get("type")
+            if kind == "error" and frame.get("id") == str(expecting[i]):
+                run.errors[frame["code"]] = run.errors.get(frame["code"], 0) + 1
+                refused[i] = True
+                echoes[i].set()
+                continue
+            body = system.body_of(frame) if kind == "message" else None
             if body is None:
                 continue
             now = time.perf_counter()
-            sender, seq, sent_at = body.split(":")
+            run_tag, sender, seq, sent_at = body.split(":")
+            if run_tag != tag:
+                continue
             key = (int(sender), int(seq))
             if key in run.seen[i]:
                 run.duplicates += 1
@@ -148,12 +184,13 @@ async def drive(system: System, seconds: float) -> None:
 
     async def sender(i: int, stop_at: float) -> None:
         while time.perf_counter() < stop_at:
-            seq = system.next_seq[i]
+            seq = run.next_seq[i]
             expecting[i] = seq
             echoes[i].clear()
-            status = await system.post(i, f"{i}:{seq}:{time.perf_counter():.6f}")
-            system.next_seq[i] += 1
-            if status not in (200, 201):
+            refused[i] = False
+            status = await send(i, seq, f"{tag}:{i}:{seq}:{time.perf_counter():.6f}")
+            run.next_seq[i] += 1
+            if status not in (0, 200, 201):
                 run.errors[str(status)] = run.errors.get(str(status), 0) + 1
                 await asyncio.sleep(0.01)
                 continue
@@ -162,9 +199,12 @@ async def drive(system: System, seconds: float) -> None:
                 await asyncio.wait_for(echoes[i].wait(), 10)
             except TimeoutError:
                 run.errors["echo_timeout"] = run.errors.get("echo_timeout", 0) + 1
+            if refused[i]:
+                run.sent.remove((i, seq))
+                await asyncio.sleep(0.01)
 
     readers = [asyncio.create_task(reader(i)) for i in range(n)]
-    cpu0 = cpu_s(system.pids)
+    cpu0, client0, machine0 = cpu_s(system.pids), time.process_time(), machine_cpu_s()
     started = time.perf_counter()
     await asyncio.gather(*(sender(i, started + seconds) for i in range(n)))
     # Let the last messages arrive everywhere (or be counted lost).
@@ -173,6 +213,8 @@ async def drive(system: System, seconds: float) -> None:
     while time.perf_counter() < deadline and any(len(s) < want for s in run.seen):  # noqa: ASYNC110 - polling counts
         await asyncio.sleep(0.02)
     run.server_cpu_s += cpu_s(system.pids) - cpu0
+    run.client_cpu_s += time.process_time() - client0
+    run.machine_cpu_s += machine_cpu_s() - machine0
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
@@ -185,8 +227,10 @@ def summary(run: Run) -> str:
     p50 = sorted(run.latencies)[len(run.latencies) // 2] * 1000 if run.latencies else 0.0
     return (f"{run.name:9}: {len(run.sent)} messages sent ({len(run.sent) / seconds:.0f}/s), {run.deliveries()} "
             f"deliveries to others ({run.per_s():.0f}/s), p50 {p50:.1f} ms, p99 {run.p99_ms():.1f} ms, lost "
-            f"{run.lost()}, duplicates {run.duplicates}, errors {run.errors}, server CPU "
-            f"{run.server_cpu_s * 1000 / max(1, len(run.sent)):.2f} ms per message sent")
+            f"{run.lost()}, duplicates {run.duplicates}, errors {run.errors}; CPU ms per message sent: servers "
+            f"{run.server_cpu_s * 1000 / max(1, len(run.sent)):.2f}, clients "
+            f"{run.client_cpu_s * 1000 / max(1, len(run.sent)):.2f}, whole machine "
+            f"{run.machine_cpu_s * 1000 / max(1, len(run.sent)):.2f} ({run.machine_cpu_s / seconds:.2f} cores busy)")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -195,7 +239,7 @@ def summary(run: Run) -> str:
 
 
 async def start_sbor(stack: AsyncExitStack, env: dict[str, str], tokens: list[str], group_id: int) -> System:
-    """Two Sbor API processes; every client signed in and subscribed to the group's room."""
+    """Two Sbor API processes; every client signed in and subscribed to the group's room; sends over WS or HTTP."""
     ports = [free_port(), free_port()]
     procs = [stack.enter_context(server([*uvicorn_args("core.app:asgi", port, factory=True), "--ws",
                                          "websockets-sansio"], port, env)) for port in ports]
@@ -216,14 +260,18 @@ async def start_sbor(stack: AsyncExitStack, env: dict[str, str], tokens: list[st
     url = f"/api/v1/groups/{group_id}/chat/messages"
     headers = [{"Authorization": f"Bearer {token}"} for token in tokens]
 
-    async def post(i: int, body: str) -> int:
+    async def post(i: int, seq: int, body: str) -> int:
         return (await clients[i % 2].post(url, json={"body": body}, headers=headers[i])).status_code
+
+    async def send(i: int, seq: int, body: str) -> int:
+        await sockets[i].send(_encode({"type": "send", "room": room, "id": str(seq), "data": {"body": body}}))
+        return 0
 
     def body_of(frame: dict[str, Any]) -> str | None:
         data = frame.get("data") or {}
         return data.get("message", {}).get("body") if data.get("event") == "message.created" else None
 
-    return System(Run("Sbor", len(tokens)), sockets, post, body_of, [p.pid for p in procs])
+    return System("Sbor", sockets, {"ws": send, "http": post}, body_of, [p.pid for p in procs])
 
 
 async def start_baseline(stack: AsyncExitStack, env: dict[str, str], n: int) -> System:
@@ -240,13 +288,17 @@ async def start_baseline(stack: AsyncExitStack, env: dict[str, str], n: int) -> 
     clients = [await stack.enter_async_context(httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", timeout=30, limits=httpx.Limits(max_connections=n))) for port in ports]
 
-    async def post(i: int, body: str) -> int:
+    async def post(i: int, seq: int, body: str) -> int:
         return (await clients[i % 2].post("/send", json={"body": body})).status_code
+
+    async def send(i: int, seq: int, body: str) -> int:
+        await sockets[i].send(_encode({"body": body}))
+        return 0
 
     def body_of(frame: dict[str, Any]) -> str | None:
         return (frame.get("data") or {}).get("body")
 
-    return System(Run("baseline", n), sockets, post, body_of, [p.pid for p in procs])
+    return System("baseline", sockets, {"ws": send, "http": post}, body_of, [p.pid for p in procs])
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -293,6 +345,7 @@ async def main() -> None:
     namespace = f"sborbench{uuid.uuid4().hex[:6]}"
     env = {"SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
            "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "0",
+           "SBOR_REALTIME_FRAMES_PER_S": "1000000", "SBOR_REALTIME_FRAMES_BURST": "1000000",
            "BENCH_REDIS_URL": redis_url, "BENCH_CHANNEL": f"{namespace}:bench-room"}
     os.environ.update(env)
     try:
@@ -300,21 +353,25 @@ async def main() -> None:
 
         settings.reload()
         tokens, group_id = await prepare(CLIENTS)
-        print(f"{CLIENTS} clients over two processes per system; closed loops (post, await the echo); {ROUNDS} "
-              f"alternating rounds of {SECONDS:.0f} s per system")
+        modes = ["ws", "http"] if HTTP else ["ws"]
+        print(f"{CLIENTS} clients over two processes per system; closed loops (send, await the echo); {ROUNDS} "
+              f"alternating rounds of {SECONDS:.0f} s per system and way of sending ({', '.join(modes)}); "
+              f"load average before: {os.getloadavg()[0]:.1f}")
+        runs: dict[tuple[str, str], Run] = {}
         async with AsyncExitStack() as stack:
-            baseline_system = await start_baseline(stack, env, CLIENTS)
-            sbor_system = await start_sbor(stack, env, tokens, group_id)
-            for _ in range(ROUNDS):  # alternating, so drift in the shared machine's load falls on both
-                await drive(baseline_system, SECONDS)
-                await drive(sbor_system, SECONDS)
-        baseline, sbor = baseline_system.run, sbor_system.run
-        print(summary(baseline))
-        print(summary(sbor))
+            systems = [await start_baseline(stack, env, CLIENTS), await start_sbor(stack, env, tokens, group_id)]
+            for _ in range(ROUNDS):  # alternating, so drift in the shared machine's load falls on all
+                for mode in modes:
+                    for system in systems:
+                        run = runs.setdefault((system.name, mode), Run(f"{system.name}-{mode}", CLIENTS))
+                        await drive(system, run, system.sends[mode], SECONDS)
+        for run in runs.values():
+            print(summary(run))
         conn = await asyncpg.connect(db_url)
         stored = await conn.fetchval("SELECT count(*) FROM groups.chat_message")
         await conn.close()
-        print(f"messages stored: {stored} (sent: {len(sbor.sent)})")
+        sbor_sent = sum(len(r.sent) for (name, _), r in runs.items() if name == "Sbor")
+        print(f"messages stored: {stored} (sent: {sbor_sent})")
     finally:
         import redis
 
@@ -325,18 +382,25 @@ async def main() -> None:
         admin = await asyncpg.connect(base)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    ratio = sbor.per_s() / baseline.per_s() if baseline.per_s() else 0.0
-    print(json.dumps({"bench": "chat", "msgs_per_s": round(sbor.per_s()),
-                      "baseline_msgs_per_s": round(baseline.per_s()), "ratio": round(ratio, 3),
-                      "p99_ms": round(sbor.p99_ms(), 1),
-                      "baseline_p99_ms": round(baseline.p99_ms(), 1), "lost": sbor.lost(),
-                      "duplicates": sbor.duplicates, "baseline_lost": baseline.lost(),
-                      "sent_per_s": round(len(sbor.sent) / sum(t for _, t in sbor.rounds)),
-                      "baseline_sent_per_s": round(len(baseline.sent) / sum(t for _, t in baseline.rounds)),
-                      "server_cpu_ms_per_msg": round(sbor.server_cpu_s * 1000 / max(1, len(sbor.sent)), 2),
-                      "baseline_server_cpu_ms_per_msg": round(
-                          baseline.server_cpu_s * 1000 / max(1, len(baseline.sent)), 2),
-                      "clients": CLIENTS}))
+    figures: dict[str, Any] = {"bench": "chat"}
+    for mode in modes:
+        sbor, baseline = runs[("Sbor", mode)], runs[("baseline", mode)]
+        prefix = "" if mode == "ws" else f"{mode}_"
+        ratio = sbor.per_s() / baseline.per_s() if baseline.per_s() else 0.0
+        figures.update({
+            f"{prefix}msgs_per_s": round(sbor.per_s()), f"{prefix}baseline_msgs_per_s": round(baseline.per_s()),
+            f"{prefix}ratio": round(ratio, 3), f"{prefix}p99_ms": round(sbor.p99_ms(), 1),
+            f"{prefix}lost": sbor.lost(), f"{prefix}duplicates": sbor.duplicates,
+            f"{prefix}baseline_p99_ms": round(baseline.p99_ms(), 1), f"{prefix}baseline_lost": baseline.lost(),
+            f"{prefix}sent_per_s": round(len(sbor.sent) / sum(t for _, t in sbor.rounds)),
+            f"{prefix}baseline_sent_per_s": round(len(baseline.sent) / sum(t for _, t in baseline.rounds)),
+            f"{prefix}server_cpu_ms_per_msg": round(sbor.server_cpu_s * 1000 / max(1, len(sbor.sent)), 2),
+            f"{prefix}baseline_server_cpu_ms_per_msg": round(
+                baseline.server_cpu_s * 1000 / max(1, len(baseline.sent)), 2),
+            f"{prefix}errors": sum(sbor.errors.values())})
+    figures.update({"stored": stored, "stored_ok": stored == sbor_sent, "clients": CLIENTS,
+                    "load_average": round(os.getloadavg()[0], 1)})
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

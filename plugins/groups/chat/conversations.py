@@ -22,6 +22,9 @@ Its real-time room is ``groups.<kind>:<key>``; subscribing asks ``may_read``. Th
         authors=...,         # async (viewer_id, key, author_ids) -> {author_id: AuthorView}; viewer 0 is the room
                              #   as a whole (published frames use it: never reveal there what one side may not see)
         screen_contacts=..., # async (key) -> bool: hold back messages with a phone number or an email
+        store=None,          # optional, async (key, author_id, body, status, created_at) -> id | None: store a post
+                             #   only if may_post holds, in one statement (None: may not post; the service then asks
+                             #   may_post/may_read for the precise error); without it: may_post, then the insert
     )
 
 Every callable gets the key as the string of the room name (any ``[A-Za-z0-9_.-]{1,100}``): a kind refuses keys it
@@ -34,6 +37,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from core import db
 from core.users import services as users
@@ -58,6 +62,7 @@ class Conversation:
     may_moderate: Callable[[int, str], Awaitable[bool]]
     authors: Callable[[int, str, list[int]], Awaitable[dict[int, AuthorView]]]
     screen_contacts: Callable[[str], Awaitable[bool]]
+    store: Callable[[str, int, str, str, datetime], Awaitable[int | None]] | None = None
 
     def room(self, key: str) -> str:
         """The real-time room of the conversation ``key``."""
@@ -86,6 +91,17 @@ async def _role(user_id: int, key: str) -> str | None:
 
 async def _group_member(user_id: int, key: str) -> bool:
     return await _role(user_id, key) is not None
+
+
+async def _store_if_member(key: str, author_id: int, body: str, status: str, created_at: datetime) -> int | None:
+    """A post to a group room: the insert and ``_group_member`` in one statement (the hot path; see ``sql.py``)."""
+    from plugins.groups.states import ACTIVE
+
+    group_id = _group_id(key)
+    if group_id is None or not author_id:
+        return None
+    rows = await db.fetch(sql.INSERT_MEMBER_MESSAGE, key, author_id, body, status, created_at, group_id, ACTIVE)
+    return int(rows[0]["id"]) if rows else None
 
 
 async def _group_moderator(user_id: int, key: str) -> bool:
@@ -127,5 +143,5 @@ async def _never(key: str) -> bool:
 
 
 GROUP = Conversation(kind="chat", may_read=_group_member, may_post=_group_member, may_moderate=_group_moderator,
-                     authors=display_names, screen_contacts=_never)
+                     authors=display_names, screen_contacts=_never, store=_store_if_member)
 """A group's room: active members read and post; owners, admins and moderators of the group delete."""

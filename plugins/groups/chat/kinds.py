@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from core.errors import NotFound
 from core.realtime import RoomKind
 from plugins.groups.chat.conversations import GROUP, Conversation
+from plugins.groups.chat.schemas import MessageRead
 
 KINDS = ("chat", "pair")
 """The conversation kinds, each a real-time room kind ``groups.<kind>``."""
@@ -51,7 +53,13 @@ def substituted(conversation: Conversation) -> Iterator[Conversation]:
 
 
 def room_kinds() -> list[RoomKind]:
-    """The real-time room kinds ``groups.chat`` and ``groups.pair``: joining asks the conversation's ``may_read``."""
+    """The real-time room kinds ``groups.chat`` and ``groups.pair``.
+
+    Joining asks the conversation's ``may_read``; a client's ``send`` frame posts a message through the same service
+    call as the HTTP route (``services.post_frame``: may_post checked on every send, rate limit, screening, storage,
+    publish after the commit), answered ``sent`` with the message (``MessageRead``).
+    """
+    from plugins.groups.chat import services  # services imports this module: a cycle at import time otherwise
 
     def joiner(kind: str) -> Callable[[int, str], Awaitable[bool]]:
         async def may_join(user_id: int, key: str) -> bool:
@@ -60,4 +68,10 @@ def room_kinds() -> list[RoomKind]:
 
         return may_join
 
-    return [RoomKind(f"groups.{kind}", joiner(kind)) for kind in KINDS]
+    def sender(kind: str) -> Callable[[int, str, Mapping[str, Any]], Awaitable[MessageRead]]:
+        async def on_send(user_id: int, key: str, data: Mapping[str, Any]) -> MessageRead:
+            return await services.post_frame(kind, user_id, key, data)
+
+        return on_send
+
+    return [RoomKind(f"groups.{kind}", joiner(kind), sender(kind)) for kind in KINDS]

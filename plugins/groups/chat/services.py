@@ -8,18 +8,29 @@ New, edited and deleted messages are published to the conversation's room after 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+
+import msgspec
 
 from core import clock, db, ratelimit, realtime
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
+from core.validation import body_errors, truncated
 from plugins.groups import GroupsSettings
 from plugins.groups.chat import screening, sql
 from plugins.groups.chat.conversations import AuthorView, Conversation
 from plugins.groups.chat.kinds import get
-from plugins.groups.chat.schemas import CONTACT_DETAILS_HELD, AuthorRead, ChatEvent, MessageRead, ReportRead
+from plugins.groups.chat.schemas import (
+    CONTACT_DETAILS_HELD,
+    AuthorRead,
+    ChatEvent,
+    MessageCreate,
+    MessageRead,
+    ReportRead,
+)
 from plugins.groups.tables import ChatMessage, ChatReport
 
 log = logging.getLogger("plugins.groups")
@@ -72,17 +83,21 @@ async def _hold(conversation: Conversation, key: str, body: str) -> bool:
 
 
 async def post(kind: str, key: str, user_id: int, text: str) -> MessageRead:
-    """Post a message; published to the room unless held back (``status`` ``held``, ``warning`` set)."""
+    """Post a message; published to the room unless held back (``status`` ``held``, ``warning`` set).
+
+    A kind that stores posts itself (``Conversation.store``: group rooms) checks ``may_post`` in the same statement,
+    so there the rate limit counts before that check (a non-member's attempts count too).
+    """
     body = _body(text)
     conversation = get(kind)
-    await _may_post(conversation, user_id, key)
+    if conversation.store is None:
+        await _may_post(conversation, user_id, key)
     await _throttle(user_id, kind, key)
     held = await _hold(conversation, key, body)
     row: dict[str, Any] = {"kind": kind, "room_key": key, "author": user_id, "body": body,
                            "status": "held" if held else "visible", "created_at": clock.now(), "edited_at": None}
     async with realtime.after_commit() as rt:
-        (saved,) = await db.fetch(sql.INSERT_MESSAGE, kind, key, user_id, body, row["status"], row["created_at"])
-        row["id"] = saved["id"]
+        row["id"] = await _store(conversation, row)
         message = read(row, await conversation.authors(0, key, [user_id]))
         if not held:
             rt.publish(conversation.room(key), ChatEvent("message.created", message))
@@ -90,6 +105,33 @@ async def post(kind: str, key: str, user_id: int, text: str) -> MessageRead:
     if held:
         message.warning = CONTACT_DETAILS_HELD
     return message
+
+
+async def post_frame(kind: str, user_id: int, key: str, data: Mapping[str, Any]) -> MessageRead:
+    """A ``send`` frame on the room ``groups.<kind>:<key>`` (its ``data`` is a ``MessageCreate``): as :func:`post`.
+
+    The room kinds' ``on_send``: the same checks as the HTTP route, on every send (a member removed since subscribing
+    gets ``conversation_not_found``), the same 422 ``validation_failed`` errors (pointers into ``data``).
+    """
+    try:
+        new = msgspec.convert(data, MessageCreate)
+    except msgspec.ValidationError:
+        errors, _cut = truncated(body_errors(data, MessageCreate))
+        raise ValidationFailed("The message is invalid.", errors=errors) from None
+    return await post(kind, key, user_id, new.body)
+
+
+async def _store(conversation: Conversation, row: dict[str, Any]) -> int:
+    """Insert the message ``row``; the kind's own ``store`` first, when it has one (raises when it may not post)."""
+    kind, key, author, body, status, created_at = (row["kind"], row["room_key"], row["author"], row["body"],
+                                                   row["status"], row["created_at"])
+    if conversation.store is not None:
+        found = await conversation.store(key, author, body, status, created_at)
+        if found is not None:
+            return found
+        await _may_post(conversation, author, key)  # raises the precise error (unless they joined just now)
+    (saved,) = await db.fetch(sql.INSERT_MESSAGE, kind, key, author, body, status, created_at)
+    return int(saved["id"])
 
 
 async def history(kind: str, key: str, user_id: int, cursor: str | None, limit: int) -> Page[MessageRead]:

@@ -1,4 +1,4 @@
-"""The chat on the real-time channel: two API apps served by uvicorn, clients on each, posts over HTTP."""
+"""The chat on the real-time channel: two API apps served by uvicorn, clients on each, posts over HTTP and WS."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import httpx
 import pytest_asyncio
 
 from core.app import create_app
+from core.hooks import plugin_settings
 from core.hooks.manager import PluginsFile, activate, build
 from core.settings import get_settings
+from plugins.groups import GroupsSettings
+from plugins.groups.tables import ChatMessage
 from tests.core.realtime_support import client, next_is_marker, serve, token_of
 from tests.plugins.groups.chat_support import Rooms, rooms_fixture  # noqa: F401  (the fixture `rooms`)
 
@@ -108,3 +111,119 @@ async def test_a_missing_or_expired_token_never_reaches_a_group_room(urls: list[
     async with client(urls[1]) as c:
         await c.send(type="auth", token=expired)
         assert await c.closed() == (4401, "token_expired")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Sending over the WebSocket (``send`` frames on groups.chat / groups.pair rooms): the same path as the HTTP post
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def token(who: Any) -> str:
+    return str(who.headers["Authorization"]).removeprefix("Bearer ")
+
+
+async def test_a_message_sent_on_the_websocket_is_stored_and_reaches_members_on_the_other_app(
+        urls: list[str], make_group, add_member, person) -> None:
+    # Given a real group (the group kind's own one-statement insert) with members on both apps
+    group = await make_group()
+    ann, bob = group["owner"], await person()
+    await add_member(group, bob)
+    room = f"groups.chat:{group['id']}"
+    async with client(urls[0], token(ann)) as a, client(urls[1], token(bob)) as b:
+        await a.subscribe(room)
+        await b.subscribe(room)
+        # When Ann sends on her WebSocket
+        await a.send(type="send", room=room, id="m1", data={"body": "  hello over ws "})
+        # Then she is answered with the stored message, and Bob (on the other app) gets the same message
+        frames = [await a.recv(), await a.recv()]
+        sent = next(f for f in frames if f["type"] == "sent")
+        assert sent["id"] == "m1"
+        message = sent["result"]
+        assert (message["body"], message["author"]["id"], message["status"]) == ("hello over ws", ann.id, "visible")
+        assert {"type": "message", "room": room, "data": {"event": "message.created", "message": message}} in frames
+        data = (await b.expect("message", room=room))["data"]
+        assert (data["event"], data["message"]) == ("message.created", message)
+        stored = await ChatMessage.select(ChatMessage.body, ChatMessage.author).where(ChatMessage.id == message["id"])
+        assert stored == [{"body": "hello over ws", "author": ann.id}]
+        # And the history over HTTP has it
+        async with httpx.AsyncClient(base_url=http(urls[1]), headers=bob.headers) as bob_http:
+            items = (await bob_http.get(f"{API}/{group['id']}/chat/messages")).json()["items"]
+        assert [m["id"] for m in items] == [message["id"]]
+
+
+async def test_a_removed_members_send_is_refused_though_still_subscribed(urls: list[str], api: httpx.AsyncClient,
+                                                                         make_group, add_member, person) -> None:
+    group = await make_group()
+    owner, bob, leaver = group["owner"], await person(), await person()
+    await add_member(group, bob)
+    await add_member(group, leaver)
+    room = f"groups.chat:{group['id']}"
+    async with client(urls[0], token(bob)) as b, client(urls[1], token(leaver)) as c:
+        await b.subscribe(room)
+        await c.subscribe(room)
+        # When Bob is banned and the other leaves (their subscriptions stay until their tokens are renewed)
+        r = await api.post(f"{API}/{group['id']}/members/{bob.id}/ban", headers=owner.headers)
+        assert r.status_code == 204, r.text
+        assert (await api.post(f"{API}/{group['id']}/leave", headers=leaver.headers)).status_code == 204
+        # Then their sends are refused, on every send, and nothing is stored
+        for ws in (b, c):
+            await ws.send(type="send", room=room, id="late", data={"body": "still here?"})
+            frame = await ws.recv()
+            while frame["type"] == "message":  # the room's own frames published before the refusal
+                frame = await ws.recv()
+            assert (frame["type"], frame["code"], frame["id"], frame["room"]) == (
+                "error", "conversation_not_found", "late", room)
+    assert not await ChatMessage.exists().where(ChatMessage.room_key == str(group["id"]))
+
+
+async def test_sends_are_validated_like_the_http_body(urls: list[str], rooms: Rooms, make_user) -> None:
+    ann = await make_user()
+    rooms.join(ann.id, 11)
+    async with client(urls[0], await token_of(ann)) as a:
+        await a.subscribe("groups.chat:11")
+        cases = [({}, "/body", "required"), ({"body": ""}, "/body", None), ({"body": 5}, "/body", None),
+                 ({"body": "x" * 4001}, "/body", None), ({"body": "hi", "extra": 1}, "/extra", "unknown field")]
+        for i, (data, pointer, detail) in enumerate(cases):
+            await a.send(type="send", room="groups.chat:11", id=f"v{i}", data=data)
+            error = await a.expect("error", code="validation_failed", id=f"v{i}")
+            assert [e["pointer"] for e in error["errors"]] == [pointer], error
+            if detail:
+                assert error["errors"][0]["detail"] == detail
+        await a.send(type="send", room="groups.chat:11", id="blank", data={"body": "   "})
+        error = await a.expect("error", code="validation_failed", id="blank")
+        assert error["errors"][0]["pointer"] == "/body"
+    assert not await ChatMessage.exists().where(ChatMessage.room_key == "11")
+
+
+async def test_contact_details_sent_in_a_pair_chat_are_held(urls: list[str], rooms: Rooms, make_user) -> None:
+    ann, bob = await make_user(), await make_user()
+    for user in (ann, bob):
+        rooms.join(user.id, 12)
+    rooms.screened.add("12")
+    async with client(urls[0], await token_of(ann)) as a, client(urls[1], await token_of(bob)) as b:
+        await a.subscribe("groups.pair:12")
+        await b.subscribe("groups.pair:12")
+        await a.send(type="send", room="groups.pair:12", id="p1", data={"body": "call me: +7 999 123-45-67"})
+        held = (await a.expect("sent", id="p1"))["result"]
+        assert (held["status"], held["warning"], held["author"]["id"]) == ("held", "contact_details_held", None)
+        await next_is_marker(a, ann.id)  # not published: not even to its author's room frames
+        await next_is_marker(b, bob.id)
+        await a.send(type="send", room="groups.pair:12", id="p2", data={"body": "see you at seven"})
+        data = (await b.expect("message", room="groups.pair:12"))["data"]
+        assert data["message"]["body"] == "see you at seven" and data["message"]["author"]["id"] is None
+
+
+async def test_flooding_a_room_over_the_websocket_is_rate_limited(urls: list[str], rooms: Rooms, make_user) -> None:
+    ann = await make_user()
+    rooms.join(ann.id, 13)
+    limit = plugin_settings(GroupsSettings).chat_messages_per_minute
+    async with client(urls[1], await token_of(ann)) as a:
+        await a.subscribe("groups.chat:13")
+        for i in range(limit):
+            await a.send(type="send", room="groups.chat:13", id=str(i), data={"body": f"spam {i}"})
+        answers = [f for f in [await a.recv() for _ in range(2 * limit)] if f["type"] != "message"]
+        assert [f["type"] for f in answers] == ["sent"] * limit
+        await a.send(type="send", room="groups.chat:13", id="over", data={"body": "one more"})
+        error = await a.expect("error", code="rate_limited", id="over")
+        assert error["retry_after"] >= 1
+    assert await ChatMessage.count().where(ChatMessage.room_key == "13") == limit
