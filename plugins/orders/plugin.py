@@ -112,3 +112,24 @@ async def user_erasure(user_id: int) -> None:
     from plugins.orders.api import erase_user
 
     await erase_user(user_id)
+
+
+# Support (optional: orders does not depend on support; pluggy leaves these unchecked while support is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def ticket_subject_from_plugin(subject_type: str, subject_id: str, user_id: int) -> str | bool | None:
+    """A support ticket may point at an order the user may see (``orders.order:<uuid>``); others are not found."""
+    if subject_type != "orders.order":
+        return None
+    from plugins.orders.support import ticket_subject
+
+    return await ticket_subject(subject_id, user_id)
+
+
+@hookimpl(optionalhook=True)
+async def user_context_for_support(user_id: int, permissions: frozenset[str]) -> dict[str, Any]:
+    """Beside a support ticket: the user's latest orders."""
+    from plugins.orders.support import user_context
+
+    return await user_context(user_id, permissions)
