@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,6 +24,9 @@ from plugins.media.store import Row, info, load, lock, log, move, renditions_of,
 from plugins.media.tables import Item
 from plugins.media.video import VideoLimits, VideoResult, process_video
 
+RENDER = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="media-render")
+"""Rendering runs on these few threads (Pillow and FFmpeg release the GIL): few malloc arenas hold the big buffers,
+where the default executor's many threads each kept one (the worker's memory grew with every thread used)."""
 MAX_ATTEMPTS = 8
 """Storage outages retried by the job itself (delays 2, 4 … 256 s); after that the sweep re-sends every 10 min."""
 
@@ -77,7 +82,8 @@ async def _process(item_id: int) -> Outcome:
         return await _refuse(row, Refused("upload_missing", "The uploaded file is gone."), backend)
     content_hash = hashlib.sha256(data).hexdigest()
     try:
-        mime, result = await asyncio.to_thread(render_upload, data, row["kind"], options(row, s), s)
+        mime, result = await asyncio.get_running_loop().run_in_executor(
+            RENDER, render_upload, data, row["kind"], options(row, s), s)
     except Refused as refused:
         return await _refuse(row, refused, backend)
     del data
