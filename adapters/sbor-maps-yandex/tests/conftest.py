@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from yandex_standin import KEY, render
 
 from plugins.geo.standin import StandIn
 
 from sbor_maps_yandex import YandexSettings
 from sbor_maps_yandex.provider import YandexMaps
-
-from .yandex_standin import KEY, render
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")

@@ -116,11 +116,11 @@ async def test_an_order_end_to_end_through_orders(make_client: Any, make_user: A
     assert uuid.UUID(order_id)
 
 
-@pytest.mark.skipif(not os.environ.get("SBOR_IIKO_API_LOGIN"), reason="set SBOR_IIKO_API_LOGIN (and "
-                    "SBOR_IIKO_ORGANIZATION_ID) to call the real iiko Cloud API")
+@pytest.mark.skipif(not os.environ.get("IIKO_LIVE_API_LOGIN"), reason="set IIKO_LIVE_API_LOGIN (and "
+                    "IIKO_LIVE_ORGANIZATION_ID) to call the real iiko Cloud API")
 async def test_live_menu() -> None:
-    conn = PosConnection(1, {"organization_id": os.environ.get("SBOR_IIKO_ORGANIZATION_ID", ""),
-                             "base_url": os.environ.get("SBOR_IIKO_BASE_URL", "")},
-                         os.environ["SBOR_IIKO_API_LOGIN"], "", 15.0)
+    conn = PosConnection(1, {"organization_id": os.environ.get("IIKO_LIVE_ORGANIZATION_ID", ""),
+                             "base_url": os.environ.get("IIKO_LIVE_BASE_URL", "")},
+                         os.environ["IIKO_LIVE_API_LOGIN"], "", 15.0)
     menu = await IikoAdapter().fetch_menu(conn)
     assert isinstance(menu.items, list)
