@@ -103,15 +103,21 @@ async def _process(item_id: int) -> Outcome:
         "codecs": result.codecs if isinstance(result, VideoResult) else "",
     }
     holds = await screen(row, poster, s)
+    stale: list[str] = []
     async with transaction():
         current = await lock(item_id)
-        if current["status"] != states.PROCESSING:  # deleted meanwhile: its purge removes what we wrote
-            return Outcome("skipped")
-        if holds or s.moderate_all:
+        if current["status"] != states.PROCESSING:  # deleted meanwhile: its purge saw nothing of what we wrote
+            in_use = {r["key"] for r in await Item.raw(sql.KEYS_IN_USE, content_hash, item_id)}
+            stale = [r["key"] for r in renditions if r["key"] not in in_use]
+        elif holds or s.moderate_all:
             reason = "; ".join(h.reason for h in holds) or "every upload is reviewed"
             await move(current, states.PENDING, None, hold_reason=reason, **fields)
         else:
             await move(current, states.APPROVED, None, **fields)
+    if current["status"] != states.PROCESSING:
+        for key in [*stale, row["upload_key"]]:
+            await backend.delete(key)
+        return Outcome("skipped")
     await _drop_upload(backend, row["upload_key"])
     return Outcome("done")
 

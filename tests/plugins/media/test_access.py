@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 
+from core import clock
+from core.hooks import hookimpl
+from core.hooks.manager import current
 from plugins.events import participation
 from plugins.media import storage
 from plugins.media.tables import Item
@@ -171,3 +174,32 @@ async def test_an_events_gallery_holds_at_most_per_event(media_app: Any, partici
     assert (await api.post(url, headers=organiser, json=body(published_event.id))).status_code == 201
     r = await api.post(url, headers=organiser, json=body(published_event.id))
     assert (r.status_code, r.json()["code"], r.json()["limit"]) == (409, "event_media_limit", 2)
+
+
+class DeletesWhileScreening:
+    """A screener that deletes the item while the job is between writing its files and recording them."""
+
+    @staticmethod
+    @hookimpl(optionalhook=True)
+    async def media_screened(media: Any) -> None:
+        await Item.update({Item.status: "deleted", Item.deleted_at: clock.now()}).where(Item.id == media.id)
+
+
+async def test_deleted_while_processing_leaves_no_files(api: httpx.AsyncClient, participant: Any,
+                                                         published_event: Any, upload: Any, media_files: Any,
+                                                         run_jobs: Any, tmp_path: Any) -> None:
+    keep = await upload(api, participant.headers, media_files.jpeg(pattern=5), "image/jpeg", target=GALLERY,
+                        target_id=published_event.id, sizes=[32])
+    await run_jobs()
+    item = await upload(api, participant.headers, media_files.jpeg(), "image/jpeg", target=GALLERY,
+                        target_id=published_event.id, sizes=[32])
+    pm = current().pm
+    pm.register(DeletesWhileScreening, name="media_deleter")
+    try:
+        assert await run_jobs() == 1
+    finally:
+        pm.unregister(name="media_deleter")
+    files = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+    kept = (await api.get(f"/api/v1/media/items/{keep['id']}")).json()
+    assert len(files) == len(kept["files"])  # only the other item's files remain
+    assert (await api.get(f"/api/v1/media/items/{item['id']}", headers=participant.headers)).status_code == 404
