@@ -103,3 +103,24 @@ async def test_reports_send_an_item_back_to_review(media_app: Any, participant: 
     assert (r.status_code, r.json()["code"]) == (404, "media_not_found")  # out of the galleries, back to review
     mine = await item_of(api, item["id"], participant.headers)
     assert mine["status"] == "pending"
+
+
+async def test_the_admin_panel_shows_the_grid_and_runs_the_bulk_action(admin_client: Any, participant: Any,
+                                                                      published_event: Any, upload: Any,
+                                                                      media_files: Any, run_jobs: Any,
+                                                                      tmp_path: Any) -> None:
+    settings = {"media": {"local_dir": str(tmp_path / "media"), "moderate_all": True}}
+    panel = await admin_client(roles=["admin"], plugins=["events", "media"], settings=settings)
+    ids = [(await upload(panel, participant.headers, media_files.jpeg(pattern=i), "image/jpeg",
+                         target=GALLERY, target_id=published_event.id, sizes=[32]))["id"] for i in range(2)]
+    await run_jobs()
+    page = await panel.get("/admin/p/media/queue")
+    assert page.status_code == 200, page.text
+    assert page.text.count('class="media-card"') == 2 and "/media/files/pub/" in page.text
+    r = await panel.post("/admin/p/media/queue/actions/approve",
+                         data={"_csrf": panel.csrf, "id": [str(i) for i in ids], "back": "/admin/p/media/queue",
+                               "confirmed": "1"})
+    assert r.status_code in (200, 303), r.text
+    statuses = {row["status"] for row in (await panel.get("/api/v1/media/mine", headers=participant.headers)).json()[
+        "items"]}
+    assert statuses == {"approved"}
