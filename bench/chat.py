@@ -74,6 +74,7 @@ class Run:
     server_cpu_s: float = 0.0
     client_cpu_s: float = 0.0  # this process (the clients)
     machine_cpu_s: float = 0.0  # every process on the machine: servers, clients, PostgreSQL, Redis, and any other load
+    stores_cpu_s: float = 0.0  # PostgreSQL and Redis processes (shared with anything else using them meanwhile)
     rounds: list[tuple[int, float]] = field(default_factory=list)  # (deliveries, seconds) of each round
     next_seq: list[int] = field(default_factory=list)
 
@@ -103,6 +104,29 @@ def machine_cpu_s() -> float:
     with open("/proc/stat") as fh:
         fields = [int(x) for x in fh.readline().split()[1:]]
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def stores_cpu() -> dict[int, int]:
+    """CPU clock ticks used so far by each PostgreSQL and Redis process on the machine (Linux ``/proc``)."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                head, _, rest = fh.read().rpartition(")")
+        except OSError:  # ended meanwhile
+            continue
+        if head.partition("(")[2] in ("postgres", "redis-server"):
+            fields = rest.split()
+            found[int(entry.name)] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def stores_cpu_s(before: dict[int, int]) -> float:
+    """CPU seconds those of ``before`` still running used since (the servers' pooled connections are among them)."""
+    after = stores_cpu()
+    return sum(after[pid] - ticks for pid, ticks in before.items() if pid in after) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_s(pids: list[int]) -> float:
@@ -204,7 +228,7 @@ async def drive(system: System, run: Run, send: Send, seconds: float) -> None:
                 await asyncio.sleep(0.01)
 
     readers = [asyncio.create_task(reader(i)) for i in range(n)]
-    cpu0, client0, machine0 = cpu_s(system.pids), time.process_time(), machine_cpu_s()
+    cpu0, client0, machine0, stores0 = cpu_s(system.pids), time.process_time(), machine_cpu_s(), stores_cpu()
     started = time.perf_counter()
     await asyncio.gather(*(sender(i, started + seconds) for i in range(n)))
     # Let the last messages arrive everywhere (or be counted lost).
@@ -215,6 +239,7 @@ async def drive(system: System, run: Run, send: Send, seconds: float) -> None:
     run.server_cpu_s += cpu_s(system.pids) - cpu0
     run.client_cpu_s += time.process_time() - client0
     run.machine_cpu_s += machine_cpu_s() - machine0
+    run.stores_cpu_s += stores_cpu_s(stores0)
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
@@ -229,7 +254,8 @@ def summary(run: Run) -> str:
             f"deliveries to others ({run.per_s():.0f}/s), p50 {p50:.1f} ms, p99 {run.p99_ms():.1f} ms, lost "
             f"{run.lost()}, duplicates {run.duplicates}, errors {run.errors}; CPU ms per message sent: servers "
             f"{run.server_cpu_s * 1000 / max(1, len(run.sent)):.2f}, clients "
-            f"{run.client_cpu_s * 1000 / max(1, len(run.sent)):.2f}, whole machine "
+            f"{run.client_cpu_s * 1000 / max(1, len(run.sent)):.2f}, PostgreSQL + Redis "
+            f"{run.stores_cpu_s * 1000 / max(1, len(run.sent)):.2f}, whole machine "
             f"{run.machine_cpu_s * 1000 / max(1, len(run.sent)):.2f} ({run.machine_cpu_s / seconds:.2f} cores busy)")
 
 

@@ -7,8 +7,8 @@ kind of conversation; a kind only answers questions about its own rooms. A conve
   moderating roles delete others' messages; banned members and those who left lose access at once);
 * ``pair``: the anonymous "+1" chat, ``key`` the proposal id (``PAIR`` in ``plugins/groups/partners/conversation.py``).
 
-The registry of kinds (``find``/``get``, the real-time room kinds) is ``kinds.py``: it imports both kinds, while the
-pair kind imports this module, so the two stay free of import cycles.
+The registry of kinds (``find``/``get``) is ``registry.py`` and the real-time room kinds are ``kinds.py``: the
+registry imports both kinds, while the pair kind imports this module, so they stay free of import cycles.
 
 Its real-time room is ``groups.<kind>:<key>``; subscribing asks ``may_read``. The contract each kind fulfils::
 

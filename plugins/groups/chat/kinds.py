@@ -1,55 +1,20 @@
-"""The registry of conversation kinds (``chat``: group rooms, ``pair``: "+1" chats) and their real-time room kinds."""
+"""The real-time room kinds of the conversations (``groups.chat``, ``groups.pair``); the registry of kinds, again.
+
+``find``/``get``/``substituted``/``KINDS`` live in ``registry.py`` (the service imports them from there, and this
+module imports the service: one direction only); they are re-exported here for existing callers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from core.errors import NotFound
 from core.realtime import RoomKind
-from plugins.groups.chat.conversations import GROUP, Conversation
+from plugins.groups.chat import services
+from plugins.groups.chat.registry import KINDS, find, get, substituted
 from plugins.groups.chat.schemas import MessageRead
 
-KINDS = ("chat", "pair")
-"""The conversation kinds, each a real-time room kind ``groups.<kind>``."""
-
-_substitutes: dict[str, Conversation] = {}
-
-
-def find(kind: str) -> Conversation | None:
-    """The conversation kind named ``kind``, or None."""
-    if kind in _substitutes:
-        return _substitutes[kind]
-    if kind == "chat":
-        return GROUP
-    if kind == "pair":
-        from plugins.groups.partners.conversation import PAIR
-
-        return PAIR
-    return None
-
-
-def get(kind: str) -> Conversation:
-    """Like :func:`find`; raises NotFound (404 ``conversation_not_found``) for an unknown kind."""
-    found = find(kind)
-    if found is None:
-        raise NotFound("No such conversation", code="conversation_not_found")
-    return found
-
-
-@contextmanager
-def substituted(conversation: Conversation) -> Iterator[Conversation]:
-    """Serve ``conversation.kind`` with ``conversation`` inside the block (tests of the chat with their own rules)."""
-    saved = _substitutes.get(conversation.kind)
-    _substitutes[conversation.kind] = conversation
-    try:
-        yield conversation
-    finally:
-        if saved is None:
-            _substitutes.pop(conversation.kind, None)
-        else:
-            _substitutes[conversation.kind] = saved
+__all__ = ["KINDS", "find", "get", "room_kinds", "substituted"]
 
 
 def room_kinds() -> list[RoomKind]:
@@ -59,8 +24,6 @@ def room_kinds() -> list[RoomKind]:
     call as the HTTP route (``services.post_frame``: may_post checked on every send, rate limit, screening, storage,
     publish after the commit), answered ``sent`` with the message (``MessageRead``).
     """
-    from plugins.groups.chat import services  # services imports this module: a cycle at import time otherwise
-
     def joiner(kind: str) -> Callable[[int, str], Awaitable[bool]]:
         async def may_join(user_id: int, key: str) -> bool:
             conversation = find(kind)

@@ -22,7 +22,7 @@ from core.validation import body_errors, truncated
 from plugins.groups import GroupsSettings
 from plugins.groups.chat import screening, sql
 from plugins.groups.chat.conversations import AuthorView, Conversation
-from plugins.groups.chat.kinds import get
+from plugins.groups.chat.registry import get
 from plugins.groups.chat.schemas import (
     CONTACT_DETAILS_HELD,
     AuthorRead,
