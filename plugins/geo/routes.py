@@ -22,13 +22,13 @@ from plugins.geo.schemas import (
     DirectionsRead,
     HomeBody,
     HomeRead,
+    LocatedVenueRead,
+    MapProviderRead,
     PinBody,
     PlacesRead,
-    ProviderRead,
     SuggestionsRead,
     VenueBody,
     VenueNearRead,
-    VenueRead,
 )
 
 CREATE, MODERATE = "events.create", "events.moderate"
@@ -91,16 +91,17 @@ class GeoController(Controller):
                                SuggestionsRead)
 
     @get("/providers", operation_id="list_map_providers", summary="The maps providers and what they can do")
-    async def providers(self) -> list[ProviderRead]:
+    async def providers(self) -> list[MapProviderRead]:
         """Every provider loaded (or refused, with why), its capabilities and whether its circuit is open now."""
         pool = broker.providers()
-        out = [ProviderRead(
+        out = [MapProviderRead(
             name=name, plugin=pool.plugin_of.get(name), contract=p.info.contract,
             capabilities=sorted(p.info.capabilities), modes=sorted(p.info.modes), languages=list(p.info.languages),
             regions=list(p.info.regions), attribution=p.info.attribution,
             circuit_open=await broker.circuit_open(name), refused=None) for name, p in pool.by_name.items()]
-        out += [ProviderRead(name=name, plugin=None, contract="", capabilities=[], modes=[], languages=[], regions=[],
-                             attribution="", circuit_open=False, refused=why) for name, why in pool.refused.items()]
+        out += [MapProviderRead(name=name, plugin=None, contract="", capabilities=[], modes=[], languages=[],
+                                regions=[], attribution="", circuit_open=False, refused=why)
+                for name, why in pool.refused.items()]
         return out
 
     @post("/events/{event_id:int}/directions", operation_id="get_event_directions", status_code=HTTP_200_OK,
@@ -149,7 +150,7 @@ class GeoVenueController(Controller):
     path = "/geo/venues"
 
     @post("/", operation_id="create_venue_from_address", guards=[requires(CREATE)], status_code=HTTP_201_CREATED)
-    async def create_venue(self, principal: SignedIn, data: JSONBody[VenueBody]) -> VenueRead:
+    async def create_venue(self, principal: SignedIn, data: JSONBody[VenueBody]) -> LocatedVenueRead:
         """Add a venue by its address (geocoded in the background unless a point is given).
 
         With a point it is placed at once; without one it is ``located: pending`` until the geocoder answers. An
@@ -166,14 +167,14 @@ class GeoVenueController(Controller):
         return _venue(venue, duplicate)
 
     @put("/{venue_id:int}/pin", operation_id="move_venue_pin", guards=[requires(CREATE)])
-    async def move_pin(self, principal: SignedIn, venue_id: FromPath[int], data: JSONBody[PinBody]) -> VenueRead:
+    async def move_pin(self, principal: SignedIn, venue_id: FromPath[int], data: JSONBody[PinBody]) -> LocatedVenueRead:
         """Move the venue's pin (its creator or a moderator); the time zone follows, and so do its coming events."""
         venue = await venues.move_pin(principal.user_id, venue_id, Point(data.latitude, data.longitude),
                                       moderator=principal.has(MODERATE))
         return _venue(venue, False)
 
     @get("/{venue_id:int}", operation_id="get_located_venue")
-    async def get_venue(self, venue_id: FromPath[int]) -> VenueRead:
+    async def get_venue(self, venue_id: FromPath[int]) -> LocatedVenueRead:
         """A venue with how it was located (``pending`` while being geocoded)."""
         return _venue(await events.venue_location(venue_id), False)
 
@@ -190,6 +191,7 @@ class GeoVenueController(Controller):
                 for v, km in rows]
 
 
-def _venue(venue: Any, duplicate: bool) -> VenueRead:
-    return VenueRead(id=venue.id, name=venue.name, address=venue.address, city=venue.city, latitude=venue.latitude,
-                     longitude=venue.longitude, timezone=venue.timezone, located=venue.located, duplicate=duplicate)
+def _venue(venue: Any, duplicate: bool) -> LocatedVenueRead:
+    return LocatedVenueRead(id=venue.id, name=venue.name, address=venue.address, city=venue.city,
+                            latitude=venue.latitude, longitude=venue.longitude, timezone=venue.timezone,
+                            located=venue.located, duplicate=duplicate)

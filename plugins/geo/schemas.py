@@ -112,7 +112,7 @@ class PinBody(msgspec.Struct, forbid_unknown_fields=True):
     longitude: Longitude
 
 
-class VenueRead(msgspec.Struct):
+class LocatedVenueRead(msgspec.Struct):
     """A venue as geo shows it: ``located`` is manual, pinned, geocoded, pending (being geocoded) or failed."""
 
     id: int
@@ -155,7 +155,7 @@ class HomeRead(msgspec.Struct):
     lon: float | None
 
 
-class ProviderRead(msgspec.Struct):
+class MapProviderRead(msgspec.Struct):
     """A maps provider: what it can do, where, whether its circuit is open (or why it was refused)."""
 
     name: str

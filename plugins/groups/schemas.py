@@ -130,7 +130,7 @@ class RoleBody(msgspec.Struct, forbid_unknown_fields=True):
     role: AssignableRole
 
 
-class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
+class GroupReasonBody(msgspec.Struct, forbid_unknown_fields=True):
     """Why (kept in the log)."""
 
     reason: Annotated[str, Meta(max_length=2000)] = ""

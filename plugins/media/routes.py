@@ -19,8 +19,8 @@ from plugins.media.schemas import (
     GallerySettingsBody,
     GallerySettingsRead,
     MediaRead,
-    ReasonBody,
-    ReportCreate,
+    MediaReasonBody,
+    MediaReportCreate,
     SharedParams,
     TagCreate,
     UploadCreate,
@@ -60,7 +60,8 @@ class MediaController(Controller):
                           upload.expires_at)
 
     @put("/local-uploads/{token:str}", operation_id="put_media_local_upload", status_code=HTTP_204_NO_CONTENT,
-         request_max_body_size=MAX_LOCAL_UPLOAD, body_types=("image/*", "video/*"))
+         request_max_body_size=MAX_LOCAL_UPLOAD, body_types=("image/*", "video/*"),
+         statuses=(403,))  # the upload token in the path is the credential: 403 upload_token_invalid
     async def put_local_upload(self, request: Request[Any, Any, Any], token: FromPath[str]) -> None:
         """The local backend's upload endpoint (what ``upload.url`` names): the raw bytes, the declared type.
 
@@ -143,7 +144,7 @@ class MediaController(Controller):
         await tagging.remove(item_id, user_id, principal.user_id)
 
     @post("/items/{item_id:int}/reports", operation_id="report_media", status_code=HTTP_201_CREATED)
-    async def report(self, principal: SignedIn, item_id: FromPath[int], data: JSONBody[ReportCreate]) -> None:
+    async def report(self, principal: SignedIn, item_id: FromPath[int], data: JSONBody[MediaReportCreate]) -> None:
         """Report an item to the moderators (409 ``already_exists`` for a second report of yours)."""
         await moderation.report(item_id, principal.user_id, data.reason, data.note)
 
@@ -154,7 +155,7 @@ class MediaController(Controller):
         return await reads.one(item_id, principal.user_id, True)
 
     @post("/items/{item_id:int}/reject", operation_id="reject_media", guards=[requires(MODERATE)])
-    async def reject(self, principal: SignedIn, item_id: FromPath[int], data: JSONBody[ReasonBody]) -> MediaRead:
+    async def reject(self, principal: SignedIn, item_id: FromPath[int], data: JSONBody[MediaReasonBody]) -> MediaRead:
         """Reject an item (moderators) with the reason the uploader reads."""
         await moderation.reject(item_id, principal.user_id, data.reason)
         return await reads.one(item_id, principal.user_id, True)

@@ -108,14 +108,14 @@ class TagCreate(msgspec.Struct, forbid_unknown_fields=True):
     user_id: Id
 
 
-class ReportCreate(msgspec.Struct, forbid_unknown_fields=True):
+class MediaReportCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Report a photo or video to the moderators."""
 
     reason: Literal["nudity", "violence", "hate", "spam", "privacy", "copyright", "other"]
     note: Annotated[str, Meta(max_length=1000)] = ""
 
 
-class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
+class MediaReasonBody(msgspec.Struct, forbid_unknown_fields=True):
     """A moderator's reason, shown to the uploader."""
 
     reason: Annotated[str, Meta(min_length=1, max_length=2000, pattern=r"\S")]
@@ -133,5 +133,17 @@ class SharedParams(msgspec.Struct, forbid_unknown_fields=True):
     limit: LimitField = 30
 
 
-__all__ = ["GallerySettingsBody", "GallerySettingsRead", "MediaRead", "Page", "PersonRead", "ReasonBody",
-           "ReportCreate", "SharedParams", "TagCreate", "UploadCreate", "UploadForm", "UploadRead"]
+__all__ = [
+    "GallerySettingsBody",
+    "GallerySettingsRead",
+    "MediaRead",
+    "MediaReasonBody",
+    "MediaReportCreate",
+    "Page",
+    "PersonRead",
+    "SharedParams",
+    "TagCreate",
+    "UploadCreate",
+    "UploadForm",
+    "UploadRead",
+]

@@ -132,7 +132,7 @@ class LineRead(msgspec.Struct):
     line_total_minor: int
 
 
-class MoveRead(msgspec.Struct):
+class OrderMoveRead(msgspec.Struct):
     """A status move."""
 
     role: str
@@ -160,7 +160,7 @@ class OrderRead(msgspec.Struct):
     payment_status: str
     pos_state: str
     lines: list[LineRead]
-    moves: list[MoveRead]
+    moves: list[OrderMoveRead]
     version: int
     created_at: datetime
     updated_at: datetime

@@ -22,7 +22,7 @@ from plugins.events import api as events
 from plugins.events import hookspecs as events_hooks
 from plugins.orders import OrdersSettings, hookspecs, pos, states
 from plugins.orders.menu import modifiers_of, venue_or_404
-from plugins.orders.schemas import LineIn, LineRead, MoveRead, OrderCreate, OrderRead, OrderSummary
+from plugins.orders.schemas import LineIn, LineRead, OrderCreate, OrderMoveRead, OrderRead, OrderSummary
 from plugins.orders.store import Row, history, info_of, load, move, number, people, transaction
 from plugins.orders.tables import MenuItem, Order, OrderLine, OrderMove
 
@@ -270,7 +270,7 @@ async def read(user_id: int | None, order_id: str, *, staff: bool = False) -> Or
         currency=row["currency"], total_minor=row["total_minor"],
         my_total_minor=sum(ln.line_total_minor for ln in line_reads if ln.user_id == user_id),
         payment_status=row["payment_status"], pos_state=row["pos_state"], lines=line_reads,
-        moves=[MoveRead(**m) for m in await history(row["id"])], version=row["version"],
+        moves=[OrderMoveRead(**m) for m in await history(row["id"])], version=row["version"],
         created_at=row["created_at"], updated_at=row["updated_at"], event_id=row["event_id"],
         group_id=row["group_id"], pickup_at=row["pickup_at"], submitted_at=row["submitted_at"])
 

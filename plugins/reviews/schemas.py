@@ -65,7 +65,7 @@ class ModerationBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: RequiredReason
 
 
-class ReplyRead(msgspec.Struct):
+class ReviewReplyRead(msgspec.Struct):
     """The organiser's reply."""
 
     text: str
@@ -92,7 +92,7 @@ class ReviewRead(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     editable_until: datetime
-    reply: ReplyRead | None = None
+    reply: ReviewReplyRead | None = None
     hidden_reason: str | None = None
     event_deleted: bool = False
 
@@ -121,6 +121,16 @@ class SummaryRead(msgspec.Struct):
 
 
 __all__ = [
-    "TAGS", "HelpfulRead", "ModerationBody", "Page", "ReplyBody", "ReplyRead", "ReportBody", "ReviewCreate",
-    "ReviewRead", "ReviewUpdate", "Sort", "SummaryRead",
+    "TAGS",
+    "HelpfulRead",
+    "ModerationBody",
+    "Page",
+    "ReplyBody",
+    "ReportBody",
+    "ReviewCreate",
+    "ReviewRead",
+    "ReviewReplyRead",
+    "ReviewUpdate",
+    "Sort",
+    "SummaryRead",
 ]

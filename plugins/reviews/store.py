@@ -12,7 +12,7 @@ from core.errors import NotFound
 from core.hooks import plugin_settings
 from plugins.reviews import ReviewsSettings, aggregates, hookspecs, sql, states
 from plugins.reviews.hookspecs import ReviewInfo
-from plugins.reviews.schemas import ReplyRead, ReviewRead
+from plugins.reviews.schemas import ReviewRead, ReviewReplyRead
 from plugins.reviews.states import check_move
 from plugins.reviews.tables import Review, ReviewMove
 
@@ -73,7 +73,7 @@ def read(row: Row, *, for_author: bool = False) -> ReviewRead:
     """The API shape of a review row; ``for_author`` adds what only its author reads (why it was hidden)."""
     reply = None
     if row["reply"] is not None:
-        reply = ReplyRead(text=row["reply"], replied_at=row["replied_at"], edited_at=row["reply_edited_at"])
+        reply = ReviewReplyRead(text=row["reply"], replied_at=row["replied_at"], edited_at=row["reply_edited_at"])
     return ReviewRead(
         id=row["id"], event_id=row["event_id"], organiser_id=row["organiser_id"], venue_id=row["venue_id"],
         author_id=row["author_id"], author_name=row.get("author_name") or "", rating=row["rating"], text=row["text"],

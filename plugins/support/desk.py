@@ -16,7 +16,7 @@ from core import clock, hooks, realtime
 from core.errors import Conflict, ValidationFailed
 from core.pagination import Page, decode_cursor, paginate
 from plugins.support import PRIORITIES, agents, flow, hookspecs, notifications, sla, states
-from plugins.support.schemas import AttachmentIn, DeskMessageRead, MessageRead
+from plugins.support.schemas import AttachmentIn, DeskMessageRead, TicketMessageRead
 from plugins.support.store import Row, info_of, load, names, publish_status, read_message
 from plugins.support.tables import Message, Ticket
 from plugins.support.tickets import add_message, check_attachments, check_body
@@ -30,7 +30,7 @@ def _not_closed(row: Row) -> None:
 
 
 async def answer(ticket_id: int, agent_id: int, body: str, attachments: Sequence[AttachmentIn] = (),
-                 *, internal: bool = False) -> MessageRead:
+                 *, internal: bool = False) -> TicketMessageRead:
     """An agent's public answer (the ticket then waits for the user) or internal note (agents only)."""
     text = check_body(body)
     files = await check_attachments(attachments, agent_id)

@@ -18,13 +18,13 @@ from plugins.support import agents, desk, metrics, tickets
 from plugins.support.schemas import (
     AnswerCreate,
     DeskMessageRead,
-    MessageCreate,
-    MessageRead,
     RatingCreate,
-    ReplyRead,
     StatusRead,
     TicketCreate,
+    TicketMessageCreate,
+    TicketMessageRead,
     TicketRead,
+    TicketReplyRead,
 )
 
 StatusFilter = Literal["new", "open", "waiting_for_user", "resolved", "closed"]
@@ -68,14 +68,14 @@ class TicketController(Controller):
     @get("/tickets/{ticket_id:int}/messages", operation_id="list_ticket_messages",
          summary="The conversation of one of my tickets, newest first")
     async def list_ticket_messages(self, principal: SignedIn, ticket_id: FromPath[int],
-                                   cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[MessageRead]:
+                                   cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[TicketMessageRead]:
         """Public messages only: agents' internal notes never appear here."""
         return await tickets.messages(ticket_id, principal.user_id, cursor, limit)
 
     @post("/tickets/{ticket_id:int}/messages", operation_id="reply_to_ticket", status_code=HTTP_201_CREATED,
           summary="Reply in one of my tickets", description=REPLIED)
     async def reply_to_ticket(self, principal: SignedIn, ticket_id: FromPath[int],
-                              data: JSONBody[MessageCreate]) -> ReplyRead:
+                              data: JSONBody[TicketMessageCreate]) -> TicketReplyRead:
         """Published to ``support.ticket:<id>``."""
         return await tickets.reply(ticket_id, principal.user_id, data)
 
@@ -121,7 +121,7 @@ class DeskController(Controller):
     @post("/tickets/{ticket_id:int}/messages", operation_id="answer_ticket", status_code=HTTP_201_CREATED,
           summary="Answer a ticket, or add an internal note")
     async def answer_ticket(self, principal: SignedIn, ticket_id: FromPath[int],
-                            data: JSONBody[AnswerCreate]) -> MessageRead:
+                            data: JSONBody[AnswerCreate]) -> TicketMessageRead:
         """409 ``ticket_closed``; an answer goes to ``support.ticket:<id>``, a note to ``support.notes:<id>``."""
         return await desk.answer(ticket_id, principal.user_id, data.body, data.attachments, internal=data.internal)
 

@@ -27,7 +27,7 @@ class AttachmentIn(msgspec.Struct, forbid_unknown_fields=True):
     content_type: Annotated[str, Meta(min_length=3, max_length=100)]
 
 
-class SubjectIn(msgspec.Struct, forbid_unknown_fields=True):
+class TicketSubjectIn(msgspec.Struct, forbid_unknown_fields=True):
     """The object a ticket is about: ``{"type": "events.event", "id": "42"}``."""
 
     type: SubjectType
@@ -40,11 +40,11 @@ class TicketCreate(msgspec.Struct, forbid_unknown_fields=True):
     category: Category
     subject: Annotated[str, Meta(min_length=1, max_length=200)]
     body: Body
-    about: SubjectIn | None = None
+    about: TicketSubjectIn | None = None
     attachments: list[AttachmentIn] = []
 
 
-class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
+class TicketMessageCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A reply of the user (or of an agent through the API)."""
 
     body: Body
@@ -66,7 +66,7 @@ class AttachmentRead(msgspec.Struct):
     verified: bool
 
 
-class MessageRead(msgspec.Struct):
+class TicketMessageRead(msgspec.Struct):
     """A public message of a ticket: ``from_agent`` tells the support team's from the user's."""
 
     id: int
@@ -110,10 +110,10 @@ class TicketRead(msgspec.Struct):
     rating_comment: str
 
 
-class ReplyRead(msgspec.Struct):
+class TicketReplyRead(msgspec.Struct):
     """The answer to a reply: the message, and the ticket it went to (a new one when the old ticket was closed)."""
 
-    message: MessageRead
+    message: TicketMessageRead
     ticket: TicketRead
 
 
@@ -126,7 +126,7 @@ class TicketEvent(msgspec.Struct):
 
     event: Literal["message.created", "ticket.updated", "typing"]
     ticket_id: int
-    message: MessageRead | None = None
+    message: TicketMessageRead | None = None
     status: str | None = None
     user_id: int | None = None
     from_agent: bool | None = None
@@ -147,7 +147,7 @@ class AnswerCreate(msgspec.Struct, forbid_unknown_fields=True):
     internal: bool = False
 
 
-class DeskMessageRead(MessageRead):
+class DeskMessageRead(TicketMessageRead):
     """A message as agents see it: ``kind`` is ``user``, ``agent``, ``note`` (internal) or ``system`` (internal)."""
 
     kind: str = "user"

@@ -12,7 +12,7 @@ from core.errors import NotFound
 from core.realtime import Outbox
 from core.users import services as users
 from plugins.support.hookspecs import TicketInfo
-from plugins.support.schemas import AttachmentRead, MessageRead, SubjectRead, TicketEvent, TicketRead
+from plugins.support.schemas import AttachmentRead, SubjectRead, TicketEvent, TicketMessageRead, TicketRead
 from plugins.support.tables import Message, Ticket
 
 Row = dict[str, Any]
@@ -71,10 +71,10 @@ async def names(user_ids: Iterable[int | None]) -> dict[int, str]:
     return out
 
 
-def read_message(row: Row, by_id: dict[int, str]) -> MessageRead:
+def read_message(row: Row, by_id: dict[int, str]) -> TicketMessageRead:
     """The API shape of a public message."""
     author = row["author"]
-    return MessageRead(
+    return TicketMessageRead(
         id=row["id"], ticket_id=row["ticket"], author_id=author,
         author_name=by_id.get(author, GONE) if author is not None else TEAM, from_agent=row["kind"] == "agent",
         body=row["body"], created_at=row["created_at"],
@@ -104,7 +104,7 @@ async def public_messages(ticket_id: int, before: int | None, limit: int) -> lis
     return await query.order_by(Message.id, ascending=False).limit(limit + 1)
 
 
-def publish_message(rt: Outbox, message: MessageRead, kind: str) -> None:
+def publish_message(rt: Outbox, message: TicketMessageRead, kind: str) -> None:
     """A new message to the ticket's room (public ones) or the agents' notes room (internal ones).
 
     Agents watching a ticket subscribe to both rooms; the requester may join only the first.

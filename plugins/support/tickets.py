@@ -19,15 +19,15 @@ from core.users import services as users
 from plugins.support import CATEGORIES, SupportSettings, agents, flow, hookspecs, sla, states
 from plugins.support.schemas import (
     AttachmentIn,
-    MessageCreate,
-    MessageRead,
     RatingCreate,
-    ReplyRead,
     StatusRead,
-    SubjectIn,
     TicketCreate,
     TicketEvent,
+    TicketMessageCreate,
+    TicketMessageRead,
     TicketRead,
+    TicketReplyRead,
+    TicketSubjectIn,
 )
 from plugins.support.store import (
     TICKET_ROOM,
@@ -84,7 +84,7 @@ async def check_attachments(items: Sequence[AttachmentIn], user_id: int) -> list
     return out
 
 
-async def resolve_subject(about: SubjectIn, user_id: int) -> str:
+async def resolve_subject(about: TicketSubjectIn, user_id: int) -> str:
     """The label of the object a ticket points at, when the user may point at it.
 
     404 ``subject_not_found`` when it is not theirs to point at (or does not exist); 422 ``unknown_subject_type``
@@ -140,7 +140,7 @@ async def _system(ticket_id: int, text: str, now: Any, author: int | None = None
 
 
 async def add_message(ticket_id: int, author_id: int, kind: str, body: str, files: list[dict[str, Any]],
-                      *, check: Any = None) -> tuple[Row, MessageRead]:
+                      *, check: Any = None) -> tuple[Row, TicketMessageRead]:
     """Store a message (``user``, ``agent`` or ``note``) with the ticket locked; move the status; call the hooks.
 
     ``check(row)`` runs on the locked row first (ownership, closed tickets). Returns the ticket row after the
@@ -182,7 +182,7 @@ class _Closed(Exception):
     """The ticket was closed when the reply came: a new ticket is opened instead."""
 
 
-async def reply(ticket_id: int, user_id: int, data: MessageCreate) -> ReplyRead:
+async def reply(ticket_id: int, user_id: int, data: TicketMessageCreate) -> TicketReplyRead:
     """The requester's reply: reopens a resolved ticket; to a closed one, opens a new ticket linked to it.
 
     Ownership and status are checked on the locked row (one read on the hot path).
@@ -202,17 +202,17 @@ async def reply(ticket_id: int, user_id: int, data: MessageCreate) -> ReplyRead:
         row, message = await add_message(ticket_id, user_id, "user", body, files, check=mine_and_open)
     except _Closed:
         return await _continue(await load(ticket_id), user_id, data)
-    return ReplyRead(message=message, ticket=read_ticket(row, await agents.any_online()))
+    return TicketReplyRead(message=message, ticket=read_ticket(row, await agents.any_online()))
 
 
-async def _continue(closed: Row, user_id: int, data: MessageCreate) -> ReplyRead:
+async def _continue(closed: Row, user_id: int, data: TicketMessageCreate) -> TicketReplyRead:
     subject = closed["subject"] if closed["subject"].startswith("Re: ") else f"Re: {closed['subject']}"
     ticket = await open_ticket(user_id, TicketCreate(category=closed["category"], subject=subject[:200],
                                                      body=data.body, attachments=data.attachments), linked=closed)
     page = await public_messages(ticket.id, None, 1)
     message = read_message(page[0], await names([user_id]))
     log.info("user %s replied to closed ticket %s: new ticket %s", user_id, closed["id"], ticket.id)
-    return ReplyRead(message=message, ticket=ticket)
+    return TicketReplyRead(message=message, ticket=ticket)
 
 
 async def list_mine(user_id: int, status: str | None, cursor: str | None, limit: int) -> Page[TicketRead]:
@@ -234,7 +234,7 @@ async def get_mine(ticket_id: int, user_id: int) -> TicketRead:
     return read_ticket(await load_own(ticket_id, user_id), await agents.any_online())
 
 
-async def messages(ticket_id: int, user_id: int, cursor: str | None, limit: int) -> Page[MessageRead]:
+async def messages(ticket_id: int, user_id: int, cursor: str | None, limit: int) -> Page[TicketMessageRead]:
     """The public conversation of one of the user's tickets, newest first (internal notes never appear)."""
     await load_own(ticket_id, user_id)
     scope = f"support.messages.{ticket_id}"

@@ -71,3 +71,14 @@ def test_conditional_and_idempotent_requests_are_declared(schema: dict[str, Any]
     assert "304" in get_event["responses"] and "ETag" in get_event["responses"]["200"]["headers"]
     assert "If-None-Match" in {p["name"] for p in get_event["parameters"] if p["in"] == "header"}
     assert "Idempotent-Replayed" in by_id["join_event"]["responses"]["200"]["headers"]
+
+
+def test_component_names_are_plain_and_every_reference_resolves(schema: dict[str, Any]) -> None:
+    import json
+    import re
+
+    names = set(schema["components"]["schemas"])
+    prefixed = sorted(n for n in names if "_schemas_" in n or n.startswith(("plugins_", "core_")))
+    assert not prefixed, f"two schemas share a class name (rename one, plugin-first): {prefixed}"
+    refs = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(schema)))
+    assert refs <= names, f"dangling references: {sorted(refs - names)}"

@@ -10,7 +10,7 @@ from core.auth.guards import SignedIn
 from core.http.params import Limit
 from core.pagination import Page
 from plugins.groups.chat import services
-from plugins.groups.chat.schemas import MessageCreate, MessageRead, MessageUpdate, ReportCreate, ReportRead
+from plugins.groups.chat.schemas import ChatMessageCreate, ChatMessageRead, ChatReportCreate, MessageUpdate, ReportRead
 
 POSTED = ("201 with the message. When contact details are held back (anonymous chats) its ``status`` is ``held`` and "
           "``warning`` is ``contact_details_held``: only you see it. 404 ``conversation_not_found`` when you are not "
@@ -26,34 +26,35 @@ class ChatController(Controller):
     @get("/{group_id:int}/chat/messages", operation_id="list_group_chat_messages",
          summary="A group's chat history, newest first")
     async def list_group_chat_messages(self, principal: SignedIn, group_id: FromPath[int],
-                                       cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[MessageRead]:
+                                       cursor: FromQuery[str | None] = None,
+                                       limit: Limit = 50) -> Page[ChatMessageRead]:
         """Members only (404 ``conversation_not_found`` otherwise); deleted messages are tombstones."""
         return await services.history("chat", str(group_id), principal.user_id, cursor, limit)
 
     @post("/{group_id:int}/chat/messages", operation_id="post_group_chat_message", status_code=HTTP_201_CREATED,
           summary="Post to a group's chat", description=POSTED)
     async def post_group_chat_message(self, principal: SignedIn, group_id: FromPath[int],
-                                      data: JSONBody[MessageCreate]) -> MessageRead:
+                                      data: JSONBody[ChatMessageCreate]) -> ChatMessageRead:
         """Published to the room ``groups.chat:<group_id>``."""
         return await services.post("chat", str(group_id), principal.user_id, data.body)
 
     @get("/pairs/{proposal_id:int}/messages", operation_id="list_pair_messages",
          summary="An anonymous +1 chat's history, newest first")
     async def list_pair_messages(self, principal: SignedIn, proposal_id: FromPath[int],
-                                 cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[MessageRead]:
+                                 cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[ChatMessageRead]:
         """The two people of the accepted proposal only (404 ``conversation_not_found`` otherwise)."""
         return await services.history("pair", str(proposal_id), principal.user_id, cursor, limit)
 
     @post("/pairs/{proposal_id:int}/messages", operation_id="post_pair_message", status_code=HTTP_201_CREATED,
           summary="Post to an anonymous +1 chat", description=POSTED)
     async def post_pair_message(self, principal: SignedIn, proposal_id: FromPath[int],
-                                data: JSONBody[MessageCreate]) -> MessageRead:
+                                data: JSONBody[ChatMessageCreate]) -> ChatMessageRead:
         """Published to ``groups.pair:<proposal_id>``; contact details are held back until both revealed."""
         return await services.post("pair", str(proposal_id), principal.user_id, data.body)
 
     @patch("/chat/messages/{message_id:int}", operation_id="update_chat_message", summary="Edit my message")
     async def update_chat_message(self, principal: SignedIn, message_id: FromPath[int],
-                                  data: JSONBody[MessageUpdate]) -> MessageRead:
+                                  data: JSONBody[MessageUpdate]) -> ChatMessageRead:
         """Within ``message_edit_minutes`` (409 ``edit_window_passed``); 403 ``not_author``; 409 ``message_deleted``."""
         return await services.edit(message_id, principal.user_id, data.body)
 
@@ -66,6 +67,6 @@ class ChatController(Controller):
     @post("/chat/messages/{message_id:int}/report", operation_id="report_chat_message", status_code=HTTP_201_CREATED,
           summary="Report a message to the moderators")
     async def report_chat_message(self, principal: SignedIn, message_id: FromPath[int],
-                                  data: JSONBody[ReportCreate]) -> ReportRead:
+                                  data: JSONBody[ChatReportCreate]) -> ReportRead:
         """Once per message (409 ``already_reported``); not one's own (409 ``own_message``)."""
         return await services.report(message_id, principal.user_id, data.reason)

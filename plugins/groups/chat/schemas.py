@@ -14,7 +14,7 @@ CONTACT_DETAILS_HELD = "contact_details_held"
 """The ``warning`` of a message held back because it holds a phone number or an email (anonymous chats)."""
 
 
-class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
+class ChatMessageCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A new message."""
 
     body: Body
@@ -26,7 +26,7 @@ class MessageUpdate(msgspec.Struct, forbid_unknown_fields=True):
     body: Body
 
 
-class ReportCreate(msgspec.Struct, forbid_unknown_fields=True):
+class ChatReportCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Why a message is reported."""
 
     reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
@@ -39,7 +39,7 @@ class AuthorRead(msgspec.Struct):
     name: str
 
 
-class MessageRead(msgspec.Struct):
+class ChatMessageRead(msgspec.Struct):
     """A chat message.
 
     ``status``: ``visible``; ``held`` (only its author sees it: it holds contact details); ``deleted`` (a tombstone:
@@ -68,7 +68,7 @@ class ChatEvent(msgspec.Struct):
     """
 
     event: Literal["message.created", "message.edited", "message.deleted", "message.hidden"]
-    message: MessageRead
+    message: ChatMessageRead
 
 
 class ReportRead(msgspec.Struct):

@@ -27,8 +27,8 @@ from plugins.groups.chat.schemas import (
     CONTACT_DETAILS_HELD,
     AuthorRead,
     ChatEvent,
-    MessageCreate,
-    MessageRead,
+    ChatMessageCreate,
+    ChatMessageRead,
     ReportRead,
 )
 from plugins.groups.tables import ChatMessage, ChatReport
@@ -39,11 +39,11 @@ _COLUMNS = (ChatMessage.id, ChatMessage.kind, ChatMessage.room_key, ChatMessage.
             ChatMessage.status, ChatMessage.created_at, ChatMessage.edited_at)
 
 
-def read(row: dict[str, Any], authors: dict[int, AuthorView], warning: str | None = None) -> MessageRead:
+def read(row: dict[str, Any], authors: dict[int, AuthorView], warning: str | None = None) -> ChatMessageRead:
     """The API shape of a message row (a tombstone has no body)."""
     author = authors.get(row["author"], GONE) if row["author"] is not None else GONE
     deleted = row["status"] == "deleted"
-    return MessageRead(id=row["id"], conversation=row["kind"], key=row["room_key"],
+    return ChatMessageRead(id=row["id"], conversation=row["kind"], key=row["room_key"],
                        author=AuthorRead(author.user_id, author.name), body=None if deleted else row["body"],
                        status=row["status"], created_at=row["created_at"], edited_at=row["edited_at"],
                        warning=warning)
@@ -82,7 +82,7 @@ async def _hold(conversation: Conversation, key: str, body: str) -> bool:
     return screening.has_contacts(body) and await conversation.screen_contacts(key)
 
 
-async def post(kind: str, key: str, user_id: int, text: str) -> MessageRead:
+async def post(kind: str, key: str, user_id: int, text: str) -> ChatMessageRead:
     """Post a message; published to the room unless held back (``status`` ``held``, ``warning`` set).
 
     A kind that stores posts itself (``Conversation.store``: group rooms) checks ``may_post`` in the same statement,
@@ -107,16 +107,16 @@ async def post(kind: str, key: str, user_id: int, text: str) -> MessageRead:
     return message
 
 
-async def post_frame(kind: str, user_id: int, key: str, data: Mapping[str, Any]) -> MessageRead:
-    """A ``send`` frame on the room ``groups.<kind>:<key>`` (its ``data`` is a ``MessageCreate``): as :func:`post`.
+async def post_frame(kind: str, user_id: int, key: str, data: Mapping[str, Any]) -> ChatMessageRead:
+    """A ``send`` frame on the room ``groups.<kind>:<key>`` (its ``data`` is a ``ChatMessageCreate``): as :func:`post`.
 
     The room kinds' ``on_send``: the same checks as the HTTP route, on every send (a member removed since subscribing
     gets ``conversation_not_found``), the same 422 ``validation_failed`` errors (pointers into ``data``).
     """
     try:
-        new = msgspec.convert(data, MessageCreate)
+        new = msgspec.convert(data, ChatMessageCreate)
     except msgspec.ValidationError:
-        errors, _cut = truncated(body_errors(data, MessageCreate))
+        errors, _cut = truncated(body_errors(data, ChatMessageCreate))
         raise ValidationFailed("The message is invalid.", errors=errors) from None
     return await post(kind, key, user_id, new.body)
 
@@ -134,7 +134,7 @@ async def _store(conversation: Conversation, row: dict[str, Any]) -> int:
     return int(saved["id"])
 
 
-async def history(kind: str, key: str, user_id: int, cursor: str | None, limit: int) -> Page[MessageRead]:
+async def history(kind: str, key: str, user_id: int, cursor: str | None, limit: int) -> Page[ChatMessageRead]:
     """The conversation's messages, newest first: tombstones included, held ones only for their author."""
     conversation = await _readable(kind, key, user_id)
     scope = f"groups.chat.{kind}.{key}"
@@ -163,7 +163,7 @@ async def _message(message_id: int, user_id: int) -> tuple[dict[str, Any], Conve
     return row, conversation
 
 
-async def edit(message_id: int, user_id: int, text: str) -> MessageRead:
+async def edit(message_id: int, user_id: int, text: str) -> ChatMessageRead:
     """Change my message's text within ``message_edit_minutes``; an edit may hold it back (or show it again)."""
     body = _body(text)
     row, conversation = await _message(message_id, user_id)
@@ -196,8 +196,8 @@ async def edit(message_id: int, user_id: int, text: str) -> MessageRead:
     return message
 
 
-def _without_body(message: MessageRead) -> MessageRead:
-    return MessageRead(id=message.id, conversation=message.conversation, key=message.key, author=message.author,
+def _without_body(message: ChatMessageRead) -> ChatMessageRead:
+    return ChatMessageRead(id=message.id, conversation=message.conversation, key=message.key, author=message.author,
                        body=None, status=message.status, created_at=message.created_at, edited_at=message.edited_at)
 
 
