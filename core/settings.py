@@ -70,7 +70,7 @@ class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True):
     """The WebSocket channel at ``/api/v1/realtime`` (``core.realtime``)."""
 
     auth_timeout_s: float = 5.0
-    max_message_bytes: int = 4096
+    max_message_bytes: int = 32_768  # a 4000-character chat message, up to 4 bytes a character, plus the frame
     max_subscriptions: int = 50
     max_backlog: int = 1000
     frames_per_s: float = 20.0
