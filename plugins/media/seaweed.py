@@ -80,6 +80,7 @@ class SeaweedFS:
             client.head_bucket(Bucket=BUCKET)
         except Exception:
             client.create_bucket(Bucket=BUCKET)
+        client.put_object(Bucket=BUCKET, Key=".sbor-ready", Body=b"")  # the volume servers take writes too
         return True
 
     def stop(self) -> None:

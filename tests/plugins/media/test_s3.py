@@ -84,10 +84,13 @@ async def test_storage_stopped_during_processing_retries_and_loses_nothing(
     finally:
         seaweedfs.start()
     await wait_until(lambda: seaweed.reachable(seaweedfs.endpoint), "SeaweedFS to answer")
-    clock.advance(timedelta(seconds=5))  # the retry's delay (2 s) has passed
-    assert await run_jobs() >= 1
+    deadline = time.monotonic() + 30
+    while (row := await Item.select(Item.status).where(Item.id == item["id"]).first())["status"] == "processing":
+        assert time.monotonic() < deadline, "the retried job never finished"
+        clock.advance(timedelta(seconds=300))  # each retry's delay (2 s, then 4 s…) has passed
+        await run_jobs()
     got = (await s3_api.get(f"/api/v1/media/items/{item['id']}")).json()
-    assert got["status"] == "approved", got
+    assert row["status"] == got["status"] == "approved", got
     async with httpx.AsyncClient() as plain:
         assert (await plain.get(got["files"]["w32.webp"])).status_code == 200
 
