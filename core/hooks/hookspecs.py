@@ -211,6 +211,19 @@ def user_erasure(user_id: int) -> None:
 
 @decision
 @hookspec(firstresult=True)
+def media_ref_checked(ref: str, user_id: int, target: str, target_id: int) -> bool | None:
+    """May ``user_id`` use the media reference ``ref`` (``media:<id>``) on ``target`` ``target_id``?
+
+    Asked by a plugin that stores a media reference (a review's photos, a group's or an event's cover) but does
+    not depend on media, before it stores a new one. ``target`` names the media target (``reviews.review``,
+    ``groups.cover``, ``events.cover``); ``target_id`` is its id, 0 while the thing is being created. The media
+    plugin answers True when the item exists, is the user's own upload for that target (or otherwise allowed
+    there) and is neither rejected nor removed, False otherwise; None means nobody answers (media disabled).
+    """
+
+
+@decision
+@hookspec(firstresult=True)
 def users_share_context(viewer_id: int, owner_id: int) -> bool | None:
     """Whether ``viewer_id`` and ``owner_id`` share an event or a group (privacy "shared").
 
@@ -301,6 +314,9 @@ def register_embedded_servers() -> list[EmbeddedServer]:
 
         @hookimpl
         def register_embedded_servers():
-            return [EmbeddedServer("seaweedfs", configured=lambda: bool(plugin_settings(MediaSettings).s3_url),
-                                   start=start_seaweedfs)]
+            def configured() -> bool:
+                s = plugin_settings(MediaSettings)
+                return s.backend != "s3" or bool(s.s3_endpoint)
+
+            return [EmbeddedServer("seaweedfs", configured=configured, start=start_seaweedfs)]
     """

@@ -103,6 +103,19 @@ async def media_target_from_plugin(target: str, target_id: int, user_id: int) ->
 
 
 @hookimpl
+async def media_ref_checked(ref: str, user_id: int, target: str, target_id: int) -> bool:
+    """Core's question for plugins that store refs: the user's own upload for that target, not refused."""
+    from core.errors import NotFound, PermissionDenied
+    from plugins.media.api import check_ref
+
+    try:
+        await check_ref(ref, user_id, target, target_id or None)  # 0: the thing is being created
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+@hookimpl
 async def media_screened(media: MediaInfo, phash: int) -> Screening | None:
     """The built-in screener: exact and near duplicates of rejected media are held."""
     from plugins.media.pipeline import duplicate_of_rejected

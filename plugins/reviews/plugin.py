@@ -141,3 +141,25 @@ async def user_context_for_support(user_id: int, permissions: frozenset[str]) ->
     from plugins.reviews.admin import reports_context
 
     return await reports_context(user_id, permissions)
+
+
+# Media (optional: reviews does not depend on media; pluggy leaves these unchecked while media is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def media_target_from_plugin(target: str, target_id: int, user_id: int) -> dict[str, Any] | None:
+    """Photos for ``reviews.review`` (``target_id``: the reviewed event): only its attendees, through moderation."""
+    from plugins.reviews.services import MEDIA_TARGET, may_attach
+
+    if target != MEDIA_TARGET:
+        return None
+    await may_attach(target_id, user_id)
+    return {"event_id": target_id, "private": False, "gallery": False}
+
+
+@hookimpl(optionalhook=True)
+async def media_removed(media: Any, reason: str) -> None:
+    """A rejected or deleted photo leaves the reviews that showed it."""
+    from plugins.reviews.services import drop_media
+
+    await drop_media(str(media.ref))

@@ -11,6 +11,7 @@ from typing import Any
 
 from core import clock, hooks, notifications, ratelimit
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
 from plugins.events import api as events
 from plugins.events.hookspecs import EventInfo
@@ -68,7 +69,7 @@ async def check_eligible(event: EventInfo, user_id: int) -> None:
 
 
 def check_content(rating: int, text: str, tags: list[str], media: list[str]) -> None:
-    """Rules the schema cannot state: text for 3 stars or fewer, each tag once, media only through media."""
+    """Rules the schema cannot state: text for 3 stars or fewer, each tag and each photo once."""
     errors: list[dict[str, str]] = []
     code = "validation_failed"
     if rating <= 3 and not text.strip():
@@ -76,11 +77,51 @@ def check_content(rating: int, text: str, tags: list[str], media: list[str]) -> 
         code = "text_required"
     if len(set(tags)) != len(tags):
         errors.append({"pointer": "/tags", "detail": "each tag at most once"})
-    if media:  # photos come with the media plugin: until reviews validates refs through its API, none is taken
-        errors.append({"pointer": "/media", "detail": "photos are not accepted yet (they need the media plugin)"})
-        code = code if code != "validation_failed" else "media_unavailable"
+    if len(set(media)) != len(media):
+        errors.append({"pointer": "/media", "detail": "each photo at most once"})
     if errors:
         raise ValidationFailed(errors[0]["detail"], code=code, errors=errors)
+
+
+MEDIA_TARGET = "reviews.review"
+"""The media target of a review's photos; its id is the reviewed event's (one review per person and event)."""
+
+
+async def check_media(user_id: int, event_id: int, refs: list[str], stored: list[str]) -> None:
+    """Each new photo reference must be the user's own upload for this review, as media says (core's hook).
+
+    422 ``media_not_allowed`` when media refuses one, ``media_unavailable`` when nobody answers (media disabled).
+    References already on the review are not asked again.
+    """
+    errors: list[dict[str, str]] = []
+    code = "media_not_allowed"
+    for i, ref in enumerate(refs):
+        if ref in stored:
+            continue
+        answer = await hooks.first(core_specs.media_ref_checked, ref=ref, user_id=user_id, target=MEDIA_TARGET,
+                                   target_id=event_id)
+        if answer is None:
+            errors.append({"pointer": f"/media/{i}", "detail": "photos need the media plugin, which is not enabled"})
+            code = "media_unavailable"
+        elif not answer:
+            errors.append({"pointer": f"/media/{i}", "detail": "not your photo for this review, or not usable"})
+    if errors:
+        raise ValidationFailed(errors[0]["detail"], code=code, errors=errors)
+
+
+async def may_attach(event_id: int, user_id: int) -> None:
+    """Whether ``user_id`` may upload a photo for their review of ``event_id``: the same rules as writing it."""
+    await check_eligible(await events.get_event_info(event_id), user_id)
+
+
+async def drop_media(ref: str) -> None:
+    """A media item went away (rejected, deleted): it leaves every review that showed it."""
+    rows = await Review.select(Review.id, Review.media_refs).where(Review.media_refs.any(ref))
+    for row in rows:
+        await Review.update({Review.media_refs: [r for r in row["media_refs"] if r != ref]}).where(
+            Review.id == row["id"])
+    if rows:
+        log.info("media %s removed from reviews %s", ref, [r["id"] for r in rows])
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -95,6 +136,8 @@ async def create(user_id: int, event_id: int, data: ReviewCreate) -> ReviewRead:
     """
     check_content(data.rating, data.text, list(data.tags), list(data.media))
     event = await events.get_event_info(event_id)
+    if data.media:
+        await check_media(user_id, event.id, list(data.media), [])
     async with transaction():
         await check_eligible(event, user_id)
         hold = await moderation.screen(data.text, event, user_id)
@@ -144,6 +187,7 @@ async def update(user_id: int, review_id: int, changes: dict[str, Any]) -> Revie
         merged.update({FIELDS.get(k, k): v for k, v in changes.items()})
         merged["text"] = merged["text"].strip()
         check_content(merged["rating"], merged["text"], list(merged["tags"]), list(merged["media_refs"]))
+        await check_media(user_id, row["event_id"], list(merged["media_refs"]), list(row["media_refs"] or ()))
         if all(merged[f] == row[f] for f in FIELDS.values()):
             return read(await load(review_id), for_author=True)
         status, hold = row["status"], row["hold_reason"]
