@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from core import ratelimit
@@ -32,6 +32,8 @@ from plugins.geo.schemas import (
 )
 
 CREATE, MODERATE = "events.create", "events.moderate"
+Results = Annotated[int, QueryParameter(ge=1, le=service.MAX_RESULTS,
+                                        description=f"How many answers (1 to {service.MAX_RESULTS}).")]
 MAX_RADIUS_KM = 50.0
 
 
@@ -68,7 +70,7 @@ class GeoController(Controller):
 
     @get("/geocode", operation_id="geocode_address", summary="Places for an address")
     async def geocode(self, principal: SignedIn, q: FromQuery[str], lang: FromQuery[str] = "en",
-                      limit: FromQuery[int] = 5) -> PlacesRead:
+                      limit: Results = 5) -> PlacesRead:
         """Places matching an address, best first, with the time zone at each (an empty list: nothing found)."""
         await _budget(principal)
         return _places(await service.geocode(q, lang=lang, limit=limit))
@@ -82,7 +84,7 @@ class GeoController(Controller):
 
     @get("/suggest", operation_id="suggest_addresses", summary="Addresses suggested while typing")
     async def suggest(self, principal: SignedIn, q: FromQuery[str], lang: FromQuery[str] = "en",
-                      near: FromQuery[str | None] = None, limit: FromQuery[int] = 5) -> SuggestionsRead:
+                      near: FromQuery[str | None] = None, limit: Results = 5) -> SuggestionsRead:
         """Completions of a partly typed address, nearest ``near=lat,lon`` first when the provider can."""
         await _budget(principal)
         answer = await service.suggest(q, lang=lang, limit=limit, near=_near(near) if near else None)

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from core.errors import ValidationFailed
+from core.errors import InvalidParameter, ValidationFailed
 from core.geo import haversine_km, valid_point, walking_minutes
 from core.hooks import plugin_settings
 from plugins.geo import GeoSettings, validate, zones
@@ -51,10 +51,18 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+def check_limit(limit: int) -> int:
+    """1 to ``MAX_RESULTS`` answers (the route's parameter has the same rule; callers in code are told, not clamped)."""
+    if not 1 <= limit <= MAX_RESULTS:
+        raise InvalidParameter(f"limit must be 1 to {MAX_RESULTS}", errors=[
+            {"parameter": "limit", "in": "query", "detail": f"1 to {MAX_RESULTS}"}])
+    return limit
+
+
 async def geocode(query: str, *, lang: str = "en", limit: int = 5, near: Point | None = None,
                   via: Via | None = None) -> Answer[list[Place]]:
     """Places for an address, best first (an empty list when nothing matches). MapsUnavailable when no provider can."""
-    query, lang, limit = check_address(query), check_lang(lang), max(1, min(limit, MAX_RESULTS))
+    query, lang, limit = check_address(query), check_lang(lang), check_limit(limit)
     key = cache_key("geocode", lang, f"{limit}\x00{normalise(query)}")
     return await ask("geocode", lambda p: p.geocode(query, lang=lang, limit=limit, near=near),
                      lambda raw: validate.places(raw, limit), list[Place], key=key, via=via)
@@ -71,7 +79,7 @@ async def reverse(point: Point, *, lang: str = "en", via: Via | None = None) -> 
 async def suggest(text: str, *, lang: str = "en", limit: int = 5,
                   near: Point | None = None, via: Via | None = None) -> Answer[list[Suggestion]]:
     """Completions of a partly typed address."""
-    text, lang, limit = check_address(text), check_lang(lang), max(1, min(limit, MAX_RESULTS))
+    text, lang, limit = check_address(text), check_lang(lang), check_limit(limit)
     key = cache_key("suggest", lang, f"{limit}\x00{normalise(text)}")
     return await ask("suggest", lambda p: p.suggest(text, lang=lang, limit=limit, near=near),
                      lambda raw: validate.suggestions(raw, limit), list[Suggestion], key=key, via=via)

@@ -54,7 +54,7 @@ def test_a_server_that_exits_fails_with_its_log(tmp_path: Path) -> None:
 
 
 def test_stop_process_kills_what_ignores_sigterm(tmp_path: Path) -> None:
-    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    code = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); signal.pause()"
     proc = embedded.spawn([sys.executable, "-c", code], tmp_path)
     embedded.wait_for(lambda: "up" in (tmp_path / "server.log").read_text(), "sleeper", process=proc)
     embedded.stop_process(proc, timeout_s=0.5)

@@ -191,3 +191,12 @@ async def test_suggest_and_providers_list(geo_client: httpx.AsyncClient, nominat
     assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
     names = {p["name"] for p in (await geo_client.get("/api/v1/geo/providers")).json()}
     assert {"nominatim", "osrm", "links"} <= names
+
+
+async def test_a_limit_out_of_range_is_400_not_clamped(make_client: Any, make_user: Any, auth_headers: Any) -> None:
+    client = await make_client(["events", "geo"])
+    headers = await auth_headers(await make_user())
+    for bad in (0, 11, -3):
+        r = await client.get("/api/v1/geo/geocode", params={"q": "Tverskaya 1", "limit": bad}, headers=headers)
+        assert r.status_code == 400 and r.json()["code"] == "invalid_parameter", r.text
+        assert r.json()["errors"][0]["parameter"] == "limit"
