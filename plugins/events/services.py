@@ -10,6 +10,7 @@ from typing import Any
 
 from core import clock, geo, hooks
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
+from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
 from plugins.events import EventsSettings, hookspecs, states, validation
 from plugins.events.hookspecs import EventInfo
@@ -125,10 +126,28 @@ async def check_host(actor: Actor, data: dict[str, Any], pointer: str = "") -> N
         raise PermissionDenied("Only the group's moderators create its events", code="not_group_manager")
 
 
+COVER_TARGET = "events.cover"
+
+
+async def check_cover(user_id: int, ref: str | None, event_id: int) -> None:
+    """A new cover is asked of media (core's ``media_ref_checked``; ``event_id`` 0 while creating).
+
+    422 ``media_not_allowed`` (pointer ``/cover_ref``) when media refuses it; stored as given when nobody answers.
+    """
+    if ref is None:
+        return
+    answer = await hooks.first(core_specs.media_ref_checked, ref=ref, user_id=user_id, target=COVER_TARGET,
+                               target_id=event_id)
+    if answer is False:
+        raise validation.fail("/cover_ref", "not your cover upload for this event, or not usable",
+                              "media_not_allowed")
+
+
 async def create_event(actor: Actor, data: dict[str, Any]) -> int:
     """Create a draft event for ``actor`` (for a group they manage, if ``group_id``); return its id."""
     validation.event_fields(data, creating=True)
     await check_host(actor, data)
+    await check_cover(actor.user_id, data.get("cover_ref"), 0)
     async with transaction():
         event_id = await insert_event(actor, data)
     log.info("user %s created event %s", actor.user_id, event_id)
@@ -173,6 +192,8 @@ async def update_event(actor: Actor, event_id: int, changes_in: dict[str, Any], 
         changes = {k: (row[k], v) for k, v in changes_in.items() if row[k] != v}
         if not changes:
             return
+        if "cover_ref" in changes:
+            await check_cover(actor.user_id, changes_in["cover_ref"], event_id)
         sets = dict(changes_in)
         if "venue_id" in changes or "timezone" in changes:
             sets.update(await place_of(merged))

@@ -214,3 +214,33 @@ async def user_context_for_support(user_id: int, permissions: frozenset[str]) ->
     from plugins.groups.chat.admin import reports_context
 
     return await reports_context(user_id, permissions)
+
+
+# Media (optional: groups does not depend on media; pluggy leaves these unchecked while media is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def media_target_from_plugin(target: str, target_id: int, user_id: int) -> dict[str, Any] | None:
+    """A group's cover (``groups.cover``): its owner and admins upload it; a private group's is private."""
+    from plugins.groups.services import COVER_TARGET, cover_target
+
+    return await cover_target(target_id, user_id) if target == COVER_TARGET else None
+
+
+@hookimpl(optionalhook=True)
+async def media_visible_from_plugin(media: Any, user_id: int | None) -> bool | None:
+    """A private group's cover is seen by its members."""
+    from plugins.groups.api import can_see
+    from plugins.groups.services import COVER_TARGET
+
+    if getattr(media, "target", None) != COVER_TARGET:
+        return None
+    return await can_see(int(media.target_id or 0), user_id)
+
+
+@hookimpl(optionalhook=True)
+async def media_removed(media: Any, reason: str) -> None:
+    """A rejected or deleted cover leaves the groups that showed it."""
+    from plugins.groups.services import drop_cover
+
+    await drop_cover(str(media.ref))

@@ -11,6 +11,7 @@ from piccolo.query.functions.aggregate import Count
 from core import clock, db, hooks, ratelimit
 from core.errors import AlreadyExists, Conflict, PermissionDenied, PreconditionFailed
 from core.geo import bounding_box
+from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
 from core.users.privacy import can_see
@@ -51,9 +52,45 @@ def _check_place(data: dict[str, Any]) -> None:
         raise fail("/tags", "tags must be unique")
 
 
+COVER_TARGET = "groups.cover"
+
+
+async def check_cover(user_id: int, ref: str | None, group_id: int) -> None:
+    """A new cover must be the user's own upload for this group's cover, as media says (core's hook).
+
+    ``group_id`` 0 while creating. 422 (pointer ``/cover_ref``) ``media_not_allowed`` when media refuses it,
+    ``media_unavailable`` when nobody answers (media disabled).
+    """
+    if ref is None:
+        return
+    answer = await hooks.first(core_specs.media_ref_checked, ref=ref, user_id=user_id, target=COVER_TARGET,
+                               target_id=group_id)
+    if answer is None:
+        raise fail("/cover_ref", "covers need the media plugin, which is not enabled", "media_unavailable")
+    if not answer:
+        raise fail("/cover_ref", "not your cover upload for this group, or not usable", "media_not_allowed")
+
+
+async def cover_target(group_id: int, user_id: int) -> dict[str, Any]:
+    """Who uploads ``groups.cover`` (media asks): the group's owner and admins; a private group's is private."""
+    row = await visible_group(Actor(user_id), group_id)
+    if await store.active_role(group_id, user_id) not in (states.OWNER, states.ADMIN):
+        raise PermissionDenied("Only the group's owner and admins set its cover", code="not_group_admin")
+    return {"event_id": None, "private": row["visibility"] == "private", "gallery": False}
+
+
+async def drop_cover(ref: str) -> None:
+    """A media item went away (rejected, deleted): groups that showed it as their cover lose it."""
+    changed = await Group.update({Group.cover_ref: None, Group.version: Group.version + 1,
+                                  Group.updated_at: clock.now()}).where(Group.cover_ref == ref).returning(Group.id)
+    if changed:
+        log.info("media %s removed: cover of groups %s cleared", ref, [r["id"] for r in changed])
+
+
 async def create_group(actor: Actor, data: dict[str, Any]) -> int:
     """Create a group owned by ``actor``; the slug is given (409 ``slug_taken``) or derived from the name."""
     _check_place(data)
+    await check_cover(actor.user_id, data.get("cover_ref"), 0)
     await ratelimit.hit("groups.create", str(actor.user_id), limit=CREATES_PER_HOUR, window_s=3600)
     cap = plugin_settings(GroupsSettings).max_groups_per_user
     async with store.transaction():
@@ -95,6 +132,8 @@ async def update_group(actor: Actor, group_id: int, data: dict[str, Any], expect
             raise PreconditionFailed("The group changed since you read it", code="version_mismatch")
         merged = {k: row[k] for k in EDITABLE} | data
         _check_place(merged)
+        if merged["cover_ref"] != row["cover_ref"]:
+            await check_cover(actor.user_id, merged["cover_ref"], group_id)
         values: dict[Any, Any] = {getattr(Group, k): v for k, v in data.items() if k in EDITABLE}
         if "name" in data:
             values[Group.name] = data["name"].strip()
