@@ -9,13 +9,19 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def free_port() -> int:
@@ -98,3 +104,71 @@ def wrk(url: str, *, connections: int = 64, threads: int = 2, seconds: int = 10,
 def report(name: str, figures: dict[str, Any]) -> None:
     """Print the closing JSON line every benchmark ends with."""
     print(json.dumps({"bench": name, **figures}))
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """A throwaway set-up: its database, Redis namespace, temporary folder and the variables it exported.
+
+    ``base_url`` is the configured database URL the scratch ``database`` (at ``db_url``) was made next to.
+    """
+
+    base_url: str
+    database: str
+    db_url: str
+    redis_url: str
+    namespace: str
+    folder: Path
+    plugins: Path
+    env: dict[str, str]
+
+
+@asynccontextmanager
+async def scratch(plugins_toml: str | Callable[[Path], str], prefix: str, env: dict[str, str] | None = None,
+                  *, remove_folder: bool = False) -> AsyncIterator[Scratch]:
+    """A fresh PostgreSQL database beside ``SBOR_DATABASE_URL``, a private Redis namespace, a temporary folder.
+
+    Writes ``plugins_toml`` (or what it returns for the folder) to ``<folder>/plugins.toml`` and exports
+    ``SBOR_DATABASE_URL``, ``SBOR_REDIS_URL``, ``SBOR_PLUGINS_FILE``, ``SBOR_JOBS_NAMESPACE``,
+    ``SBOR_LOG_LEVEL=WARNING`` and then ``env`` into ``os.environ`` (they stay there). On the way out, even after an
+    error: deletes the namespace's Redis keys and drops the database (``WITH (FORCE)``); the folder is kept (logs
+    stay readable) unless ``remove_folder``.
+    """
+    import asyncpg
+    import redis
+
+    base = os.environ.get("SBOR_DATABASE_URL") or DEFAULT_DATABASE_URL
+    redis_url = os.environ.get("SBOR_REDIS_URL") or DEFAULT_REDIS_URL
+    name = f"sbor_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(base)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    folder = Path(tempfile.mkdtemp(prefix=f"sbor-bench-{prefix}-"))
+    namespace = f"sborbench{uuid.uuid4().hex[:6]}"
+    s = Scratch(base, name, urlunsplit(urlsplit(base)._replace(path=f"/{name}")), redis_url, namespace, folder,
+                folder / "plugins.toml", {})
+    try:
+        s.plugins.write_text(plugins_toml(folder) if callable(plugins_toml) else plugins_toml)
+        s.env.update({"SBOR_DATABASE_URL": s.db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(s.plugins),
+                      "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING", **(env or {})})
+        os.environ.update(s.env)
+        yield s
+    finally:
+        try:
+            r = redis.Redis.from_url(redis_url)
+            try:
+                keys = list(r.scan_iter(match=f"{namespace}*"))
+                if keys:
+                    r.delete(*keys)
+            finally:
+                r.close()
+        finally:
+            admin = await asyncpg.connect(base)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await admin.close()
+                if remove_folder:
+                    shutil.rmtree(folder, ignore_errors=True)

@@ -29,15 +29,12 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -48,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import free_port, server, uvicorn_args  # noqa: E402
+from _common import free_port, scratch, server, uvicorn_args  # noqa: E402
 
 HTTP = "--http" in sys.argv[1:]
 _ARGS = [a for a in sys.argv[1:] if a != "--http"]
@@ -358,23 +355,11 @@ async def prepare(n: int) -> tuple[list[str], int]:
 
 
 async def main() -> None:
-    base = os.environ.get("SBOR_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
-    redis_url = os.environ.get("SBOR_REDIS_URL") or "redis://127.0.0.1:6379/0"
-    name = f"sbor_bench_{uuid.uuid4().hex[:8]}"
-    db_url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    tmp = Path(tempfile.mkdtemp(prefix="sbor-bench-chat-"))
-    plugins = tmp / "plugins.toml"
-    plugins.write_text('enabled = ["events", "groups"]\n[settings.groups]\nchat_messages_per_minute = 100000000\n')
-    namespace = f"sborbench{uuid.uuid4().hex[:6]}"
-    env = {"SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
-           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "0",
-           "SBOR_REALTIME_FRAMES_PER_S": "1000000", "SBOR_REALTIME_FRAMES_BURST": "1000000",
-           "BENCH_REDIS_URL": redis_url, "BENCH_CHANNEL": f"{namespace}:bench-room"}
-    os.environ.update(env)
-    try:
+    plugins = 'enabled = ["events", "groups"]\n[settings.groups]\nchat_messages_per_minute = 100000000\n'
+    async with scratch(plugins, "chat", {"SBOR_HTTP_RATE_LIMIT": "0", "SBOR_REALTIME_FRAMES_PER_S": "1000000",
+                                         "SBOR_REALTIME_FRAMES_BURST": "1000000"}) as s:
+        env = {**s.env, "BENCH_REDIS_URL": s.redis_url, "BENCH_CHANNEL": f"{s.namespace}:bench-room"}
+        os.environ.update(env)
         from core import settings
 
         settings.reload()
@@ -393,21 +378,11 @@ async def main() -> None:
                         await drive(system, run, system.sends[mode], SECONDS)
         for run in runs.values():
             print(summary(run))
-        conn = await asyncpg.connect(db_url)
+        conn = await asyncpg.connect(s.db_url)
         stored = await conn.fetchval("SELECT count(*) FROM groups.chat_message")
         await conn.close()
         sbor_sent = sum(len(r.sent) for (name, _), r in runs.items() if name == "Sbor")
         print(f"messages stored: {stored} (sent: {sbor_sent})")
-    finally:
-        import redis
-
-        r = redis.Redis.from_url(redis_url)
-        keys = list(r.scan_iter(match=f"{namespace}*"))
-        if keys:
-            r.delete(*keys)
-        admin = await asyncpg.connect(base)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
     figures: dict[str, Any] = {"bench": "chat"}
     for mode in modes:
         sbor, baseline = runs[("Sbor", mode)], runs[("baseline", mode)]

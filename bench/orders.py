@@ -21,18 +21,15 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, free_port, uvicorn_args, wait_http
+from bench._common import ROOT, free_port, scratch, uvicorn_args, wait_http
 from plugins.orders.conformance.reference import ReferencePos
 from plugins.orders.conformance.standin import Reply, Request
 
@@ -72,158 +69,141 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def main() -> None:
-    base = os.environ.get("SBOR_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
-    redis_url = os.environ.get("SBOR_REDIS_URL") or "redis://127.0.0.1:6379/0"
-    name = f"sbor_bench_{uuid.uuid4().hex[:8]}"
-    db_url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    tmp = Path(tempfile.mkdtemp(prefix="sbor-bench-orders-"))
-    plugins = tmp / "plugins.toml"
-    plugins.write_text('enabled = ["events", "orders"]\n[settings.orders]\n'
-                       f"pos_timeout_s = {POS_TIMEOUT_S}\nbackoff_base_s = 1.0\nmax_attempts = 8\n"
-                       "breaker_threshold = 200\nreconcile_after_s = 5\n")
-    namespace = f"sborbench{uuid.uuid4().hex[:6]}"
-    env = {"SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
-           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "0"}
-    os.environ.update(env)
-    pos = SlowPos().start()
-    api_proc = worker = None
-    try:
-        from core import db, migrations, settings
-        from core.auth.services import open_session
-        from core.hooks.manager import load
+    plugins = ('enabled = ["events", "orders"]\n[settings.orders]\n'
+               f"pos_timeout_s = {POS_TIMEOUT_S}\nbackoff_base_s = 1.0\nmax_attempts = 8\n"
+               "breaker_threshold = 200\nreconcile_after_s = 5\n")
+    async with scratch(plugins, "orders", {"SBOR_HTTP_RATE_LIMIT": "0"}) as s:
+        tmp = s.folder
+        pos = SlowPos().start()
+        api_proc = worker = None
+        try:
+            from core import db, migrations, settings
+            from core.auth.services import open_session
+            from core.hooks.manager import load
 
-        settings.reload()
-        db.reset_engine()
-        registry = load()
-        await migrations.migrate(registry)
-        await db.start_pool()
-        from core import jobs
+            settings.reload()
+            db.reset_engine()
+            registry = load()
+            await migrations.migrate(registry)
+            await db.start_pool()
+            from core import jobs
 
-        jobs.configure_broker(redis_url, namespace)
-        from core.hooks import hookspecs as core_specs
+            jobs.configure_broker(s.redis_url, s.namespace)
+            from core.hooks import hookspecs as core_specs
 
-        jobs.bind(registry.hooks.collect(core_specs.register_actors))
+            jobs.bind(registry.hooks.collect(core_specs.register_actors))
 
-        # Set-up (not measured): people, a venue on the stand-in POS, its menu, n draft orders.
-        from core.users.tables import User
-        from plugins.events import services as events
-        from plugins.orders import config, menu, services
-        from plugins.orders.schemas import LineIn, OrderCreate, PosConfigWrite
+            # Set-up (not measured): people, a venue on the stand-in POS, its menu, n draft orders.
+            from core.users.tables import User
+            from plugins.events import services as events
+            from plugins.orders import config, menu, services
+            from plugins.orders.schemas import LineIn, OrderCreate, PosConfigWrite
 
-        users = []
-        for i in range(USERS):
-            row = User(email=f"bench{i}@bench.test", display_name=f"Guest {i}", is_verified=True,
-                       referral_code=f"bench{i:04d}")
-            await row.save()
-            users.append(row.id)
-        tokens = {u: (await open_session(u, device="bench"))[1] for u in users}
-        venue = await events.create_venue(events.Actor(users[0]), {
-            "name": "Bench Café", "city": "Moscow", "latitude": 55.75, "longitude": 37.61, "timezone": "Europe/Moscow"})
-        pos.set_menu([{"id": f"dish-{k}", "name": f"Dish {k}", "price_minor": 10000 + k * 500, "category": "Menu"}
-                      for k in range(1, 11)])
-        await config.write(users[0], venue["id"], PosConfigWrite(adapter="http", settings={"base_url": pos.base_url},
-                                                                 secret=pos.secrets()[0],
-                                                                 webhook_secret=pos.secrets()[1]))
-        await menu.sync(venue["id"])
-        items = [i.id for i in (await menu.menu(venue["id"])).items]
-        orders: list[tuple[int, str]] = []
-        for k in range(N):
-            who = users[k % USERS]
-            oid = await services.create(who, OrderCreate(venue_id=venue["id"], items=[
-                LineIn(item_id=items[k % len(items)], quantity=1 + k % 3)]))
-            orders.append((who, str(oid)))
-        print(f"set up {N} draft orders of {USERS} people at one venue; the POS answers in {LATENCY_S * 1000:.0f} ms "
-              f"and holds {TIMEOUT_SHARE:.0%} of new orders past the {POS_TIMEOUT_S:.0f} s budget after committing")
+            users = []
+            for i in range(USERS):
+                row = User(email=f"bench{i}@bench.test", display_name=f"Guest {i}", is_verified=True,
+                           referral_code=f"bench{i:04d}")
+                await row.save()
+                users.append(row.id)
+            tokens = {u: (await open_session(u, device="bench"))[1] for u in users}
+            venue = await events.create_venue(events.Actor(users[0]), {
+                "name": "Bench Café", "city": "Moscow", "latitude": 55.75, "longitude": 37.61,
+                "timezone": "Europe/Moscow"})
+            pos.set_menu([{"id": f"dish-{k}", "name": f"Dish {k}", "price_minor": 10000 + k * 500, "category": "Menu"}
+                          for k in range(1, 11)])
+            await config.write(users[0], venue["id"], PosConfigWrite(
+                adapter="http", settings={"base_url": pos.base_url}, secret=pos.secrets()[0],
+                webhook_secret=pos.secrets()[1]))
+            await menu.sync(venue["id"])
+            items = [i.id for i in (await menu.menu(venue["id"])).items]
+            orders: list[tuple[int, str]] = []
+            for k in range(N):
+                who = users[k % USERS]
+                oid = await services.create(who, OrderCreate(venue_id=venue["id"], items=[
+                    LineIn(item_id=items[k % len(items)], quantity=1 + k % 3)]))
+                orders.append((who, str(oid)))
+            print(f"set up {N} draft orders of {USERS} people at one venue; the POS answers in "
+                  f"{LATENCY_S * 1000:.0f} ms and holds {TIMEOUT_SHARE:.0%} of new orders past the "
+                  f"{POS_TIMEOUT_S:.0f} s budget after committing")
 
-        port = free_port()
-        api_log, worker_log = (tmp / "api.log").open("wb"), (tmp / "worker.log").open("wb")
-        api_proc = subprocess.Popen([sys.executable, *uvicorn_args("core.app:asgi", port, factory=True)], cwd=ROOT,  # noqa: ASYNC220
-                                    env={**os.environ}, stdout=subprocess.DEVNULL, stderr=api_log)
-        await asyncio.to_thread(wait_http, f"http://127.0.0.1:{port}/health")
-        worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1", "--threads", "16"],  # noqa: ASYNC220
-                                  cwd=ROOT, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=worker_log)
+            port = free_port()
+            api_log, worker_log = (tmp / "api.log").open("wb"), (tmp / "worker.log").open("wb")
+            api_proc = subprocess.Popen([sys.executable, *uvicorn_args("core.app:asgi", port, factory=True)], cwd=ROOT,  # noqa: ASYNC220
+                                        env={**os.environ}, stdout=subprocess.DEVNULL, stderr=api_log)
+            await asyncio.to_thread(wait_http, f"http://127.0.0.1:{port}/health")
+            worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1",  # noqa: ASYNC220
+                                       "--threads", "16"], cwd=ROOT, env={**os.environ},
+                                      stdout=subprocess.DEVNULL, stderr=worker_log)
 
-        # 1. Every submission at once (100 connections): the answer must not wait for the POS.
-        latencies: list[float] = []
-        accepted: list[str] = []
-        retried: list[str] = []
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as http:
+            # 1. Every submission at once (100 connections): the answer must not wait for the POS.
+            latencies: list[float] = []
+            accepted: list[str] = []
+            retried: list[str] = []
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as http:
 
-            async def submit(who: int, oid: str) -> None:
-                headers = {"Authorization": f"Bearer {tokens[who]}", "Idempotency-Key": uuid.uuid4().hex}
-                t = time.perf_counter()
-                for attempt in range(3):  # a connection closed under us: retry with the same key, as a client does
+                async def submit(who: int, oid: str) -> None:
+                    headers = {"Authorization": f"Bearer {tokens[who]}", "Idempotency-Key": uuid.uuid4().hex}
+                    t = time.perf_counter()
+                    for attempt in range(3):  # a connection closed under us: retry with the same key, as a client does
+                        try:
+                            r = await http.post(f"/api/v1/orders/{oid}/submit", headers=headers)
+                            break
+                        except httpx.TransportError:
+                            if attempt == 2:
+                                raise
+                            retried.append(oid)
+                    latencies.append((time.perf_counter() - t) * 1000)
+                    if r.status_code == 202:
+                        accepted.append(oid)
+                    else:
+                        print(f"submit {oid}: {r.status_code} {r.text[:200]}")
+
+                t0 = time.perf_counter()
+                results = await asyncio.gather(*(submit(who, oid) for who, oid in orders), return_exceptions=True)
+                for failure in [r for r in results if isinstance(r, BaseException)][:3]:
+                    print(f"submission failed: {failure!r}; API log: {tmp / 'api.log'}")
+                wall = time.perf_counter() - t0
+            orders_per_s = len(accepted) / wall
+            p50, p99 = statistics.median(latencies), percentile(latencies, 99)
+            print(f"{len(accepted)} of {N} submissions accepted in {wall:.2f} s: {orders_per_s:.0f} orders/s; "
+                  f"submit p50 {p50:.0f} ms, p99 {p99:.0f} ms (the POS answers in {LATENCY_S * 1000:.0f} ms); "
+                  f"{len(retried)} retried by the client after a dropped connection (same Idempotency-Key)")
+
+            # 2. The worker sends them (retrying the timed-out ones); then reconciliation, until nothing is waiting.
+            from plugins.orders import flow
+            from plugins.orders import jobs as orders_jobs
+
+            t1 = time.perf_counter()
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                waiting = (await db.fetch("SELECT count(*) AS n FROM orders.pre_order WHERE status = 'submitted' "
+                                          "AND pos_state <> 'sent'"))[0]["n"]
+                if waiting == 0:
+                    break
+                await asyncio.sleep(0.5)
+            sent_s = time.perf_counter() - t1
+            states = {r["pos_state"]: r["n"] for r in await db.fetch(
+                "SELECT pos_state, count(*) AS n FROM orders.pre_order GROUP BY pos_state")}
+            print(f"the worker put them on the POS in {sent_s:.1f} s after the last answer; pos_state: {states}; "
+                  f"{len(pos.timed_out)} timed out after committing (retried by the same UUID)")
+            counts = await flow.reconcile(orders_jobs.enqueue_send, limit=N * 2)
+            print(f"reconciliation: {counts}")
+            created = pos.created()
+            pos_orders = len(set(created))
+            duplicates = len(created) - pos_orders
+            lost = len(set(accepted) - set(created))
+            print(f"POS side: {pos_orders} orders, {duplicates} duplicates, {lost} lost")
+            await db.close_pool()
+        finally:
+            for proc in (worker, api_proc):
+                if proc is not None:
+                    proc.send_signal(signal.SIGTERM)
                     try:
-                        r = await http.post(f"/api/v1/orders/{oid}/submit", headers=headers)
-                        break
-                    except httpx.TransportError:
-                        if attempt == 2:
-                            raise
-                        retried.append(oid)
-                latencies.append((time.perf_counter() - t) * 1000)
-                if r.status_code == 202:
-                    accepted.append(oid)
-                else:
-                    print(f"submit {oid}: {r.status_code} {r.text[:200]}")
-
-            t0 = time.perf_counter()
-            results = await asyncio.gather(*(submit(who, oid) for who, oid in orders), return_exceptions=True)
-            for failure in [r for r in results if isinstance(r, BaseException)][:3]:
-                print(f"submission failed: {failure!r}; API log: {tmp / 'api.log'}")
-            wall = time.perf_counter() - t0
-        orders_per_s = len(accepted) / wall
-        p50, p99 = statistics.median(latencies), percentile(latencies, 99)
-        print(f"{len(accepted)} of {N} submissions accepted in {wall:.2f} s: {orders_per_s:.0f} orders/s; "
-              f"submit p50 {p50:.0f} ms, p99 {p99:.0f} ms (the POS answers in {LATENCY_S * 1000:.0f} ms); "
-              f"{len(retried)} retried by the client after a dropped connection (same Idempotency-Key)")
-
-        # 2. The worker sends them (retrying the timed-out ones); then reconciliation, until nothing is waiting.
-        from plugins.orders import flow
-        from plugins.orders import jobs as orders_jobs
-
-        t1 = time.perf_counter()
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            waiting = (await db.fetch("SELECT count(*) AS n FROM orders.pre_order WHERE status = 'submitted' "
-                                      "AND pos_state <> 'sent'"))[0]["n"]
-            if waiting == 0:
-                break
-            await asyncio.sleep(0.5)
-        sent_s = time.perf_counter() - t1
-        states = {r["pos_state"]: r["n"] for r in await db.fetch(
-            "SELECT pos_state, count(*) AS n FROM orders.pre_order GROUP BY pos_state")}
-        print(f"the worker put them on the POS in {sent_s:.1f} s after the last answer; pos_state: {states}; "
-              f"{len(pos.timed_out)} timed out after committing (retried by the same UUID)")
-        counts = await flow.reconcile(orders_jobs.enqueue_send, limit=N * 2)
-        print(f"reconciliation: {counts}")
-        created = pos.created()
-        pos_orders = len(set(created))
-        duplicates = len(created) - pos_orders
-        lost = len(set(accepted) - set(created))
-        print(f"POS side: {pos_orders} orders, {duplicates} duplicates, {lost} lost")
-        await db.close_pool()
-    finally:
-        for proc in (worker, api_proc):
-            if proc is not None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        pos.stop()
-        import redis
-
-        r = redis.Redis.from_url(redis_url)
-        keys = list(r.scan_iter(match=f"{namespace}*"))
-        if keys:
-            r.delete(*keys)
-        admin = await asyncpg.connect(base)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+                        proc.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+            pos.stop()
     print(json.dumps({"bench": "orders", "orders_per_s": round(orders_per_s), "submit_p99_ms": round(p99),
                       "pos_orders": pos_orders, "duplicates": duplicates, "lost": lost,
                       "submit_p50_ms": round(p50), "timed_out_after_commit": len(pos.timed_out),

@@ -23,13 +23,10 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
-import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -40,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import free_port, server, uvicorn_args  # noqa: E402
+from _common import free_port, scratch, server, uvicorn_args  # noqa: E402
 
 USERS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 15.0
@@ -152,25 +149,13 @@ async def socket(stack: AsyncExitStack, port: int, token: str, rooms: list[str])
 
 
 async def main() -> None:
-    base = os.environ.get("SBOR_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
-    redis_url = os.environ.get("SBOR_REDIS_URL") or "redis://127.0.0.1:6379/0"
-    name = f"sbor_bench_{uuid.uuid4().hex[:8]}"
-    db_url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    tmp = Path(tempfile.mkdtemp(prefix="sbor-bench-support-"))
-    plugins = tmp / "plugins.toml"
-    plugins.write_text('enabled = ["notify", "support"]\n[settings.support]\nmessages_per_minute = 100000000\n'
-                       '[settings.notify]\nchannels = ["log"]\n')
-    namespace = f"sborbench{uuid.uuid4().hex[:6]}"
-    env = {"SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
-           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "0"}
-    os.environ.update(env)
+    plugins = ('enabled = ["notify", "support"]\n[settings.support]\nmessages_per_minute = 100000000\n'
+               '[settings.notify]\nchannels = ["log"]\n')
     run = Run()
     elapsed = server_cpu = 0.0
     stored = 0
-    try:
+    async with scratch(plugins, "support", {"SBOR_HTTP_RATE_LIMIT": "0"}) as s:
+        env = s.env
         from core import settings
 
         settings.reload()
@@ -228,19 +213,9 @@ async def main() -> None:
             for task in readers:
                 task.cancel()
             await asyncio.gather(*readers, return_exceptions=True)
-        conn = await asyncpg.connect(db_url)
+        conn = await asyncpg.connect(s.db_url)
         stored = await conn.fetchval("SELECT count(*) FROM support.message")
         await conn.close()
-    finally:
-        import redis
-
-        r = redis.Redis.from_url(redis_url)
-        keys = list(r.scan_iter(match=f"{namespace}*"))
-        if keys:
-            r.delete(*keys)
-        admin = await asyncpg.connect(base)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
     delivered = len(run.received & run.sent)
     lost = len(run.sent - run.received)
     print(f"sent {len(run.sent)} messages in {elapsed:.1f} s, delivered {delivered} to the other party "
