@@ -27,17 +27,15 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import scratch  # noqa: E402
 
 WIDTH, HEIGHT = 4000, 3000
 
@@ -93,162 +91,141 @@ def tree_rss_kb(pid: int) -> int:
 
 
 async def main(n: int, sizes: list[int]) -> None:
-    base = os.environ.get("SBOR_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
-    redis_url = os.environ.get("SBOR_REDIS_URL") or "redis://127.0.0.1:6379/0"
-    name = f"sbor_bench_{uuid.uuid4().hex[:8]}"
-    db_url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    tmp = Path(tempfile.mkdtemp(prefix="sbor-bench-media-"))
-    latency_n = max(10, n // 10)
-    total = n + latency_n
-    (tmp / "src").mkdir()
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(pool.map(make_photo, [(i, str(tmp / "src" / f"{i}.jpg")) for i in range(total)], chunksize=4))
-    print(f"made {total} photos of {WIDTH}x{HEIGHT} in {time.perf_counter() - t0:.1f} s")
+    def plugins(folder: Path) -> str:
+        return ('enabled = ["events", "media"]\n[settings.media]\n'
+                f'local_dir = "{folder / "media"}"\nper_user_per_day = 1000000\nper_event = 1000000\n'
+                f'per_user_per_event = 1000000\nthumbnail_sizes = {json.dumps(sizes)}\n')
 
-    # 1. Pillow alone, one process, the same files.
-    (tmp / "baseline").mkdir()
-    t0 = time.perf_counter()
-    for i in range(n):
-        pillow_alone((tmp / "src" / f"{i}.jpg").read_bytes(), sizes, tmp / "baseline", i)
-    baseline_s = time.perf_counter() - t0
-    baseline_rate = n / baseline_s
-    print(f"Pillow alone: {n} photos in {baseline_s:.1f} s = {baseline_rate:.2f} photos/s")
+    # only core, events and media are discovered: another installed distribution cannot break the run
+    async with scratch(plugins, "media", {"SBOR_TEST_PLUGINS": "events,media"}, remove_folder=True) as s:
+        tmp = s.folder
+        latency_n = max(10, n // 10)
+        total = n + latency_n
+        (tmp / "src").mkdir()
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            list(pool.map(make_photo, [(i, str(tmp / "src" / f"{i}.jpg")) for i in range(total)], chunksize=4))
+        print(f"made {total} photos of {WIDTH}x{HEIGHT} in {time.perf_counter() - t0:.1f} s")
 
-    plugins = tmp / "plugins.toml"
-    plugins.write_text('enabled = ["events", "media"]\n[settings.media]\n'
-                       f'local_dir = "{tmp / "media"}"\nper_user_per_day = 1000000\nper_event = 1000000\n'
-                       f'per_user_per_event = 1000000\nthumbnail_sizes = {json.dumps(sizes)}\n')
-    namespace = f"sborbench{uuid.uuid4().hex[:6]}"
-    env = {**os.environ, "SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
-           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING",
-           # only core, events and media are discovered: another installed distribution cannot break the run
-           "SBOR_TEST_PLUGINS": "events,media"}
-    os.environ.update(env)
-    worker = None
-    peak_kb = 0
-    try:
-        from core import db, jobs, migrations, settings
-        from core.hooks import hookspecs
-        from core.hooks.manager import load
+        # 1. Pillow alone, one process, the same files.
+        (tmp / "baseline").mkdir()
+        t0 = time.perf_counter()
+        for i in range(n):
+            pillow_alone((tmp / "src" / f"{i}.jpg").read_bytes(), sizes, tmp / "baseline", i)
+        baseline_s = time.perf_counter() - t0
+        baseline_rate = n / baseline_s
+        print(f"Pillow alone: {n} photos in {baseline_s:.1f} s = {baseline_rate:.2f} photos/s")
 
-        settings.reload()
-        db.reset_engine()
-        registry = load()
-        await migrations.migrate(registry)
-        await db.start_pool()
-        jobs.configure_broker(redis_url, namespace)
-        jobs.bind(registry.hooks.collect(hookspecs.register_actors))
-        from core.users import services as users
-        from core.users.tables import User
-        from plugins.events import services as events
-        from plugins.media import services as media
-        from plugins.media import storage
-        from plugins.media.tables import Item
+        worker = None
+        peak_kb = 0
+        try:
+            from core import db, jobs, migrations, settings
+            from core.hooks import hookspecs
+            from core.hooks.manager import load
 
-        async def person(label: str, role: str | None = None) -> int:
-            row = User(email=f"{label}-{uuid.uuid4().hex[:6]}@bench.test", display_name=label, is_verified=True,
-                       password_hash="", referral_code=users.new_referral_code())
-            await row.save()
-            for r in ["user", *([role] if role else [])]:
-                await users.grant_role(row.id, r)
-            return int(row.id)
+            settings.reload()
+            db.reset_engine()
+            registry = load()
+            await migrations.migrate(registry)
+            await db.start_pool()
+            jobs.configure_broker(s.redis_url, s.namespace)
+            jobs.bind(registry.hooks.collect(hookspecs.register_actors))
+            from core.users import services as users
+            from core.users.tables import User
+            from plugins.events import services as events
+            from plugins.media import services as media
+            from plugins.media import storage
+            from plugins.media.tables import Item
 
-        from datetime import timedelta
+            async def person(label: str, role: str | None = None) -> int:
+                row = User(email=f"{label}-{uuid.uuid4().hex[:6]}@bench.test", display_name=label, is_verified=True,
+                           password_hash="", referral_code=users.new_referral_code())
+                await row.save()
+                for r in ["user", *([role] if role else [])]:
+                    await users.grant_role(row.id, r)
+                return int(row.id)
 
-        from core import clock
+            from datetime import timedelta
 
-        organiser, moderator = await person("organiser", "organiser"), await person("moderator", "moderator")
-        starts = (clock.now() + timedelta(days=2)).replace(microsecond=0)
-        event_id = await events.create_event(events.Actor(organiser), {
-            "title": "Bench", "description": "", "starts_at": starts, "ends_at": starts + timedelta(hours=2),
-            "online_url": "https://meet.example.org/b", "timezone": "UTC", "tags": ["bench"]})
-        await events.submit(events.Actor(organiser), event_id)
-        await events.approve(event_id, moderator)
-        backend = storage.from_settings()
+            from core import clock
 
-        async def prepared(i: int) -> int:
-            data = (tmp / "src" / f"{i}.jpg").read_bytes()
-            up = await media.request_upload(organiser, "image/jpeg", len(data), "events.gallery", event_id, sizes)
-            await backend.put(await upload_key(up.item.id), data, "image/jpeg")
-            return up.item.id
+            organiser, moderator = await person("organiser", "organiser"), await person("moderator", "moderator")
+            starts = (clock.now() + timedelta(days=2)).replace(microsecond=0)
+            event_id = await events.create_event(events.Actor(organiser), {
+                "title": "Bench", "description": "", "starts_at": starts, "ends_at": starts + timedelta(hours=2),
+                "online_url": "https://meet.example.org/b", "timezone": "UTC", "tags": ["bench"]})
+            await events.submit(events.Actor(organiser), event_id)
+            await events.approve(event_id, moderator)
+            backend = storage.from_settings()
 
-        async def upload_key(item_id: int) -> str:
-            row = await Item.select(Item.upload_key).where(Item.id == item_id).first()
-            return str(row["upload_key"]) if row else ""
+            async def prepared(i: int) -> int:
+                data = (tmp / "src" / f"{i}.jpg").read_bytes()
+                up = await media.request_upload(organiser, "image/jpeg", len(data), "events.gallery", event_id, sizes)
+                await backend.put(await upload_key(up.item.id), data, "image/jpeg")
+                return up.item.id
 
-        burst = [await prepared(i) for i in range(n)]
-        paced = [await prepared(i) for i in range(n, total)]
-        log = open(tmp / "worker.log", "wb")  # noqa: ASYNC230
-        worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1", "--threads", "1",  # noqa: ASYNC220
-                                   "--no-scheduler"], cwd=ROOT, env={**env, "SBOR_LOG_LEVEL": "INFO"}, stdout=log,
-                                  stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while b"worker up" not in (tmp / "worker.log").read_bytes():
-            if time.monotonic() > deadline or worker.poll() is not None:
-                tail = (tmp / "worker.log").read_text()[-2000:]
-                raise SystemExit(f"the worker did not start ({worker.poll()}):\n{tail}")
-            await asyncio.sleep(0.2)
+            async def upload_key(item_id: int) -> str:
+                row = await Item.select(Item.upload_key).where(Item.id == item_id).first()
+                return str(row["upload_key"]) if row else ""
 
-        async def wait_done(ids: list[int], limit_s: float) -> None:
-            nonlocal peak_kb
-            deadline = time.monotonic() + limit_s
-            while await Item.count().where(Item.id.is_in(ids), Item.status.is_in(["processing", "uploading"])):
-                peak_kb = max(peak_kb, tree_rss_kb(worker.pid))  # type: ignore[union-attr]
-                if time.monotonic() > deadline:
-                    raise SystemExit("the worker did not finish in time")
+            burst = [await prepared(i) for i in range(n)]
+            paced = [await prepared(i) for i in range(n, total)]
+            log = open(tmp / "worker.log", "wb")  # noqa: ASYNC230
+            worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1", "--threads", "1",  # noqa: ASYNC220
+                                       "--no-scheduler"], cwd=ROOT, env={**os.environ, "SBOR_LOG_LEVEL": "INFO"},
+                                      stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 60
+            while b"worker up" not in (tmp / "worker.log").read_bytes():
+                if time.monotonic() > deadline or worker.poll() is not None:
+                    tail = (tmp / "worker.log").read_text()[-2000:]
+                    raise SystemExit(f"the worker did not start ({worker.poll()}):\n{tail}")
                 await asyncio.sleep(0.2)
 
-        # 2. Throughput: every upload confirmed at once.
-        for item_id in burst:
-            await media.confirm(organiser, item_id)
-        await wait_done(burst, 60 + n * 10)
-        rows = await Item.select(Item.confirmed_at, Item.processed_at, Item.status).where(Item.id.is_in(burst))
-        bad = [r for r in rows if r["status"] != "approved"]
-        if bad:
-            raise SystemExit(f"{len(bad)} photos not approved: {bad[:3]}")
-        span = (max(r["processed_at"] for r in rows) - min(r["confirmed_at"] for r in rows)).total_seconds()
-        rate = n / span
-        print(f"media, one worker: {n} photos in {span:.1f} s = {rate:.2f} photos/s "
-              f"(Pillow alone {baseline_rate:.2f}: ratio {rate / baseline_rate:.2f})")
+            async def wait_done(ids: list[int], limit_s: float) -> None:
+                nonlocal peak_kb
+                deadline = time.monotonic() + limit_s
+                while await Item.count().where(Item.id.is_in(ids), Item.status.is_in(["processing", "uploading"])):
+                    peak_kb = max(peak_kb, tree_rss_kb(worker.pid))  # type: ignore[union-attr]
+                    if time.monotonic() > deadline:
+                        raise SystemExit("the worker did not finish in time")
+                    await asyncio.sleep(0.2)
 
-        # 3. Latency: more photos confirmed one at a time at 70 % of that throughput.
-        gap = 1 / (0.7 * rate)
-        for item_id in paced:
-            started = time.monotonic()
-            await media.confirm(organiser, item_id)
-            peak_kb = max(peak_kb, tree_rss_kb(worker.pid))
-            await asyncio.sleep(max(0.0, gap - (time.monotonic() - started)))
-        await wait_done(paced, 60 + latency_n * 10)
-        rows = await Item.select(Item.confirmed_at, Item.processed_at).where(Item.id.is_in(paced))
-        latencies = sorted((r["processed_at"] - r["confirmed_at"]).total_seconds() for r in rows)
-        p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-        p50 = latencies[len(latencies) // 2]
-        print(f"confirmation to thumbnail, {latency_n} photos at {0.7 * rate:.2f}/s: p50 {p50:.2f} s, p99 {p99:.2f} s")
-        print(f"peak RSS of the worker's processes: {peak_kb / 1024:.0f} MB")
-        await db.close_pool()
-    finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        import shutil
+            # 2. Throughput: every upload confirmed at once.
+            for item_id in burst:
+                await media.confirm(organiser, item_id)
+            await wait_done(burst, 60 + n * 10)
+            rows = await Item.select(Item.confirmed_at, Item.processed_at, Item.status).where(Item.id.is_in(burst))
+            bad = [r for r in rows if r["status"] != "approved"]
+            if bad:
+                raise SystemExit(f"{len(bad)} photos not approved: {bad[:3]}")
+            span = (max(r["processed_at"] for r in rows) - min(r["confirmed_at"] for r in rows)).total_seconds()
+            rate = n / span
+            print(f"media, one worker: {n} photos in {span:.1f} s = {rate:.2f} photos/s "
+                  f"(Pillow alone {baseline_rate:.2f}: ratio {rate / baseline_rate:.2f})")
 
-        import redis
-
-        r = redis.Redis.from_url(redis_url)
-        keys = list(r.scan_iter(match=f"{namespace}*"))
-        if keys:
-            r.delete(*keys)
-        admin = await asyncpg.connect(base)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+            # 3. Latency: more photos confirmed one at a time at 70 % of that throughput.
+            gap = 1 / (0.7 * rate)
+            for item_id in paced:
+                started = time.monotonic()
+                await media.confirm(organiser, item_id)
+                peak_kb = max(peak_kb, tree_rss_kb(worker.pid))
+                await asyncio.sleep(max(0.0, gap - (time.monotonic() - started)))
+            await wait_done(paced, 60 + latency_n * 10)
+            rows = await Item.select(Item.confirmed_at, Item.processed_at).where(Item.id.is_in(paced))
+            latencies = sorted((r["processed_at"] - r["confirmed_at"]).total_seconds() for r in rows)
+            p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+            p50 = latencies[len(latencies) // 2]
+            print(f"confirmation to thumbnail, {latency_n} photos at {0.7 * rate:.2f}/s: p50 {p50:.2f} s, "
+                  f"p99 {p99:.2f} s")
+            print(f"peak RSS of the worker's processes: {peak_kb / 1024:.0f} MB")
+            await db.close_pool()
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
     print(json.dumps({"bench": "media", "photos": n, "photos_per_s": round(rate, 3),
                       "baseline_photos_per_s": round(baseline_rate, 3), "ratio": round(rate / baseline_rate, 3),
                       "p99_s": round(p99, 3), "p50_s": round(p50, 3), "peak_rss_mb": round(peak_kb / 1024, 1)}))

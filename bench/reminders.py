@@ -33,17 +33,14 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import scratch  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 10_000
 
@@ -154,170 +151,155 @@ def free_port() -> int:
 
 
 async def main() -> None:
-    base = os.environ.get("SBOR_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
-    redis_url = os.environ.get("SBOR_REDIS_URL") or "redis://127.0.0.1:6379/0"
-    name = f"sbor_bench_{uuid.uuid4().hex[:8]}"
-    db_url = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
     smtp_port = free_port()
-    tmp = Path(tempfile.mkdtemp(prefix="sbor-bench-"))
-    sinks = [subprocess.Popen([sys.executable, __file__, "--sink", str(smtp_port), str(tmp / f"sink{i}.txt")])  # noqa: ASYNC220
-             for i in range(SINKS)]
-    time.sleep(1.5)  # noqa: ASYNC251 - set-up, nothing to overlap
-    sink_pids = [p.pid for p in sinks]
-    plugins = tmp / "plugins.toml"
-    plugins.write_text('enabled = ["events", "notify"]\n[settings.notify]\nchannels = ["email"]\n'
-                       f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\ndispatch_every_s = 1.0\n'
-                       + (f"smtp_connections = {CONNECTIONS}\n" if CONNECTIONS else "")
-                       + "".join(f"{line.strip()}\n" for line in os.environ.get("BENCH_NOTIFY", "").split(";") if line)
-                       + 'smtp_from = "Sbor <no-reply@bench.test>"\n')
-    namespace = f"sborbench{uuid.uuid4().hex[:6]}"
-    env = {**os.environ, "SBOR_DATABASE_URL": db_url, "SBOR_REDIS_URL": redis_url, "SBOR_PLUGINS_FILE": str(plugins),
-           "SBOR_JOBS_NAMESPACE": namespace, "SBOR_LOG_LEVEL": "WARNING"}
-    os.environ.update(env)
-    worker = None
-    try:
-        from core import clock, db, migrations, settings
-        from core.hooks.manager import load
+    plugins = ('enabled = ["events", "notify"]\n[settings.notify]\nchannels = ["email"]\n'
+               f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\ndispatch_every_s = 1.0\n'
+               + (f"smtp_connections = {CONNECTIONS}\n" if CONNECTIONS else "")
+               + "".join(f"{line.strip()}\n" for line in os.environ.get("BENCH_NOTIFY", "").split(";") if line)
+               + 'smtp_from = "Sbor <no-reply@bench.test>"\n')
+    async with scratch(plugins, "reminders") as s:
+        tmp = s.folder
+        sinks = [subprocess.Popen([sys.executable, __file__, "--sink", str(smtp_port), str(tmp / f"sink{i}.txt")])  # noqa: ASYNC220
+                 for i in range(SINKS)]
+        time.sleep(1.5)  # noqa: ASYNC251 - set-up, nothing to overlap
+        sink_pids = [p.pid for p in sinks]
+        worker = None
+        try:
+            from core import clock, db, migrations, settings
+            from core.hooks.manager import load
 
-        settings.reload()
-        db.reset_engine()
-        registry = load()
-        from core.hooks import plugin_settings
-        from plugins.notify import NotifySettings
+            settings.reload()
+            db.reset_engine()
+            registry = load()
+            from core.hooks import plugin_settings
+            from plugins.notify import NotifySettings
 
-        # The ceiling over 8 connections (as measured since the first version of this bench) and over as many as the
-        # worker may open (its threads x smtp_connections): the sink accepts more over more connections, so the
-        # higher figure is the one delivery is compared with.
-        widths = sorted({8, settings.get_settings().jobs.threads * plugin_settings(NotifySettings).smtp_connections})
-        ceilings: dict[int, list[float]] = {}
-        for width in widths:
-            rate, ceiling_sink_ms, ceiling_sender_ms = await measure_ceiling(smtp_port, sink_pids, width)
-            ceilings[width] = [rate]
-            print(f"the SMTP sink alone ({SINKS} process(es)) accepts {rate:.0f} messages/s from a trivial sender "
-                  f"over {width} connections (CPU per message: sink {ceiling_sink_ms:.2f} ms, "
-                  f"sender {ceiling_sender_ms:.2f} ms)")
-        for f in tmp.glob("sink*.txt"):  # noqa: ASYNC240 - set-up
-            f.write_text("")
-        await migrations.migrate(registry)
-        await db.start_pool()
-        from core import notifications
-        from plugins.events import notifications as events_notifications
-        from plugins.events.hookspecs import EventInfo
-        from plugins.notify.tables import Notification
+            # The ceiling over 8 connections (as measured since the first version of this bench) and over as many as the
+            # worker may open (its threads x smtp_connections): the sink accepts more over more connections, so the
+            # higher figure is the one delivery is compared with.
+            widths = sorted({8, settings.get_settings().jobs.threads
+                             * plugin_settings(NotifySettings).smtp_connections})
+            ceilings: dict[int, list[float]] = {}
+            for width in widths:
+                rate, ceiling_sink_ms, ceiling_sender_ms = await measure_ceiling(smtp_port, sink_pids, width)
+                ceilings[width] = [rate]
+                print(f"the SMTP sink alone ({SINKS} process(es)) accepts {rate:.0f} messages/s from a trivial sender "
+                      f"over {width} connections (CPU per message: sink {ceiling_sink_ms:.2f} ms, "
+                      f"sender {ceiling_sender_ms:.2f} ms)")
+            for f in tmp.glob("sink*.txt"):
+                f.write_text("")
+            await migrations.migrate(registry)
+            await db.start_pool()
+            from core import notifications
+            from plugins.events import notifications as events_notifications
+            from plugins.events.hookspecs import EventInfo
+            from plugins.notify.tables import Notification
 
-        await db.fetch("INSERT INTO users.account (email, display_name, password_hash, status, is_verified, "
-                       "created_at, language, timezone) SELECT 'bench' || g || '@bench.test', 'User ' || g, '', "
-                       "'active', true, now(), CASE WHEN g % 2 = 0 THEN 'ru' ELSE 'en' END, 'Europe/Berlin' "
-                       "FROM generate_series(1, $1) g", N)
-        ids = [r["id"] for r in await db.fetch("SELECT id FROM users.account ORDER BY id")]
-        starts = (clock.now() + timedelta(days=3)).replace(microsecond=0)
-        event = EventInfo(1, "Bench fest", ids[0], "published", starts, starts + timedelta(hours=4), "Europe/Berlin",
-                          "Main hall", "Berlin", 52.5, 13.4, False, None, (), None)
+            await db.fetch("INSERT INTO users.account (email, display_name, password_hash, status, is_verified, "
+                           "created_at, language, timezone) SELECT 'bench' || g || '@bench.test', 'User ' || g, '', "
+                           "'active', true, now(), CASE WHEN g % 2 = 0 THEN 'ru' ELSE 'en' END, 'Europe/Berlin' "
+                           "FROM generate_series(1, $1) g", N)
+            ids = [r["id"] for r in await db.fetch("SELECT id FROM users.account ORDER BY id")]
+            starts = (clock.now() + timedelta(days=3)).replace(microsecond=0)
+            event = EventInfo(1, "Bench fest", ids[0], "published", starts, starts + timedelta(hours=4),
+                              "Europe/Berlin", "Main hall", "Berlin", 52.5, 13.4, False, None, (), None)
 
-        # 1. Schedule every participant's reminders in one notice (what a time change of the event asks for).
-        t0 = time.perf_counter()
-        async with Notification._meta.db.transaction():
-            await notifications.send(notifications.Notice(
-                "events.reminder", user_ids=ids, context=events_notifications.context(event),
-                key=events_notifications.reminder_key(event.id), remind_before=event.starts_at,
-                subject=events_notifications.subject(event.id)))
-        schedule_s = time.perf_counter() - t0
-        made = int((await db.fetch("SELECT count(*) AS n FROM notify.notification WHERE status = 'pending'"))[0]["n"])
-        print(f"scheduled {made} reminders for {N} participants in {schedule_s:.2f} s")
-
-        # Per-join cost through the generic path, for reference (a sample of 500 joins, each its own transaction).
-        sample = 500
-        await db.fetch("DELETE FROM notify.notification WHERE user_id = ANY($1::int[])", ids[:sample])
-        t0 = time.perf_counter()
-        for uid in ids[:sample]:
+            # 1. Schedule every participant's reminders in one notice (what a time change of the event asks for).
+            t0 = time.perf_counter()
             async with Notification._meta.db.transaction():
-                await events_notifications.joined(event, uid, "confirmed")
-        join_ms = (time.perf_counter() - t0) / sample * 1000
-        print(f"one join through the notice (3 reminders): {join_ms:.2f} ms")
+                await notifications.send(notifications.Notice(
+                    "events.reminder", user_ids=ids, context=events_notifications.context(event),
+                    key=events_notifications.reminder_key(event.id), remind_before=event.starts_at,
+                    subject=events_notifications.subject(event.id)))
+            schedule_s = time.perf_counter() - t0
+            made = int((await db.fetch(
+                "SELECT count(*) AS n FROM notify.notification WHERE status = 'pending'"))[0]["n"])
+            print(f"scheduled {made} reminders for {N} participants in {schedule_s:.2f} s")
 
-        # 2. One worker process delivers 10 000 due emails (the 24 h reminders; the others are dropped).
-        await db.fetch("UPDATE notify.notification SET status = 'cancelled' WHERE offset_min <> 1440")
-        worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1"], cwd=ROOT,  # noqa: ASYNC220
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await asyncio.sleep(4)  # let it boot: we measure delivery, not start-up
-        cpu0 = cpu_s([worker.pid]), cpu_s(sink_pids), machine_ticks(), database_cpu_s(name), cpu_s([os.getpid()])
-        t0 = time.perf_counter()
-        await db.fetch("UPDATE notify.notification SET due_at = $1 WHERE offset_min = 1440 AND status = 'pending'",
-                       clock.now())
-        # Rows stay pending until the dispatcher's next tick (``dispatch_every_s``, and the scheduler's own tick):
-        # that wait is scheduling latency, not throughput, so the rate is also given from the poll just before the
-        # first row left ``pending`` (a conservative start: the claim happened at most one poll interval later).
-        deadline = time.perf_counter() + 300
-        sent, dispatched_at, polled = 0, 0.0, (t0, machine_ticks())
-        busy_from = polled[1]
-        while time.perf_counter() < deadline:
-            if not dispatched_at:
-                if (await db.fetch("SELECT EXISTS (SELECT 1 FROM notify.notification "
-                                   "WHERE status IN ('queued', 'sending', 'sent')) AS x"))[0]["x"]:
-                    dispatched_at, busy_from = polled
-                else:
-                    polled = (time.perf_counter(), machine_ticks())
-                    await asyncio.sleep(0.05)
+            # Per-join cost through the generic path, for reference (a sample of 500 joins, each its own transaction).
+            sample = 500
+            await db.fetch("DELETE FROM notify.notification WHERE user_id = ANY($1::int[])", ids[:sample])
+            t0 = time.perf_counter()
+            for uid in ids[:sample]:
+                async with Notification._meta.db.transaction():
+                    await events_notifications.joined(event, uid, "confirmed")
+            join_ms = (time.perf_counter() - t0) / sample * 1000
+            print(f"one join through the notice (3 reminders): {join_ms:.2f} ms")
+
+            # 2. One worker process delivers 10 000 due emails (the 24 h reminders; the others are dropped).
+            await db.fetch("UPDATE notify.notification SET status = 'cancelled' WHERE offset_min <> 1440")
+            worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1"], cwd=ROOT,  # noqa: ASYNC220
+                                      env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            await asyncio.sleep(4)  # let it boot: we measure delivery, not start-up
+            cpu0 = (cpu_s([worker.pid]), cpu_s(sink_pids), machine_ticks(), database_cpu_s(s.database),
+                    cpu_s([os.getpid()]))
+            t0 = time.perf_counter()
+            await db.fetch("UPDATE notify.notification SET due_at = $1 WHERE offset_min = 1440 AND status = 'pending'",
+                           clock.now())
+            # Rows stay pending until the dispatcher's next tick (``dispatch_every_s``, and the scheduler's own tick):
+            # that wait is scheduling latency, not throughput, so the rate is also given from the poll just before the
+            # first row left ``pending`` (a conservative start: the claim happened at most one poll interval later).
+            deadline = time.perf_counter() + 300
+            sent, dispatched_at, polled = 0, 0.0, (t0, machine_ticks())
+            busy_from = polled[1]
+            while time.perf_counter() < deadline:
+                if not dispatched_at:
+                    if (await db.fetch("SELECT EXISTS (SELECT 1 FROM notify.notification "
+                                       "WHERE status IN ('queued', 'sending', 'sent')) AS x"))[0]["x"]:
+                        dispatched_at, busy_from = polled
+                    else:
+                        polled = (time.perf_counter(), machine_ticks())
+                        await asyncio.sleep(0.05)
+                        continue
+                # Watch the sink's files, not the outbox: a count over the outbox every tenth of a second was PostgreSQL
+                # work of this process charged to delivery. Only once the sink has every email is the outbox asked.
+                if sum(f.read_bytes().count(b"\n") for f in tmp.glob("sink*.txt")) < N:
+                    await asyncio.sleep(0.02)
                     continue
-            # Watch the sink's files, not the outbox: a count over the outbox every tenth of a second was PostgreSQL
-            # work of this process charged to delivery. Only once the sink has every email is the outbox asked.
-            if sum(f.read_bytes().count(b"\n") for f in tmp.glob("sink*.txt")) < N:  # noqa: ASYNC240
+                sent = int((await db.fetch(
+                    "SELECT count(*) AS n FROM notify.notification WHERE status = 'sent'"))[0]["n"])
+                if sent >= N:
+                    break
                 await asyncio.sleep(0.02)
-                continue
-            sent = int((await db.fetch("SELECT count(*) AS n FROM notify.notification WHERE status = 'sent'"))[0]["n"])
-            if sent >= N:
-                break
-            await asyncio.sleep(0.02)
-        deliver_s = time.perf_counter() - t0
-        from_dispatch_s = time.perf_counter() - dispatched_at
-        worker_cpu, sink_cpu = cpu_s([worker.pid]) - cpu0[0], cpu_s(sink_pids) - cpu0[1]
-        database_cpu, bench_cpu = database_cpu_s(name) - cpu0[3], cpu_s([os.getpid()]) - cpu0[4]
-        ticks = machine_ticks()
-        machine_busy = (ticks[0] - busy_from[0]) / max(1, ticks[1] - busy_from[1])
-        await asyncio.sleep(1)
-        received = [line.split(" ", 1) for f in tmp.glob("sink*.txt")  # noqa: ASYNC240
-                    for line in f.read_text().splitlines() if line]
-        delivered = len({mid for _at, mid in received})
-        duplicates = len(received) - delivered
-        moments = sorted(float(at) for at, _mid in received)
-        steady_per_s = (len(moments) - 1) / (moments[-1] - moments[0]) if len(moments) > 1 else 0.0
-        failed = await db.fetch("SELECT status, count(*) AS n FROM notify.notification GROUP BY status")
-        print(f"delivered {delivered} emails: {delivered / from_dispatch_s:.0f}/s from the dispatcher's claim "
-              f"({from_dispatch_s:.2f} s), {delivered / deliver_s:.0f}/s from the moment they were due "
-              f"({deliver_s:.2f} s), "
-              f"{steady_per_s:.0f}/s from the first to the last at the sink; duplicates {duplicates}; "
-              f"outbox: {dict((r['status'], r['n']) for r in failed)}")
-        per = 1000 / max(1, delivered)
-        print(f"CPU per email: worker {worker_cpu * per:.2f} ms, sink {sink_cpu * per:.2f} ms, PostgreSQL "
-              f"{database_cpu * per:.2f} ms, this process {bench_cpu * per:.2f} ms; "
-              f"both cores {machine_busy:.0%} busy from the claim on "
-              f"({machine_busy * 2 * from_dispatch_s * per:.2f} ms per email)")
-        for width in widths:
-            ceilings[width].append((await measure_ceiling(smtp_port, sink_pids, width))[0])
-            print(f"the SMTP sink alone over {width} connections, measured again: {ceilings[width][-1]:.0f} messages/s")
-        await db.close_pool()
-    finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        for sink in sinks:
-            sink.kill()
-            sink.wait()
-        import redis
-
-        r = redis.Redis.from_url(redis_url)
-        keys = list(r.scan_iter(match=f"{namespace}*"))
-        if keys:
-            r.delete(*keys)
-        admin = await asyncpg.connect(base)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+            deliver_s = time.perf_counter() - t0
+            from_dispatch_s = time.perf_counter() - dispatched_at
+            worker_cpu, sink_cpu = cpu_s([worker.pid]) - cpu0[0], cpu_s(sink_pids) - cpu0[1]
+            database_cpu, bench_cpu = database_cpu_s(s.database) - cpu0[3], cpu_s([os.getpid()]) - cpu0[4]
+            ticks = machine_ticks()
+            machine_busy = (ticks[0] - busy_from[0]) / max(1, ticks[1] - busy_from[1])
+            await asyncio.sleep(1)
+            received = [line.split(" ", 1) for f in tmp.glob("sink*.txt")
+                        for line in f.read_text().splitlines() if line]
+            delivered = len({mid for _at, mid in received})
+            duplicates = len(received) - delivered
+            moments = sorted(float(at) for at, _mid in received)
+            steady_per_s = (len(moments) - 1) / (moments[-1] - moments[0]) if len(moments) > 1 else 0.0
+            failed = await db.fetch("SELECT status, count(*) AS n FROM notify.notification GROUP BY status")
+            print(f"delivered {delivered} emails: {delivered / from_dispatch_s:.0f}/s from the dispatcher's claim "
+                  f"({from_dispatch_s:.2f} s), {delivered / deliver_s:.0f}/s from the moment they were due "
+                  f"({deliver_s:.2f} s), "
+                  f"{steady_per_s:.0f}/s from the first to the last at the sink; duplicates {duplicates}; "
+                  f"outbox: {dict((r['status'], r['n']) for r in failed)}")
+            per = 1000 / max(1, delivered)
+            print(f"CPU per email: worker {worker_cpu * per:.2f} ms, sink {sink_cpu * per:.2f} ms, PostgreSQL "
+                  f"{database_cpu * per:.2f} ms, this process {bench_cpu * per:.2f} ms; "
+                  f"both cores {machine_busy:.0%} busy from the claim on "
+                  f"({machine_busy * 2 * from_dispatch_s * per:.2f} ms per email)")
+            for width in widths:
+                ceilings[width].append((await measure_ceiling(smtp_port, sink_pids, width))[0])
+                print(f"the SMTP sink alone over {width} connections, measured again: "
+                      f"{ceilings[width][-1]:.0f} messages/s")
+            await db.close_pool()
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+            for sink in sinks:
+                sink.kill()
+                sink.wait()
     delivered_per_s = delivered / from_dispatch_s
     sink_per_s = max(rate for rates in ceilings.values() for rate in rates)
     sink_8_first = ceilings[8][0]
