@@ -19,7 +19,7 @@ events_venue = events_testing.events_venue
 published_event = events_testing.published_event
 make_published_event = events_testing.make_published_event
 
-SETTINGS = {"orders": {"pos_timeout_s": 0.5, "backoff_base_s": 1.0, "backoff_max_s": 30.0, "max_attempts": 3,
+SETTINGS = {"orders": {"pos_timeout_s": 2.0, "backoff_base_s": 1.0, "backoff_max_s": 30.0, "max_attempts": 3,
                        "breaker_threshold": 3, "breaker_cooldown_s": 60, "reconcile_after_s": 60}}
 PLUGINS = ["events", "orders"]
 

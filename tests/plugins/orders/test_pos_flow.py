@@ -57,7 +57,7 @@ async def test_commit_then_timeout_is_retried_without_a_duplicate(
         api: httpx.AsyncClient, guest: Person, pos_venue: ReferencePos, draft: Any, events_venue: Any,
         run_jobs: Any, clock: Any) -> None:
     order_id = await submitted(api, guest, draft, events_venue)
-    pos_venue.commit_then_timeout_next(hang_s=2.0, only=ORDER_PATH)
+    pos_venue.commit_then_timeout_next(hang_s=3.5, only=ORDER_PATH)
     await run_jobs()
     order = await order_of(api, guest, order_id)
     assert order["pos_state"] == "uncertain" and order["status"] == "submitted"
@@ -88,7 +88,7 @@ async def test_5xx_retried_then_failed_then_repaired_by_reconciliation(
 
     order_id = await submitted(api, guest, draft, events_venue)
     pos_venue.fail_next(503, times=2, only=ORDER_PATH)
-    pos_venue.commit_then_timeout_next(hang_s=2.0, only=ORDER_PATH)  # the last attempt reaches the POS after all
+    pos_venue.commit_then_timeout_next(hang_s=3.5, only=ORDER_PATH)  # the last attempt reaches the POS after all
     await run_jobs()
     clock.advance(40)  # past both backoffs (1 s, then 2 s): attempts 2 and 3 run
     await run_jobs()
