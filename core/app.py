@@ -95,8 +95,8 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
     settings = settings or get_settings()
     registry = registry or load(settings)
     activate(registry)
-    if jobs._broker is None and settings.redis.url:
-        jobs.configure_broker(settings.redis.url, settings.jobs.namespace)
+    if jobs._broker is None and jobs.broker_url(settings):
+        jobs.configure_from(settings)
     jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     cors = CORSConfig(allow_origins=settings.http.cors_origins) if settings.http.cors_origins else None
     app = Litestar(

@@ -1,4 +1,4 @@
-"""Background jobs on Dramatiq + Redis: declaring jobs, binding them to the broker, periodic jobs, test draining.
+"""Background jobs on Dramatiq (Redis or RabbitMQ): declaring, binding to the broker, periodic jobs, test draining.
 
 Plugins decorate plain functions with :func:`job` (nothing binds at import time, so import order cannot pick the
 wrong broker) and return them from ``register_actors``; core binds them to the one configured broker.
@@ -7,6 +7,7 @@ wrong broker) and return them from ``register_actors``; core binds them to the o
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import inspect
 import logging
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import dramatiq
 from croniter import croniter
@@ -24,8 +25,13 @@ from dramatiq.middleware import AsyncIO, Middleware
 
 from core import clock
 from core.errors import ConfigError
+from core.observability.jobs import JobObservability
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 log = logging.getLogger("core.jobs")
+BrokerKind = Literal["redis", "rabbitmq"]
 
 
 @dataclass
@@ -126,28 +132,79 @@ class PiccoloPool(Middleware):
             loop_thread.run_coroutine(db.close_pool())
 
 
-_broker: RedisBroker | None = None
+_broker: dramatiq.Broker | None = None
+_kind: BrokerKind = "redis"
+_namespace = "sbor"
 _bound: dict[str, Job] = {}
 
 
-def configure_broker(redis_url: str, namespace: str = "sbor", *, worker: bool = False) -> RedisBroker:
-    """Create the Redis broker and make it Dramatiq's global broker (before any actor exists)."""
-    global _broker
-    broker = RedisBroker(url=redis_url, namespace=f"{namespace}-jobs")
+def new_broker(kind: BrokerKind, url: str, namespace: str = "sbor", *, heartbeat_timeout_s: float = 60.0,
+               maintenance_chance: int = 1000) -> dramatiq.Broker:
+    """A Dramatiq broker of ``kind`` at ``url``, not yet Dramatiq's global one (see :func:`configure_broker`).
+
+    RabbitMQ publishes with confirmations on durable queues (a job is accepted once the server has it on disk);
+    Redis keeps Dramatiq's layout under ``<namespace>-jobs:`` and is as durable as its own persistence settings.
+    """
+    if not url:
+        setting = "jobs.rabbitmq_url" if kind == "rabbitmq" else "redis.url"
+        raise ConfigError(f"settings: {setting} is empty but jobs.broker is {kind!r}")
+    if kind == "rabbitmq":
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url, confirm_delivery=True)
+    if kind == "redis":
+        return RedisBroker(url=url, namespace=f"{namespace}-jobs", heartbeat_timeout=int(heartbeat_timeout_s * 1000),
+                           maintenance_chance=maintenance_chance)
+    raise ConfigError(f"settings: jobs.broker must be 'redis' or 'rabbitmq', not {kind!r}")
+
+
+def configure_broker(url: str, namespace: str = "sbor", *, worker: bool = False, kind: BrokerKind = "redis",
+                     heartbeat_timeout_s: float = 60.0, maintenance_chance: int = 1000) -> dramatiq.Broker:
+    """Create the broker and make it Dramatiq's global broker (before any actor exists); ``url`` is ``kind``'s."""
+    global _broker, _kind, _namespace
+    broker = new_broker(kind, url, namespace, heartbeat_timeout_s=heartbeat_timeout_s,
+                        maintenance_chance=maintenance_chance)
     broker.add_middleware(AsyncIO())
+    broker.add_middleware(JobObservability())  # job metrics and spans, the request's trace carried into its jobs
     if worker:
         broker.add_middleware(PiccoloPool())
     dramatiq.set_broker(broker)
-    _broker = broker
+    _broker, _kind, _namespace = broker, kind, namespace
     _bound.clear()
     return broker
 
 
-def broker() -> RedisBroker:
+def broker_url(settings: Settings) -> str:
+    """The URL of the broker the settings choose (``jobs.rabbitmq_url`` or ``redis.url``)."""
+    return settings.jobs.rabbitmq_url if settings.jobs.broker == "rabbitmq" else settings.redis.url
+
+
+def configure_from(settings: Settings, *, worker: bool = False) -> dramatiq.Broker:
+    """Configure the broker ``jobs.broker`` names (Redis unless told otherwise), as the API and workers do."""
+    j = settings.jobs
+    return configure_broker(broker_url(settings), j.namespace, worker=worker, kind=j.broker,
+                            heartbeat_timeout_s=j.redis_heartbeat_timeout_s,
+                            maintenance_chance=j.redis_maintenance_chance)
+
+
+def broker() -> dramatiq.Broker:
     """Return the configured broker."""
     if _broker is None:
         raise RuntimeError("the job broker is not configured")
     return _broker
+
+
+def broker_kind() -> BrokerKind:
+    """``"redis"`` or ``"rabbitmq"``: the kind of the configured broker."""
+    return _kind
+
+
+def broker_queue(queue: str) -> str:
+    """The broker's name for a job queue: on RabbitMQ it carries the namespace, as Redis keys do.
+
+    So one vhost may serve several sites (and each test session its own queues).
+    """
+    return f"{_namespace}.{queue}" if _kind == "rabbitmq" else queue
 
 
 def _discarding_result(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -187,10 +244,72 @@ def bind(pairs: Iterable[tuple[str, Job]]) -> dict[str, Job]:
         if j.name in b.actors:
             j.actor = b.actors[j.name]
         else:
-            j.actor = dramatiq.Actor(_discarding_result(j.fn), broker=b, actor_name=j.name, queue_name=j.queue,
+            j.actor = dramatiq.Actor(_discarding_result(j.fn), broker=b, actor_name=j.name,
+                                     queue_name=broker_queue(j.queue),
                                      priority=0, options=j.options)
         _bound[j.name] = j
     return dict(_bound)
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    """Messages waiting in one job queue: ready to run, delayed (retries, ``delay=``) and dead-lettered."""
+
+    ready: int
+    delayed: int
+    dead: int
+
+
+def queue_depths() -> dict[str, QueueDepth]:
+    """Depth of every queue the bound jobs use, by the jobs' queue name, asked of the broker (blocking).
+
+    Messages a worker holds (prefetched or running) are not counted. Dead letters are the jobs that failed past
+    their retries: Dramatiq keeps them 7 days (Redis) or until RabbitMQ's dead-letter TTL.
+    """
+    b = broker()
+    names = sorted({j.queue for j in _bound.values()})
+    if isinstance(b, RedisBroker):
+        pipe = b.client.pipeline(transaction=False)
+        for name in names:
+            full = f"{b.namespace}:{broker_queue(name)}"
+            pipe.llen(full)
+            pipe.llen(dramatiq.common.dq_name(full))
+            pipe.zcard(dramatiq.common.xq_name(full))
+        counts = pipe.execute()
+        return {n: QueueDepth(*counts[3 * i:3 * i + 3]) for i, n in enumerate(names)}
+    import pika
+
+    out: dict[str, QueueDepth] = {}
+    connection = pika.BlockingConnection(b.parameters)  # type: ignore[attr-defined]
+    try:
+        for name in names:
+            q = broker_queue(name)
+            figures = []
+            for full in (q, dramatiq.common.dq_name(q), dramatiq.common.xq_name(q)):
+                channel = connection.channel()
+                try:  # passive: count without declaring (a queue nobody used yet is empty, not an error)
+                    figures.append(channel.queue_declare(full, passive=True).method.message_count)
+                    channel.close()
+                except pika.exceptions.ChannelClosedByBroker:
+                    figures.append(0)
+            out[name] = QueueDepth(*figures)
+    finally:
+        connection.close()
+    return out
+
+
+def ping(timeout_s: float = 2.0) -> None:
+    """Raise unless the broker answers within ``timeout_s`` (health checks; blocking)."""
+    b = broker()
+    if isinstance(b, RedisBroker):
+        b.client.ping()
+        return
+    import pika
+
+    params = [copy.copy(p) for p in b.parameters] if isinstance(b.parameters, list) else [copy.copy(b.parameters)]  # type: ignore[attr-defined]
+    for p in params:
+        p.socket_timeout = p.stack_timeout = timeout_s
+    pika.BlockingConnection(params).close()
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -263,20 +382,21 @@ class Scheduler(threading.Thread):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Tests: run queued jobs in the caller's event loop, against real Redis
+# Tests: run queued jobs in the caller's event loop, against the real broker
 # ---------------------------------------------------------------------------------------------------------------------
 
 
 async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed: bool = True) -> int:
     """Consume and run every message queued (and, optionally, every delayed message due on core's clock).
 
-    For tests: messages really travel through Redis; jobs run in the test's loop so they share its Piccolo pool.
-    Advancing ``core.clock`` makes delayed messages due. Exceptions of a job propagate (the message is rejected
-    first). Returns the number of jobs run.
+    For tests: messages really travel through the broker (Redis or RabbitMQ); jobs run in the test's loop so they
+    share its Piccolo pool. Advancing ``core.clock`` makes delayed messages due. Exceptions of a job propagate (the
+    message is rejected first: dead-lettered). Returns the number of jobs run.
     """
     b = broker()
     ran = 0
     not_due: list[dramatiq.MessageProxy] = []
+    queue = broker_queue(queue)
     queues = [queue, dramatiq.common.dq_name(queue)] if include_delayed else [queue]
     for q in queues:
         consumer = b.consume(q, prefetch=limit, timeout=100)

@@ -72,6 +72,14 @@ class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True):
     auth_timeout_s: float = 5.0
     max_message_bytes: int = 32_768  # a 4000-character chat message, up to 4 bytes a character, plus the frame
     max_subscriptions: int = 50
+    # Dramatiq's broker: "redis" (redis.url; the default) or "rabbitmq" (rabbitmq_url, amqp://user:pass@host/vhost).
+    broker: Literal["redis", "rabbitmq"] = "redis"
+    rabbitmq_url: str = ""
+    # Redis only (RabbitMQ requeues a dead worker's jobs as soon as its connection drops): a worker silent this long
+    # is taken for dead and its unfinished jobs go back to the queue, checked on about `maintenance_chance` in a
+    # million broker calls (Dramatiq's defaults).
+    redis_heartbeat_timeout_s: float = 60.0
+    redis_maintenance_chance: int = 1000
     max_backlog: int = 1000
     frames_per_s: float = 20.0
     frames_burst: int = 40

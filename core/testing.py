@@ -92,7 +92,7 @@ async def sbor_database(sbor_env: dict[str, str]) -> AsyncIterator[Registry]:
         activate(registry)
     await migrations.migrate(registry)
     await db.start_pool()
-    jobs.configure_broker(sbor_env["SBOR_REDIS_URL"], sbor_env["SBOR_JOBS_NAMESPACE"])
+    jobs.configure_from(core_settings.get_settings())  # jobs.broker chooses Redis or RabbitMQ (SBOR_JOBS_BROKER)
     jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     yield registry
     await db.close_pool()

@@ -1,4 +1,8 @@
-"""``manage.py worker``: Dramatiq worker processes for the enabled plugins' jobs, plus the periodic scheduler."""
+"""``manage.py worker``: Dramatiq worker processes for the enabled plugins' jobs, plus the periodic scheduler.
+
+The broker is the one ``jobs.broker`` names (Redis or RabbitMQ); the scheduler's once-per-tick claims live in Redis
+either way (Redis also holds the cache and rate limits, so it is always there).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def _serve(threads: int, scheduler: bool, stop: Any = None) -> None:
     """Run one worker process until SIGTERM/SIGINT."""
     settings = get_settings()
     logs.setup(settings.log_level, settings.log_json)  # spawned children start with no logging set up
-    broker = jobs.configure_broker(settings.redis.url, settings.jobs.namespace, worker=True)
+    broker = jobs.configure_from(settings, worker=True)
     registry = current()
     bound = jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=1000)
@@ -37,8 +41,8 @@ def _serve(threads: int, scheduler: bool, stop: Any = None) -> None:
             client = redis.Redis.from_url(settings.redis.url)
             sched = jobs.Scheduler(periodics, client, settings.jobs.namespace, settings.jobs.scheduler_tick_s)
             sched.start()
-    log.info("worker up: %d job(s), queues %s, %d thread(s), pid %d", len(bound),
-             sorted(broker.get_declared_queues()), threads, os.getpid())
+    log.info("worker up: %d job(s), queues %s, %d thread(s), pid %d, broker %s", len(bound),
+             sorted(broker.get_declared_queues()), threads, os.getpid(), settings.jobs.broker)
     done = stop or threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -1,4 +1,7 @@
-"""Jobs: declared without a broker, bound by core, run through real Redis; periodic ticks run once across workers."""
+"""Jobs: declared without a broker, bound by core, run through real Redis and RabbitMQ; periodic ticks run once.
+
+Tests taking ``job_broker`` run once on each broker (tests/core/brokers_support.py).
+"""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ def test_job_names_must_be_namespaced_by_plugin() -> None:
         jobs.bind([("other", record)])
 
 
-async def test_jobs_travel_through_redis_and_run_in_the_test_loop(sbor_database, run_jobs) -> None:
+async def test_jobs_travel_through_the_broker_and_run_in_the_test_loop(job_broker, run_jobs) -> None:
     seen.clear()
     jobs.bind([("testjobs", record)])
     await record.enqueue("a", 1)
@@ -60,7 +63,7 @@ def test_ticks_for_every_and_cron() -> None:
     assert cron.tick(day1 + 3600 * 20) == cron.tick(day1)
 
 
-async def test_two_schedulers_enqueue_each_tick_once(sbor_database, clock, run_jobs) -> None:
+async def test_two_schedulers_enqueue_each_tick_once(job_broker, clock, run_jobs) -> None:
     seen.clear()
     jobs.bind([("testjobs", tick)])
     settings = get_settings()
@@ -81,7 +84,7 @@ async def test_two_schedulers_enqueue_each_tick_once(sbor_database, clock, run_j
     client.close()
 
 
-def test_a_daily_job_does_not_fire_when_a_worker_starts_in_the_afternoon(sbor_database, clock) -> None:
+def test_a_daily_job_does_not_fire_when_a_worker_starts_in_the_afternoon(job_broker, clock) -> None:
     jobs.bind([("testjobs", tick)])
     settings = get_settings()
     client = sync_redis.Redis.from_url(settings.redis.url)
@@ -100,7 +103,7 @@ def test_a_daily_job_does_not_fire_when_a_worker_starts_in_the_afternoon(sbor_da
     client.close()
 
 
-async def test_drain_runs_delayed_jobs_only_when_due_on_the_clock(sbor_database, clock, run_jobs) -> None:
+async def test_drain_runs_delayed_jobs_only_when_due_on_the_clock(job_broker, clock, run_jobs) -> None:
     seen.clear()
     jobs.bind([("testjobs", record)])
     clock.freeze()
@@ -128,7 +131,7 @@ async def count_things() -> int:
     return 7
 
 
-async def test_a_job_that_returns_a_value_runs_without_dramatiqs_no_results_warning(sbor_database, run_jobs,
+async def test_a_job_that_returns_a_value_runs_without_dramatiqs_no_results_warning(job_broker, run_jobs,
                                                                                     caplog) -> None:
     seen.clear()
     jobs.bind([("testjobs", count_things)])
