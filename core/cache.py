@@ -1,13 +1,25 @@
-"""Redis: one async client per process (cache, rate limits, idempotency keys) from the settings."""
+"""Redis: one async client per process (cache, rate limits, idempotency keys) from the settings, and the read cache."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
+from core import clock
 from core.errors import ConfigError
 from core.settings import get_settings
+
+log = logging.getLogger("core.cache")
 
 
 @lru_cache(maxsize=1)
@@ -15,7 +27,6 @@ def client() -> aioredis.Redis:
     """Return the process's Redis client. It reconnects by itself after a Redis restart."""
     url = get_settings().redis.url
     if not url:
-
         raise ConfigError("settings: redis.url is empty (set SBOR_REDIS_URL or start through manage.py)")
     return aioredis.Redis.from_url(
         url,
@@ -37,3 +48,175 @@ async def close() -> None:
 def key(*parts: object) -> str:
     """Build a namespaced key: ``sbor:<part>:<part>…``."""
     return ":".join([get_settings().jobs.namespace, *map(str, parts)])
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The read cache: versioned entries, one MGET per read, bumps after commit, uncached reads while Redis is away
+# ---------------------------------------------------------------------------------------------------------------------
+#
+# An entry is stored under a fixed name together with the *stamp* it was computed at: the current values of the
+# version counters it depends on (plus a global epoch). A read fetches the entry and the counters in one MGET and
+# uses the entry only when its stamp equals the counters now; a change bumps its counters (INCR), so nothing is
+# deleted, nothing is scanned, and a read racing a change at worst misses. Bumps made inside :func:`deferred`
+# (wrapped around a transaction) land after the commit: a reader between the bump and the commit would otherwise
+# cache the old rows under the new stamp.
+
+EPOCH = "*epoch"
+VERSION_TTL_S = 86_400  # version counters outlive every entry stamped with them (entries live cache_ttl_s)
+RETRY_AFTER_S = 1.0  # after a Redis error the cache is skipped this long (reads go to the database meanwhile)
+_REDIS_ERRORS = (RedisError, OSError, TimeoutError, ConfigError)
+
+
+class Hit(NamedTuple):
+    """A cached response: its entity tag and body."""
+
+    etag: str
+    body: bytes
+
+
+@dataclass
+class _State:
+    skip_until: float = 0.0
+    missed: bool = False  # a bump was lost while Redis was away: bump the epoch once it answers
+    stats: dict[str, int] = field(default_factory=lambda: {"hit": 0, "miss": 0, "error": 0, "bump": 0})
+
+
+_state = _State()
+_pending: ContextVar[set[str] | None] = ContextVar("sbor_cache_pending", default=None)
+
+
+def stats() -> dict[str, int]:
+    """This process's read-cache counters: ``hit``, ``miss``, ``error`` (Redis away: read uncached), ``bump``."""
+    return dict(_state.stats)
+
+
+def ttl_s() -> int:
+    """The entries' time to live (the ``redis.cache_ttl_s`` setting); 0: the read cache is off."""
+    return get_settings().redis.cache_ttl_s
+
+
+def _version_key(dep: str) -> str:
+    return key("cv", dep)
+
+
+def _failed(exc: BaseException, what: str) -> None:
+    _state.stats["error"] += 1
+    if time.monotonic() >= _state.skip_until:  # one line per outage second, not one per request
+        log.warning("read cache %s skipped: redis unavailable: %s", what, exc)
+    _state.skip_until = time.monotonic() + RETRY_AFTER_S
+
+
+async def lookup(name: str, deps: Sequence[str]) -> tuple[Hit | None, bytes | None]:
+    """Fetch entry ``name`` if still current for ``deps``: ``(hit or None, stamp)``; ``stamp`` None means don't store.
+
+    One round trip (MGET of the entry and the counters). Never raises for Redis: while it is away (and for
+    :data:`RETRY_AFTER_S` after an error) returns ``(None, None)`` and the caller reads the database.
+    """
+    if ttl_s() <= 0 or time.monotonic() < _state.skip_until:
+        return None, None
+    try:
+        redis = client()
+        if _state.missed:
+            await redis.incr(_version_key(EPOCH))
+            _state.missed = False
+        names = [key("c", name), _version_key(EPOCH), *map(_version_key, deps)]
+        values: list[bytes | None] = await redis.mget(names)  # type: ignore[assignment]  # bytes: no decoding
+    except _REDIS_ERRORS as exc:
+        _failed(exc, "read")
+        return None, None
+    stamp = b":".join(v or b"0" for v in values[1:])
+    entry = values[0]
+    if entry is not None:
+        head, _, rest = entry.partition(b"\n")
+        at, born, until = head.split(b"|")
+        if at == stamp and float(born) <= clock.timestamp() < float(until):
+            etag, _, body = rest.partition(b"\n")
+            _state.stats["hit"] += 1
+            return Hit(etag.decode(), body), stamp
+    _state.stats["miss"] += 1
+    return None, stamp
+
+
+async def store(name: str, stamp: bytes | None, etag: str, body: bytes, ttl: int | None = None) -> None:
+    """Keep ``body`` (with ``etag``) as entry ``name`` computed at ``stamp`` (from :func:`lookup`); no-op if None.
+
+    It lives ``ttl`` seconds (at most the setting) by Redis and by ``core.clock``: a moved test clock moves it too.
+    """
+    ttl = ttl_s() if ttl is None else min(ttl, ttl_s())
+    if stamp is None or ttl <= 0:
+        return
+    now = clock.timestamp()
+    head = b"%s|%.3f|%.3f" % (stamp, now - 0.001, now + ttl)  # (rounded: a frozen clock still reads it)
+    try:
+        await client().set(key("c", name), b"%s\n%s\n%s" % (head, etag.encode(), body), ex=ttl)
+    except _REDIS_ERRORS as exc:
+        _failed(exc, "write")
+
+
+async def bump(*deps: str) -> None:
+    """Make every entry depending on ``deps`` stale, now, or after the enclosing :func:`deferred` block (the commit)."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.update(deps)
+        return
+    await _bump(deps)
+
+
+async def _bump(deps: Iterable[str], *, again: bool = True) -> None:
+    deps = tuple(set(deps))
+    names = [_version_key(d) for d in deps]
+    if not names:
+        return
+    if again:
+        _after_replicas(deps)
+    _state.stats["bump"] += 1
+    try:
+        async with client().pipeline(transaction=False) as pipe:
+            for n in names:
+                pipe.incr(n)
+                pipe.expire(n, VERSION_TTL_S)
+            await pipe.execute()
+    except _REDIS_ERRORS as exc:
+        _state.missed = True  # entries stamped before may still match: the epoch moves once Redis answers
+        _failed(exc, "invalidation")
+
+
+_later: set[asyncio.Task[None]] = set()
+
+
+def _after_replicas(deps: Iterable[str]) -> None:
+    """With read replicas, bump once more when they must have replayed the change (``replica_max_lag_s``).
+
+    A replica further behind than that is not read, so an entry filled from a lagging one meanwhile goes then.
+    """
+    settings = get_settings().database
+    if not settings.replica_urls or settings.replica_max_lag_s <= 0:
+        return
+    held = tuple(deps)
+
+    def fire() -> None:
+        task = asyncio.ensure_future(_bump(held, again=False))
+        _later.add(task)
+        task.add_done_callback(_later.discard)
+
+    asyncio.get_running_loop().call_later(settings.replica_max_lag_s, fire)
+
+
+@asynccontextmanager
+async def deferred() -> AsyncIterator[None]:
+    """Hold :func:`bump` calls made inside the block and make them when it exits, even on an error.
+
+    Wrapped around a transaction (``async with cache.deferred(), engine.transaction(): ...``) the bumps land after
+    its commit. Nested blocks defer to the outermost one.
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    pending: set[str] = set()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        if pending:
+            await _bump(pending)

@@ -34,12 +34,20 @@ class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True):
     replica_urls: list[str] = []
     pool_min: int = 1
     pool_max: int = 10
+    # Read replicas (docs/replicas.md): a replica further behind than this, or down, is skipped (reads go to the
+    # primary) until a health check, at most every `replica_check_s`, finds it well again. A user who sent a write
+    # (POST/PUT/PATCH/DELETE) reads from the primary for `read_your_writes_s` after it.
+    replica_max_lag_s: float = 5.0
+    replica_check_s: float = 1.0
+    replica_timeout_s: float = 1.0
+    read_your_writes_s: float = 5.0
 
 
 class RedisSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Redis: jobs broker, cache, rate limits and idempotency keys."""
 
     url: str = ""
+    cache_ttl_s: int = 30  # read cache (feed pages, event cards, profiles): the safety net behind versioned keys; 0 off
 
 
 class HttpSettings(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,14 +72,6 @@ class JobsSettings(msgspec.Struct, forbid_unknown_fields=True):
     prefetch: int = 64
     scheduler_tick_s: float = 1.0
     namespace: str = "sbor"
-
-
-class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True):
-    """The WebSocket channel at ``/api/v1/realtime`` (``core.realtime``)."""
-
-    auth_timeout_s: float = 5.0
-    max_message_bytes: int = 32_768  # a 4000-character chat message, up to 4 bytes a character, plus the frame
-    max_subscriptions: int = 50
     # Dramatiq's broker: "redis" (redis.url; the default) or "rabbitmq" (rabbitmq_url, amqp://user:pass@host/vhost).
     broker: Literal["redis", "rabbitmq"] = "redis"
     rabbitmq_url: str = ""
@@ -80,6 +80,14 @@ class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True):
     # million broker calls (Dramatiq's defaults).
     redis_heartbeat_timeout_s: float = 60.0
     redis_maintenance_chance: int = 1000
+
+
+class RealtimeSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """The WebSocket channel at ``/api/v1/realtime`` (``core.realtime``)."""
+
+    auth_timeout_s: float = 5.0
+    max_message_bytes: int = 32_768  # a 4000-character chat message, up to 4 bytes a character, plus the frame
+    max_subscriptions: int = 50
     max_backlog: int = 1000
     frames_per_s: float = 20.0
     frames_burst: int = 40
@@ -123,6 +131,21 @@ class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):
     oidc_state_ttl_s: int = 600
 
 
+class ObservabilitySettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Metrics (Prometheus), traces (OpenTelemetry) and error reports (Sentry); see ``docs/observability.md``."""
+
+    metrics_enabled: bool = True
+    # Who may read /metrics (addresses or CIDR networks); anyone else gets 404. Loopback only by default.
+    metrics_allow: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    otlp_endpoint: str = ""  # e.g. http://otel-collector:4318/v1/traces; empty: no tracing at all (no-op, no cost)
+    otlp_headers: dict[str, str] = {}
+    trace_sample_ratio: float = 1.0
+    service_name: str = "sbor"
+    sentry_dsn: str = ""  # empty: no error reports
+    sentry_environment: str = ""  # empty: the ``env`` setting
+    sentry_sample_rate: float = 1.0
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Every setting of core. Plugins' settings live in ``plugins.toml`` and are validated by their manifests."""
 
@@ -138,6 +161,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     jobs: JobsSettings = msgspec.field(default_factory=JobsSettings)
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     realtime: RealtimeSettings = msgspec.field(default_factory=RealtimeSettings)
+    observability: ObservabilitySettings = msgspec.field(default_factory=ObservabilitySettings)
 
     @property
     def var_path(self) -> Path:

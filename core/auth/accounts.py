@@ -8,7 +8,7 @@ from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 
-from core import clock, hooks, ratelimit, realtime
+from core import cache, clock, hooks, ratelimit, realtime
 from core.auth import codes, totp
 from core.auth.exports import erase
 from core.auth.identifiers import normalise_email, normalise_phone, parse_identifier
@@ -238,7 +238,7 @@ async def delete_account(user_id: int, password: str | None) -> None:
     if row["password_hash"] and not await verify_password(row["password_hash"], password or ""):
         raise PermissionDenied("The password is wrong", code="invalid_credentials")
     # One transaction: when a plugin refuses (Conflict), what the plugins before it erased is rolled back too.
-    async with User._meta.db.transaction():
+    async with cache.deferred(), User._meta.db.transaction():  # cached copies go stale after the commit
         await hooks.call(hookspecs.user_erasure, user_id=user_id)
         await erase(user_id)
         await users.anonymise(user_id)

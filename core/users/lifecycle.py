@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from core import clock, hooks
+from core import cache, clock, hooks
 from core.errors import Conflict
 from core.hooks import hookspecs
 from core.users.directory import get_user
@@ -22,6 +22,7 @@ async def ban_user(user_id: int, reason: str, actor_id: int | None) -> None:
     if actor_id == user_id:
         raise Conflict("You cannot ban yourself", code="ban_self")
     await User.update({User.status: "banned", User.ban_reason: reason}).where(User.id == user_id)
+    await cache.bump(f"users:user:{user_id}")  # the public profile (core.users.profiles.profile_dep)
     log.info("user %s banned user %s: %s", actor_id, user_id, reason)
     await hooks.notify(hookspecs.user_banned, user_id=user_id, reason=reason, actor_id=actor_id)
 
@@ -32,6 +33,7 @@ async def unban_user(user_id: int, actor_id: int | None) -> None:
     if user.status != "banned":
         raise Conflict("The account is not banned", code="not_banned")
     await User.update({User.status: "active", User.ban_reason: ""}).where(User.id == user_id)
+    await cache.bump(f"users:user:{user_id}")
     log.info("user %s unbanned user %s", actor_id, user_id)
     await hooks.notify(hookspecs.user_unbanned, user_id=user_id, actor_id=actor_id)
 
@@ -46,4 +48,5 @@ async def anonymise(user_id: int) -> None:
         User.privacy: DEFAULT_PRIVACY, User.onboarding: [], User.referral_code: None, User.deleted_at: clock.now(),
     }).where(User.id == user_id)
     await UserRole.delete().where(UserRole.user == user_id)
+    await cache.bump(f"users:user:{user_id}")  # after the commit when the caller holds core.cache.deferred()
     log.info("account %s anonymised", user_id)

@@ -8,12 +8,12 @@ from typing import Any
 
 import msgspec
 
-from core import clock, hooks
+from core import cache, clock, hooks
 from core.errors import NotFound, ValidationFailed
 from core.hooks import hookspecs
 from core.pagination import Page, decode_cursor, encode_cursor, page_of
 from core.users import services
-from core.users.schemas import AccountRead, ReferralRead
+from core.users.schemas import AccountRead, ProfileRead, ReferralRead
 from core.users.tables import User
 
 log = logging.getLogger("core.users")
@@ -72,12 +72,37 @@ async def update_me(user_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         values[User.privacy] = merged
     if values:
         await User.update(values).where(User.id == user_id)
+        await profile_changed(user_id)
         log.info("user %s updated their profile: %s", user_id, ", ".join(sorted(c._meta.name for c in values)))
     return await me(user_id)
 
 
+def profile_dep(user_id: int) -> str:
+    """The read cache's version counter of a user's public profile (bumped by every change to what it shows)."""
+    return f"users:user:{user_id}"
+
+
+async def profile_changed(user_id: int) -> None:
+    """The profile, privacy or status of ``user_id`` changed: cached copies of the public profile go stale."""
+    await cache.bump(profile_dep(user_id))
+
+
 async def public_profile(viewer_id: int | None, owner_id: int) -> dict[str, Any]:
-    """Another user's profile as the viewer may see it; 404 when hidden (no hint it exists)."""
+    """Another user's profile as the viewer may see it; 404 when hidden (no hint it exists).
+
+    A profile everyone may see is the same for every reader: it is read through the cache (``core.cache``).
+    """
+    name = f"users:profile:{owner_id}"
+    hit, stamp = await cache.lookup(name, (profile_dep(owner_id),))
+    if hit is not None:
+        return msgspec.structs.asdict(msgspec.json.decode(hit.body, type=ProfileRead))
+    row = await _public_profile(viewer_id, owner_id)
+    if stamp is not None and (viewer_id is None or await services.can_see(None, owner_id, "profile")):
+        await cache.store(name, stamp, "", msgspec.json.encode(msgspec.convert(row, ProfileRead)))
+    return row
+
+
+async def _public_profile(viewer_id: int | None, owner_id: int) -> dict[str, Any]:
     if not await services.can_see(viewer_id, owner_id, "profile"):
         raise NotFound("user not found", code="user_not_found")
     row = await User.select(User.id, User.display_name, User.avatar, User.bio, User.city, User.interests,

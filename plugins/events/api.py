@@ -10,6 +10,7 @@ from piccolo.query.functions.aggregate import Count
 
 from core import clock
 from core.pagination import Page, decode_cursor, paginate
+from plugins.events import cache as event_cache
 from plugins.events import participation, services, states, venues
 from plugins.events.hookspecs import EventInfo, GroupAccess
 from plugins.events.store import event_columns, events_where, info_of
@@ -182,12 +183,14 @@ async def set_host_rating(author_id: int, rank: float | None) -> int:
     rows = await Event.update({Event.rating_rank: rank}).where(
         Event.author == author_id, Event.deleted_at.is_null(), Event.ends_at > clock.now(),
     ).returning(Event.id)
+    await event_cache.touched([], feed=True)  # rating_rank is shown and sorted by in the feed, not in the card
     return len(rows)
 
 
 async def set_event_rating(event_id: int, rank: float | None) -> None:
     """Set the rating the feed sorts by on one event (see :func:`set_host_rating`)."""
     await Event.update({Event.rating_rank: rank}).where(Event.id == event_id)
+    await event_cache.touched([], feed=True)
 
 
 async def deleted_events_since(since: datetime, limit: int = 500) -> list[tuple[int, datetime]]:

@@ -8,7 +8,7 @@ from typing import Any
 from core.hooks import hookimpl
 from core.notifications import NotificationKind
 from core.permissions import Permission
-from plugins.events import notifications
+from plugins.events import cache, notifications
 from plugins.events.hookspecs import EventInfo
 
 
@@ -119,60 +119,70 @@ def register_template_dirs() -> list[str]:
 @hookimpl
 async def event_submitted(event: EventInfo) -> None:
     """Tell the author the event is under review."""
+    await cache.changed(event, moved=True)
     await notifications.moderated(event, "events.submitted")
 
 
 @hookimpl
 async def event_published(event: EventInfo) -> None:
-    """Tell the author."""
+    """Tell the author; the feed and its card show it."""
+    await cache.changed(event, moved=True)
     await notifications.moderated(event, "events.published")
 
 
 @hookimpl
 async def event_rejected(event: EventInfo, reason: str) -> None:
     """Tell the author why."""
+    await cache.changed(event, moved=True)
     await notifications.moderated(event, "events.rejected", reason)
 
 
 @hookimpl
 async def event_changed(event: EventInfo, changes: dict[str, Any]) -> None:
-    """Tell participants of notable changes; reminders move with the time."""
+    """Tell participants of notable changes; reminders move with the time; cached copies go stale."""
+    await cache.changed(event)
     await notifications.changed(event, changes)
 
 
 @hookimpl
 async def event_cancelled(event: EventInfo, reason: str) -> None:
-    """Withdraw reminders and offers; tell everyone taking part."""
+    """Withdraw reminders and offers; tell everyone taking part; it leaves the feed."""
+    await cache.changed(event, moved=True)
     await notifications.cancelled(event, reason)
 
 
 @hookimpl
 async def event_finished(event: EventInfo) -> None:
-    """Withdraw what is left."""
+    """Withdraw what is left; it leaves the feed."""
+    await cache.changed(event, moved=True)
     await notifications.finished(event)
 
 
 @hookimpl
 async def participant_joined(event: EventInfo, user_id: int, status: str) -> None:
-    """Reminders for a confirmed participant."""
+    """Reminders for a confirmed participant; seats left change."""
+    await cache.seats_changed(event)
     await notifications.joined(event, user_id, status)
 
 
 @hookimpl
 async def participant_left(event: EventInfo, user_id: int) -> None:
-    """Their reminders and offer go."""
+    """Their reminders and offer go; seats left change."""
+    await cache.seats_changed(event)
     await notifications.left(event, user_id)
 
 
 @hookimpl
 async def waitlist_offer_made(event: EventInfo, user_id: int, seats: int, expires_at: datetime) -> None:
-    """Tell the person, with the deadline."""
+    """Tell the person, with the deadline; seats left change."""
+    await cache.seats_changed(event)
     await notifications.offered(event, user_id, seats, expires_at)
 
 
 @hookimpl
 async def waitlist_offer_expired(event: EventInfo, user_id: int) -> None:
-    """The offer's notice, if not sent yet, is no longer true."""
+    """The offer's notice, if not sent yet, is no longer true; seats left change."""
+    await cache.seats_changed(event)
     await notifications.offer_expired(event, user_id)
 
 
@@ -204,3 +214,11 @@ async def user_context_for_support(user_id: int) -> dict[str, Any]:
     rows = [{"label": f"organises #{e['id']} ({e['status']})", "value": e["title"]} for e in mine["authored"][-5:]]
     rows += [{"label": f"joined #{p['event_id']}", "value": p["status"]} for p in mine["participations"][-10:]]
     return {"title": "Events", "rows": rows}
+
+
+@hookimpl
+def register_reportable_types() -> list[Any]:
+    """Events people may report (plugins/events/reports.py)."""
+    from plugins.events.reports import reportable_types
+
+    return reportable_types()

@@ -21,6 +21,7 @@ from core.pagination import Page
 from core.settings import get_settings
 from core.users import directory
 from plugins.events import EventsSettings, api, calendar, feed, participation, reads, series, services
+from plugins.events import cache as event_cache
 from plugins.events.schemas import (
     CalendarLink,
     EventCreate,
@@ -92,11 +93,18 @@ def not_modified(request: Request[Any, Any, Any], etag: str) -> bool:
 
 async def event_response(request: Request[Any, Any, Any], event_id: int, principal: Principal | None,
                          key: str | None = None, status: int = HTTP_200_OK) -> Response[Any]:
-    """The event detail with its ETag, or 304 when the client's copy is current."""
-    detail = await reads.detail(event_id, principal.user_id if principal else None,
-                                bool(principal and principal.has(MODERATE)), key)
-    body = msgspec.json.encode(msgspec.convert(detail, EventRead))
-    etag = reads.etag_of(event_id, detail["version"], body)
+    """The event detail with its ETag, or 304 when the client's copy is current (anonymous reads: from the cache)."""
+
+    async def compute() -> tuple[str, bytes]:
+        detail = await reads.detail(event_id, principal.user_id if principal else None,
+                                    bool(principal and principal.has(MODERATE)), key)
+        body = msgspec.json.encode(msgspec.convert(detail, EventRead))
+        return reads.etag_of(event_id, detail["version"], body), body
+
+    if principal is None and key is None and status == HTTP_200_OK:  # what every anonymous reader sees alike
+        etag, body = await event_cache.card(event_id, compute)
+    else:
+        etag, body = await compute()
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if status == HTTP_200_OK and not_modified(request, etag):
         return Response(content=b"", status_code=304, headers=headers)
@@ -113,9 +121,15 @@ class EventController(Controller):
          operation_class=query.operation_with(FeedParams))
     async def list_events(self, request: Request[Any, Any, Any], feed_query: FeedQuery) -> Response[Page[FeedItem]]:
         """Public published events; with ``near=lat,lng`` sorted by distance (``distance_km`` in each item)."""
-        fq = feed.parse(feed_query, now=clock.now(), max_radius_km=plugin_settings(EventsSettings).max_radius_km)
-        body = msgspec.json.encode(await feed.page(fq))
-        etag = reads.etag_of(0, 0, body)
+        now = clock.now()
+        fq = feed.parse(feed_query, now=now, max_radius_km=plugin_settings(EventsSettings).max_radius_km)
+
+        async def compute() -> tuple[str, bytes, datetime | None]:
+            result = await feed.page(fq)
+            body = msgspec.json.encode(result)
+            return reads.etag_of(0, 0, body), body, min((i.ends_at for i in result.items), default=None)
+
+        etag, body = await event_cache.feed_page(feed_query, compute, now)  # the same for every reader
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         # The body is encoded once (for its ETag) and sent as is; OpenAPI documents it as the page it encodes.
         response: Response[Any] = Response(content=b"", status_code=304, headers=headers)

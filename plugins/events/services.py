@@ -13,6 +13,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
 from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
 from plugins.events import EventsSettings, hookspecs, states, validation
+from plugins.events import cache as event_cache
 from plugins.events.hookspecs import EventInfo
 from plugins.events.participation import promote
 from plugins.events.store import (
@@ -69,7 +70,7 @@ async def get_venue(venue_id: int) -> Row:
     """A venue or NotFound."""
     row = await Venue.select(*VENUE_COLUMNS).where(Venue.id == venue_id).first()
     if row is None:
-        raise NotFound(f"venue {venue_id} not found", code="venue_not_found")
+        raise NotFound("venue %(venue_id)s not found", params={"venue_id": venue_id}, code="venue_not_found")
     return row
 
 
@@ -84,7 +85,8 @@ async def place_of(data: dict[str, Any], pointer: str = "") -> dict[str, Any]:
         venue = await Venue.select(Venue.latitude, Venue.longitude, Venue.timezone).where(
             Venue.id == data["venue_id"]).first()
         if venue is None:
-            raise validation.fail(f"{pointer}/venue_id", f"venue {data['venue_id']} not found", "venue_not_found")
+            raise validation.fail(f"{pointer}/venue_id", "venue %(venue_id)s not found", "venue_not_found",
+                                  params={"venue_id": data['venue_id']})
         return venue
     tz = validation.timezone(data.get("timezone") or "UTC", f"{pointer}/timezone")
     return {"latitude": None, "longitude": None, "timezone": tz}
@@ -121,7 +123,8 @@ async def check_host(actor: Actor, data: dict[str, Any], pointer: str = "") -> N
         return
     access = await group_access(group_id, actor.user_id)
     if access is None:
-        raise validation.fail(f"{pointer}/group_id", f"group {group_id} not found", "group_not_found")
+        raise validation.fail(f"{pointer}/group_id", "group %(group_id)s not found", "group_not_found",
+                              params={"group_id": group_id})
     if not access.manager:
         raise PermissionDenied("Only the group's moderators create its events", code="not_group_manager")
 
@@ -159,7 +162,7 @@ async def _author_only(row: Row, actor: Actor) -> None:
     if await acts_as_author(row, actor.user_id):
         return
     if not await may_see(row, actor.user_id, moderator=actor.moderator):
-        raise NotFound(f"event {row['id']} not found", code="event_not_found")
+        raise NotFound("event %(id)s not found", params={"id": row['id']}, code="event_not_found")
     raise PermissionDenied("Only the author may change this event", code="not_event_author")
 
 
@@ -181,14 +184,15 @@ async def update_event(actor: Actor, event_id: int, changes_in: dict[str, Any], 
         await _author_only(row, actor)
         check_if_match(row, if_match)
         if row["status"] in (states.CANCELLED, states.FINISHED):
-            raise Conflict(f"A {row['status']} event cannot be edited", code="event_not_editable")
+            raise Conflict("A %(status)s event cannot be edited",
+                           params={"status": row['status']}, code="event_not_editable")
         merged = {**row, **changes_in}
         merged["_check_start"] = any(k in changes_in and changes_in[k] != row[k] for k in ("starts_at", "ends_at"))
         validation.event_fields(merged, creating=False)
         capacity = merged.get("capacity")
         if capacity is not None and capacity < row["seats_taken"]:
-            raise validation.fail("/capacity", f"{row['seats_taken']} seats are already taken",
-                                  "capacity_below_participants")
+            raise validation.fail("/capacity", "%(seats_taken)s seats are already taken",
+                                  "capacity_below_participants", params={"seats_taken": row['seats_taken']})
         changes = {k: (row[k], v) for k, v in changes_in.items() if row[k] != v}
         if not changes:
             return
@@ -221,11 +225,13 @@ async def delete_event(actor: Actor, event_id: int, if_match: str | None = None)
         await _author_only(row, actor)
         check_if_match(row, if_match)
         if row["status"] in (states.PUBLISHED, states.PENDING):
-            raise Conflict(f"A {row['status']} event cannot be deleted; cancel or withdraw it first",
+            raise Conflict("A %(status)s event cannot be deleted; cancel or withdraw it first",
+                           params={"status": row['status']},
                            code="event_not_deletable")
         now = clock.now()
         await Event.update({Event.deleted_at: now, Event.updated_at: now, Event.version: Event.version + 1}).where(
             Event.id == event_id)
+        await event_cache.touched([event_id], feed=False)  # a cancelled event's card goes (not in the feed)
     log.info("user %s deleted event %s", actor.user_id, event_id)
 
 
@@ -286,6 +292,35 @@ async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
     return info
 
 
+REPORTED = "hidden after reports"
+"""The history's reason when reports hid a published event (a dismissal of the reports publishes it again)."""
+
+
+async def hide_reported(event_id: int) -> None:
+    """Reports reached the operator's threshold: a published event goes back to the moderators (published →
+    pending_review, by the system); anything else stays as it is."""
+    async with transaction():
+        row = await load_event(event_id, lock=True)
+        if row["status"] != states.PUBLISHED:
+            return
+        await move(row, states.PENDING, states.SYSTEM, None, REPORTED)
+        info = await snapshot(event_id)
+        # search drops it from results; nobody is told (the author hears the moderators' decision)
+        await hooks.notify(hookspecs.event_changed, event=info, changes={"status": (states.PUBLISHED, states.PENDING)},
+                           actor_id=0)
+    log.info("event %s hidden after reports", event_id)
+
+
+async def unhide_reported(event_id: int, moderator_id: int | None) -> None:
+    """The reports were dismissed: publish again an event that reports hid and nobody changed since."""
+    last = await StatusMove.select(StatusMove.to_status, StatusMove.reason).where(
+        StatusMove.event == event_id).order_by(StatusMove.at, StatusMove.id, ascending=False).first()
+    if last is None or last["to_status"] != states.PENDING or last["reason"] != REPORTED:
+        return
+    if moderator_id is not None:
+        await approve(event_id, moderator_id)
+
+
 async def finish_ended() -> int:
     """Move every published event whose end has passed to finished (the periodic finisher); idempotent."""
     due = await Event.select(Event.id).where(
@@ -333,5 +368,5 @@ async def author_of(event_id: int) -> tuple[int, datetime]:
     row = await Event.select(Event.author, Event.starts_at).where(
         Event.id == event_id, Event.deleted_at.is_null()).first()
     if row is None:
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
+        raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
     return row["author"], row["starts_at"]

@@ -13,6 +13,7 @@ from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
 from core import clock, db, hooks
+from core.cache import deferred as deferred_invalidations
 from core.errors import NotFound
 from plugins.events import hookspecs, sql, states
 from plugins.events.hookspecs import EventInfo, GroupAccess
@@ -39,8 +40,11 @@ def event_columns(path: Any = Event) -> tuple[Column, ...]:
 
 @asynccontextmanager
 async def transaction() -> AsyncIterator[None]:
-    """A transaction on the primary; Piccolo queries and hook implementations in this task join it."""
-    async with db.engine().transaction():
+    """A transaction on the primary; Piccolo queries and hook implementations in this task join it.
+
+    Cache invalidations made inside (``core.cache.bump``, from events' hooks) land after the commit.
+    """
+    async with deferred_invalidations(), db.engine().transaction():
         yield
 
 
@@ -62,7 +66,7 @@ async def load_event(event_id: int, *, lock: bool = False) -> Row:
     else:
         rows = await events_where(Event.id == event_id)
     if not rows:
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
+        raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
     return rows[0]
 
 
@@ -157,5 +161,5 @@ async def visible_event(event_id: int, user_id: int | None, *, moderator: bool =
     """Load the event if the caller may see it (see :func:`may_see`); NotFound ``event_not_found`` otherwise."""
     row = await load_event(event_id, lock=lock)
     if not await may_see(row, user_id, moderator=moderator, key=key):
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
+        raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
     return row

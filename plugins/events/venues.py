@@ -14,6 +14,7 @@ from typing import Any
 from core import clock, db
 from core.errors import NotFound
 from core.geo import address_key, bounding_box
+from plugins.events import cache as event_cache
 from plugins.events import sql, validation
 from plugins.events.store import transaction
 from plugins.events.tables import Event, Venue
@@ -67,7 +68,7 @@ async def get(venue_id: int) -> VenueInfo:
     """A venue; NotFound ``venue_not_found``."""
     row = await Venue.select(*_COLUMNS).where(Venue.id == venue_id).first()
     if row is None:
-        raise NotFound(f"venue {venue_id} not found", code="venue_not_found")
+        raise NotFound("venue %(venue_id)s not found", params={"venue_id": venue_id}, code="venue_not_found")
     return _info(row)
 
 
@@ -80,10 +81,11 @@ async def locate(venue_id: int, *, latitude: float | None, longitude: float | No
         rows = await Venue.update({Venue.latitude: latitude, Venue.longitude: longitude, Venue.timezone: timezone,
                                    Venue.located: located}).where(Venue.id == venue_id).returning(*_COLUMNS)
         if not rows:
-            raise NotFound(f"venue {venue_id} not found", code="venue_not_found")
+            raise NotFound("venue %(venue_id)s not found", params={"venue_id": venue_id}, code="venue_not_found")
         moved = await Event.update({Event.latitude: latitude, Event.longitude: longitude, Event.timezone: timezone,
                                     Event.updated_at: now, Event.version: Event.version + 1}).where(
             Event.venue == venue_id, Event.deleted_at.is_null(), Event.ends_at > now).returning(Event.id)
+        await event_cache.touched([r["id"] for r in moved])  # after the commit: cards and the feed show the point
     log.info("venue %s located (%s) at %s, %s; %s events follow", venue_id, located, latitude, longitude, len(moved))
     return _info(rows[0])
 
