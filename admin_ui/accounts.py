@@ -75,7 +75,7 @@ async def user_profile(user_id: int) -> dict[str, Any]:
         User.created_at,
     ).where(User.id == user_id).first()
     if row is None:
-        raise NotFound(f"user {user_id} not found", code="user_not_found")
+        raise NotFound("user %(user_id)s not found", params={"user_id": user_id}, code="user_not_found")
     row["roles"] = await users.roles_of(user_id)
     row["sessions"] = await auth.list_sessions(user_id)
     return row
@@ -146,7 +146,7 @@ async def set_role_permissions(name: str, wanted: set[str], actor_id: int) -> di
     """Replace the permissions of role ``name`` with ``wanted`` (names from the registry); return before/after."""
     row = next((r for r in await users.list_roles() if r["name"] == name), None)
     if row is None:
-        raise NotFound(f"role {name!r} not found", code="role_not_found")
+        raise NotFound("role %(name)r not found", params={"name": name}, code="role_not_found")
     if "*" in (row["permissions"] or []):
         raise Conflict("This role holds every permission and cannot be edited", code="role_locked")
     unknown = wanted - set(current().permissions())

@@ -51,7 +51,8 @@ def needs(permission: str) -> Any:
         if staff is None:
             raise NotSignedIn()
         if not staff.has(permission):
-            raise PermissionDenied(f"This page needs the permission {permission}.", code="permission_denied")
+            raise PermissionDenied("This page needs the permission %(permission)s.",
+                                   params={"permission": permission}, code="permission_denied")
 
     guard.__name__ = f"needs_{permission.replace('.', '_')}"
     return guard

@@ -21,9 +21,11 @@ from core.hooks import hookspecs
 from core.hooks.manager import Registry, activate, load
 from core.http import openapi
 from core.http.idempotency import idempotency_middleware
+from core.http.locale import locale_middleware
 from core.http.middleware import api_guard_middleware, request_id_middleware
 from core.http.problems import EXCEPTION_HANDLERS
 from core.http.routes import CapabilitiesController, HealthController
+from core.observability.wiring import app_plugins as observability_plugins
 from core.realtime.wiring import app_plugins as realtime_plugins
 from core.settings import Settings, get_settings
 
@@ -100,7 +102,8 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
     jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     cors = CORSConfig(allow_origins=settings.http.cors_origins) if settings.http.cors_origins else None
     app = Litestar(
-        plugins=[SborPlugin(registry, settings), *realtime_plugins(registry, settings)],
+        plugins=[SborPlugin(registry, settings), *realtime_plugins(registry, settings),
+                 *observability_plugins(registry, settings)],
         openapi_config=openapi_config(registry),
         cors_config=cors,
         request_max_body_size=settings.http.max_body_bytes,
@@ -109,7 +112,7 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
     )
     openapi.install(app)  # the document completed with what core adds around handlers (auth, errors, headers)
     # Outermost, so that even unrouted requests (404, 405) get and echo a request id.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = locale_middleware(request_id_middleware(app.asgi_handler))  # and its language
     return app
 
 

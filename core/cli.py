@@ -219,6 +219,10 @@ from core.cli_plugins import plugins  # noqa: E402  (the group lives in its own 
 
 main.add_command(plugins)
 
+from core.cli_i18n import i18n_group  # noqa: E402
+
+main.add_command(i18n_group)
+
 
 def _add_plugin_commands() -> None:
     """Add the enabled plugins' commands (``register_cli_commands``) as ``manage.py <command>``."""

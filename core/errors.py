@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -22,14 +23,47 @@ class SborError(Exception):
         *,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
+        # ``detail`` is an English message from the catalogue (a literal: ``manage.py i18n extract`` finds it), with
+        # ``%(name)s`` placeholders filled from ``params``, else from the ``extra`` members of the same name; the
+        # client gets it translated (``Accept-Language``), ``self.detail`` is the English text (logs, tests).
+        self.message = detail or self.title
+        self.params: dict[str, Any] = dict(params or {})
+        self.detail = _filled(self.message, {**extra, **self.params})
+        super().__init__(self.detail)
         if code:
             self.code = code
         self.headers = headers or {}
         self.extra = extra
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """What the placeholders of the message are filled from (the extra members, then ``params``)."""
+        return {**self.extra, **self.params}
+
+    def localized(self) -> str:
+        """The detail in the current language (``core.i18n``): what a client or a staff member reads."""
+        from core import i18n  # here: the error tree is imported by everything, the catalogues only when shown
+
+        return i18n.translate(self.message, self.values) or self.detail
+
+    def localized_title(self) -> str:
+        """The title in the current language."""
+        from core import i18n
+
+        return i18n.gettext(self.title)
+
+
+def _filled(message: str, values: Mapping[str, Any]) -> str:
+    """``message % values`` when it has placeholders (a message that does not fit its values stays as it is)."""
+    if "%(" not in message:
+        return message
+    try:
+        return message % values
+    except (KeyError, ValueError, TypeError):
+        return message
 
 
 class ValidationFailed(SborError):

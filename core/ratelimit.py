@@ -43,7 +43,8 @@ async def hit(bucket: str, subject: str, *, limit: int, window_s: int, cost: int
     estimate = prev * (1 - elapsed) + int(used_now)
     if estimate > limit:
         retry_after = _retry_after(prev, int(used_now), limit, elapsed, window_s)
-        raise RateLimited(retry_after, f"Too many requests for {bucket}; retry in {retry_after} s")
+        raise RateLimited(retry_after, "Too many requests for %(bucket)s; retry in %(retry_after)s s",
+                          params={"bucket": bucket, "retry_after": retry_after})
     return max(0, limit - math.ceil(estimate))
 
 
@@ -105,7 +106,8 @@ async def hit_batched(bucket: str, subject: str, *, limit: int, window_s: int, b
     entry.total += 1
     retry_after = math.ceil((window + 1) * window_s - now)
     if entry.total > limit:
-        raise RateLimited(retry_after, f"Too many requests for {bucket}; retry in {retry_after} s")
+        raise RateLimited(retry_after, "Too many requests for %(bucket)s; retry in %(retry_after)s s",
+                          params={"bucket": bucket, "retry_after": retry_after})
     if entry.pending < batch and now - entry.synced_at < interval_s and entry.total < 0.8 * limit:
         return
     pushed, entry.pending, entry.synced_at = entry.pending, 0, now
@@ -120,4 +122,5 @@ async def hit_batched(bucket: str, subject: str, *, limit: int, window_s: int, b
         return
     entry.total = max(entry.total, int(total))
     if entry.total > limit:
-        raise RateLimited(retry_after, f"Too many requests for {bucket}; retry in {retry_after} s")
+        raise RateLimited(retry_after, "Too many requests for %(bucket)s; retry in %(retry_after)s s",
+                          params={"bucket": bucket, "retry_after": retry_after})

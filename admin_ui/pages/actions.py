@@ -27,7 +27,8 @@ def _action(page: AdminPage, name: str, request: Request[Any, Any, Any]) -> Acti
     if action is None:
         raise NotFound("This page has no such action.", code="action_not_found")
     if not staff_of(request).has(action.permission):
-        raise PermissionDenied(f"This action needs the permission {action.permission}.", code="permission_denied")
+        raise PermissionDenied("This action needs the permission %(permission)s.",
+                               params={"permission": action.permission}, code="permission_denied")
     return action
 
 
@@ -36,7 +37,8 @@ def _ids(action: Action, raw: Sequence[str]) -> tuple[str, ...]:
     if not ids:
         raise BadRequest("Select at least one row first.", code="nothing_selected")
     if len(ids) > MAX_LIMIT:
-        raise BadRequest(f"Select at most {MAX_LIMIT} rows at a time.", code="too_many_selected")
+        raise BadRequest("Select at most %(max_limit)s rows at a time.",
+                         params={"max_limit": MAX_LIMIT}, code="too_many_selected")
     if any(len(i) > MAX_ID for i in ids):
         raise BadRequest("An object id is too long.", code="invalid_id")
     if len(ids) > 1 and not action.bulk:
@@ -50,7 +52,8 @@ def _form(page: AdminPage, request: Request[Any, Any, Any], *, create: bool) -> 
         raise NotFound("This page has no such form.", code="form_not_found")
     permission = form.permission or page.permission
     if not staff_of(request).has(permission):
-        raise PermissionDenied(f"This form needs the permission {permission}.", code="permission_denied")
+        raise PermissionDenied("This form needs the permission %(permission)s.",
+                               params={"permission": permission}, code="permission_denied")
     return form
 
 

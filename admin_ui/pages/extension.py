@@ -24,7 +24,8 @@ def page_of(request: Request[Any, Any, Any], plugin: str, slug: str) -> AdminPag
     if page is None:
         raise NotFound("No such page.", code="page_not_found")
     if not staff_of(request).has(page.permission):
-        raise PermissionDenied(f"This page needs the permission {page.permission}.", code="permission_denied")
+        raise PermissionDenied("This page needs the permission %(permission)s.",
+                               params={"permission": page.permission}, code="permission_denied")
     return page
 
 

@@ -23,7 +23,8 @@ def _queue(request: Request[Any, Any, Any], key: str) -> ModerationQueue:
     if q is None:
         raise NotFound("No such moderation queue.", code="queue_not_found")
     if not staff_of(request).has(q.permission):
-        raise PermissionDenied(f"This queue needs the permission {q.permission}.", code="permission_denied")
+        raise PermissionDenied("This queue needs the permission %(permission)s.",
+                               params={"permission": q.permission}, code="permission_denied")
     return q
 
 

@@ -130,7 +130,7 @@ async def _role_page(request: Request[Any, Any, Any], name: str, *, errors: dict
     if role is None:
         from core.errors import NotFound
 
-        raise NotFound(f"No role named {name!r}.", code="role_not_found")
+        raise NotFound("No role named %(name)r.", params={"name": name}, code="role_not_found")
     registry = panel(request).registry.permissions()
     return render(request, "admin/role.html", {
         "role": role, "permissions": sorted(registry.values(), key=lambda p: p.name), "errors": errors or {},

@@ -30,7 +30,7 @@ async def request_change(user_id: int, email: str | None = None, phone: str | No
                                errors=[{"pointer": "/email", "detail": "exactly one of email or phone"}])
     kind, value = ("email", normalise_email(email)) if email else ("phone", normalise_phone(phone or ""))
     if await users.identifier_taken(value if kind == "email" else None, value if kind == "phone" else None):
-        raise Conflict(f"Another account uses this {kind}", code="account_exists")
+        raise Conflict("Another account uses this %(kind)s", params={"kind": kind}, code="account_exists")
     auth = get_settings().auth
     await cache.client().set(_key(user_id), json.dumps({"kind": kind, "value": value}), ex=auth.code_ttl_s)
     sent = await codes.issue(user_id, "change", value if kind == "email" else None, value if kind == "phone" else None)
@@ -52,6 +52,7 @@ async def confirm_change(user_id: int, code: str, ip: str = "") -> None:
     try:
         await User.update({column: pending["value"], User.is_verified: True}).where(User.id == user_id)
     except UniqueViolationError as exc:  # taken meanwhile by a registration
-        raise Conflict(f"Another account uses this {pending['kind']}", code="account_exists") from exc
+        raise Conflict("Another account uses this %(kind)s",
+                       params={"kind": pending['kind']}, code="account_exists") from exc
     await cache.client().delete(_key(user_id))
     log.info("user %s changed their %s", user_id, pending["kind"])

@@ -10,7 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
-from core import db
+from core import db, i18n
 from core.auth import sql
 from core.auth.tokens import AccessClaims, decode_access_token
 from core.errors import NotAuthenticated, PermissionDenied
@@ -53,6 +53,8 @@ async def _caller(token: str) -> tuple[AccessClaims, tuple[str, ...], frozenset[
         raise NotAuthenticated("Session ended; sign in again", code="session_revoked")
     if rows[0]["status"] != "active":
         raise NotAuthenticated("Account is not active", code="account_inactive")
+    if not i18n.locale_chosen():  # no Accept-Language: answer in the language the user chose in their profile
+        i18n.set_locale(rows[0]["language"], chosen=False)
     return claims, tuple(rows[0]["roles"]), frozenset(rows[0]["permissions"])
 
 
@@ -72,6 +74,8 @@ async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Prin
             raise NotAuthenticated("Use 'Authorization: Bearer <access token>'", code="token_invalid")
         claims, roles, perms = await _caller(token.strip())
         principal = Principal(claims.user_id, claims.session_id, roles, perms)
+        if connection.scope.get("method") in db.WRITE_METHODS:  # this caller's reads stay on the primary a while
+            await db.wrote(principal.user_id)
     connection.scope.setdefault("state", {})["sbor_principal"] = principal
     return principal
 
@@ -97,7 +101,8 @@ def requires(permission: str) -> Any:
         if principal is None:
             raise NotAuthenticated("Sign in to do this", code="not_authenticated")
         if not principal.has(permission):
-            raise PermissionDenied(f"Requires permission {permission}", code="permission_denied")
+            raise PermissionDenied("Requires permission %(permission)s", code="permission_denied",
+                                   params={"permission": permission})
 
     guard.__name__ = f"requires_{permission.replace('.', '_')}"
     return guard

@@ -67,7 +67,7 @@ def providers() -> dict[str, OIDCProvider]:
 def _provider(name: str) -> OIDCProvider:
     found = providers().get(name)
     if found is None:
-        raise NotFound(f"No sign-in provider {name!r}", code="provider_not_found")
+        raise NotFound("No sign-in provider %(name)r", params={"name": name}, code="provider_not_found")
     return found
 
 
@@ -97,14 +97,17 @@ async def finish(provider: str, state: str, code: str, device_name: str = "", ip
         tokens = await p.exchange_code(code=code, redirect_uri=record["redirect_uri"], nonce=record["nonce"])
         ident = await p.user_info(tokens=tokens)
     except httpx.HTTPStatusError as exc:
-        raise NotAuthenticated(f"{provider} refused the sign-in", code="oidc_refused") from exc
+        raise NotAuthenticated("%(provider)s refused the sign-in",
+                               params={"provider": provider}, code="oidc_refused") from exc
     except httpx.HTTPError as exc:
-        raise ServiceUnavailable(f"{provider} cannot be reached", code="oidc_unavailable") from exc
+        raise ServiceUnavailable("%(provider)s cannot be reached",
+                                 params={"provider": provider}, code="oidc_unavailable") from exc
     except jwt.PyJWTError as exc:
         log.warning("%s sent an invalid ID token: %s", provider, exc)
-        raise NotAuthenticated(f"{provider} sent an invalid ID token", code="oidc_refused") from exc
+        raise NotAuthenticated("%(provider)s sent an invalid ID token",
+                               params={"provider": provider}, code="oidc_refused") from exc
     if not ident.subject:
-        raise NotAuthenticated(f"{provider} gave no subject", code="oidc_refused")
+        raise NotAuthenticated("%(provider)s gave no subject", params={"provider": provider}, code="oidc_refused")
     key = f"{provider}:{ident.subject}"
     linked = await Identity.select(Identity.user).where(Identity.key == key).first()
     link_to = record["user_id"]

@@ -20,7 +20,7 @@ turning the winner's answer into a 401.
 """
 
 PRINCIPAL = (
-    "SELECT s.revoked_at, a.status, "
+    "SELECT s.revoked_at, a.status, a.language, "
     "ARRAY(SELECT DISTINCT r.name FROM users.user_role ur JOIN users.role r ON r.id = ur.role "
     "WHERE ur.\"user\" = a.id ORDER BY r.name) AS roles, "
     "ARRAY(SELECT DISTINCT unnest(r.permissions) FROM users.user_role ur JOIN users.role r ON r.id = ur.role "

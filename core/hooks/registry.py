@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import msgspec
 import pluggy
 
+from core import i18n
 from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.hooks.config import PluginsFile, read_plugins_file, validate_settings
@@ -90,6 +91,8 @@ def build(
     if unknown_settings:
         raise ConfigError(f"plugin {sorted(unknown_settings)[0]!r}: settings given for an unknown plugin")
     loaded = [LoadedPlugin(i, validate_settings(i, plugins_file.settings.get(i.name, {}))) for i in ordered]
+    for info in ordered:  # each plugin's gettext catalogue (its package's locale/), merged per language
+        i18n.register_package(info.module)
     pm = _plugin_manager(loaded)
     _check_hook_order(pm, plugins_file.hook_order, available)
     registry = Registry(loaded, pm, HookDispatcher(pm, plugins_file.hook_order), available)

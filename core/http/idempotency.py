@@ -197,7 +197,8 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         limit = get_settings().http.max_body_bytes
         body = await read_body(receive, limit)
         if body is None:
-            await send_problem(send, PayloadTooLarge(f"The body is larger than {limit} bytes."))
+            await send_problem(send, PayloadTooLarge("The body is larger than %(limit)s bytes.",
+                                                     params={"limit": limit}))
             return
         rkey, fingerprint = record_key(scope, key), fingerprint_of(scope, body)
         try:

@@ -11,7 +11,7 @@ from typing import Any
 from core import ratelimit
 from core.errors import NotFound, RateLimited, SborError, UnsupportedMediaType
 from core.http.context import request_id
-from core.http.problems import PROBLEM_JSON
+from core.http.problems import PROBLEM_JSON, language_headers, localized_errors
 from core.settings import get_settings
 
 # Raw ASGI: messages and scopes are plain dicts here (Litestar's TypedDicts are too narrow for a pass-through).
@@ -39,14 +39,16 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 async def send_problem(send: Send, error: SborError) -> None:
     """Answer from middleware (outside a route handler) with ``error`` as problem+json, as handlers' errors are."""
-    body: dict[str, Any] = {"type": "about:blank", "title": error.title, "status": error.status, "code": error.code,
-                            "detail": error.detail, **error.extra}
+    body: dict[str, Any] = {"type": "about:blank", "title": error.localized_title(), "status": error.status,
+                            "code": error.code, "detail": error.localized(), **error.extra}
+    if isinstance(body.get("errors"), list):
+        body["errors"] = localized_errors(body["errors"], error)
     if request_id.get():
         body["request_id"] = request_id.get()
     raw = json.dumps(body).encode()
     status = error.status
     hdrs = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(raw)).encode())]
-    hdrs += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    hdrs += [(k.lower().encode(), v.encode()) for k, v in {**language_headers(), **error.headers}.items()]
     if request_id.get():
         hdrs.append((b"x-request-id", str(request_id.get()).encode()))
     await send({"type": "http.response.start", "status": status, "headers": hdrs})
@@ -127,7 +129,9 @@ def api_guard_middleware(app: ASGIApp) -> ASGIApp:
             has_body = bool(ctype) or (length not in (None, "0"))
             if has_body and not _accepts(scope, ctype):
                 await send_problem(send, UnsupportedMediaType(
-                    f"Send the body as application/json, not {ctype or 'without a content type'}."))
+                    "Send the body as application/json, not %(content_type)s." if ctype else
+                    "Send the body as application/json, not without a content type.",
+                    params={"content_type": ctype}))
                 return
         http = get_settings().http
         try:

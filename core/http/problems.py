@@ -13,8 +13,10 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from core import i18n
 from core.errors import AlreadyExists, InvalidParameter, SborError
 from core.http.context import request_id
+from core.i18n import N_
 from core.validation import REQUIRED, body_errors, error_entry, truncated
 
 log = logging.getLogger("core.http")
@@ -37,44 +39,70 @@ CODES = {
     503: "service_unavailable",
 }
 TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Permission denied",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    412: "Precondition failed",
-    413: "Payload too large",
-    415: "Unsupported media type",
-    422: "Validation failed",
-    429: "Too many requests",
-    500: "Internal server error",
-    503: "Service unavailable",
+    400: N_("Bad request"),
+    401: N_("Authentication required"),
+    403: N_("Permission denied"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    406: N_("Not acceptable"),
+    409: N_("Conflict"),
+    412: N_("Precondition failed"),
+    413: N_("Payload too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Validation failed"),
+    429: N_("Too many requests"),
+    500: N_("Internal server error"),
+    503: N_("Service unavailable"),
 }
 _MISSING_PARAMETER = re.compile(r"^Missing required (?P<source>\w+) parameter '(?P<name>[^']*)'")
 
 
 def problem(
     status: int, code: str, title: str, detail: str | None = None, headers: dict[str, str] | None = None,
-    **extra: Any,
+    *, params: dict[str, Any] | None = None, **extra: Any,
 ) -> Response[dict[str, Any]]:
-    """Build a problem+json response."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
+    """Build a problem+json response, ``title`` and ``detail`` (English) translated into the request's language.
+
+    ``detail``'s ``%(name)s`` placeholders are filled from ``params``; the ``detail`` of each ``errors`` entry is
+    translated too; the ``code`` never changes. ``Content-Language`` says which language was used.
+    """
+    body: dict[str, Any] = {"type": "about:blank", "title": i18n.gettext(title), "status": status, "code": code}
     if detail:
-        body["detail"] = detail
+        body["detail"] = i18n.translate(detail, params)
     rid = request_id.get()
     if rid:
         body["request_id"] = rid
     body.update(extra)
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers or {})
+    if isinstance(body.get("errors"), list):
+        body["errors"] = localized_errors(body["errors"])
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON,
+                    headers={**language_headers(), **(headers or {})})
+
+
+def language_headers() -> dict[str, str]:
+    """``Content-Language`` of a translated answer, and ``Vary`` so that caches keep one copy per language."""
+    return {"Content-Language": i18n.get_locale(), "Vary": "Accept-Language"}
+
+
+def localized_errors(errors: list[Any], error: SborError | None = None) -> list[Any]:
+    """The entries of ``errors`` with their ``detail`` translated (other members as they are).
+
+    An entry repeating the error's own (filled-in) detail gets the error's translation, placeholders and all.
+    """
+    own = error.localized() if error is not None else None
+    return [{**e, "detail": own if own is not None and error is not None and e["detail"] == error.detail
+             else i18n.gettext(e["detail"])}
+            if isinstance(e, dict) and isinstance(e.get("detail"), str) else e for e in errors]
 
 
 def handle_sbor_error(request: Request[Any, Any, Any], exc: SborError) -> Response[dict[str, Any]]:
     """Map a domain error."""
     if exc.status >= 500:
         log.error("%s: %s", exc.code, exc.detail)
-    return problem(exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
+    extra = dict(exc.extra)
+    if isinstance(extra.get("errors"), list):
+        extra["errors"] = localized_errors(extra["errors"], exc)
+    return problem(exc.status, exc.code, exc.title, exc.message, exc.headers, params=exc.values, **extra)
 
 
 def handle_unique_violation(request: Request[Any, Any, Any], exc: UniqueViolationError) -> Response[dict[str, Any]]:
@@ -91,7 +119,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     status = exc.status_code
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if status == 400 and _caused_by_decode_error(exc):
-        return problem(400, "malformed_json", "Malformed JSON", f"The body is not valid JSON: {detail}")
+        return problem(400, "malformed_json", "Malformed JSON", "The body is not valid JSON: %(reason)s",
+                       params={"reason": detail})
     if isinstance(exc, ValidationException):
         return _validation_problem(request, exc)
     if status == 500 and _caused_by(exc, msgspec.ValidationError):
@@ -103,7 +132,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         log.error("http %s: %s", status, detail)
         detail = None
     headers = dict(exc.headers or {})
-    return problem(status, CODES.get(status, f"http_{status}"), TITLES.get(status, "Error"), detail, headers)
+    return problem(status, CODES.get(status, f"http_{status}"), TITLES.get(status, N_("Error")), detail, headers)
 
 
 def _validation_problem(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:

@@ -42,7 +42,8 @@ def provider(struct: type[S], codes: dict[str, str] | None = None) -> Callable[[
             errors = [{"parameter": e["pointer"].lstrip("/").split("/")[0], "in": "query", "detail": e["detail"]}
                       for e in body_errors(values, struct)]
             first = errors[0]["parameter"] if errors else ""
-            raise InvalidParameter(f"Invalid query parameter {first!r}", code=(codes or {}).get(first,
+            raise InvalidParameter("Invalid query parameter %(first)r",
+                                   params={"first": first}, code=(codes or {}).get(first,
                                    "invalid_parameter"), errors=errors) from None
 
     return provide

@@ -28,7 +28,7 @@ async def _role_id(role_name: str) -> int:
     await ensure_builtin_roles()
     role = await Role.select(Role.id).where(Role.name == role_name).first()
     if role is None:
-        raise NotFound(f"role {role_name!r} not found", code="role_not_found")
+        raise NotFound("role %(role_name)r not found", params={"role_name": role_name}, code="role_not_found")
     return int(role["id"])
 
 
@@ -109,7 +109,7 @@ async def create_role(name: str, description: str, permissions: list[str], actor
     perms = _check_permissions(permissions)
     await ensure_builtin_roles()
     if await Role.exists().where(Role.name == name):
-        raise Conflict(f"role {name!r} exists", code="role_exists")
+        raise Conflict("role %(name)r exists", params={"name": name}, code="role_exists")
     await Role.insert(Role(name=name, description=description, permissions=perms, builtin=False))
     log.info("user %s created role %s with %s", actor_id, name, perms)
 

@@ -53,7 +53,7 @@ async def get_user(user_id: int) -> UserSummary:
     """Return a user's public summary or raise NotFound."""
     row = await User.select(User.id, User.display_name, User.status).where(User.id == user_id).first()
     if row is None:
-        raise NotFound(f"user {user_id} not found", code="user_not_found")
+        raise NotFound("user %(user_id)s not found", params={"user_id": user_id}, code="user_not_found")
     return UserSummary(row["id"], row["display_name"], row["status"])
 
 
@@ -66,7 +66,7 @@ async def get_contact(user_id: int) -> Contact:
     """Return where to reach ``user_id`` (email, phone, language, timezone) or raise NotFound."""
     row = await User.select(*_CONTACT_COLUMNS).where(User.id == user_id).first()
     if row is None:
-        raise NotFound(f"user {user_id} not found", code="user_not_found")
+        raise NotFound("user %(user_id)s not found", params={"user_id": user_id}, code="user_not_found")
     return Contact(row["id"], row["email"], row["phone"], row["display_name"], row["language"], row["timezone"])
 
 

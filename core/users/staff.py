@@ -37,6 +37,6 @@ async def account_details(user_id: int) -> dict[str, Any]:
     """One account for staff (no secrets), with its roles; NotFound when missing."""
     row = await User.select(*[getattr(User, f) for f in STAFF_FIELDS]).where(User.id == user_id).first()
     if row is None:
-        raise NotFound(f"user {user_id} not found", code="user_not_found")
+        raise NotFound("user %(user_id)s not found", params={"user_id": user_id}, code="user_not_found")
     row["roles"] = await roles_of(user_id)
     return row

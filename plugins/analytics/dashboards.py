@@ -38,7 +38,7 @@ async def check_event_access(event_id: int, user_id: int, can_view_all: bool) ->
     except NotFound:
         info = None
     if info is None or (info.author_id != user_id and not can_view_all):
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
+        raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
 
 
 async def event_dashboard(event_id: int, since: date, until: date) -> EventDashboardRead:

@@ -61,7 +61,7 @@ def _read(row: dict[str, Any]) -> ExperimentRead:
 async def _row(key: str) -> dict[str, Any]:
     row = await Experiment.select().where(Experiment.key == key).first()
     if row is None:
-        raise NotFound(f"experiment {key!r} not found", code="experiment_not_found")
+        raise NotFound("experiment %(key)r not found", params={"key": key}, code="experiment_not_found")
     return dict(row)
 
 
@@ -69,7 +69,7 @@ async def create(data: ExperimentCreate, actor_id: int) -> ExperimentRead:
     """Create a draft experiment."""
     _check_variants(data.variants)
     if await Experiment.exists().where(Experiment.key == data.key):
-        raise Conflict(f"experiment {data.key!r} exists", code="experiment_exists")
+        raise Conflict("experiment %(key)r exists", params={"key": data.key}, code="experiment_exists")
     row = Experiment(key=data.key, name=data.name, description=data.description, goal=data.goal,
                      variants=msgspec.json.encode(data.variants).decode(), created_by=actor_id, created_at=clock.now())
     await row.save()
@@ -102,7 +102,8 @@ async def update(key: str, data: ExperimentUpdate, actor_id: int) -> ExperimentR
     values.update({getattr(Experiment, k): v for k, v in edits.items()})
     if data.status is not msgspec.UNSET and data.status != row["status"]:
         if data.status not in MOVES.get(row["status"], set()):
-            raise Conflict(f"Cannot move an experiment from {row['status']} to {data.status}",
+            raise Conflict("Cannot move an experiment from %(current)s to %(target)s",
+                           params={"current": row['status'], "target": data.status},
                            code="illegal_status_move")
         values[Experiment.status] = data.status
         values[Experiment.started_at if data.status == "running" else Experiment.stopped_at] = clock.now()
@@ -116,7 +117,8 @@ async def expose(key: str, subject: str) -> AssignmentRead:
     """Assign ``subject`` to a variant of a running experiment and record the first exposure."""
     exp = await get(key)
     if exp.status != "running":
-        raise Conflict(f"experiment {key!r} is {exp.status}", code="experiment_not_running")
+        raise Conflict("experiment %(key)r is %(status)s",
+                       params={"key": key, "status": exp.status}, code="experiment_not_running")
     variant = assign(exp.key, subject, exp.variants)
     await Exposure.insert(Exposure(experiment=exp.id, subject=subject, variant=variant,
                                    exposed_at=clock.now())).on_conflict(action="DO NOTHING")
@@ -129,7 +131,8 @@ async def convert(key: str, subject: str) -> ConversionRead:
     """Record the conversion of an exposed subject (once); 409 when the subject was never exposed."""
     exp = await get(key)
     if exp.status != "running":
-        raise Conflict(f"experiment {key!r} is {exp.status}", code="experiment_not_running")
+        raise Conflict("experiment %(key)r is %(status)s",
+                       params={"key": key, "status": exp.status}, code="experiment_not_running")
     exposure = await Exposure.select(Exposure.id, Exposure.variant, Exposure.converted_at).where(
         (Exposure.experiment == exp.id) & (Exposure.subject == subject)).first()
     if exposure is None:

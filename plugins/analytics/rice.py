@@ -52,7 +52,7 @@ async def get_idea(idea_id: int) -> IdeaRead:
     """One idea."""
     row = await Idea.select().where(Idea.id == idea_id).first()
     if row is None:
-        raise NotFound(f"idea {idea_id} not found", code="idea_not_found")
+        raise NotFound("idea %(idea_id)s not found", params={"idea_id": idea_id}, code="idea_not_found")
     return msgspec.convert(row, IdeaRead)
 
 

@@ -46,7 +46,8 @@ async def requires_small_body(connection: ASGIConnection[Any, Any, Any, Any], _:
     limit = plugin_settings(AnalyticsSettings).max_body_bytes
     length = connection.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
-        raise PayloadTooLarge(f"A batch body may have at most {limit} bytes", code="batch_too_large")
+        raise PayloadTooLarge("A batch body may have at most %(limit)s bytes",
+                              params={"limit": limit}, code="batch_too_large")
 
 
 def _csv(body: AsyncIterator[bytes], filename: str) -> Stream:

@@ -103,7 +103,8 @@ async def promote(event_id: int) -> None:
 
 def _joinable(row: Row) -> None:
     if row["status"] != states.PUBLISHED:
-        raise Conflict(f"This event is {row['status']}; it cannot be joined", code="event_not_joinable",
+        raise Conflict("This event is %(status)s; it cannot be joined",
+                       params={"status": row['status']}, code="event_not_joinable",
                        event_status=row["status"])
     if row["ends_at"] <= clock.now():
         raise Conflict("This event is over", code="event_not_joinable", event_status="finished")
@@ -116,17 +117,20 @@ async def join(user_id: int, event_id: int, guests: int = 0, key: str | None = N
     """
     max_guests = plugin_settings(EventsSettings).max_guests
     if not 0 <= guests <= max_guests:
-        raise validation.fail("/guests", f"guests must be between 0 and {max_guests}", "invalid_guests")
+        raise validation.fail("/guests", "guests must be between 0 and %(max_guests)s", "invalid_guests",
+                              params={"max_guests": max_guests})
     seats = 1 + guests
     async with transaction():
         row = await visible_event(event_id, user_id, key=key, lock=True)  # joining needs what viewing needs
         _joinable(row)
         existing = await _part(event_id, user_id)
         if existing is not None and existing["status"] in states.ACTIVE:
-            raise Conflict(f"You are already {existing['status']} for this event", code="already_joined",
+            raise Conflict("You are already %(status)s for this event",
+                           params={"status": existing['status']}, code="already_joined",
                            participation_status=existing["status"])
         if row["capacity"] is not None and seats > row["capacity"]:
-            raise validation.fail("/guests", f"this event has only {row['capacity']} seats", "party_too_large")
+            raise validation.fail("/guests", "this event has only %(capacity)s seats", "party_too_large",
+                                  params={"capacity": row['capacity']})
         if row["requires_approval"] and row["author_id"] != user_id:
             status = states.P_PENDING
         else:
@@ -200,7 +204,7 @@ async def decide(author_id: int, event_id: int, user_id: int, accept: bool) -> R
         row = await load_event(event_id, lock=True)
         if not await acts_as_author(row, author_id):
             if not await may_see(row, author_id):
-                raise NotFound(f"event {event_id} not found", code="event_not_found")
+                raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
             raise PermissionDenied("Only the author decides who takes part", code="not_event_author")
         part = await _part(event_id, user_id)
         if part is None or part["status"] not in states.ACTIVE:
@@ -211,7 +215,8 @@ async def decide(author_id: int, event_id: int, user_id: int, accept: bool) -> R
                 await _release(event_id, member, states.P_DECLINED)
         else:
             if part["status"] != states.P_PENDING:
-                raise Conflict(f"This participant is already {part['status']}", code="not_pending")
+                raise Conflict("This participant is already %(status)s",
+                               params={"status": part['status']}, code="not_pending")
             _joinable(row)
             party = [m for m in party if m["status"] == states.P_PENDING]
             seats = _seats(party)
@@ -241,15 +246,17 @@ async def join_pair(event_id: int, user_a: int, user_b: int) -> str:
         row = await load_event(event_id, lock=True)
         for uid in pair:
             if not await may_see(row, uid):
-                raise NotFound(f"event {event_id} not found", code="event_not_found")
+                raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
         _joinable(row)
         existing = {uid: await _part(event_id, uid) for uid in pair}
         for uid, part in existing.items():
             if part is not None and part["status"] in states.ACTIVE:
-                raise Conflict(f"User {uid} is already {part['status']} for this event", code="already_joined",
+                raise Conflict("User %(uid)s is already %(status)s for this event",
+                               params={"uid": uid, "status": part['status']}, code="already_joined",
                                participation_status=part["status"], user_id=uid)
         if row["capacity"] is not None and row["capacity"] < 2:
-            raise Conflict(f"This event has only {row['capacity']} seat", code="party_too_large")
+            raise Conflict("This event has only %(capacity)s seat",
+                           params={"capacity": row['capacity']}, code="party_too_large")
         if row["requires_approval"] and row["author_id"] not in pair:
             status = states.P_PENDING
         else:

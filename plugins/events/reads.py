@@ -29,7 +29,15 @@ def etag_of(event_id: int, version: int, body: bytes) -> str:
 
 
 async def detail(event_id: int, viewer_id: int | None, moderator: bool, key: str | None) -> Row:
-    """The event as ``viewer_id`` may see it, with participant count, seats left and my status; NotFound otherwise."""
+    """The event as ``viewer_id`` may see it, with participant count, seats left and my status; NotFound otherwise.
+
+    Read from a replica when one is healthy, unless the viewer just wrote (their join or edit shows at once).
+    """
+    async with db.reading(viewer_id):
+        return await _detail(event_id, viewer_id, moderator, key)
+
+
+async def _detail(event_id: int, viewer_id: int | None, moderator: bool, key: str | None) -> Row:
     e = await load_event(event_id)
     mine = None
     if viewer_id is not None:
@@ -39,7 +47,7 @@ async def detail(event_id: int, viewer_id: int | None, moderator: bool, key: str
     is_author = viewer_id is not None and await acts_as_author(e, viewer_id)
     takes_part = mine is not None and mine["status"] in states.ACTIVE
     if not await may_see(e, viewer_id, moderator=moderator, key=key, participant=takes_part):
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
+        raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
     count = await Participation.select(Count(alias="people"), Sum(Participation.guests, alias="guests")).where(
         Participation.event == event_id, Participation.status == states.P_CONFIRMED).first()
     tz = ZoneInfo(e["timezone"])
@@ -103,6 +111,12 @@ async def joined(user_id: int, updated_since: datetime | None, cursor: str | Non
 async def participants(event_id: int, viewer_id: int | None, moderator: bool, cursor: str | None,
                        limit: int) -> ParticipantsPage:
     """Confirmed participants the reader may see (each user's "participation" privacy); the rest are only counted."""
+    async with db.reading(viewer_id):  # a replica, as the detail
+        return await _participants(event_id, viewer_id, moderator, cursor, limit)
+
+
+async def _participants(event_id: int, viewer_id: int | None, moderator: bool, cursor: str | None,
+                        limit: int) -> ParticipantsPage:
     info = await detail(event_id, viewer_id, moderator, None)  # same visibility rules as the event itself
     scope = f"events.participants.{event_id}"
     after = decode_cursor(cursor, int, scope=scope)[0] if cursor else 0

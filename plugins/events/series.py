@@ -33,11 +33,13 @@ def expand(rule: str, first_start: datetime, tz: ZoneInfo, limit: int) -> list[d
         out: list[datetime] = []
         for occurrence in rule_obj:
             if len(out) >= limit:
-                raise validation.fail("/rrule", f"a series has at most {limit} occurrences", "too_many_occurrences")
+                raise validation.fail("/rrule", "a series has at most %(limit)s occurrences", "too_many_occurrences",
+                                      params={"limit": limit})
             # fold=0: in the repeated hour of a DST change take the first; a skipped hour moves forward (zoneinfo).
             out.append(occurrence.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")))
     except (ValueError, TypeError) as exc:
-        raise validation.fail("/rrule", f"invalid recurrence rule: {exc}", "invalid_rrule") from None
+        raise validation.fail("/rrule", "invalid recurrence rule: %(exc)s", "invalid_rrule",
+                              params={"exc": exc}) from None
     return out
 
 

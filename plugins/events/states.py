@@ -18,7 +18,7 @@ MOVES: dict[tuple[str, str], frozenset[str]] = {
     (REJECTED, PENDING): frozenset({AUTHOR}),  # resubmit after fixing
     (PENDING, PUBLISHED): frozenset({MODERATOR}),  # approve
     (PENDING, REJECTED): frozenset({MODERATOR}),  # reject (reason required)
-    (PUBLISHED, PENDING): frozenset({AUTHOR}),  # edited time/place/description with remoderate_on_edit
+    (PUBLISHED, PENDING): frozenset({AUTHOR, SYSTEM}),  # edited with remoderate_on_edit; hidden by reports
     (PUBLISHED, CANCELLED): frozenset({AUTHOR, MODERATOR}),  # cancel (reason required)
     (PUBLISHED, FINISHED): frozenset({SYSTEM}),  # the periodic finisher, after the end
 }
@@ -27,10 +27,12 @@ def check_move(current: str, target: str, role: str) -> None:
     """Raise Conflict (409) unless ``role`` may move an event from ``current`` to ``target``."""
     allowed = MOVES.get((current, target))
     if allowed is None:
-        raise Conflict(f"An event cannot go from {current} to {target}", code="illegal_status_move",
+        raise Conflict("An event cannot go from %(current)s to %(target)s",
+                       params={"current": current, "target": target}, code="illegal_status_move",
                        current_status=current, target_status=target)
     if role not in allowed:
-        raise Conflict(f"Moving from {current} to {target} is not done by the {role}", code="illegal_status_move",
+        raise Conflict("Moving from %(current)s to %(target)s is not done by the %(role)s",
+                       params={"current": current, "target": target, "role": role}, code="illegal_status_move",
                        current_status=current, target_status=target)
 
 

@@ -15,9 +15,12 @@ from core.errors import ValidationFailed
 MAX_DURATION = timedelta(days=31)
 
 
-def fail(pointer: str, detail: str, code: str = "validation_failed") -> ValidationFailed:
-    """One-field validation error."""
-    return ValidationFailed(detail, code=code, errors=[{"pointer": pointer, "detail": detail}])
+def fail(pointer: str, detail: str, code: str = "validation_failed",
+         params: dict[str, Any] | None = None) -> ValidationFailed:
+    """One-field validation error; ``detail``'s ``%(name)s`` placeholders come from ``params``."""
+    error = ValidationFailed(detail, code=code, params=params)
+    error.extra["errors"] = [{"pointer": pointer, "detail": error.detail}]
+    return error
 
 
 def timezone(name: str, pointer: str = "/timezone") -> str:
@@ -25,8 +28,8 @@ def timezone(name: str, pointer: str = "/timezone") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise fail(pointer, f"unknown timezone {name!r} (use an IANA name such as Europe/Moscow)",
-                   "invalid_timezone") from None
+        raise fail(pointer, "unknown timezone %(name)r (use an IANA name such as Europe/Moscow)",
+                   "invalid_timezone", params={"name": name}) from None
     return name
 
 

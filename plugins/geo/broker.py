@@ -295,7 +295,8 @@ async def _ask_providers(capability: Capability, call: Callable[[MapsProvider], 
             await _cache_set(key, name, value, limits.cache_ttl_s)
         return Answer(value, name)
     headers = {"Retry-After": str(max(1, math.ceil(min(retry_hints))))} if retry_hints else None
-    raise MapsUnavailable(f"no maps provider could answer {capability}", headers=headers, tried=tried)
+    raise MapsUnavailable("no maps provider could answer %(capability)s", headers=headers, tried=tried,
+                          params={"capability": capability})
 
 
 async def _cache_get(key: str, type_: Any) -> _Cached[Any] | None:

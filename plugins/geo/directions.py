@@ -26,7 +26,7 @@ async def _event(viewer_id: int | None, event_id: int) -> events.EventInfo:
     if viewer_id is not None and (event.author_id == viewer_id
                                   or await events.participation_status(event_id, viewer_id) is not None):
         return event
-    raise NotFound(f"event {event_id} not found", code="event_not_found")
+    raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
 
 
 async def directions(viewer_id: int | None, event_id: int, origin: Point | None, mode: Mode) -> dict[str, Any]:

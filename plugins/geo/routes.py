@@ -185,7 +185,8 @@ class GeoVenueController(Controller):
         """Located venues within ``radius_km`` (at most 50) of ``near=lat,lon``, nearest first, with distances."""
         point = _near(near)
         if not 0 < radius_km <= MAX_RADIUS_KM:
-            raise InvalidParameter(f"radius_km is more than 0 and at most {MAX_RADIUS_KM:g}", code="radius_too_large",
+            raise InvalidParameter("radius_km is more than 0 and at most %(max_radius_km)g",
+                                   params={"max_radius_km": MAX_RADIUS_KM}, code="radius_too_large",
                                    errors=[{"parameter": "radius_km", "in": "query", "detail": "0 < radius_km <= 50"}])
         rows = await events.venues_near(point.lat, point.lon, radius_km, limit=50)
         return [VenueNearRead(id=v.id, name=v.name, address=v.address, city=v.city, latitude=v.latitude or 0.0,

@@ -54,7 +54,7 @@ def check_lang(lang: str) -> str:
 def check_limit(limit: int) -> int:
     """1 to ``MAX_RESULTS`` answers (the route's parameter has the same rule; callers in code are told, not clamped)."""
     if not 1 <= limit <= MAX_RESULTS:
-        raise InvalidParameter(f"limit must be 1 to {MAX_RESULTS}", errors=[
+        raise InvalidParameter("limit must be 1 to %(max_results)s", params={"max_results": MAX_RESULTS}, errors=[
             {"parameter": "limit", "in": "query", "detail": f"1 to {MAX_RESULTS}"}])
     return limit
 

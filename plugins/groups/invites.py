@@ -35,7 +35,8 @@ async def create_link(actor: Actor, group_id: int, days: int, max_uses: int | No
     """A new link for the group (its moderators); returns the row and the token, shown this once."""
     cap = plugin_settings(GroupsSettings).invite_max_days
     if days > cap:
-        raise store.fail("/expires_in_days", f"an invitation link lasts at most {cap} days", "invite_too_long")
+        raise store.fail("/expires_in_days", "an invitation link lasts at most %(cap)s days", "invite_too_long",
+                         params={"cap": cap})
     await ratelimit.hit("groups.invite_link", str(actor.user_id), limit=50, window_s=3600)
     token = secrets.token_urlsafe(24)
     async with store.transaction():

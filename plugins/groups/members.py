@@ -148,7 +148,8 @@ async def _target(group_id: int, user_id: int, actor: Actor, actor_role: str) ->
     row = await store.membership(group_id, user_id, lock=True)
     target_role = states.MEMBER if row is None or row["state"] != ACTIVE else str(row["role"])
     if not states.outranks(actor_role, target_role):
-        raise PermissionDenied(f"A {actor_role} cannot act on a {target_role}", code="insufficient_group_role")
+        raise PermissionDenied("A %(actor_role)s cannot act on a %(target_role)s", code="insufficient_group_role",
+                               params={"actor_role": actor_role, "target_role": target_role})
     return row
 
 
@@ -159,7 +160,8 @@ async def moderate(actor: Actor, group_id: int, user_id: int, target: str, reaso
         role = await require_moderator(actor, group_id)
         row = await _target(group_id, user_id, actor, role)
         if row is None and target != BANNED:
-            raise NotFound(f"user {user_id} is not in group {group_id}", code="member_not_found")
+            raise NotFound("user %(user_id)s is not in group %(group_id)s",
+                           params={"user_id": user_id, "group_id": group_id}, code="member_not_found")
         if row is None:
             await get_user(user_id)
         await move(group_id, user_id, target, MODERATOR, actor_id=actor.user_id, reason=reason, current_row=row)
@@ -175,7 +177,7 @@ async def invite_user(actor: Actor, group_id: int, user_id: int) -> None:
         role = await require_moderator(actor, group_id)
         user = await get_user(user_id)
         if user.status != "active":
-            raise NotFound(f"user {user_id} not found", code="user_not_found")
+            raise NotFound("user %(user_id)s not found", params={"user_id": user_id}, code="user_not_found")
         row = await _target(group_id, user_id, actor, role)
         await move(group_id, user_id, INVITED, MODERATOR, actor_id=actor.user_id, invited_by=actor.user_id,
                    current_row=row)
@@ -193,10 +195,12 @@ async def set_role(actor: Actor, group_id: int, user_id: int, role: str) -> None
         await visible_group(actor, group_id, lock=True)
         mine = await require_moderator(actor, group_id)
         if role not in states.ROLE_SETTERS.get(mine, frozenset()):
-            raise PermissionDenied(f"A {mine} cannot give the role {role}", code="insufficient_group_role")
+            raise PermissionDenied("A %(mine)s cannot give the role %(role)s",
+                                   params={"mine": mine, "role": role}, code="insufficient_group_role")
         row = await _target(group_id, user_id, actor, mine)
         if row is None or row["state"] != ACTIVE:
-            raise NotFound(f"user {user_id} is not an active member", code="member_not_found")
+            raise NotFound("user %(user_id)s is not an active member",
+                           params={"user_id": user_id}, code="member_not_found")
         await Member.update({Member.role: role, Member.updated_at: clock.now()}).where(Member.id == row["id"])
     log.info("user %s set the role of %s in group %s to %s", actor.user_id, user_id, group_id, role)
 
@@ -211,7 +215,8 @@ async def transfer_ownership(actor: Actor, group_id: int, user_id: int) -> None:
             raise Conflict("You already own this group", code="own_role_change")
         row = await store.membership(group_id, user_id, lock=True)
         if row is None or row["state"] != ACTIVE:
-            raise NotFound(f"user {user_id} is not an active member", code="member_not_found")
+            raise NotFound("user %(user_id)s is not an active member",
+                           params={"user_id": user_id}, code="member_not_found")
         await hand_over(group_id, actor.user_id, user_id)
     log.info("user %s transferred group %s to %s", actor.user_id, group_id, user_id)
 

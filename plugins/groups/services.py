@@ -98,11 +98,12 @@ async def create_group(actor: Actor, data: dict[str, Any]) -> int:
             Member.user == actor.user_id, Member.role == states.OWNER, Member.state == states.ACTIVE,
             Member.group.deleted_at.is_null())
         if owned >= cap:
-            raise Conflict(f"You own {owned} groups, the most one user may", code="too_many_groups", limit=cap)
+            raise Conflict("You own %(owned)s groups, the most one user may",
+                           params={"owned": owned}, code="too_many_groups", limit=cap)
         if data.get("slug"):
             slug = data["slug"]
             if await Group.exists().where(Group.slug == slug):
-                raise AlreadyExists(f"the slug {slug!r} is taken", code="slug_taken",
+                raise AlreadyExists("the slug %(slug)r is taken", params={"slug": slug}, code="slug_taken",
                                     errors=[{"pointer": "/slug", "detail": "taken"}])
         else:
             slug = await _free_slug(slugify(data["name"]))

@@ -58,7 +58,8 @@ def check_move(current: str, target: str, who: str) -> None:
     """Raise Conflict (409 ``illegal_member_move``) unless ``who`` may move a member from ``current`` to ``target``."""
     allowed = MOVES.get((current, target))
     if allowed is None or who not in allowed:
-        raise Conflict(f"A member cannot go from {current} to {target} by {who}", code="illegal_member_move",
+        raise Conflict("A member cannot go from %(current)s to %(target)s by %(who)s",
+                       params={"current": current, "target": target, "who": who}, code="illegal_member_move",
                        current_state=current, target_state=target)
 
 

@@ -26,14 +26,17 @@ async def transaction() -> AsyncIterator[None]:
         yield
 
 
-def fail(pointer: str, detail: str, code: str = "validation_failed") -> ValidationFailed:
-    """One-field validation error (422 with a JSON pointer)."""
-    return ValidationFailed(detail, code=code, errors=[{"pointer": pointer, "detail": detail}])
+def fail(pointer: str, detail: str, code: str = "validation_failed",
+         params: dict[str, Any] | None = None) -> ValidationFailed:
+    """One-field validation error; ``detail``'s ``%(name)s`` placeholders come from ``params`` (422)."""
+    error = ValidationFailed(detail, code=code, params=params)
+    error.extra["errors"] = [{"pointer": pointer, "detail": error.detail}]
+    return error
 
 
 def not_found(group: int | str) -> NotFound:
     """The one answer for a group that does not exist, is deleted, or is hidden from the caller."""
-    return NotFound(f"group {group} not found", code="group_not_found")
+    return NotFound("group %(group)s not found", params={"group": group}, code="group_not_found")
 
 
 async def load_group(group_id: int, *, lock: bool = False) -> Row:

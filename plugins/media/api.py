@@ -37,10 +37,10 @@ async def get_media(ref: str) -> MediaInfo:
     """The snapshot of a referenced item (any status but deleted); NotFound ``media_not_found`` otherwise."""
     item_id = id_of(ref)
     if item_id is None:
-        raise NotFound(f"{ref!r} is not a media reference", code="media_not_found")
+        raise NotFound("%(ref)r is not a media reference", params={"ref": ref}, code="media_not_found")
     row = await load(item_id)
     if row["status"] == states.DELETED:
-        raise NotFound(f"{ref} not found", code="media_not_found")
+        raise NotFound("%(ref)s not found", params={"ref": ref}, code="media_not_found")
     return info(row)
 
 

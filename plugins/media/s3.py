@@ -56,10 +56,10 @@ class S3Storage:
             if code in {"404", "NoSuchKey", "NotFound"}:
                 raise ObjectMissing(key) from None
             if code.startswith("5") or code in {"ServiceUnavailable", "SlowDown", "InternalError"}:
-                raise StorageUnavailable(f"object storage error {code}") from exc
+                raise StorageUnavailable("object storage error %(error)s", params={"error": code}) from exc
             raise
         except (BotoCoreError, OSError) as exc:  # connection refused, timeouts, DNS
-            raise StorageUnavailable(f"object storage unreachable: {exc}") from exc
+            raise StorageUnavailable("object storage unreachable: %(error)s", params={"error": exc}) from exc
 
     async def upload_form(self, key: str, content_type: str, max_bytes: int, expires_s: int) -> UploadForm:
         # A POST policy: the server itself refuses another type, another key or more bytes (EntityTooLarge).

@@ -60,7 +60,8 @@ async def check_quota(user_id: int, event_id: int | None, s: MediaSettings) -> N
         Item.created_at).limit(s.per_user_per_day)
     if len(recent) >= s.per_user_per_day:
         retry = int((recent[0]["created_at"] + timedelta(days=1) - now).total_seconds()) + 1
-        raise RateLimited(retry, f"At most {s.per_user_per_day} uploads a day.", code="daily_upload_limit")
+        raise RateLimited(retry, "At most %(limit)s uploads a day.", code="daily_upload_limit",
+                          params={"limit": s.per_user_per_day})
     if event_id is None:
         return
     live = Item.status.is_in(list(LIVE))
@@ -134,9 +135,11 @@ async def receive_local(token: str, content_type: str, length: int | None, body:
     if ticket is None or not ticket.content_type:
         raise PermissionDenied("The upload link is not valid or has expired.", code="upload_token_invalid")
     if content_type.split(";")[0].strip().lower() != ticket.content_type:
-        raise UnsupportedMediaType(f"This upload takes {ticket.content_type}.", code="content_type_mismatch")
+        raise UnsupportedMediaType("This upload takes %(content_type)s.",
+                                   params={"content_type": ticket.content_type}, code="content_type_mismatch")
     if len(body) > ticket.max_bytes or (length or 0) > ticket.max_bytes:
-        raise PayloadTooLarge(f"At most {ticket.max_bytes} bytes.", code="upload_too_large")
+        raise PayloadTooLarge("At most %(max_bytes)s bytes.",
+                              params={"max_bytes": ticket.max_bytes}, code="upload_too_large")
     backend = storage.from_settings()
     if not isinstance(backend, storage.LocalStorage):
         raise PermissionDenied("Uploads go to object storage.", code="upload_token_invalid")
@@ -189,7 +192,7 @@ async def set_uploaders(user_id: int, event_id: int, uploaders: str) -> str:
 
 def not_found_event(event_id: int) -> NotFound:
     """The events plugin's answer for an event the caller may not see."""
-    return NotFound(f"event {event_id} not found", code="event_not_found")
+    return NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
 
 
 async def owned(user_id: int, item_id: int) -> Row:

@@ -28,5 +28,6 @@ VISIBLE_TO_UPLOADER = (UPLOADING, PROCESSING, PENDING, APPROVED, REJECTED, FAILE
 def check_move(current: str, new: str) -> None:
     """Raise Conflict(409, ``illegal_status_move``) unless ``current → new`` is allowed."""
     if new not in MOVES.get(current, set()):
-        raise Conflict(f"A media item cannot go from {current} to {new}.", code="illegal_status_move",
+        raise Conflict("A media item cannot go from %(current)s to %(new)s.",
+                       params={"current": current, "new": new}, code="illegal_status_move",
                        current_status=current)

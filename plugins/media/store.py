@@ -41,7 +41,7 @@ async def transaction() -> AsyncIterator[None]:
 
 def not_found(item_id: int | str) -> NotFound:
     """The one answer for an item that does not exist, is deleted, or that the caller may not see."""
-    return NotFound(f"media {item_id} not found", code="media_not_found")
+    return NotFound("media %(item_id)s not found", params={"item_id": item_id}, code="media_not_found")
 
 
 async def load(item_id: int) -> Row:

@@ -19,7 +19,7 @@ async def tag(item_id: int, by_user: int, person_id: int) -> None:
     if row["kind"] != "photo" or row["status"] not in (states.PENDING, states.APPROVED):
         raise Conflict("People can be tagged in processed photos only.", code="not_taggable")
     if not await User.exists().where(User.id == person_id):
-        raise NotFound(f"user {person_id} not found", code="user_not_found")
+        raise NotFound("user %(person_id)s not found", params={"person_id": person_id}, code="user_not_found")
     async with transaction():
         own = person_id == by_user
         await PersonTag(item=item_id, person=person_id, tagged_by=by_user,

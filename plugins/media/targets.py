@@ -31,7 +31,8 @@ async def resolve(target: str, target_id: int, user_id: int) -> MediaTarget:
     answer = await hooks.first(hookspecs.media_target_from_plugin, target=target, target_id=target_id,
                                user_id=user_id)
     if answer is None:
-        raise NotFound(f"Nothing called {target} {target_id} takes media.", code="target_not_found")
+        raise NotFound("Nothing called %(target)s %(target_id)s takes media.",
+                       params={"target": target, "target_id": target_id}, code="target_not_found")
     if isinstance(answer, MediaTarget):
         return answer
     if isinstance(answer, Mapping):  # from a plugin that does not depend on media
@@ -78,7 +79,7 @@ async def visible_event(event_id: int, user_id: int | None) -> events.EventInfo:
     """The event when its gallery is visible to the user; NotFound ``event_not_found`` otherwise."""
     event = await events.get_event_info(event_id)
     if not await may_view(event, user_id):
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
+        raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
     return event
 
 
@@ -92,8 +93,9 @@ async def gallery_target(event_id: int, user_id: int) -> MediaTarget:
         status = await events.participation_status(event_id, user_id)
         allowed = (rule == "confirmed" and status == "confirmed") or (rule == "joined" and status in JOINED)
         if not allowed:
-            raise PermissionDenied(f"Only {'the organiser' if rule == 'organiser' else rule + ' participants'} "
-                                   "may add to this gallery.", code="gallery_upload_not_allowed", uploaders=rule)
+            raise PermissionDenied("Only the organiser may add to this gallery." if rule == "organiser" else
+                                   "Only %(uploaders)s participants may add to this gallery.",
+                                   code="gallery_upload_not_allowed", uploaders=rule)
     return MediaTarget(event_id=event_id, private=event.visibility == "group", gallery=True)
 
 
@@ -101,7 +103,8 @@ async def cover_target(event_id: int, user_id: int) -> MediaTarget:
     """Only the organiser (or a manager of the hosting group) uploads an event's cover."""
     event = await events.get_event_info(event_id)
     if not await is_manager(event, user_id):
-        raise NotFound(f"event {event_id} not found", code="event_not_found") if not await may_view(
+        raise NotFound("event %(event_id)s not found",
+                       params={"event_id": event_id}, code="event_not_found") if not await may_view(
             event, user_id) else PermissionDenied("Only the organiser sets the cover.", code="not_organiser")
     return MediaTarget(event_id=event_id, private=event.visibility == "group", gallery=False)
 

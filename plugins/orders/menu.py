@@ -24,7 +24,7 @@ async def venue_or_404(venue_id: int) -> events.VenueRef:
     """The venue, or NotFound ``venue_not_found``."""
     venue = await events.get_venue(venue_id)
     if venue is None:
-        raise NotFound(f"venue {venue_id} not found", code="venue_not_found")
+        raise NotFound("venue %(venue_id)s not found", params={"venue_id": venue_id}, code="venue_not_found")
     return venue
 
 
@@ -81,7 +81,8 @@ async def _row(venue_id: int, item_id: int) -> dict[str, Any]:
     row: dict[str, Any] | None = await MenuItem.select().where(
         MenuItem.id == item_id, MenuItem.venue_id == venue_id).first()
     if row is None:
-        raise NotFound(f"menu item {item_id} not found at this venue", code="item_not_found")
+        raise NotFound("menu item %(item_id)s not found at this venue",
+                       params={"item_id": item_id}, code="item_not_found")
     return row
 
 

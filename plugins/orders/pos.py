@@ -70,7 +70,8 @@ def adapter(name: str) -> PosAdapter:
     """The adapter called ``name``; NotFound ``adapter_unavailable`` when no enabled plugin provides it."""
     found = adapters().get(name)
     if found is None:
-        raise NotFound(f"No POS adapter {name!r} is installed and enabled", code="adapter_unavailable")
+        raise NotFound("No POS adapter %(name)r is installed and enabled",
+                       params={"name": name}, code="adapter_unavailable")
     return found
 
 

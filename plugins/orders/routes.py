@@ -162,13 +162,13 @@ async def read_limited(request: Request[Any, Any, Any]) -> bytes:
     limit = plugin_settings(OrdersSettings).webhook_max_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"A webhook body is at most {limit} bytes.")
+        raise PayloadTooLarge("A webhook body is at most %(limit)s bytes.", params={"limit": limit})
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"A webhook body is at most {limit} bytes.")
+            raise PayloadTooLarge("A webhook body is at most %(limit)s bytes.", params={"limit": limit})
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -30,9 +30,12 @@ log = logging.getLogger("plugins.orders")
 LIST_SCOPE = "orders.mine"
 
 
-def fail(pointer: str, detail: str, code: str) -> ValidationFailed:
-    """One-field validation error."""
-    return ValidationFailed(detail, code=code, errors=[{"pointer": pointer, "detail": detail}])
+def fail(pointer: str, detail: str, code: str,
+         params: dict[str, Any] | None = None) -> ValidationFailed:
+    """One-field validation error; ``detail``'s ``%(name)s`` placeholders come from ``params``."""
+    error = ValidationFailed(detail, code=code, params=params)
+    error.extra["errors"] = [{"pointer": pointer, "detail": error.detail}]
+    return error
 
 
 async def is_group_member(group_id: int, user_id: int) -> bool:
@@ -58,11 +61,11 @@ async def priced_lines(venue_id: int, items: Sequence[LineIn], pointer: str = "/
         if item is None or item["removed_at"] is not None:
             raise fail(f"{pointer}/{n}/item_id", "not on this venue's menu", "item_not_on_menu")
         if not item["available"] or item["stopped"]:
-            raise fail(f"{pointer}/{n}/item_id", f"{item['name']} cannot be ordered now (stop list)",
-                       "item_unavailable")
+            raise fail(f"{pointer}/{n}/item_id", "%(name)s cannot be ordered now (stop list)",
+                       "item_unavailable", params={"name": item['name']})
         if line.quantity > settings.max_quantity:
-            raise fail(f"{pointer}/{n}/quantity", f"at most {settings.max_quantity} of one item",
-                       "quantity_too_large")
+            raise fail(f"{pointer}/{n}/quantity", "at most %(max_quantity)s of one item",
+                       "quantity_too_large", params={"max_quantity": settings.max_quantity})
         offered = {m.external_id: m for m in modifiers_of(item["modifiers"])}
         chosen = []
         for k, ext in enumerate(line.modifiers):
@@ -140,7 +143,7 @@ async def create(user_id: int, data: OrderCreate) -> uuid.UUID:
     if data.event_id is not None:
         await _check_event(user_id, data.venue_id, data.event_id)
     if data.group_id is not None and not await is_group_member(data.group_id, user_id):
-        raise NotFound(f"group {data.group_id} not found", code="group_not_found")
+        raise NotFound("group %(group_id)s not found", params={"group_id": data.group_id}, code="group_not_found")
     if data.fulfilment == "table" and not data.table.strip():
         raise fail("/table", "give the table for table service", "table_required")
     if data.pickup_at is not None and data.pickup_at <= clock.now():
@@ -302,7 +305,7 @@ async def list_mine(user_id: int, cursor: str | None, limit: int) -> Page[OrderS
 async def group_drafts(user_id: int, group_id: int) -> list[OrderSummary]:
     """A group's draft orders its members may add to (members only: 404 ``group_not_found`` otherwise)."""
     if not await is_group_member(group_id, user_id):
-        raise NotFound(f"group {group_id} not found", code="group_not_found")
+        raise NotFound("group %(group_id)s not found", params={"group_id": group_id}, code="group_not_found")
     rows = await Order.select(*SUMMARY_COLUMNS).where(Order.group_id == group_id, Order.status == states.DRAFT
                                                       ).order_by(Order.created_at, ascending=False).limit(50)
     return [summary(r) for r in rows]

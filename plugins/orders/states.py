@@ -52,8 +52,10 @@ def allowed(current: str, target: str, role: str) -> bool:
 def check_move(current: str, target: str, role: str) -> None:
     """Raise Conflict (409 ``illegal_status_move``) unless ``role`` may move an order from ``current`` to ``target``."""
     if (current, target) not in MOVES:
-        raise Conflict(f"An order cannot go from {current} to {target}", code="illegal_status_move",
+        raise Conflict("An order cannot go from %(current)s to %(target)s",
+                       params={"current": current, "target": target}, code="illegal_status_move",
                        current_status=current, target_status=target)
     if role not in MOVES[(current, target)]:
-        raise Conflict(f"Moving an order from {current} to {target} is not done by the {role}",
+        raise Conflict("Moving an order from %(current)s to %(target)s is not done by the %(role)s",
+                       params={"current": current, "target": target, "role": role},
                        code="illegal_status_move", current_status=current, target_status=target)

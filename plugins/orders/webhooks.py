@@ -35,9 +35,11 @@ async def receive(venue_id: int, headers: Mapping[str, str], body: bytes) -> Web
         events = pos.checked_events(adapter.parse_webhook(conn, headers, body))
     except WebhookRejected as exc:
         log.warning("webhook for venue %s refused: %s", venue_id, exc)
-        raise NotAuthenticated(f"The webhook could not be verified: {exc}", code="webhook_invalid") from None
+        raise NotAuthenticated("The webhook could not be verified: %(exc)s",
+                               params={"exc": exc}, code="webhook_invalid") from None
     except PosUnavailable as exc:
-        raise NotAuthenticated(f"The webhook could not be understood: {exc}", code="webhook_invalid") from None
+        raise NotAuthenticated("The webhook could not be understood: %(exc)s",
+                               params={"exc": exc}, code="webhook_invalid") from None
     tolerance = plugin_settings(OrdersSettings).webhook_tolerance_s
     now = clock.now()
     for event in events:

@@ -27,7 +27,7 @@ async def check_event_readable(event_id: int, viewer_id: int | None) -> None:
     if event.visibility == "public" or viewer_id == event.author_id:
         return
     if viewer_id is None or await events.participation_status(event_id, viewer_id) is None:
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
+        raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
 
 
 async def list_reviews(target: str, target_id: int, sort: str, cursor: str | None, limit: int) -> Page[ReviewRead]:

@@ -55,7 +55,8 @@ async def check_eligible(event: EventInfo, user_id: int) -> None:
         raise PermissionDenied("Organisers do not review their own events", code="own_event")
     status = await events.participation_status(event.id, user_id)
     if status != "confirmed" and event.visibility != "public":
-        raise NotFound(f"event {event.id} not found", code="event_not_found")  # a private event stays unknown
+        raise NotFound("event %(id)s not found",
+                       params={"id": event.id}, code="event_not_found")  # a private event stays unknown
     if event.status == CANCELLED:
         raise Conflict("A cancelled event cannot be reviewed", code="event_cancelled")
     if event.status != FINISHED:

@@ -32,5 +32,6 @@ def check_move(current: str, target: str, role: str) -> None:
     """Raise Conflict (409 ``illegal_status_move``) unless ``role`` may move a review from ``current`` to ``target``."""
     allowed = MOVES.get((current, target))
     if allowed is None or role not in allowed:
-        raise Conflict(f"A review cannot go from {current} to {target} (by the {role})", code="illegal_status_move",
+        raise Conflict("A review cannot go from %(current)s to %(target)s (by the %(role)s)",
+                       params={"current": current, "target": target, "role": role}, code="illegal_status_move",
                        current_status=current, target_status=target)

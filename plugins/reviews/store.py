@@ -37,7 +37,7 @@ async def transaction() -> AsyncIterator[None]:
 
 def not_found(review_id: int) -> NotFound:
     """The one answer for a review that does not exist or that the caller may not see."""
-    return NotFound(f"review {review_id} not found", code="review_not_found")
+    return NotFound("review %(review_id)s not found", params={"review_id": review_id}, code="review_not_found")
 
 
 async def load(review_id: int, *, lock: bool = False) -> Row:

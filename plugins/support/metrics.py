@@ -42,7 +42,8 @@ def date_range(since: str | date | None, until: str | date | None) -> tuple[date
         raise InvalidParameter("Dates are YYYY-MM-DD", errors=[{"parameter": "since", "in": "query",
                                                                "detail": "YYYY-MM-DD"}]) from None
     if start > end or (end - start).days >= MAX_DAYS:
-        raise InvalidParameter(f"since must not be after until, and the range at most {MAX_DAYS} days",
+        raise InvalidParameter("since must not be after until, and the range at most %(max_days)s days",
+                               params={"max_days": MAX_DAYS},
                                errors=[{"parameter": "since", "in": "query", "detail": "bad range"}])
     return start, end
 

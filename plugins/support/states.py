@@ -30,7 +30,8 @@ def check_move(current: str, target: str, role: str) -> None:
     """Raise Conflict (409) unless ``role`` may move a ticket from ``current`` to ``target``."""
     allowed = MOVES.get((current, target))
     if allowed is None or role not in allowed:
-        raise Conflict(f"A ticket cannot go from {current} to {target} (by the {role})", code="illegal_status_move",
+        raise Conflict("A ticket cannot go from %(current)s to %(target)s (by the %(role)s)",
+                       params={"current": current, "target": target, "role": role}, code="illegal_status_move",
                        current_status=current, target_status=target)
 
 

@@ -67,7 +67,7 @@ async def check_attachments(items: Sequence[AttachmentIn], user_id: int) -> list
     """
     limit = plugin_settings(SupportSettings).max_attachments
     if len(items) > limit:
-        raise ValidationFailed(f"At most {limit} attachments", code="too_many_attachments",
+        raise ValidationFailed("At most %(limit)s attachments", params={"limit": limit}, code="too_many_attachments",
                                errors=[{"pointer": "/attachments", "detail": f"At most {limit}"}])
     out = []
     for i, item in enumerate(items):
@@ -93,7 +93,8 @@ async def resolve_subject(about: TicketSubjectIn, user_id: int) -> str:
     answer = await hooks.first(hookspecs.ticket_subject_from_plugin, subject_type=about.type, subject_id=about.id,
                                user_id=user_id)
     if answer is None:
-        raise ValidationFailed(f"Tickets cannot point at {about.type}", code="unknown_subject_type",
+        raise ValidationFailed("Tickets cannot point at %(type)s",
+                               params={"type": about.type}, code="unknown_subject_type",
                                errors=[{"pointer": "/about/type", "detail": "unknown type"}])
     if answer is False or answer is True:
         raise NotFound("No such object", code="subject_not_found")

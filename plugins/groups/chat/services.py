@@ -174,7 +174,8 @@ async def edit(message_id: int, user_id: int, text: str) -> ChatMessageRead:
         raise Conflict("The message was deleted", code="message_deleted")
     minutes = plugin_settings(GroupsSettings).message_edit_minutes
     if clock.now() > row["created_at"] + timedelta(minutes=minutes):
-        raise Conflict(f"Messages may be edited for {minutes} minutes", code="edit_window_passed")
+        raise Conflict("Messages may be edited for %(minutes)s minutes",
+                       params={"minutes": minutes}, code="edit_window_passed")
     await _may_post(conversation, user_id, key)
     await _throttle(user_id, row["kind"], key)
     held = await _hold(conversation, key, body)

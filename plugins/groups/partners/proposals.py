@@ -44,7 +44,8 @@ PROPOSAL_COLUMNS = (
 
 def not_found(proposal_id: int) -> NotFound:
     """The one answer for a proposal that does not exist or is not the caller's."""
-    return NotFound(f"partner proposal {proposal_id} not found", code="partner_proposal_not_found")
+    return NotFound("partner proposal %(proposal_id)s not found",
+                    params={"proposal_id": proposal_id}, code="partner_proposal_not_found")
 
 
 async def load(proposal_id: int, *, lock: bool = False) -> Row | None:

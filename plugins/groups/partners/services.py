@@ -71,7 +71,8 @@ def shown_status(row: Row, now: datetime | None = None) -> str:
 
 def request_not_found(request_id: int) -> NotFound:
     """The one answer for a request that does not exist or is not the caller's to see."""
-    return NotFound(f"partner request {request_id} not found", code="partner_request_not_found")
+    return NotFound("partner request %(request_id)s not found",
+                    params={"request_id": request_id}, code="partner_request_not_found")
 
 
 async def load_request(request_id: int, *, lock: bool = False) -> Row | None:
@@ -89,7 +90,7 @@ async def own_open_request(user_id: int, request_id: int, *, lock: bool = False)
     if row is None or row["user_id"] != user_id:
         raise request_not_found(request_id)
     if shown_status(row) != OPEN:
-        raise Conflict(f"This request is {shown_status(row)}", code="partner_request_closed",
+        raise Conflict("This request is %(request_status)s", code="partner_request_closed",
                        request_status=shown_status(row))
     return row
 
@@ -105,7 +106,7 @@ async def _eligible_event(user_id: int, event_id: int) -> events.EventInfo:
     info = await events.get_event_info(event_id)
     taking_part = await events.participation_status(event_id, user_id) in TAKING_PART
     if not taking_part and not (info.status == "published" and info.visibility == "public"):
-        raise NotFound(f"event {event_id} not found", code="event_not_found")
+        raise NotFound("event %(event_id)s not found", params={"event_id": event_id}, code="event_not_found")
     if info.status != "published" or info.starts_at <= clock.now():
         raise Conflict("Partner requests for this event are closed (it started, or is not open)",
                        code="partner_requests_closed", event_status=info.status)
@@ -143,7 +144,8 @@ async def create_request(user_id: int, data: PartnerRequestCreate) -> PartnerReq
             raise Conflict("You already have an open request for this event", code="partner_request_exists")
         cap = settings().max_open_partner_requests
         if len(open_rows) >= cap:
-            raise Conflict(f"At most {cap} open partner requests at once", code="partner_request_limit", limit=cap)
+            raise Conflict("At most %(cap)s open partner requests at once",
+                           params={"cap": cap}, code="partner_request_limit", limit=cap)
         await PartnerRequest.update({PartnerRequest.status: CLOSED, PartnerRequest.updated_at: now}).where(
             PartnerRequest.user == user_id, PartnerRequest.event_id == data.event_id, PartnerRequest.status == OPEN)
         rows = await PartnerRequest.insert(PartnerRequest(

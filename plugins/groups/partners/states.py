@@ -37,6 +37,7 @@ def check_move(current: str, action: str, role: str) -> str:
     """The status after ``action`` by ``role``; Conflict (409 ``illegal_proposal_move``) when it is not allowed."""
     move = MOVES.get((current, action))
     if move is None or role not in move[1]:
-        raise Conflict(f"A {current} proposal cannot be {action} by the {role}", code="illegal_proposal_move",
+        raise Conflict("A %(current)s proposal cannot be %(action)s by the %(role)s",
+                       params={"current": current, "action": action, "role": role}, code="illegal_proposal_move",
                        current_status=current, action=action)
     return move[0]
