@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Response, get
 
 import core
-from core import cache, db
+from core import cache, db, jobs
 from core.hooks.manager import current
 
 
@@ -29,12 +29,13 @@ class Capabilities(msgspec.Struct):
     plugins: list[PluginCapability]
 
 
-class HealthCheck(msgspec.Struct):
-    """Health of the process's dependencies."""
+class HealthCheck(msgspec.Struct, omit_defaults=True):
+    """Health of the process's dependencies (``jobs``: the RabbitMQ broker, only when jobs run on RabbitMQ)."""
 
     status: str
     database: str
     redis: str
+    jobs: str = ""
 
 
 async def _check(coro: Any) -> str:
@@ -51,12 +52,16 @@ class HealthController(Controller):
     path = "/health"
     tags = ["core"]
 
-    @get(operation_id="health", summary="Health of PostgreSQL and Redis (503 when one is down)")
+    @get(operation_id="health", summary="Health of PostgreSQL, Redis and the jobs broker (503 when one is down)")
     async def health(self) -> Response[HealthCheck]:
-        """Check PostgreSQL and Redis."""
-        database, redis = await asyncio.gather(_check(db.fetch("SELECT 1")), _check(cache.client().ping()))
-        ok = database == "ok" and redis == "ok"
-        return Response(HealthCheck("ok" if ok else "degraded", database, redis), status_code=200 if ok else 503)
+        """Check PostgreSQL and Redis, and RabbitMQ when jobs run on it."""
+        checks = [_check(db.fetch("SELECT 1")), _check(cache.client().ping())]
+        if jobs.broker_kind() == "rabbitmq":  # on Redis, the redis check covers the jobs too
+            checks.append(_check(asyncio.to_thread(jobs.ping)))
+        database, redis, *broker = await asyncio.gather(*checks)
+        ok = database == redis == "ok" and all(b == "ok" for b in broker)
+        return Response(HealthCheck("ok" if ok else "degraded", database, redis, *broker),
+                        status_code=200 if ok else 503)
 
 
 class CapabilitiesController(Controller):

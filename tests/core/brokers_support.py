@@ -102,7 +102,6 @@ def _forget_queues(broker: Any) -> None:
         broker.flush_all()  # the rest of the namespace's keys go with clean_tables
         return
     import pika
-
     from dramatiq.common import dq_name, xq_name
 
     connection = pika.BlockingConnection(broker.parameters)

@@ -118,3 +118,22 @@ def test_ping_fails_fast_when_the_broker_is_down(sbor_database, kind) -> None:
 def test_rabbitmq_reachability_is_reported_with_the_address() -> None:
     reason = rabbitmq_unreachable(f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F")
     assert reason is not None and "is not reachable" in reason and "127.0.0.1" in reason
+
+
+async def test_health_asks_rabbitmq_when_jobs_run_on_it(job_broker, make_client) -> None:
+    client = await make_client([])
+    r = await client.get("/health")
+    assert r.status_code == 200
+    expected = {"status": "ok", "database": "ok", "redis": "ok"}
+    assert r.json() == (expected | {"jobs": "ok"} if job_broker.kind == "rabbitmq" else expected)
+
+
+async def test_health_is_503_while_rabbitmq_is_down(sbor_database, make_client) -> None:
+    from tests.core.brokers_support import use_broker
+
+    with use_broker("rabbitmq", f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F", "nobody", forget=False):
+        client = await make_client([])
+        r = await client.get("/health")
+    assert r.status_code == 503
+    assert r.json()["status"] == "degraded" and r.json()["jobs"].startswith("down:")
+    assert r.json()["redis"] == r.json()["database"] == "ok"

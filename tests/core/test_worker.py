@@ -1,4 +1,6 @@
-"""``manage.py worker`` as an operator runs it: a separate process with its own pool, taking jobs from Redis.
+"""``manage.py worker`` as an operator runs it: a separate process with its own pool, taking jobs from the broker.
+
+The first test runs on each broker (Redis, RabbitMQ: ``job_broker``); crashes are in test_jobs_durability.py.
 
 Nothing here sleeps and hopes: every wait polls a condition (log lines, rows, live processes) until a deadline that is
 generous for a loaded machine, and fails naming what it waited for, with the worker's output.
@@ -88,13 +90,13 @@ async def start_worker(tmp_path: Path, *args: str, env: dict[str, str] | None = 
     assert code == 0, worker.output()
 
 
-async def test_worker_process_runs_enabled_plugins_jobs(sbor_database, tmp_path) -> None:
+async def test_worker_process_runs_enabled_plugins_jobs(job_broker, tmp_path) -> None:
     from sbor_hello.jobs import forget_old_greetings
     from sbor_hello.tables import Greeting
 
     await Greeting.insert(Greeting(name="old", message="hi", created_at=core_clock.now() - timedelta(days=40)),
                           Greeting(name="new", message="hi", created_at=core_clock.now()))
-    async with start_worker(tmp_path, "--threads", "2", "--no-scheduler") as worker:
+    async with start_worker(tmp_path, "--threads", "2", "--no-scheduler", env=job_broker.env) as worker:
         await forget_old_greetings.enqueue()
 
         async def only_new_left() -> bool:
@@ -103,6 +105,7 @@ async def test_worker_process_runs_enabled_plugins_jobs(sbor_database, tmp_path)
         await worker.until(only_new_left, "the job to delete the old greeting", BOOT_S + JOB_S)
         (jobs, _pid), = await worker.until(worker.up, "the worker to be up", BOOT_S)
     assert jobs >= 2  # hello's job and core's auth.cleanup at least
+    assert f"broker {job_broker.kind}" in worker.output()
 
 
 async def test_several_worker_processes_stay_up_under_their_parent(sbor_database, tmp_path) -> None:
