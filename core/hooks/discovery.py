@@ -17,7 +17,7 @@ from core.manifest import Manifest
 ENTRY_POINT_GROUP = "sbor.plugins"
 BUILTIN_PACKAGE = "plugins"
 # Core's own areas are shaped like plugins and registered through the same hooks (no back door); always enabled.
-CORE_MODULES: tuple[str, ...] = ("core.users", "core.auth")
+CORE_MODULES: tuple[str, ...] = ("core.users", "core.auth", "core.reports")
 # Top-level packages that are plugins in all but location (the admin panel lives in admin_ui/, named "admin").
 EXTRA_BUILTINS: tuple[str, ...] = ("admin_ui",)
 

@@ -1,0 +1,15 @@
+"""Piccolo app of reports."""
+
+from __future__ import annotations
+
+import os
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+APP_CONFIG = AppConfig(
+    app_name="reports",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=table_finder(["core.reports.tables"], exclude_imported=True),
+    migration_dependencies=["core.users.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,50 @@
+"""Hook implementations of reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.hooks import hookimpl
+from core.permissions import Permission
+from core.reports.types import ReportableType
+
+
+@hookimpl
+def register_piccolo_app() -> Any:
+    """Reports' tables and migrations."""
+    from core.reports.piccolo_app import APP_CONFIG
+
+    return APP_CONFIG
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    """Deciding reports; editing the blocklists."""
+    return [
+        Permission("reports.moderate", "Decide reports (dismiss, uphold, hide, remove)", admin_panel=True),
+        Permission("reports.blocklist", "Edit the screening blocklists", admin_panel=True),
+    ]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    """``/reports``, ``/me/reports``."""
+    from core.reports.routes import MyReportController, ReportController
+
+    return [ReportController, MyReportController]
+
+
+@hookimpl
+def register_admin_pages() -> list[Any]:
+    """The report queue and the blocklists."""
+    from core.reports.admin import contributions
+
+    return contributions()
+
+
+@hookimpl
+def register_reportable_types() -> list[ReportableType]:
+    """People (``users.user``)."""
+    from core.reports.users import user_type
+
+    return [user_type()]

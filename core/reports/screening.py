@@ -1,0 +1,169 @@
+"""Text screening: per-language blocklists of words and phrases, matched on stems so every word form counts.
+
+``screen(text, languages)`` splits the text into words (lower case, ``ё`` read as ``е``), stems each with the
+Snowball stemmer of each language and looks for every blocked entry's stems as consecutive words: a blocked
+``мошенник`` matches ``мошенники``, ``мошенникам`` and ``МОШЕННИКОВ``; ``scam`` matches ``scams`` and ``scamming``.
+The blocklists are staff's (the panel's Blocklist page, the ``blocked_word`` table) plus the operator's
+``[settings.reports] blocklist``; they are cached in the process for a few seconds (an edit here clears the cache).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import snowballstemmer
+
+from core import clock
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.hooks import plugin_settings
+from core.reports import ReportsSettings
+from core.reports.tables import BlockedWord
+
+log = logging.getLogger("core.reports")
+
+LANGUAGES: dict[str, str] = {"ru": "russian", "en": "english", "de": "german", "fr": "french", "es": "spanish",
+                             "it": "italian", "uk": "russian"}
+"""Languages with a stemmer (Ukrainian borrows the Russian one: better than none)."""
+CACHE_SECONDS = 10.0
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A blocked entry found in a text: the entry as staff wrote it, its language, and the words as written."""
+
+    word: str
+    language: str
+    found: str
+
+
+@lru_cache(maxsize=16)
+def _stemmer(language: str) -> Any:
+    return snowballstemmer.stemmer(LANGUAGES[language])
+
+
+def words(text: str) -> list[str]:
+    """The text's words, lower case, ``ё`` as ``е``."""
+    return [w.replace("ё", "е") for w in _WORD.findall(text.lower()) if not w.isdigit()]
+
+
+def stems(text: str, language: str) -> tuple[str, ...]:
+    """The stems of the text's words in ``language``."""
+    return tuple(_stemmer(language).stemWords(words(text)))
+
+
+_cache: dict[str, tuple[float, list[tuple[str, tuple[str, ...]]]]] = {}
+
+
+def forget() -> None:
+    """Drop the cached blocklists (after an edit, and in tests)."""
+    _cache.clear()
+
+
+async def _entries(language: str) -> list[tuple[str, tuple[str, ...]]]:
+    cached = _cache.get(language)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    rows = await BlockedWord.select(BlockedWord.word, BlockedWord.stems).where(BlockedWord.language == language)
+    entries = [(r["word"], tuple(r["stems"].split())) for r in rows]
+    for word in plugin_settings(ReportsSettings).blocklist.get(language, []):
+        entries.append((word, stems(word, language)))
+    entries = [(w, s) for w, s in entries if s]
+    _cache[language] = (time.monotonic() + CACHE_SECONDS, entries)
+    return entries
+
+
+def _find(needle: tuple[str, ...], hay: Sequence[str]) -> int:
+    n = len(needle)
+    for i in range(len(hay) - n + 1):
+        if tuple(hay[i:i + n]) == needle:
+            return i
+    return -1
+
+
+async def screen(text: str, languages: Iterable[str] | None = None) -> list[Match]:
+    """The blocked entries found in ``text`` for each language (default: the ``screening_languages`` setting)."""
+    if not text.strip():
+        return []
+    written = words(text)
+    found: list[Match] = []
+    for language in languages if languages is not None else plugin_settings(ReportsSettings).screening_languages:
+        if language not in LANGUAGES:
+            continue
+        entries = await _entries(language)
+        if not entries:
+            continue
+        hay = _stemmer(language).stemWords(written)
+        for word, needle in entries:
+            at = _find(needle, hay)
+            if at >= 0:
+                found.append(Match(word=word, language=language, found=" ".join(written[at:at + len(needle)])))
+    return found
+
+
+def summary(matches: Sequence[Match]) -> str:
+    """A short line for moderators: ``blocklist: word, word``."""
+    return ("blocklist: " + ", ".join(sorted({m.word for m in matches})))[:300]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Staff's blocklists
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _check(language: str, word: str) -> tuple[str, str]:
+    word = " ".join(word.split())
+    if language not in LANGUAGES:
+        raise ValidationFailed("Unknown language", code="unknown_language",
+                               errors=[{"pointer": "/language", "detail": "not a language with a stemmer"}])
+    if not word or len(word) > 100:
+        raise ValidationFailed("Write a word or phrase of up to 100 characters", code="invalid_word",
+                               errors=[{"pointer": "/word", "detail": "1 to 100 characters"}])
+    stemmed = " ".join(stems(word, language))
+    if not stemmed:
+        raise ValidationFailed("Write a word or phrase of up to 100 characters", code="invalid_word",
+                               errors=[{"pointer": "/word", "detail": "letters are needed"}])
+    return word, stemmed
+
+
+async def block(language: str, word: str, staff_id: int | None) -> int:
+    """Add a word or phrase to a language's blocklist (409 ``already_blocked`` when its stems are there)."""
+    word, stemmed = _check(language, word)
+    rows = await BlockedWord.insert(BlockedWord(language=language, word=word, stems=stemmed, created_by=staff_id,
+                                                created_at=clock.now())).on_conflict(
+        action="DO NOTHING").returning(BlockedWord.id)
+    if not rows:
+        raise Conflict("This word is already blocked", code="already_blocked")
+    forget()
+    log.info("staff %s blocked %r (%s)", staff_id, word, language)
+    return int(rows[0]["id"])
+
+
+async def change(word_id: int, language: str, word: str, staff_id: int | None) -> None:
+    """Rewrite one entry (409 ``already_blocked`` when another entry has the same stems)."""
+    word, stemmed = _check(language, word)
+    if await BlockedWord.exists().where(BlockedWord.language == language, BlockedWord.stems == stemmed,
+                                        BlockedWord.id != word_id):
+        raise Conflict("This word is already blocked", code="already_blocked")
+    done = await BlockedWord.update({BlockedWord.language: language, BlockedWord.word: word,
+                                     BlockedWord.stems: stemmed}).where(BlockedWord.id == word_id).returning(
+        BlockedWord.id)
+    if not done:
+        raise NotFound("No such blocked word", code="blocked_word_not_found")
+    forget()
+    log.info("staff %s changed blocked word %s to %r (%s)", staff_id, word_id, word, language)
+
+
+async def unblock(word_id: int, staff_id: int | None) -> None:
+    """Remove one entry."""
+    done = await BlockedWord.delete().where(BlockedWord.id == word_id).returning(BlockedWord.id)
+    if not done:
+        raise NotFound("No such blocked word", code="blocked_word_not_found")
+    forget()
+    log.info("staff %s unblocked word %s", staff_id, word_id)
