@@ -33,8 +33,10 @@ if TYPE_CHECKING:
     from core.embedded import EmbeddedServer
     from core.jobs import Job, Periodic
     from core.notifications import Notice, NotificationKind
+    from core.observability import ScrapeGauge
     from core.permissions import Permission
     from core.realtime import RoomKind
+    from core.reports.types import ReportableType
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -123,6 +125,26 @@ def register_admin_pages() -> list[Any]:
             from sbor_reviews.admin import contributions  # the plugin's own admin.py
 
             return contributions()
+    """
+
+
+@hookspec
+def register_metrics() -> list[ScrapeGauge]:
+    """Return gauges Prometheus reads from ``/metrics`` (``core.observability.ScrapeGauge``), named ``sbor_<plugin>_…``.
+
+    Called once per app at start-up. Each gauge's async ``read()`` is awaited at every scrape (concurrently, 2 s time
+    limit each) in the API process that answers it; return one value, a value per tuple of label values, or None.
+    One that raises or times out is left out of that scrape and counted in ``sbor_metrics_read_failures{metric}``;
+    the others still answer. Read site-wide state (rows, Redis keys), cheaply: an index-backed ``min()``, not a
+    scan. A name outside the plugin's prefix, or declared twice, stops start-up naming the plugin. For what the
+    process itself measures, define ``prometheus_client`` counters/histograms in the plugin's ``metrics.py`` instead.
+    Example::
+
+        @hookimpl
+        def register_metrics():
+            from plugins.notify.metrics import gauges  # the plugin's own metrics.py
+
+            return gauges()
     """
 
 
@@ -278,6 +300,29 @@ def notifications_withdrawn(key_prefix: str, user_ids: list[int] | None) -> None
 
     Called by ``core.notifications.withdraw`` inside the caller's transaction (a participant left: their reminders
     go). Errors propagate.
+    """
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Reports (core.reports: one report queue for every plugin's content, thresholds, text screening)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_reportable_types() -> list[ReportableType]:
+    """Return the kinds of things people may report (``core.reports.types.ReportableType``), named ``<plugin>.<x>``.
+
+    Called by ``POST /api/v1/reports`` (which type a report names; an unknown one is 422 ``unknown_target_type``)
+    and by the panel's report queue (its actions). Each type answers through the plugin's own services: whether the
+    reporter may see the target (else 404, as the target's own API), its author, ``hide``/``unhide`` for the
+    reporters' threshold and dismissals, and the actions staff may take (remove, warn…). Core itself declares
+    ``users.user``. A name declared twice stops start-up. Errors propagate. Example::
+
+        @hookimpl
+        def register_reportable_types():
+            from plugins.groups.reports import reportable_types  # the plugin's own reports.py
+
+            return reportable_types()
     """
 
 
