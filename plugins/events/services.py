@@ -305,9 +305,11 @@ async def hide_reported(event_id: int) -> None:
             return
         await move(row, states.PENDING, states.SYSTEM, None, REPORTED)
         info = await snapshot(event_id)
-        # search drops it from results; nobody is told (the author hears the moderators' decision)
+        # search drops it from results, the feed and its card go stale; nobody is told (the author hears the
+        # moderators' decision)
         await hooks.notify(hookspecs.event_changed, event=info, changes={"status": (states.PUBLISHED, states.PENDING)},
                            actor_id=0)
+        await event_cache.touched([event_id])
     log.info("event %s hidden after reports", event_id)
 
 
