@@ -1,4 +1,4 @@
-"""``manage.py`` commands (run inside the project's venv): run, test, worker, migrate, plugins, openapi, bench."""
+"""``manage.py`` commands (in the project's venv): run, test, worker, migrate, check, plugins, openapi, bench."""
 
 from __future__ import annotations
 
@@ -171,6 +171,23 @@ def migrate(dry_run: bool) -> None:
     for m in todo:
         click.echo(f"{verb} {m.plugin}: {m.migration_id}")
     click.echo(f"{len(todo)} migration(s) {verb}" if todo else "nothing to do: the database is up to date")
+
+
+@main.command()
+@click.option("--deploy", is_flag=True, help="Also check what a production deployment must not run with.")
+def check(deploy: bool) -> None:
+    """Check the settings and enabled plugins; --deploy adds the production checks (exit 1 on any finding)."""
+    from core import deploy_check
+
+    registry = _registry()
+    if not deploy:
+        click.echo(f"settings and {len(registry.names)} plugin(s): OK (--deploy for the production checks)")
+        return
+    findings = asyncio.run(deploy_check.run(get_settings(), registry))
+    for finding in findings:
+        click.echo(str(finding))
+    click.echo(f"{len(findings)} issue(s) found" if findings else "no issues found", err=True)
+    sys.exit(1 if findings else 0)
 
 
 @main.command()

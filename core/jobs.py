@@ -151,11 +151,17 @@ def new_broker(kind: BrokerKind, url: str, namespace: str = "sbor", *, heartbeat
     if kind == "rabbitmq":
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
+        quiet_pika()
         return RabbitmqBroker(url=url, confirm_delivery=True)
     if kind == "redis":
         return RedisBroker(url=url, namespace=f"{namespace}-jobs", heartbeat_timeout=int(heartbeat_timeout_s * 1000),
                            maintenance_chance=maintenance_chance)
     raise ConfigError(f"settings: jobs.broker must be 'redis' or 'rabbitmq', not {kind!r}")
+
+
+def quiet_pika() -> None:
+    """Pika logs every connection opened and closed at INFO (health checks, each enqueueing thread): keep warnings."""
+    logging.getLogger("pika").setLevel(logging.WARNING)
 
 
 def configure_broker(url: str, namespace: str = "sbor", *, worker: bool = False, kind: BrokerKind = "redis",
@@ -306,6 +312,7 @@ def ping(timeout_s: float = 2.0) -> None:
         return
     import pika
 
+    quiet_pika()
     params = [copy.copy(p) for p in b.parameters] if isinstance(b.parameters, list) else [copy.copy(b.parameters)]  # type: ignore[attr-defined]
     for p in params:
         p.socket_timeout = p.stack_timeout = timeout_s

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from piccolo.conf.apps import AppConfig
 
     from core.auth.oidc import OIDCProvider
+    from core.deploy_check import DeployCheck
     from core.embedded import EmbeddedServer
     from core.jobs import Job, Periodic
     from core.notifications import Notice, NotificationKind
@@ -364,4 +365,26 @@ def register_embedded_servers() -> list[EmbeddedServer]:
                 return s.backend != "s3" or bool(s.s3_endpoint)
 
             return [EmbeddedServer("seaweedfs", configured=configured, start=start_seaweedfs)]
+    """
+
+
+@hookspec
+def register_deploy_checks() -> list[DeployCheck]:
+    """Return checks for ``manage.py check --deploy``: what this plugin must not run with in production.
+
+    Each check is called with core's ``Settings`` (read the plugin's own with ``plugin_settings``) and returns, or as
+    ``async def`` resolves to, a list of ``core.deploy_check.Finding(setting, message)``: the setting to change and
+    why, printed as one line; an empty list when all is well. Checks may ask the plugin's servers (time-box them).
+    Core already flags ``Secret`` settings left at a placeholder and servers that would run embedded. A check that
+    raises becomes a finding naming the plugin (never a silent pass); the command exits non-zero on any finding.
+    Example::
+
+        @hookimpl
+        def register_deploy_checks():
+            def keys_given(settings):
+                if not plugin_settings(OrdersSettings).credentials_keys:
+                    return [Finding("plugins.orders.credentials_keys", "is empty: set Fernet keys of its own")]
+                return []
+
+            return [keys_given]
     """

