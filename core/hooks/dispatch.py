@@ -14,6 +14,7 @@ import pluggy
 
 from core import db
 from core.hooks.policy import policy_of
+from core.observability.hooks import probe
 
 log = logging.getLogger("core.hooks")
 trace_log = logging.getLogger("core.hooks.trace")
@@ -178,9 +179,10 @@ class HookDispatcher:
             started = time.perf_counter()
             savepoint = await tx.savepoint() if tx is not None else None
             try:
-                result = impl.function(**args)
-                if inspect.isawaitable(result):
-                    result = await result
+                with probe(name, impl.plugin_name):  # sbor_hook_duration_seconds and a span (core.observability)
+                    result = impl.function(**args)
+                    if inspect.isawaitable(result):
+                        result = await result
             except Exception as exc:
                 if self.trace:
                     _trace(name, impl, started, f"raised {type(exc).__name__}")

@@ -61,6 +61,14 @@ def register_periodic_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_metrics() -> list[Any]:
+    """Ingestion lag and backlog, for Prometheus (plugins/analytics/metrics.py)."""
+    from plugins.analytics.metrics import gauges
+
+    return gauges()
+
+
+@hookimpl
 def register_admin_pages() -> list[Any]:
     """The platform widget, daily figures, RICE board and experiments."""
     from plugins.analytics.admin import contributions

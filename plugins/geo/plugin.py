@@ -27,6 +27,14 @@ def register_actors() -> list[Any]:
 
 
 @hookimpl
+def register_metrics() -> list[Any]:
+    """Each maps provider's circuit state, for Prometheus (plugins/geo/metrics.py)."""
+    from plugins.geo.metrics import gauges
+
+    return gauges()
+
+
+@hookimpl
 def register_maps_providers() -> list[MapsProvider]:
     """The built-in providers: Nominatim (geocoding), OSRM (routes, when its URL is set) and the map apps' links."""
     from plugins.geo.providers.links import Links

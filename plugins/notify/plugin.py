@@ -62,6 +62,14 @@ def register_periodic_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_metrics() -> list[Any]:
+    """Outbox and reminder lag, notifications due, for Prometheus (plugins/notify/metrics.py)."""
+    from plugins.notify.metrics import gauges
+
+    return gauges()
+
+
+@hookimpl
 def register_template_dirs() -> list[str]:
     """The templates of notify's own kind under ``templates/notify/notifications/<lang>/``."""
     return [os.path.join(os.path.dirname(__file__), "templates")]

@@ -69,6 +69,14 @@ def register_periodic_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_metrics() -> list[Any]:
+    """Venues whose POS circuit is open, by adapter, for Prometheus (plugins/orders/metrics.py)."""
+    from plugins.orders.metrics import gauges
+
+    return gauges()
+
+
+@hookimpl
 def register_notification_kinds() -> list[NotificationKind]:
     """orders.status: every move of my order."""
     from plugins.orders.notifications import KINDS

@@ -1,0 +1,142 @@
+"""Core's readings at scrape time: dependencies up, job queues and dead letters, job runs, cache, database pools."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+
+from core import cache, db, jobs
+from core.errors import ConfigError
+from core.observability import counters
+from core.observability.jobs import BUCKETS, stats_key
+from core.observability.scrape import Reader
+
+
+def refresh_pools() -> None:
+    """Set ``sbor_db_pool_connections`` from this process's pools (at scrape time, and every few seconds)."""
+    try:
+        primary = db.engine()
+    except ConfigError:
+        return
+    for node, eng in [("primary", primary), *primary.extra_nodes.items()]:
+        pool = eng.pool
+        if pool is None:
+            continue
+        size, idle = pool.get_size(), pool.get_idle_size()
+        counters.DB_POOL.labels(node, "in_use").set(size - idle)
+        counters.DB_POOL.labels(node, "idle").set(idle)
+        counters.DB_POOL.labels(node, "max").set(pool.get_max_size())
+
+
+async def pools() -> list[Metric]:
+    """Refresh this process's pool gauge before the registry is rendered (it is a process metric, not a reading)."""
+    refresh_pools()
+    return []
+
+
+async def dependencies() -> list[Metric]:
+    """``sbor_dependency_up{dependency}``: 1 when PostgreSQL answers ``SELECT 1`` and Redis answers ``PING``."""
+
+    async def probe(check: Any) -> float:
+        try:
+            await asyncio.wait_for(check(), 1.5)
+        except Exception:  # down, refusing, timing out: all the same to the operator
+            return 0.0
+        return 1.0
+
+    pg, redis = await asyncio.gather(probe(lambda: db.fetch("SELECT 1")), probe(lambda: cache.client().ping()))
+    family = GaugeMetricFamily("sbor_dependency_up", "1 when the dependency answers this API process",
+                               labels=["dependency"])
+    family.add_metric(["postgresql"], pg)
+    family.add_metric(["redis"], redis)
+    return [family]
+
+
+def _canonical_queues(broker: Any) -> list[str]:
+    return sorted(q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ")))
+
+
+async def queues() -> list[Metric]:
+    """``sbor_jobs_queued``, ``sbor_jobs_delayed`` and ``sbor_jobs_dead`` per queue, from the broker itself."""
+    broker = jobs.broker()
+    names = _canonical_queues(broker)
+    counts: list[tuple[int, int, int]] = []
+    if hasattr(broker, "get_queue_message_counts"):  # RabbitMQ: passive declares (blocking pika calls)
+        for name in names:
+            counts.append(await asyncio.to_thread(broker.get_queue_message_counts, name))
+    else:  # Redis: Dramatiq's keys (a list per queue and delay queue, a sorted set of dead letters)
+        ns = getattr(broker, "namespace", "")
+        pipe = cache.client().pipeline(transaction=False)
+        for name in names:
+            pipe.llen(f"{ns}:{name}")
+            pipe.llen(f"{ns}:{name}.DQ")
+            pipe.zcard(f"{ns}:{name}.XQ")
+        raw = await pipe.execute()
+        counts = [(int(raw[i]), int(raw[i + 1]), int(raw[i + 2])) for i in range(0, len(raw), 3)]
+    queued = GaugeMetricFamily("sbor_jobs_queued", "Jobs waiting in the queue", labels=["queue"])
+    delayed = GaugeMetricFamily("sbor_jobs_delayed", "Jobs waiting for their time (retries, delays)", labels=["queue"])
+    dead = GaugeMetricFamily("sbor_jobs_dead", "Dead-lettered jobs (retries exhausted), kept for inspection",
+                             labels=["queue"])
+    for name, (q, d, x) in zip(names, counts, strict=True):
+        queued.add_metric([name], q)
+        delayed.add_metric([name], d)
+        dead.add_metric([name], x)
+    return [queued, delayed, dead]
+
+
+async def job_runs() -> list[Metric]:
+    """``sbor_jobs_total{actor,outcome}`` and ``sbor_job_duration_seconds{actor}``, as every worker reported them."""
+    raw: dict[Any, Any] = await cache.client().hgetall(stats_key())
+    runs: dict[tuple[str, str], float] = {}
+    sums: dict[str, float] = {}
+    buckets: dict[str, dict[str, float]] = {}
+    for field, value in raw.items():
+        kind, actor, *rest = field.decode().split("|")
+        if kind == "n":
+            runs[(actor, rest[0])] = float(value)
+        elif kind == "s":
+            sums[actor] = float(value)
+        elif kind == "b":
+            buckets.setdefault(actor, {})[rest[0]] = float(value)
+    total = CounterMetricFamily("sbor_jobs", "Jobs run by the workers, by actor and outcome (ok, failed)",
+                                labels=["actor", "outcome"])
+    for (actor, outcome), n in sorted(runs.items()):
+        total.add_metric([actor, outcome], n)
+    hist = HistogramMetricFamily("sbor_job_duration_seconds", "Time a job ran, by actor", labels=["actor"])
+    for actor in sorted(buckets):
+        cumulative, out = 0.0, []
+        for le in BUCKETS:
+            cumulative += buckets[actor].get(_le(le), 0.0)
+            out.append((_le(le), cumulative))
+        hist.add_metric([actor], out, sum_value=sums.get(actor, 0.0))
+    return [total, hist]
+
+
+async def cache_lookups() -> list[Metric]:
+    """``sbor_cache_requests_total{result}`` (hit, miss, error) and ``sbor_cache_invalidations_total``: this process's.
+
+    The read cache (``core.cache``) counts in plain integers on its hot path; they are turned into metrics here.
+    """
+    stats = getattr(cache, "stats", None)
+    counts: dict[str, int] = stats() if stats is not None else {}
+    lookups = CounterMetricFamily("sbor_cache_requests", "Read-cache lookups of this process by result",
+                                  labels=["result"])
+    for result in ("hit", "miss", "error"):
+        lookups.add_metric([result], counts.get(result, 0))
+    bumps = CounterMetricFamily("sbor_cache_invalidations", "Read-cache version bumps made by this process")
+    bumps.add_metric([], counts.get("bump", 0))
+    return [lookups, bumps]
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if math.isinf(bound) else repr(bound)
+
+
+def core_readers() -> list[Reader]:
+    """Core's readings, in every scrape."""
+    return [Reader("sbor_db_pool_connections", pools), Reader("sbor_dependency_up", dependencies),
+            Reader("sbor_jobs_queued", queues), Reader("sbor_jobs_total", job_runs),
+            Reader("sbor_cache_requests_total", cache_lookups)]
