@@ -163,8 +163,13 @@ async def page(fq: FeedQuery, fetch: Fetch = db.fetch) -> Page[FeedItem]:
 
     Near-me first looks within a quarter of the radius: when that already yields a full page, those are the nearest
     events (anything outside is farther than all of them), found from a sixteenth of the index entries. Sparse areas
-    fall through to the full radius.
+    fall through to the full radius. The public feed reads from a replica when one is healthy (``core.db.reading``).
     """
+    async with db.reading():
+        return await _page(fq, fetch)
+
+
+async def _page(fq: FeedQuery, fetch: Fetch) -> Page[FeedItem]:
     rows: list[dict[str, Any]] | None = None
     if fq.near is not None and fq.radius_km >= 2 * NARROW_FIRST:
         narrow = dataclasses.replace(fq, radius_km=fq.radius_km / NARROW_FIRST)

@@ -80,12 +80,13 @@ class PostgresBackend:
         b = q.buckets
         count_args: list[Any] = [q.now, *b["today"], *b["tomorrow"], *b["this_weekend"], *b["next_7_days"]]
         count_sql = sql.FACET_COUNTS.replace("/*filters*/", filters(q, count_args, synonyms))
-        jobs = [db.fetch(page_sql, *page_args), db.fetch(count_sql, *count_args)]
-        if {"category", "city", "tags"} & set(q.facets):
-            terms_args: list[Any] = [q.now, TERMS_PER_FACET]
-            jobs.append(db.fetch(sql.FACET_TERMS.replace("/*filters*/", filters(q, terms_args, synonyms)),
-                                 *terms_args))
-        rows, counts, *terms = await asyncio.gather(*jobs)
+        async with db.reading():  # a replica when one is healthy: the index is refreshed by jobs, stale by nature
+            jobs = [db.fetch(page_sql, *page_args), db.fetch(count_sql, *count_args)]
+            if {"category", "city", "tags"} & set(q.facets):
+                terms_args: list[Any] = [q.now, TERMS_PER_FACET]
+                jobs.append(db.fetch(sql.FACET_TERMS.replace("/*filters*/", filters(q, terms_args, synonyms)),
+                                     *terms_args))
+            rows, counts, *terms = await asyncio.gather(*jobs)
         c = counts[0]
         facets: dict[str, list[FacetCount]] = {}
         fixed = {"date": ("today", "tomorrow", "this_weekend", "next_7_days"), "price": ("free", "paid"),
@@ -102,7 +103,8 @@ class PostgresBackend:
     async def search_directory(self, words: list[str], kind: str | None, offset: int, limit: int,
                                synonyms: dict[str, set[str]]) -> DirectoryFound:
         """Groups, venues and organisers by rank, then weight (members, upcoming events)."""
-        rows = await db.fetch(sql.DIRECTORY_PAGE, text.tsquery(words, synonyms), kind, limit, offset)
+        async with db.reading():
+            rows = await db.fetch(sql.DIRECTORY_PAGE, text.tsquery(words, synonyms), kind, limit, offset)
         hits = [DirectoryHit(r["kind"], r["id"], r["title"], r["subtitle"], r["city"]) for r in rows]
         return DirectoryFound(hits, int(rows[0]["found"]) if rows else 0)
 
