@@ -168,11 +168,10 @@ def check_http(settings: Settings) -> list[Finding]:
 
 def check_metrics(settings: Settings) -> list[Finding]:
     """``/metrics`` never public: ``observability.metrics_allow`` lists private networks or single hosts only."""
-    obs = getattr(settings, "observability", None)
-    if obs is None or not getattr(obs, "metrics_enabled", False):
+    if not settings.observability.metrics_enabled:
         return []
     out = []
-    for entry in getattr(obs, "metrics_allow", []):
+    for entry in settings.observability.metrics_allow:
         try:
             net = ipaddress.ip_network(entry.strip(), strict=False)
         except ValueError:
