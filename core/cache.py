@@ -43,6 +43,7 @@ async def close() -> None:
     if client.cache_info().currsize:
         await client().aclose()
     client.cache_clear()
+    _state.skip_until = 0.0  # a new client: the read cache tries Redis again at once
 
 
 def key(*parts: object) -> str:
