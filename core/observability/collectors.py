@@ -55,35 +55,17 @@ async def dependencies() -> list[Metric]:
     return [family]
 
 
-def _canonical_queues(broker: Any) -> list[str]:
-    return sorted(q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ")))
-
-
 async def queues() -> list[Metric]:
-    """``sbor_jobs_queued``, ``sbor_jobs_delayed`` and ``sbor_jobs_dead`` per queue, from the broker itself."""
-    broker = jobs.broker()
-    names = _canonical_queues(broker)
-    counts: list[tuple[int, int, int]] = []
-    if hasattr(broker, "get_queue_message_counts"):  # RabbitMQ: passive declares (blocking pika calls)
-        for name in names:
-            counts.append(await asyncio.to_thread(broker.get_queue_message_counts, name))
-    else:  # Redis: Dramatiq's keys (a list per queue and delay queue, a sorted set of dead letters)
-        ns = getattr(broker, "namespace", "")
-        pipe = cache.client().pipeline(transaction=False)
-        for name in names:
-            pipe.llen(f"{ns}:{name}")
-            pipe.llen(f"{ns}:{name}.DQ")
-            pipe.zcard(f"{ns}:{name}.XQ")
-        raw = await pipe.execute()
-        counts = [(int(raw[i]), int(raw[i + 1]), int(raw[i + 2])) for i in range(0, len(raw), 3)]
+    """``sbor_jobs_queued``, ``sbor_jobs_delayed`` and ``sbor_jobs_dead`` per queue, asked of the broker."""
+    depths = await asyncio.to_thread(jobs.queue_depths)
     queued = GaugeMetricFamily("sbor_jobs_queued", "Jobs waiting in the queue", labels=["queue"])
     delayed = GaugeMetricFamily("sbor_jobs_delayed", "Jobs waiting for their time (retries, delays)", labels=["queue"])
     dead = GaugeMetricFamily("sbor_jobs_dead", "Dead-lettered jobs (retries exhausted), kept for inspection",
                              labels=["queue"])
-    for name, (q, d, x) in zip(names, counts, strict=True):
-        queued.add_metric([name], q)
-        delayed.add_metric([name], d)
-        dead.add_metric([name], x)
+    for name, depth in sorted(depths.items()):
+        queued.add_metric([name], depth.ready)
+        delayed.add_metric([name], depth.delayed)
+        dead.add_metric([name], depth.dead)
     return [queued, delayed, dead]
 
 
