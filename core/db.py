@@ -149,12 +149,9 @@ def reset_engine() -> None:
     replicas.cache_clear()
     _recent_writers.clear()
     _stats.clear()
-    conf: Any = sys.modules.get("core.piccolo_conf")
-    if conf is not None:  # Piccolo's engine_finder (tables, migrations) reads ``core.piccolo_conf.DB``
-        try:
-            conf.DB = engine()
-        except ConfigError:
-            pass
+    conf = sys.modules.get("core.piccolo_conf")
+    if conf is not None:  # Piccolo's engine_finder reads ``core.piccolo_conf.DB``: back to the lazy lookup of engine()
+        vars(conf).pop("DB", None)
     from piccolo.table import Table
 
     for table in Table.__subclasses__():

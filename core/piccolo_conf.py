@@ -6,6 +6,7 @@ It lets ``piccolo migrations new <plugin> --auto --desc=...`` work on any plugin
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 from piccolo.conf.apps import AppRegistry
 
@@ -22,5 +23,11 @@ def _app_modules() -> list[str]:
     return out
 
 
-DB = engine()
+def __getattr__(name: str) -> Any:
+    """``DB``: core's engine, looked up on each use, so ``core.db.reset_engine()`` reaches tables and migrations."""
+    if name == "DB":
+        return engine()
+    raise AttributeError(name)
+
+
 APP_REGISTRY = AppRegistry(apps=_app_modules())
