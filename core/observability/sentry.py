@@ -81,7 +81,8 @@ def configure(settings: Settings) -> bool:
         environment=obs.sentry_environment or settings.env,
         release=f"sbor@{core.__version__}",
         sample_rate=obs.sentry_sample_rate,
-        send_default_pii=False,
+        # send_default_pii stays at its default, off (no user ip, cookies or headers); sentry-sdk 2.7x deprecates
+        # passing it. include_local_variables off as well: locals may hold anything.
         include_local_variables=False,
         max_request_body_size="never",
         auto_enabling_integrations=False,  # no patching of Litestar, asyncpg or Dramatiq behind our back
