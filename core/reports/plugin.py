@@ -48,3 +48,30 @@ def register_reportable_types() -> list[ReportableType]:
     from core.reports.users import user_type
 
     return [user_type()]
+
+
+@hookimpl
+async def user_data_export(user_id: int) -> dict[str, Any]:
+    """The reports the user filed."""
+    from core.reports.services import export_user
+
+    return {"reports": await export_user(user_id)}
+
+
+@hookimpl
+async def user_erasure(user_id: int) -> None:
+    """A deleted account's report texts go."""
+    from core.reports.services import erase_user
+
+    await erase_user(user_id)
+
+
+# Support (optional: reports does not depend on support; pluggy leaves this unchecked while support is disabled)
+
+
+@hookimpl(optionalhook=True)
+async def user_context_for_support(user_id: int, permissions: frozenset[str]) -> dict[str, Any]:
+    """Beside a support ticket: reports the user made and reports against their content."""
+    from core.reports.services import support_context
+
+    return await support_context(user_id, permissions)

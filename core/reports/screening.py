@@ -7,6 +7,7 @@ The blocklists are staff's (the panel's Blocklist page, the ``blocked_word`` tab
 ``[settings.reports] blocklist``; they are cached in the process for a few seconds (an edit here clears the cache).
 """
 
+# ruff: noqa: RUF001, RUF002  (Russian words are the point of this module)
 from __future__ import annotations
 
 import logging

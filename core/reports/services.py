@@ -148,6 +148,56 @@ async def open_case_of(target_type: str, target_id: int) -> dict[str, Any] | Non
     return None if row is None else dict(row)
 
 
+async def target_removed(target_type: str, target_id: int, actor_id: int | None) -> None:
+    """The target is gone (its author or a moderator elsewhere removed it): its open case closes as upheld."""
+    done = await ReportCase.update({
+        ReportCase.status: UPHELD, ReportCase.decision: "removed", ReportCase.decided_by: actor_id,
+        ReportCase.decided_at: clock.now(),
+    }).where(ReportCase.target_type == target_type, ReportCase.target_id == target_id,
+             ReportCase.status == OPEN).returning(ReportCase.id)
+    if done:
+        log.info("%s %s removed by %s: case %s closed", target_type, target_id, actor_id, done[0]["id"])
+
+
+async def export_user(user_id: int) -> list[dict[str, Any]]:
+    """The reports ``user_id`` filed, for their data export (ISO strings for moments)."""
+    rows = await Report.select(*REPORT_COLUMNS).where(Report.reporter == user_id).order_by(Report.id)
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows]
+
+
+async def erase_user(user_id: int) -> None:
+    """A deleted account's report texts go (the reports stay, for the cases they belong to)."""
+    await Report.update({Report.text: ""}).where(Report.reporter == user_id)
+
+
+async def support_context(user_id: int, permissions: frozenset[str], recent: int = 5) -> dict[str, Any]:
+    """Beside a support ticket: the reports the user made and those against their content (counts, latest few).
+
+    Every agent sees counts, types, reasons and outcomes (never the texts); links into the queue only for those who
+    may decide reports (``reports.moderate``).
+    """
+    from core.users import services as users
+
+    linked = users.allows(permissions, "reports.moderate")
+    made = await Report.count().where(Report.reporter == user_id)
+    made_open = await Report.count().where(Report.reporter == user_id, Report.case.status == OPEN)
+    received = await ReportCase.count().where(ReportCase.author == user_id)
+    received_open = await ReportCase.count().where(ReportCase.author == user_id, ReportCase.status == OPEN)
+    upheld = await upheld_against(user_id)
+    rows: list[dict[str, Any]] = [
+        {"label": "Reports made", "value": f"{made} ({made_open} open)"},
+        {"label": "Reported content", "value": f"{received} ({received_open} open, {upheld} upheld)",
+         **({"url": "/admin/p/reports/queue"} if linked and received_open else {})},
+    ]
+    latest = await ReportCase.select(ReportCase.id, ReportCase.target_type, ReportCase.status, ReportCase.reporters,
+                                     ReportCase.opened_at).where(ReportCase.author == user_id).order_by(
+        ReportCase.id, ascending=False).limit(recent)
+    rows += [{"label": f"{r['target_type']} {r['status']} {r['opened_at']:%Y-%m-%d}",
+              "value": f"{r['reporters']} reporter(s)",
+              **({"url": f"/admin/p/reports/queue/o/{r['id']}"} if linked else {})} for r in latest]
+    return {"title": "Reports", "rows": rows}
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Staff: the queue and decisions
 # ---------------------------------------------------------------------------------------------------------------------
@@ -174,7 +224,7 @@ async def _enrich(rows: list[dict[str, Any]], texts: int = 3) -> list[dict[str, 
         kind = types.get(row["target_type"])
         reasons = Counter(r["reason"] for r in mine_)
         row = {**row, "key": str(row["id"]),
-               "reasons": ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in reasons.most_common()),
+               "reasons": ", ".join(f"{k} x{n}" if n > 1 else k for k, n in reasons.most_common()),
                "texts": " | ".join(r["text"] for r in mine_ if r["text"])[:600] if texts else "",
                "latest_texts": [r["text"] for r in mine_ if r["text"]][:texts],
                "reports": mine_,
@@ -237,9 +287,11 @@ async def _decided(case_id: int) -> Conflict:
 
 
 async def decide(case_id: int, staff_id: int, decision: str, note: str = "") -> dict[str, Any]:
-    """Decide an open case: ``dismiss`` (shows a hidden target again), ``uphold``, ``ban_author``, a type's action,
-    or ``hide``/``unhide`` (which leave the case open). 409 ``report_decided`` when someone decided first (it says
-    who and what); 409 ``action_not_offered`` when the type offers no such action.
+    """Decide an open case, or hide or show its target while it stays open.
+
+    ``dismiss`` (shows a hidden target again), ``uphold``, ``ban_author``, a type's action, or ``hide``/``unhide``
+    (which leave the case open). 409 ``report_decided`` when someone decided first (it says who and what); 409
+    ``action_not_offered`` when the type offers no such action.
     """
     async with _transaction():
         row = await case(case_id)

@@ -48,7 +48,7 @@ async def test_reports_reaching_the_threshold_hide_an_event_and_a_dismissal_rest
     assert page.status_code == 200, page.text
     assert "Board games night" in page.text and "Asks for prepayment" in page.text
     (case,) = (await services.queue()).items
-    assert case["reporters"] == 2 and case["hidden"] and case["reasons"] == "scam ×2"
+    assert case["reporters"] == 2 and case["hidden"] and case["reasons"] == "scam x2"
     detail = await staff.get(f"{QUEUE}/o/{case['id']}")
     assert detail.status_code == 200 and "Asks for prepayment" in detail.text
     r = await staff.post(f"{QUEUE}/actions/dismiss", data={"_csrf": staff.csrf, "id": str(case["id"]), "back": QUEUE,
