@@ -82,8 +82,11 @@ def _wait(what: str, check: Callable[[], bool], timeout: float = START_TIMEOUT_S
         time.sleep(0.02)
 
 
-async def until(what: str, check: Callable[[], Any], timeout: float = START_TIMEOUT_S) -> Any:
-    """Poll the async (or plain) ``check`` until it returns something true; return that; TimeoutError otherwise."""
+async def until(what: str, check: Callable[[], Any], timeout: float = START_TIMEOUT_S, every: float = 0.05) -> Any:
+    """Poll the async (or plain) ``check`` every ``every`` s until it returns something true; return that.
+
+    TimeoutError after ``timeout``. (HTTP polls count against the per-address rate limit: keep ``every`` sane.)
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -93,7 +96,7 @@ async def until(what: str, check: Callable[[], Any], timeout: float = START_TIME
             return result
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up waiting for {what} after {timeout:g} s")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(every)
 
 
 class ReplicaCluster:

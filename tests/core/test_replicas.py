@@ -23,6 +23,7 @@ from tests.core.replica_support import REPLICA_ENV, ReplicaCluster, replica_clus
 
 __all__ = ["replica_cluster", "replica_database"]
 PLUGINS = ["events", "search"]
+CLIENT_IP = "192.0.2.20"  # a per-address rate limit of its own (the polls below add up)
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ async def test_feed_detail_and_search_read_the_replica_and_writers_read_their_ow
         replica_database: ReplicaCluster, make_client: Any, make_user: Any, auth_headers: Any,
         make_published_event: Any, db_settings: Any) -> None:  # noqa: F811
     cluster = replica_database
-    api = await make_client(PLUGINS)
+    api = await make_client(PLUGINS, client_ip=CLIENT_IP)
     organiser, reader = await make_user(roles=["organiser"]), await make_user()
     author_h, reader_h = await auth_headers(organiser), await auth_headers(reader)
     ev = await make_published_event(author_id=organiser.id, title="Replica alpha", capacity=10)
@@ -151,7 +152,7 @@ async def test_the_window_of_read_your_writes_ends(replica_database: ReplicaClus
                                                    db_settings: Any) -> None:
     cluster = replica_database
     db_settings(read_your_writes_s=0.5)
-    api = await make_client(PLUGINS)
+    api = await make_client(PLUGINS, client_ip=CLIENT_IP)
     organiser = await make_user(roles=["organiser"])
     author_h = await auth_headers(organiser)
     ev = await make_published_event(author_id=organiser.id, title="Window one")
@@ -171,7 +172,7 @@ async def test_the_window_of_read_your_writes_ends(replica_database: ReplicaClus
 async def test_reads_survive_the_replica_going_away_and_use_it_again_when_it_returns(
         replica_database: ReplicaCluster, make_client: Any, make_published_event: Any) -> None:  # noqa: F811
     cluster = replica_database
-    api = await make_client(PLUGINS)
+    api = await make_client(PLUGINS, client_ip=CLIENT_IP)
     ev = await make_published_event(title="Outage proof")
     await indexer.apply(budget_s=30)
     await asyncio.to_thread(cluster.wait_caught_up)
@@ -196,14 +197,31 @@ async def test_reads_survive_the_replica_going_away_and_use_it_again_when_it_ret
     assert db.replica_status()[0]["healthy"] is True
 
 
+async def test_while_redis_is_away_signed_in_readers_read_from_the_primary(
+        replica_database: ReplicaCluster, make_client: Any, make_user: Any, auth_headers: Any,
+        make_published_event: Any, private_redis: Any, use_redis: Any) -> None:  # noqa: F811
+    api = await make_client(PLUGINS, client_ip=CLIENT_IP)
+    reader_h = await auth_headers(await make_user())
+    ev = await make_published_event(title="Redis away")
+    await asyncio.to_thread(replica_database.wait_caught_up)
+    await use_redis(private_redis.url)
+    assert await _reads_replica(api, ev.id, reader_h)  # a reader who wrote nothing: the replica
+
+    # When Redis cannot say whether the reader just wrote, the primary answers them (and nobody gets an error).
+    private_redis.stop()
+    assert not await _reads_replica(api, ev.id, reader_h)
+    assert await _reads_replica(api, ev.id)  # anonymous readers never wrote: the replica still
+
+
 async def _title_is(api: Any, event_id: int, expected: str, headers: dict[str, str] | None = None) -> bool:
     r = await api.get(f"/api/v1/events/{event_id}", headers=headers or {})
     assert r.status_code == 200, r.text
     return bool(r.json()["title"] == expected)
 
 
-async def _reads_replica(api: Any, event_id: int) -> bool:
-    """Whether an anonymous detail read was answered by the replica."""
+async def _reads_replica(api: Any, event_id: int, headers: dict[str, str] | None = None) -> bool:
+    """Whether a detail read (anonymous unless ``headers``) was answered by the replica."""
     before = db.routing_stats().get("replica0", 0)
-    assert (await api.get(f"/api/v1/events/{event_id}")).status_code == 200
+    r = await api.get(f"/api/v1/events/{event_id}", headers=headers or {})
+    assert r.status_code == 200, r.text
     return db.routing_stats().get("replica0", 0) > before
