@@ -361,3 +361,66 @@ def test_the_dashboard_is_importable_grafana_json() -> None:
         assert set(panel["gridPos"]) == {"h", "w", "x", "y"}
         for target in panel.get("targets", []):
             assert target["datasource"]["uid"] == "${datasource}"
+
+
+# --- several API processes -------------------------------------------------------------------------------------------
+
+
+async def test_several_api_processes_report_together_in_multiprocess_mode(sbor_database, tmp_path) -> None:
+    """``uvicorn --workers 2`` with ``PROMETHEUS_MULTIPROC_DIR``: whichever process answers, the counts are all."""
+    import os
+    import socket
+    import sys
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    plugins = tmp_path / "plugins.toml"
+    plugins.write_text("enabled = []\n")
+    metrics_dir = tmp_path / "prom"
+    metrics_dir.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "SBOR_PLUGINS_FILE": str(plugins),
+           "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "0"}
+    log = tmp_path / "uvicorn.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "core.app:asgi", "--factory", "--workers", "2",
+                                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+
+            async def answering() -> bool:
+                try:
+                    return (await client.get("/health")).status_code == 200
+                except httpx.TransportError:
+                    assert proc.poll() is None, log.read_text()
+                    return False
+
+            await until(answering, "two API processes to answer", timeout=120)
+
+            async def both_up() -> bool:  # each process writes its own files once it has served something
+                for _ in range(8):
+                    async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:  # new connection: any process
+                        await fresh.get("/health")
+                return len({p.name.rsplit("_", 1)[-1] for p in metrics_dir.glob("counter_*.db")}) >= 2
+
+            await until(both_up, "both processes to have counted requests", timeout=60)
+            for _ in range(20):
+                async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
+                    assert (await fresh.get("/api/v1/capabilities")).status_code == 200
+            for _ in range(4):  # whichever process answers the scrape
+                async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
+                    r = await fresh.get("/metrics")
+                assert r.status_code == 200, r.text
+                samples = parse(r.text)
+                assert value(samples, "sbor_http_requests_total", method="GET", path="/api/v1/capabilities",
+                             status_code="200", app_name="sbor") == 20
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
