@@ -28,6 +28,7 @@ class Staff:
     display_name: str
     permissions: frozenset[str]
     timezone: str
+    language: str = "en"  # the panel's language: the staff member's profile language (switchable in the panel)
 
     def has(self, permission: str) -> bool:
         """Whether the staff member holds ``permission``."""
@@ -50,11 +51,12 @@ async def authenticate(identifier: str, password: str, totp_code: str | None, re
 
 async def load_staff(user_id: int, timezone: str) -> Staff | None:
     """Resolve a staff member from the database on every request: a banned or demoted user is out at once."""
-    row = await User.select(User.id, User.email, User.display_name, User.status).where(User.id == user_id).first()
+    row = await User.select(User.id, User.email, User.display_name, User.status, User.language).where(
+        User.id == user_id).first()
     if row is None or row["status"] != "active":
         return None
     perms = await users.permissions_of(user_id)
-    return Staff(user_id, row["email"] or "", row["display_name"], perms, timezone)
+    return Staff(user_id, row["email"] or "", row["display_name"], perms, timezone, row["language"] or "en")
 
 
 USERS = "admin.users"

@@ -12,11 +12,13 @@ from urllib.parse import urlencode
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 
-from admin_ui.accounts import Staff, localtime
+from admin_ui.accounts import Staff
+from core import i18n
 from core.admin import AdminPage, DashboardWidget, MenuEntry, ModerationQueue
 from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.hooks.manager import Registry
+from core.i18n import N_
 
 HERE = Path(__file__).parent
 HTML = "text/html; charset=utf-8"
@@ -74,10 +76,47 @@ def build_env(registry: Registry) -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {% trans %}, {{ _("…") }} and {{ ngettext(…) }} in the current locale (set per request from the staff member's
+    # language); newstyle: placeholders are filled (and escaped) by Jinja: {{ _("%(n)s items", n=count) }}.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext)
+    env.filters["t"] = translate_text  # labels declared by plugins (English) translated where shown
+    env.filters["number"] = i18n.format_number
+    env.filters["date"] = i18n.format_date
     env.globals["keep"] = keep_query
     env.filters["pretty_json"] = lambda v: json.dumps(v, ensure_ascii=False, default=str, sort_keys=True)
     return env
+
+
+def translate_text(value: Any) -> str:
+    """A label declared in code (a plugin's column, action, title) in the current language; plain text, escaped."""
+    return i18n.gettext(value) if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def localtime(value: datetime | None, tz: str) -> str:
+    """An aware datetime in the staff member's time zone, formatted for their language."""
+    if value is None:
+        return ""
+    try:
+        return i18n.format_datetime(value, "medium", tz=tz)
+    except LookupError:  # an unknown zone name
+        return i18n.format_datetime(value, "medium", tz="UTC")
+
+
+def language_of(request: Request[Any, Any, Any], staff: Staff | None) -> str:
+    """The panel's language: the staff member's (their profile), else the switch's cookie, else Accept-Language."""
+    if staff is not None and staff.language:
+        return i18n.pick(staff.language)
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen:
+        return i18n.pick(chosen)
+    return i18n.negotiate(request.headers.get("accept-language")) or i18n.DEFAULT
+
+
+LANGUAGE_COOKIE = "sbor_admin_lang"
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 
 def keep_query(request: Request[Any, Any, Any], **changes: Any) -> str:
@@ -104,13 +143,13 @@ def panel(request: Request[Any, Any, Any]) -> Panel:
     return found
 
 
-CORE_MENU = [
-    ("Dashboard", "/admin/", "admin.access", "Overview"),
-    ("Moderation", "/admin/moderation", "admin.access", "Overview"),
-    ("Users", "/admin/users", "users.view", "People"),
-    ("Roles", "/admin/roles", "roles.edit", "People"),
-    ("Audit log", "/admin/audit", "admin.audit", "System"),
-    ("Plugins", "/admin/plugins", "admin.plugins", "System"),
+CORE_MENU = [  # titles and sections translated where the menu is shown
+    (N_("Dashboard"), "/admin/", "admin.access", N_("Overview")),
+    (N_("Moderation"), "/admin/moderation", "admin.access", N_("Overview")),
+    (N_("Users"), "/admin/users", "users.view", N_("People")),
+    (N_("Roles"), "/admin/roles", "roles.edit", N_("People")),
+    (N_("Audit log"), "/admin/audit", "admin.audit", N_("System")),
+    (N_("Plugins"), "/admin/plugins", "admin.plugins", N_("System")),
 ]
 
 
@@ -141,6 +180,7 @@ def render(
     p = panel(request)
     sess = request.scope.get("state", {}).get("admin_session")
     tz = staff.timezone if staff else "UTC"
+    language = language_of(request, staff)
     ctx: dict[str, Any] = {
         "request": request,
         "staff": staff,
@@ -150,13 +190,17 @@ def render(
         "dt": lambda v: localtime(v, tz),
         "show": lambda v: localtime(v, tz) if isinstance(v, datetime) else ("—" if v is None or v == "" else v),
         "timezone": tz,
+        "language": language,
+        "languages": LANGUAGE_NAMES,
     }
     ctx.update(context or {})
     if not ctx.get("done"):  # a message kept by the POST that redirected here (session.push_flash)
         ctx["done"] = request.scope.get("state", {}).get("admin_flash")
-    html = p.env.get_template(template).render(ctx)
+    with i18n.use_locale(language):
+        html = p.env.get_template(template).render(ctx)
     return Response(content=html, status_code=status, media_type=HTML,
-                    headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                    headers={"Content-Language": language, "Vary": "Accept-Language, Cookie",
+                             "Cache-Control": "no-store", "X-Frame-Options": "DENY",
                              "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
                              "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
                              "Referrer-Policy": "same-origin"})

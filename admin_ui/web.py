@@ -14,9 +14,11 @@ from litestar.response import Redirect
 
 from admin_ui import accounts, session
 from admin_ui.accounts import Staff
-from admin_ui.render import keep_query, render
+from admin_ui.render import keep_query, language_of, render
+from core import i18n
 from core.errors import PermissionDenied, SborError
 from core.http.middleware import client_ip
+from core.i18n import N_
 from core.pagination import InvalidCursor
 
 log = logging.getLogger("admin_ui")
@@ -37,6 +39,8 @@ async def resolve_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff
         staff = None  # demoted since sign-in
     state["admin_session"] = sess if staff else None
     state["admin_staff"] = staff
+    if staff is not None:  # messages made by the handler (flash, errors) in the staff member's language
+        i18n.set_locale(staff.language)
     if staff is not None and sess is not None and connection.scope.get("method") == "GET" \
             and not connection.headers.get("hx-request"):
         state["admin_flash"] = await session.pop_flash(sess)
@@ -103,24 +107,27 @@ def on_not_signed_in(request: Request[Any, Any, Any], exc: NotSignedIn) -> Respo
 
 
 def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Errors under /admin as HTML pages (403, 404, 409, 429…), never a stack trace."""
+    """Errors under /admin as HTML pages (403, 404, 409, 429…), never a stack trace; in the panel's language."""
+    staff = request.scope.get("state", {}).get("admin_staff")
     if isinstance(exc, SborError):
-        status, title, detail, headers = exc.status, exc.title, exc.detail, exc.headers
+        with i18n.use_locale(language_of(request, staff)):
+            status, title, detail, headers = exc.status, exc.localized_title(), exc.localized(), exc.headers
     elif isinstance(exc, HTTPException):
-        status, title = exc.status_code, "Error"
-        detail, headers = (exc.detail if status < 500 else "Something went wrong."), dict(exc.headers or {})
+        status, title = exc.status_code, N_("Error")
+        detail = exc.detail if status < 500 else N_("Something went wrong.")
+        headers = dict(exc.headers or {})
     else:
         log.exception("admin: unhandled error on %s %s", request.method, request.url.path)
-        status, title, detail, headers = 500, "Error", "Something went wrong; it was logged.", {}
+        status, title, detail, headers = 500, N_("Error"), N_("Something went wrong; it was logged."), {}
     context: dict[str, Any] = {"status": status, "title": title, "detail": detail}
     if isinstance(exc, SborError) and exc.code == InvalidCursor.code:  # the class, or a plugin's own BadRequest
         # A list page opened with a link it never gave out (edited, truncated, from another list or outdated):
         # say so and offer the same list from the top, filters kept; never restart silently.
         query = keep_query(request, cursor=None)
         context.update(title=InvalidCursor.title,
-                       detail="This page link is not valid: it was changed, cut short, or belongs to another list.",
-                       back_url=request.url.path + (f"?{query}" if query else ""), back_label="Go to the first page")
-    staff = request.scope.get("state", {}).get("admin_staff")
+                       detail=N_("This page link is not valid: it was changed, cut short, or belongs to another list."),
+                       back_url=request.url.path + (f"?{query}" if query else ""),
+                       back_label=N_("Go to the first page"))
     response = render(request, "admin/error.html", context, status=status, staff=staff)
     response.headers.update(headers)
     return response

@@ -10,6 +10,7 @@ from litestar.static_files import create_static_files_router
 
 from admin_ui.pages.actions import PluginActionsController
 from admin_ui.pages.extension import PluginPagesController
+from admin_ui.pages.language import LanguageController
 from admin_ui.pages.moderation import ModerationController
 from admin_ui.pages.people import RolesController, UsersController
 from admin_ui.pages.signin import SignInController
@@ -25,7 +26,7 @@ def routers() -> list[Any]:
         path="/admin",
         route_handlers=[SignInController, DashboardController, ModerationController, UsersController,
                         RolesController, AuditController, PluginsController, PluginPagesController,
-                        PluginActionsController],
+                        PluginActionsController, LanguageController],
         exception_handlers=EXCEPTION_HANDLERS,
         include_in_schema=False,
     )
