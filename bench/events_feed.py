@@ -1,8 +1,17 @@
 """Benchmark: the near-me feed (near, radius_km=10, next 7 days, 20 per page) vs a bare Litestar + asyncpg baseline.
 
-Run with ``python3 manage.py bench events_feed``. Creates its own database, fills 100 000 events over a country and
-10 000 users, serves the real app (uvicorn) and the baseline in subprocesses on free loopback ports, measures both
-with wrk (64 connections, 4 alternating rounds of 3 s each) and ends with one JSON line.
+Run with ``python3 manage.py bench events_feed``. Creates its own database and Redis namespace (``_common.scratch``),
+fills 100 000 events over a country and 10 000 users, and serves three processes on free loopback ports: the app with
+its read cache off (the same query again and again: what the stack costs over the baseline), the app with the cache
+(``redis.cache_ttl_s``) under a realistic query mix, and the baseline (bare Litestar + raw asyncpg, uncached). wrk
+measures them in alternating rounds (64 connections).
+
+The cached round's mix: 90 % of requests pick one of the popular feed queries (per city, per tag, per category,
+text searches) with Zipf weights (rank r drawn in proportion to 1/r), 10 % are near-me queries from a random point
+of Moscow that never repeat (a long tail that always misses). During each cached round the bench edits an event on
+the most popular page through the API and polls that page until the edit shows: ``fresh_within_s`` is the worst
+time from sending the edit to seeing it. The JSON line ends with ``cached_rps`` and ``cached_ratio`` (over the
+baseline).
 """
 
 from __future__ import annotations
@@ -17,7 +26,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import replace
@@ -26,6 +34,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
+from _common import scratch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,6 +51,8 @@ CITIES = [(55.7558, 37.6173, 30), (59.9343, 30.3351, 15), (55.0084, 82.9357, 6),
           (55.7963, 49.1088, 5), (56.3269, 44.0059, 5), (53.1959, 50.1002, 4), (54.9885, 73.3242, 4),
           (47.2357, 39.7015, 4), (54.7388, 55.9721, 4), (45.0355, 38.9753, 4), (51.6720, 39.1843, 3)]
 QUERY = "/api/v1/events?near=55.7558,37.6173&radius_km=10&when=next_7_days&limit=20"
+UNIQUE_SHARE = 0.10  # of the cached round's requests: near-me from a point never asked before (always a miss)
+FRESH_LIMIT_S = 1.0
 BASELINE_QUERY = "/feed?near=55.7558,37.6173&radius_km=10&limit=20"
 TAGS = ["music", "games", "sport", "art", "tech", "kids", "food", "film", "books", "dance"]
 
@@ -139,8 +151,9 @@ def wait_ready(port: int, path: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"server on port {port} did not become ready")
 
 
-def wrk(url: str, seconds: int) -> tuple[float, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url], check=True,
+def wrk(url: str, seconds: int, script: str | None = None) -> tuple[float, float]:
+    extra = ["-s", script] if script else []
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *extra, url], check=True,
                          capture_output=True, text=True).stdout
     print(out, flush=True)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -165,59 +178,159 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def popular_queries() -> list[str]:
+    """The popular feed queries, most popular first: each city's near-me page, then per tag, category and text."""
+    base = "/api/v1/events?"
+    near = [f"near={lat},{lng}&radius_km=10&when=next_7_days&limit=20" for lat, lng, _ in CITIES]
+    out = [base + q for q in near]
+    out += [base + "when=next_7_days&limit=20", base + "limit=20", base + "sort=rating&limit=20"]
+    out += [f"{base}{q}&tags={t}" for t in TAGS for q in near[:4]]
+    out += [f"{base}tags={t}&limit=20" for t in TAGS]
+    out += [f"{base}category={c}&when=next_7_days" for c in ("meetup", "concert")]
+    out += [f"{base}q={w}&limit=20" for w in ("music", "games", "evening", "art", "food")]
+    out += [f"{base}{q}&tags={a},{b}" for q in near[:2] for a in TAGS[:5] for b in TAGS[5:]]
+    out += [f"{base}{q}&free=true" for q in near] + [f"{base}{q}&when=this_weekend" for q in near]
+    return out
+
+
+def zipf_script(folder: Path, queries: list[str]) -> str:
+    """A wrk script drawing the cached round's requests: Zipf over ``queries``, plus the never-repeating tail."""
+    weights, total = [], 0.0
+    for rank in range(1, len(queries) + 1):
+        total += 1.0 / rank
+        weights.append(total)
+    paths = ",\n".join(f'  "{q}"' for q in queries)
+    cum = ", ".join(f"{w / total:.8f}" for w in weights)
+    script = folder / "zipf.lua"
+    script.write_text(f"""
+local paths = {{
+{paths}
+}}
+local cum = {{ {cum} }}
+math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+request = function()
+  if math.random() < {UNIQUE_SHARE} then
+    local lat = 55.70 + math.random() * 0.12
+    local lng = 37.50 + math.random() * 0.25
+    return wrk.format("GET", string.format(
+      "/api/v1/events?near=%.6f,%.6f&radius_km=10&when=next_7_days&limit=20", lat, lng))
+  end
+  local r, lo, hi = math.random(), 1, #cum
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if cum[mid] < r then lo = mid + 1 else hi = mid end
+  end
+  return wrk.format("GET", paths[lo])
+end
+""")
+    return str(script)
+
+
+async def author_token(dsn: str, event_id: int) -> str:
+    """A bearer token of the author of ``event_id`` (a session opened the way sign-in opens one)."""
+    from core import settings
+    from core.auth.services import open_session
+
+    settings.reload()  # the scratch database and namespace exported by _common.scratch
+    conn = await asyncpg.connect(dsn)
+    try:
+        author = await conn.fetchval("SELECT author FROM events.event WHERE id = $1", event_id)
+    finally:
+        await conn.close()
+    _sid, token = await open_session(int(author), device="bench")
+    return token
+
+
+async def freshness(client: httpx.AsyncClient, app: str, token: str, event_id: int, n: int) -> float:
+    """Edit ``event_id``'s title through the API; seconds until the most popular (cached) page shows it."""
+    title = f"Edited {n} {uuid.uuid4().hex[:6]}"
+    t0 = time.monotonic()
+    r = await client.patch(f"{app}/api/v1/events/{event_id}", json={"title": title},
+                           headers={"Authorization": f"Bearer {token}"})
+    if r.status_code != 200:
+        raise SystemExit(f"the edit failed: {r.status_code} {r.text[:300]}")
+    while time.monotonic() - t0 < 10 * FRESH_LIMIT_S:
+        items = (await client.get(app + QUERY)).json()["items"]
+        if any(i["id"] == event_id and i["title"] == title for i in items):
+            return time.monotonic() - t0
+        await asyncio.sleep(0.01)  # a poll interval: the condition is what is waited for
+    return float("inf")
+
+
+async def cached_round(url: str, script: str, seconds: int, app: str, token: str, event_id: int,
+                       n: int) -> tuple[float, float, float]:
+    """wrk on the query mix; one freshness probe a second into it. Returns (req/s, p99 ms, probe seconds)."""
+    load = asyncio.ensure_future(asyncio.to_thread(wrk, url, seconds, script))
+    async with httpx.AsyncClient(timeout=10) as client:
+        await asyncio.sleep(min(1.0, seconds / 3))  # the edit lands under load, not before it
+        fresh = await freshness(client, app, token, event_id, n)
+    rps, p99 = await load
+    print(f"   edit visible on the cached page after {fresh * 1000:.0f} ms", flush=True)
+    return rps, p99, fresh
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it with `apt-get install -y wrk` (Debian/Ubuntu) and run again")
-    base = os.environ.get("SBOR_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
-    name = f"sbor_bench_events_{uuid.uuid4().hex[:8]}"
-    dsn = with_db(base, name)
+    asyncio.run(run())
 
-    async def admin(sql: str) -> None:
-        c = await asyncpg.connect(base)
-        try:
-            await c.execute(sql)
-        finally:
-            await c.close()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+async def run() -> None:
     procs: list[subprocess.Popen[bytes]] = []
-    tmp = tempfile.mkdtemp(prefix="sbor-bench-")
-    try:
-        plugins_file = Path(tmp) / "plugins.toml"
-        plugins_file.write_text('enabled = ["events"]\n')
-        env = {**os.environ, "SBOR_DATABASE_URL": dsn, "SBOR_PLUGINS_FILE": str(plugins_file),
-               "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "1000000000", "SBOR_DATABASE_POOL_MIN": "10",
+    async with scratch('enabled = ["events"]\n', "events-feed", remove_folder=True) as s:
+        dsn = s.db_url
+        env = {**os.environ, "SBOR_HTTP_RATE_LIMIT": "1000000000", "SBOR_DATABASE_POOL_MIN": "10",
                "SBOR_DATABASE_POOL_MAX": "10", "BENCH_DSN": dsn, "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-m", "core.cli", "migrate"], cwd=ROOT, env=env, check=True)
-        asyncio.run(fill(dsn))
-        print(asyncio.run(explain(dsn)), flush=True)
-        port, bport = free_port(), free_port()
-        uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log", "--log-level",
-                   "warning"]
-        procs.append(serve([*uvicorn, "--port", str(port), "--factory", "core.app:asgi"], env))
-        procs.append(serve([*uvicorn, "--port", str(bport), "bench._events_feed_baseline:app"], env))
-        wait_ready(port, QUERY, procs[0])
-        wait_ready(bport, BASELINE_QUERY, procs[1])
-        app_url, base_url = f"http://127.0.0.1:{port}{QUERY}", f"http://127.0.0.1:{bport}{BASELINE_QUERY}"
-        for url in (app_url, base_url):  # warm-up: pools filled, statements prepared
-            subprocess.run(["wrk", "-t2", "-c16", "-d2s", url], check=True, capture_output=True)
-        seconds = max(1, round(DURATION_S / ROUNDS))
-        app_runs, base_runs = [], []
-        for i in range(ROUNDS):
-            print(f"== round {i + 1}/{ROUNDS}: Sbor app (uvicorn, full middleware stack) ==", flush=True)
-            app_runs.append(wrk(app_url, seconds))
-            print(f"== round {i + 1}/{ROUNDS}: baseline (bare Litestar + raw asyncpg, same SQL) ==", flush=True)
-            base_runs.append(wrk(base_url, seconds))
-        rps, p99 = sum(r for r, _ in app_runs) / ROUNDS, max(p for _, p in app_runs)
-        brps, bp99 = sum(r for r, _ in base_runs) / ROUNDS, max(p for _, p in base_runs)
-    finally:
-        for p in procs:
-            stop(p)
-        shutil.rmtree(tmp, ignore_errors=True)
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        try:
+            await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "core.cli", "migrate"], cwd=ROOT, env=env,
+                                    check=True)
+            await fill(dsn)
+            print(await explain(dsn), flush=True)
+            port, cport, bport = free_port(), free_port(), free_port()
+            uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log", "--log-level",
+                       "warning"]
+            app_cmd = [*uvicorn, "--factory", "core.app:asgi"]
+            procs.append(serve([*app_cmd, "--port", str(port)], {**env, "SBOR_REDIS_CACHE_TTL_S": "0"}))
+            procs.append(serve([*app_cmd, "--port", str(cport)], env))
+            procs.append(serve([*uvicorn, "--port", str(bport), "bench._events_feed_baseline:app"], env))
+            wait_ready(port, QUERY, procs[0])
+            wait_ready(cport, QUERY, procs[1])
+            wait_ready(bport, BASELINE_QUERY, procs[2])
+            app_url, base_url = f"http://127.0.0.1:{port}{QUERY}", f"http://127.0.0.1:{bport}{BASELINE_QUERY}"
+            cached_app = f"http://127.0.0.1:{cport}"
+            script = zipf_script(s.folder, popular_queries())
+            for url in (app_url, base_url, cached_app + QUERY):  # warm-up: pools filled, statements prepared
+                await asyncio.to_thread(subprocess.run, ["wrk", "-t2", "-c16", "-d2s", url], check=True,
+                                        capture_output=True)
+            async with httpx.AsyncClient(timeout=10) as client:
+                first = (await client.get(cached_app + QUERY)).json()["items"]
+            probe_id = int(first[len(first) // 2]["id"])
+            token = await author_token(dsn, probe_id)
+            seconds = max(1, round(DURATION_S / ROUNDS))
+            app_runs, base_runs, cached_runs, fresh = [], [], [], []
+            for i in range(ROUNDS):
+                print(f"== round {i + 1}/{ROUNDS}: Sbor app, cache off (uvicorn, full middleware stack) ==", flush=True)
+                app_runs.append(wrk(app_url, seconds))
+                print(f"== round {i + 1}/{ROUNDS}: baseline (bare Litestar + raw asyncpg, same SQL) ==", flush=True)
+                base_runs.append(wrk(base_url, seconds))
+                print(f"== round {i + 1}/{ROUNDS}: Sbor app, read cache, Zipf query mix + an edit ==", flush=True)
+                rps_c, p99_c, fresh_s = await cached_round(cached_app + "/", script, seconds, cached_app, token,
+                                                           probe_id, i)
+                cached_runs.append((rps_c, p99_c))
+                fresh.append(fresh_s)
+        finally:
+            for p in procs:
+                stop(p)
+    rps, p99 = sum(r for r, _ in app_runs) / ROUNDS, max(p for _, p in app_runs)
+    brps, bp99 = sum(r for r, _ in base_runs) / ROUNDS, max(p for _, p in base_runs)
+    crps, cp99 = sum(r for r, _ in cached_runs) / ROUNDS, max(p for _, p in cached_runs)
     print(f"app: {rps:.0f} req/s, p99 {p99:.1f} ms; baseline: {brps:.0f} req/s, p99 {bp99:.1f} ms", flush=True)
+    print(f"cached app (mix): {crps:.0f} req/s ({crps / brps:.2f}x the baseline), p99 {cp99:.1f} ms; "
+          f"edits visible within {max(fresh) * 1000:.0f} ms (limit {FRESH_LIMIT_S * 1000:.0f} ms)", flush=True)
     print(json.dumps({"bench": "events_feed", "rps": round(rps, 1), "baseline_rps": round(brps, 1),
-                      "ratio": round(rps / brps, 3), "p99_ms": round(p99, 2), "baseline_p99_ms": round(bp99, 2)}))
+                      "ratio": round(rps / brps, 3), "p99_ms": round(p99, 2), "baseline_p99_ms": round(bp99, 2),
+                      "cached_rps": round(crps, 1), "cached_ratio": round(crps / brps, 3),
+                      "cached_p99_ms": round(cp99, 2), "fresh_within_s": round(max(fresh), 3)}))
 
 
 if __name__ == "__main__":

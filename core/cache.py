@@ -107,49 +107,75 @@ def _failed(exc: BaseException, what: str) -> None:
     _state.skip_until = time.monotonic() + RETRY_AFTER_S
 
 
-async def lookup(name: str, deps: Sequence[str]) -> tuple[Hit | None, bytes | None]:
-    """Fetch entry ``name`` if still current for ``deps``: ``(hit or None, stamp)``; ``stamp`` None means don't store.
+class Lookup(NamedTuple):
+    """What :func:`lookup` found: the entry if current, and what :func:`store` needs to keep a new one."""
 
-    One round trip (MGET of the entry and the counters). Never raises for Redis: while it is away (and for
-    :data:`RETRY_AFTER_S` after an error) returns ``(None, None)`` and the caller reads the database.
+    hit: Hit | None
+    stamp: bytes | None  # None: Redis is away, store nothing
+    guarded: bytes = b""  # the guard counter's value before computing (see :func:`store`)
+
+
+async def _mget(names: Sequence[str]) -> list[bytes | None]:
+    values: list[bytes | None] = await client().mget(names)  # type: ignore[assignment]  # bytes: no decoding
+    return values
+
+
+async def lookup(name: str, deps: Sequence[str], guard: str | None = None) -> Lookup:
+    """Fetch entry ``name`` if still current for ``deps`` (and for the parts it was stored with).
+
+    One round trip (MGET of the entry, the epoch, ``deps`` and ``guard``), a second one for an entry stored with
+    ``parts``. Never raises for Redis: while it is away (and for :data:`RETRY_AFTER_S` after an error) returns
+    ``Lookup(None, None)`` and the caller reads the database.
     """
     if ttl_s() <= 0 or time.monotonic() < _state.skip_until:
-        return None, None
+        return Lookup(None, None)
     try:
-        redis = client()
         if _state.missed:
-            await redis.incr(_version_key(EPOCH))
+            await client().incr(_version_key(EPOCH))
             _state.missed = False
         names = [key("c", name), _version_key(EPOCH), *map(_version_key, deps)]
-        values: list[bytes | None] = await redis.mget(names)  # type: ignore[assignment]  # bytes: no decoding
+        values = await _mget([*names, _version_key(guard)] if guard else names)
+        guarded = (values.pop() or b"0") if guard else b""
+        stamp = b":".join(v or b"0" for v in values[1:])
+        entry = values[0]
+        if entry is not None:
+            head, parts, parts_at, etag, body = entry.split(b"\n", 4)
+            at, born, until = head.split(b"|")
+            if at == stamp and float(born) <= clock.timestamp() < float(until) and (
+                    not parts or b":".join(v or b"0" for v in await _mget(parts.decode().split())) == parts_at):
+                _state.stats["hit"] += 1
+                return Lookup(Hit(etag.decode(), body), stamp, guarded)
     except _REDIS_ERRORS as exc:
         _failed(exc, "read")
-        return None, None
-    stamp = b":".join(v or b"0" for v in values[1:])
-    entry = values[0]
-    if entry is not None:
-        head, _, rest = entry.partition(b"\n")
-        at, born, until = head.split(b"|")
-        if at == stamp and float(born) <= clock.timestamp() < float(until):
-            etag, _, body = rest.partition(b"\n")
-            _state.stats["hit"] += 1
-            return Hit(etag.decode(), body), stamp
+        return Lookup(None, None)
     _state.stats["miss"] += 1
-    return None, stamp
+    return Lookup(None, stamp, guarded)
 
 
-async def store(name: str, stamp: bytes | None, etag: str, body: bytes, ttl: int | None = None) -> None:
-    """Keep ``body`` (with ``etag``) as entry ``name`` computed at ``stamp`` (from :func:`lookup`); no-op if None.
+async def store(name: str, found: Lookup, etag: str, body: bytes, ttl: int | None = None, *,
+                parts: Sequence[str] = (), guard: str | None = None) -> None:
+    """Keep ``body`` (with ``etag``) as entry ``name``, computed after ``found = await lookup(...)`` missed.
 
-    It lives ``ttl`` seconds (at most the setting) by Redis and by ``core.clock``: a moved test clock moves it too.
+    ``parts`` are further counters the entry depends on, known only once computed (the events on a feed page); it
+    is then also checked on every read. ``guard`` (the same as given to :func:`lookup`) is a counter bumped with
+    every part: when it moved while computing, a part may have changed after it was read, so nothing is stored.
+    The entry lives ``ttl`` seconds (at most the setting) by Redis and by ``core.clock`` (a moved test clock too).
     """
     ttl = ttl_s() if ttl is None else min(ttl, ttl_s())
-    if stamp is None or ttl <= 0:
+    if found.stamp is None or ttl <= 0:
         return
     now = clock.timestamp()
-    head = b"%s|%.3f|%.3f" % (stamp, now - 0.001, now + ttl)  # (rounded: a frozen clock still reads it)
+    head = b"%s|%.3f|%.3f" % (found.stamp, now - 0.001, now + ttl)  # (rounded: a frozen clock still reads it)
     try:
-        await client().set(key("c", name), b"%s\n%s\n%s" % (head, etag.encode(), body), ex=ttl)
+        parts_at = b""
+        if parts:
+            values = await _mget(([_version_key(guard)] if guard else []) + [_version_key(p) for p in parts])
+            if guard and (values.pop(0) or b"0") != found.guarded:
+                return
+            parts_at = b":".join(v or b"0" for v in values)
+        names = " ".join(_version_key(p) for p in parts).encode()
+        entry = b"\n".join([head, names, parts_at, etag.encode(), body])
+        await client().set(key("c", name), entry, ex=ttl)
     except _REDIS_ERRORS as exc:
         _failed(exc, "write")
 

@@ -93,12 +93,12 @@ async def public_profile(viewer_id: int | None, owner_id: int) -> dict[str, Any]
     A profile everyone may see is the same for every reader: it is read through the cache (``core.cache``).
     """
     name = f"users:profile:{owner_id}"
-    hit, stamp = await cache.lookup(name, (profile_dep(owner_id),))
-    if hit is not None:
-        return msgspec.structs.asdict(msgspec.json.decode(hit.body, type=ProfileRead))
+    found = await cache.lookup(name, (profile_dep(owner_id),))
+    if found.hit is not None:
+        return msgspec.structs.asdict(msgspec.json.decode(found.hit.body, type=ProfileRead))
     row = await _public_profile(viewer_id, owner_id)
-    if stamp is not None and (viewer_id is None or await services.can_see(None, owner_id, "profile")):
-        await cache.store(name, stamp, "", msgspec.json.encode(msgspec.convert(row, ProfileRead)))
+    if found.stamp is not None and (viewer_id is None or await services.can_see(None, owner_id, "profile")):
+        await cache.store(name, found, "", msgspec.json.encode(msgspec.convert(row, ProfileRead)))
     return row
 
 

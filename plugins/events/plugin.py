@@ -140,7 +140,7 @@ async def event_rejected(event: EventInfo, reason: str) -> None:
 @hookimpl
 async def event_changed(event: EventInfo, changes: dict[str, Any]) -> None:
     """Tell participants of notable changes; reminders move with the time; cached copies go stale."""
-    await cache.changed(event)
+    await cache.changed(event, changes)
     await notifications.changed(event, changes)
 
 

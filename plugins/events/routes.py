@@ -124,10 +124,11 @@ class EventController(Controller):
         now = clock.now()
         fq = feed.parse(feed_query, now=now, max_radius_km=plugin_settings(EventsSettings).max_radius_km)
 
-        async def compute() -> tuple[str, bytes, datetime | None]:
+        async def compute() -> event_cache.Computed:
             result = await feed.page(fq)
             body = msgspec.json.encode(result)
-            return reads.etag_of(0, 0, body), body, min((i.ends_at for i in result.items), default=None)
+            return (reads.etag_of(0, 0, body), body, [i.id for i in result.items],
+                    min((i.ends_at for i in result.items), default=None))
 
         etag, body = await event_cache.feed_page(feed_query, compute, now)  # the same for every reader
         headers = {"ETag": etag, "Cache-Control": "no-cache"}

@@ -127,9 +127,8 @@ async def test_etag_and_304_from_the_cache(api: Any, publish: Any) -> None:
 
 
 async def test_bumps_inside_a_transaction_land_after_the_commit(sbor_database: Any) -> None:
-    async def version() -> bytes | None:
-        value: bytes | None = await cache.client().get(cache.key("cv", "test:dep"))
-        return value
+    async def version() -> bytes | str | None:
+        return await cache.client().get(cache.key("cv", "test:dep"))
 
     async with store.transaction():
         await cache.bump("test:dep")
@@ -183,3 +182,37 @@ async def test_redis_down_reads_uncached_and_recovers_fresh(api: Any, publish: A
     await use_redis(private_redis.url)
     assert (await feed_item(api, event_id))["title"] == "During"  # type: ignore[index]
     assert (await api.get(f"{FEED}/{event_id}")).json()["title"] == "During"
+
+
+async def test_a_change_stales_only_the_pages_showing_the_event(api: Any, publish: Any, person: Any) -> None:
+    # Given two events on different pages (by tag), both pages cached
+    music, author = await publish(tags=["music"], capacity=5, title="Jazz evening")
+    sport, _ = await publish(tags=["sport"], capacity=5)
+    await feed_item(api, music, tags="music")
+    await feed_item(api, sport, tags="sport")
+    # When someone joins the music event and its author retitles it
+    guest = await person()
+    assert (await api.post(f"{FEED}/{music}/join", headers=guest.headers)).status_code == 200
+    assert (await api.patch(f"{FEED}/{music}", headers=author.headers, json={"title": "Blues night"})).status_code == 200
+    # Then the sport page is still served from the cache, the music page is fresh
+    before = hits()
+    await feed_item(api, sport, tags="sport")
+    assert hits() == before + 1
+    item = await feed_item(api, music, tags="music")
+    assert item is not None and (item["title"], item["seats_left"]) == ("Blues night", 4)
+    # And text searches follow the new title (a search page need not have shown the event before)
+    assert await feed_item(api, music, q="blues") is not None
+    assert await feed_item(api, music, q="jazz") is None
+
+
+async def test_a_page_computed_while_an_event_changed_is_not_stored(sbor_database: Any) -> None:
+    found = await cache.lookup("test:page", ("test:shape",), guard="test:guard")
+    assert found.hit is None and found.stamp is not None
+    await cache.bump("test:item", "test:guard")  # a change lands while the page is computed
+    await cache.store("test:page", found, '"e"', b"{}", parts=["test:item"], guard="test:guard")
+    assert (await cache.lookup("test:page", ("test:shape",), guard="test:guard")).hit is None
+    found = await cache.lookup("test:page", ("test:shape",), guard="test:guard")
+    await cache.store("test:page", found, '"e"', b"{}", parts=["test:item"], guard="test:guard")
+    assert (await cache.lookup("test:page", ("test:shape",), guard="test:guard")).hit == cache.Hit('"e"', b"{}")
+    await cache.bump("test:item")  # a part of the page changed
+    assert (await cache.lookup("test:page", ("test:shape",), guard="test:guard")).hit is None
