@@ -1,6 +1,7 @@
 """Rate limits in Redis on core's clock: ``await hit("login", ip, limit=5, window_s=60)`` (a sliding window).
 
 ``hit_batched`` (the API's per-address limit, on every request) keeps a fixed window and counts locally in batches.
+``hit_many`` counts several uses of one bucket (the same sliding window as ``hit``) in one Redis round trip.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
@@ -46,6 +48,39 @@ async def hit(bucket: str, subject: str, *, limit: int, window_s: int, cost: int
         raise RateLimited(retry_after, "Too many requests for %(bucket)s; retry in %(retry_after)s s",
                           params={"bucket": bucket, "retry_after": retry_after})
     return max(0, limit - math.ceil(estimate))
+
+
+async def hit_many(bucket: str, subjects: Sequence[str], *, limit: int, window_s: int) -> list[RateLimited | None]:
+    """:func:`hit` once for each of ``subjects`` (a subject may repeat: each counts) in one Redis round trip.
+
+    For hot paths that handle several uses at once (the chat's batched posts). Returns, in order, None for an allowed
+    use or the :class:`RateLimited` error :func:`hit` would have raised for it. Fails open like :func:`hit`.
+    """
+    if not subjects:
+        return []
+    now = clock.timestamp()
+    window = math.floor(now / window_s)
+    try:
+        async with cache.client().pipeline(transaction=False) as pipe:
+            for subject in subjects:
+                current = cache.key("rl", bucket, subject, window)
+                pipe.incrby(current, 1)
+                pipe.expire(current, 2 * window_s + 1)
+                pipe.get(cache.key("rl", bucket, subject, window - 1))
+            replies = await pipe.execute()
+    except (RedisError, OSError) as exc:
+        log.warning("rate limit %s not enforced: redis unavailable: %s", bucket, exc)
+        return [None] * len(subjects)
+    elapsed = now / window_s - window
+    verdicts: list[RateLimited | None] = []
+    for i in range(len(subjects)):
+        used_now, prev = int(replies[3 * i]), int(replies[3 * i + 2] or 0)
+        if prev * (1 - elapsed) + used_now > limit:
+            retry_after = _retry_after(prev, used_now, limit, elapsed, window_s)
+            verdicts.append(RateLimited(retry_after, f"Too many requests for {bucket}; retry in {retry_after} s"))
+        else:
+            verdicts.append(None)
+    return verdicts
 
 
 def _retry_after(prev: int, now_count: int, limit: int, elapsed: float, window_s: int) -> int:

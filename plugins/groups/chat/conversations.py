@@ -22,9 +22,10 @@ Its real-time room is ``groups.<kind>:<key>``; subscribing asks ``may_read``. Th
         authors=...,         # async (viewer_id, key, author_ids) -> {author_id: AuthorView}; viewer 0 is the room
                              #   as a whole (published frames use it: never reveal there what one side may not see)
         screen_contacts=..., # async (key) -> bool: hold back messages with a phone number or an email
-        store=None,          # optional, async (key, author_id, body, status, created_at) -> id | None: store a post
-                             #   only if may_post holds, in one statement (None: may not post; the service then asks
-                             #   may_post/may_read for the precise error); without it: may_post, then the insert
+        store=None,          # optional, async (posts: Sequence[NewPost]) -> [id | None, ...]: store a batch of
+                             #   posts (all of this kind), each only if may_post holds for its author, in one
+                             #   statement (None: may not post; the service then asks may_post/may_read for the
+                             #   precise error); without it: may_post first, then the writer's plain insert
     )
 
 Every callable gets the key as the string of the room name (any ``[A-Za-z0-9_.-]{1,100}``): a kind refuses keys it
@@ -35,15 +36,30 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from core import db
 from core.users import services as users
 from plugins.groups.chat import sql
 
 log = logging.getLogger("plugins.groups")
+
+
+@dataclass(slots=True)
+class NewPost:
+    """A message on its way to the store (``writer.py``): what its row holds."""
+
+    kind: str
+    key: str
+    author: int
+    body: str
+    status: Literal["visible", "held"]
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class AuthorView:
     """How an author is shown to a viewer: a display name with their id, or a pseudonym (``user_id`` None)."""
@@ -62,7 +78,7 @@ class Conversation:
     may_moderate: Callable[[int, str], Awaitable[bool]]
     authors: Callable[[int, str, list[int]], Awaitable[dict[int, AuthorView]]]
     screen_contacts: Callable[[str], Awaitable[bool]]
-    store: Callable[[str, int, str, str, datetime], Awaitable[int | None]] | None = None
+    store: Callable[[Sequence[NewPost]], Awaitable[list[int | None]]] | None = None
 
     def room(self, key: str) -> str:
         """The real-time room of the conversation ``key``."""
@@ -93,15 +109,20 @@ async def _group_member(user_id: int, key: str) -> bool:
     return await _role(user_id, key) is not None
 
 
-async def _store_if_member(key: str, author_id: int, body: str, status: str, created_at: datetime) -> int | None:
-    """A post to a group room: the insert and ``_group_member`` in one statement (the hot path; see ``sql.py``)."""
+async def _store_if_member(posts: Sequence[NewPost]) -> list[int | None]:
+    """Posts to group rooms: the insert and ``_group_member`` of each, in one statement (the hot path; ``sql.py``)."""
     from plugins.groups.states import ACTIVE
 
-    group_id = _group_id(key)
-    if group_id is None or not author_id:
-        return None
-    rows = await db.fetch(sql.INSERT_MEMBER_MESSAGE, key, author_id, body, status, created_at, group_id, ACTIVE)
-    return int(rows[0]["id"]) if rows else None
+    ids: list[int | None] = [None] * len(posts)
+    todo = [(i, post, group_id) for i, post in enumerate(posts)
+            if (group_id := _group_id(post.key)) is not None and post.author]
+    if todo:
+        rows = await db.fetch(sql.INSERT_MEMBER_MESSAGES, [p.key for _, p, _ in todo], [g for _, _, g in todo],
+                              [p.author for _, p, _ in todo], [p.body for _, p, _ in todo],
+                              [p.status for _, p, _ in todo], [p.created_at for _, p, _ in todo], ACTIVE)
+        for row in rows:
+            ids[todo[row["ord"] - 1][0]] = int(row["id"])
+    return ids
 
 
 async def _group_moderator(user_id: int, key: str) -> bool:

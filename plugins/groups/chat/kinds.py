@@ -12,7 +12,7 @@ from typing import Any
 from core.realtime import RoomKind
 from plugins.groups.chat import services
 from plugins.groups.chat.registry import KINDS, find, get, substituted
-from plugins.groups.chat.schemas import ChatMessageRead
+from plugins.groups.chat.schemas import ChatMessageFrame
 
 __all__ = ["KINDS", "find", "get", "room_kinds", "substituted"]
 
@@ -22,7 +22,7 @@ def room_kinds() -> list[RoomKind]:
 
     Joining asks the conversation's ``may_read``; a client's ``send`` frame posts a message through the same service
     call as the HTTP route (``services.post_frame``: may_post checked on every send, rate limit, screening, storage,
-    publish after the commit), answered ``sent`` with the message (``ChatMessageRead``).
+    publish after the commit), answered ``sent`` with the message in its real-time shape (``ChatMessageFrame``).
     """
     def joiner(kind: str) -> Callable[[int, str], Awaitable[bool]]:
         async def may_join(user_id: int, key: str) -> bool:
@@ -31,8 +31,8 @@ def room_kinds() -> list[RoomKind]:
 
         return may_join
 
-    def sender(kind: str) -> Callable[[int, str, Mapping[str, Any]], Awaitable[ChatMessageRead]]:
-        async def on_send(user_id: int, key: str, data: Mapping[str, Any]) -> ChatMessageRead:
+    def sender(kind: str) -> Callable[[int, str, Mapping[str, Any]], Awaitable[ChatMessageFrame]]:
+        async def on_send(user_id: int, key: str, data: Mapping[str, Any]) -> ChatMessageFrame:
             return await services.post_frame(kind, user_id, key, data)
 
         return on_send

@@ -12,6 +12,8 @@ Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_BODY,
                                    description=f"The text of the message, 1 to {MAX_BODY} characters.")]
 CONTACT_DETAILS_HELD = "contact_details_held"
 """The ``warning`` of a message held back because it holds a phone number or an email (anonymous chats)."""
+HELD_FOR_REVIEW = "held_for_review"
+"""The ``warning`` of a message held back for the moderators (the platform's blocklists matched a word)."""
 
 
 class ChatMessageCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -42,11 +44,11 @@ class AuthorRead(msgspec.Struct):
 class ChatMessageRead(msgspec.Struct):
     """A chat message.
 
-    ``status``: ``visible``; ``held`` (only its author sees it: it holds contact details); ``deleted`` (a tombstone:
-    ``body`` is null).
+    ``status``: ``visible``; ``held`` (only its author sees it: it holds contact details, or waits for the
+    moderators); ``deleted`` (a tombstone: ``body`` is null).
 
     ``warning`` is set only on the answer to a post or an edit: ``contact_details_held`` when the message was held
-    back instead of being shown to the others.
+    back instead of being shown to the others, ``held_for_review`` when it waits for the moderators (a blocked word).
     """
 
     id: int
@@ -60,15 +62,32 @@ class ChatMessageRead(msgspec.Struct):
     warning: str | None = None
 
 
+class ChatMessageFrame(msgspec.Struct, omit_defaults=True):
+    """A chat message in a real-time frame: ``ChatMessageRead`` without what the frame already says, to keep it small.
+
+    No ``conversation`` and ``key`` (the room ``groups.<conversation>:<key>`` names them); ``body`` (null for a
+    tombstone), ``edited_at`` and ``warning`` are left out when null. Every delivery to every client carries one, so
+    each byte is paid (JSON, compression) once per member.
+    """
+
+    id: int
+    author: AuthorRead
+    status: Literal["visible", "held", "deleted"]
+    created_at: datetime
+    body: str | None = None
+    edited_at: datetime | None = None
+    warning: str | None = None
+
+
 class ChatEvent(msgspec.Struct):
     """A frame's ``data`` in a conversation's real-time room ``groups.<conversation>:<key>``.
 
     ``event``: ``message.created``, ``message.edited``, ``message.deleted`` (``message`` is the tombstone) or
-    ``message.hidden`` (an edit held the message back: drop it; ``message.body`` is null).
+    ``message.hidden`` (an edit held the message back: drop it; ``message`` has no body).
     """
 
     event: Literal["message.created", "message.edited", "message.deleted", "message.hidden"]
-    message: ChatMessageRead
+    message: ChatMessageFrame
 
 
 class ReportRead(msgspec.Struct):

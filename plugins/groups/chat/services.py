@@ -14,24 +14,28 @@ from typing import Any
 
 import msgspec
 
-from core import clock, db, ratelimit, realtime
+from core import clock, ratelimit, realtime
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
+from core.reports import screening as text_screening
+from core.reports import services as reports
 from core.validation import body_errors, truncated
 from plugins.groups import GroupsSettings
-from plugins.groups.chat import screening, sql
-from plugins.groups.chat.conversations import AuthorView, Conversation
+from plugins.groups.chat import screening, writer
+from plugins.groups.chat.conversations import AuthorView, Conversation, NewPost
 from plugins.groups.chat.registry import get
 from plugins.groups.chat.schemas import (
     CONTACT_DETAILS_HELD,
+    HELD_FOR_REVIEW,
     AuthorRead,
     ChatEvent,
     ChatMessageCreate,
+    ChatMessageFrame,
     ChatMessageRead,
     ReportRead,
 )
-from plugins.groups.tables import ChatMessage, ChatReport
+from plugins.groups.tables import ChatMessage
 
 log = logging.getLogger("plugins.groups")
 GONE = AuthorView(None, "Deleted account")
@@ -82,56 +86,79 @@ async def _hold(conversation: Conversation, key: str, body: str) -> bool:
     return screening.has_contacts(body) and await conversation.screen_contacts(key)
 
 
+MESSAGE_TYPE = "groups.message"
+"""The reportable type of chat messages (``plugins/groups/reports.py``)."""
+
+
+def _held_warning(body: str) -> str:
+    """Why a new message was held: contact details (the conversation screens them), else a blocked word."""
+    return CONTACT_DETAILS_HELD if screening.has_contacts(body) else HELD_FOR_REVIEW
+
+
+async def _blocked(body: str) -> str:
+    """What the platform's blocklists found in ``body`` (held for the moderators' review), or ""."""
+    found = await text_screening.screen(body)
+    return text_screening.summary(found) if found else ""
+
+
 async def post(kind: str, key: str, user_id: int, text: str) -> ChatMessageRead:
     """Post a message; published to the room unless held back (``status`` ``held``, ``warning`` set).
 
-    A kind that stores posts itself (``Conversation.store``: group rooms) checks ``may_post`` in the same statement,
-    so there the rate limit counts before that check (a non-member's attempts count too).
+    Stored and published by the writer (``writer.py``) with the posts of the same moment; returns once it is saved.
+    A kind that stores posts itself (``Conversation.store``: group rooms) checks ``may_post`` in the insert, so there
+    the rate limit counts before that check (a non-member's attempts count too).
     """
+    new, message_id, author = await _post(kind, key, user_id, text)
+    return ChatMessageRead(id=message_id, conversation=kind, key=key,  # type: ignore[arg-type]  # a known kind
+                           author=AuthorRead(author.user_id, author.name), body=new.body, status=new.status,
+                           created_at=new.created_at, warning=_held_warning(new.body) if new.status == "held" else None)
+
+
+async def post_frame(kind: str, user_id: int, key: str, data: Mapping[str, Any]) -> ChatMessageFrame:
+    """A ``send`` frame on the room ``groups.<kind>:<key>`` (its ``data`` is a ``ChatMessageCreate``): as :func:`post`.
+
+    The room kinds' ``on_send``: the same checks as the HTTP route, on every send (a member removed since subscribing
+    gets ``conversation_not_found``), the same 422 ``validation_failed`` errors (pointers into ``data``). Answers
+    the message in its real-time shape (``ChatMessageFrame``: the room names the conversation).
+    """
+    try:
+        create = msgspec.convert(data, ChatMessageCreate)
+    except msgspec.ValidationError:
+        errors, _cut = truncated(body_errors(data, ChatMessageCreate))
+        raise ValidationFailed("The message is invalid.", errors=errors) from None
+    new, message_id, author = await _post(kind, key, user_id, create.body)
+    message = writer.frame_of(new, message_id, author)
+    if new.status == "held":
+        message.warning = _held_warning(new.body)
+    return message
+
+
+async def _post(kind: str, key: str, user_id: int, text: str) -> tuple[NewPost, int, AuthorView]:
     body = _body(text)
     conversation = get(kind)
     if conversation.store is None:
         await _may_post(conversation, user_id, key)
-    await _throttle(user_id, kind, key)
-    held = await _hold(conversation, key, body)
-    row: dict[str, Any] = {"kind": kind, "room_key": key, "author": user_id, "body": body,
-                           "status": "held" if held else "visible", "created_at": clock.now(), "edited_at": None}
-    async with realtime.after_commit() as rt:
-        row["id"] = await _store(conversation, row)
-        message = read(row, await conversation.authors(0, key, [user_id]))
-        if not held:
-            rt.publish(conversation.room(key), ChatEvent("message.created", message))
-    log.info("user %s posted message %s to %s:%s%s", user_id, row["id"], kind, key, " (held)" if held else "")
-    if held:
-        message.warning = CONTACT_DETAILS_HELD
-    return message
+    contacts = await _hold(conversation, key, body)
+    blocked = "" if contacts else await _blocked(body)
+    held = contacts or bool(blocked)
+    author = (await conversation.authors(0, key, [user_id])).get(user_id, GONE)
+    new = NewPost(kind, key, user_id, body, "held" if held else "visible", clock.now())
+    message_id = await writer.save(conversation, new, author)
+    if message_id is None:  # the kind's own store refused it
+        await _may_post(conversation, user_id, key)  # raises the precise error (unless they joined just now)
+        message_id = await writer.save(conversation, new, author, checked=True)
+    if message_id is None:
+        raise NotFound("No such conversation", code="conversation_not_found")
+    if blocked:
+        await reports.flag(MESSAGE_TYPE, message_id, blocked)
+    log.info("user %s posted message %s to %s:%s%s", user_id, message_id, kind, key, " (held)" if held else "")
+    return new, message_id, author
 
 
-async def post_frame(kind: str, user_id: int, key: str, data: Mapping[str, Any]) -> ChatMessageRead:
-    """A ``send`` frame on the room ``groups.<kind>:<key>`` (its ``data`` is a ``ChatMessageCreate``): as :func:`post`.
-
-    The room kinds' ``on_send``: the same checks as the HTTP route, on every send (a member removed since subscribing
-    gets ``conversation_not_found``), the same 422 ``validation_failed`` errors (pointers into ``data``).
-    """
-    try:
-        new = msgspec.convert(data, ChatMessageCreate)
-    except msgspec.ValidationError:
-        errors, _cut = truncated(body_errors(data, ChatMessageCreate))
-        raise ValidationFailed("The message is invalid.", errors=errors) from None
-    return await post(kind, key, user_id, new.body)
-
-
-async def _store(conversation: Conversation, row: dict[str, Any]) -> int:
-    """Insert the message ``row``; the kind's own ``store`` first, when it has one (raises when it may not post)."""
-    kind, key, author, body, status, created_at = (row["kind"], row["room_key"], row["author"], row["body"],
-                                                   row["status"], row["created_at"])
-    if conversation.store is not None:
-        found = await conversation.store(key, author, body, status, created_at)
-        if found is not None:
-            return found
-        await _may_post(conversation, author, key)  # raises the precise error (unless they joined just now)
-    (saved,) = await db.fetch(sql.INSERT_MESSAGE, kind, key, author, body, status, created_at)
-    return int(saved["id"])
+def frame(message: ChatMessageRead) -> ChatMessageFrame:
+    """The real-time shape of ``message`` (see ``ChatMessageFrame``)."""
+    return ChatMessageFrame(id=message.id, author=message.author, status=message.status,
+                            created_at=message.created_at, body=message.body, edited_at=message.edited_at)
 
 
 async def history(kind: str, key: str, user_id: int, cursor: str | None, limit: int) -> Page[ChatMessageRead]:
@@ -178,7 +205,9 @@ async def edit(message_id: int, user_id: int, text: str) -> ChatMessageRead:
                        params={"minutes": minutes}, code="edit_window_passed")
     await _may_post(conversation, user_id, key)
     await _throttle(user_id, row["kind"], key)
-    held = await _hold(conversation, key, body)
+    contacts = await _hold(conversation, key, body)
+    blocked = "" if contacts else await _blocked(body)
+    held = contacts or bool(blocked)
     async with realtime.after_commit() as rt:
         changed = await ChatMessage.update(
             {ChatMessage.body: body, ChatMessage.status: "held" if held else "visible",
@@ -187,19 +216,21 @@ async def edit(message_id: int, user_id: int, text: str) -> ChatMessageRead:
         if not changed:  # deleted meanwhile
             raise Conflict("The message was deleted", code="message_deleted")
         message = read(changed[0], await conversation.authors(0, key, [user_id]))
+        if blocked:
+            await reports.flag(MESSAGE_TYPE, message_id, blocked)
         if held and row["status"] == "visible":
-            rt.publish(conversation.room(key), ChatEvent("message.hidden", _without_body(message)))
+            rt.publish(conversation.room(key), ChatEvent("message.hidden", _without_body(frame(message))))
         elif not held:
-            rt.publish(conversation.room(key), ChatEvent("message.edited", message))
+            rt.publish(conversation.room(key), ChatEvent("message.edited", frame(message)))
     log.info("user %s edited message %s%s", user_id, message_id, " (held)" if held else "")
     if held:
-        message.warning = CONTACT_DETAILS_HELD
+        message.warning = CONTACT_DETAILS_HELD if contacts else HELD_FOR_REVIEW
     return message
 
 
-def _without_body(message: ChatMessageRead) -> ChatMessageRead:
-    return ChatMessageRead(id=message.id, conversation=message.conversation, key=message.key, author=message.author,
-                       body=None, status=message.status, created_at=message.created_at, edited_at=message.edited_at)
+def _without_body(message: ChatMessageFrame) -> ChatMessageFrame:
+    return ChatMessageFrame(id=message.id, author=message.author, status=message.status,
+                            created_at=message.created_at, edited_at=message.edited_at)
 
 
 async def delete(message_id: int, user_id: int) -> None:
@@ -222,59 +253,82 @@ async def _tombstone(row: dict[str, Any], conversation: Conversation, actor_id: 
             {ChatMessage.body: "", ChatMessage.status: "deleted", ChatMessage.deleted_at: now,
              ChatMessage.deleted_by: actor_id}
         ).where((ChatMessage.id == row["id"]) & (ChatMessage.status != "deleted")).returning(*_COLUMNS)
-        await ChatReport.update({ChatReport.status: "upheld", ChatReport.resolved_at: now,
-                                 ChatReport.resolved_by: actor_id}).where(
-            (ChatReport.message == row["id"]) & (ChatReport.status == "open"))
+        await reports.target_removed(MESSAGE_TYPE, row["id"], actor_id)
         if changed and row["status"] == "visible":
             authors = await conversation.authors(0, row["room_key"], [row["author"]] if row["author"] else [])
-            rt.publish(conversation.room(row["room_key"]), ChatEvent("message.deleted", read(changed[0], authors)))
+            tombstone = frame(read(changed[0], authors))
+            rt.publish(conversation.room(row["room_key"]), ChatEvent("message.deleted", tombstone))
     if changed:
         log.info("user %s deleted message %s of %s:%s", actor_id, row["id"], row["kind"], row["room_key"])
 
 
 async def report(message_id: int, user_id: int, reason: str) -> ReportRead:
-    """Report someone else's message to the moderators (once per message: 409 ``already_reported``)."""
+    """Report someone else's message to the platform's report queue (``core.reports``, type ``groups.message``).
+
+    The route of old, kept for the app: the same as ``POST /reports`` with reason ``other`` and ``reason`` as the
+    text, but once per message (409 ``already_reported``) and 409 ``own_message``/``message_deleted``.
+    """
     row, _conversation = await _message(message_id, user_id)
     if row["author"] == user_id:
         raise Conflict("You cannot report your own message", code="own_message")
     if row["status"] == "deleted":
         raise Conflict("The message was deleted", code="message_deleted")
-    await ratelimit.hit("groups.chat.report", str(user_id), limit=30, window_s=3600)
-    now = clock.now()
-    made = await ChatReport.insert(ChatReport(message=message_id, reporter=user_id, reason=reason.strip(),
-                                              created_at=now)).on_conflict(action="DO NOTHING").returning(ChatReport.id)
-    if not made:
+    made, created = await reports.file(user_id, MESSAGE_TYPE, message_id, "other", reason)
+    if not created:
         raise Conflict("You already reported this message", code="already_reported")
-    log.info("user %s reported message %s", user_id, message_id)
-    return ReportRead(id=made[0]["id"], message_id=message_id, reason=reason.strip(), status="open", created_at=now)
+    return ReportRead(id=made["id"], message_id=message_id, reason=made["text"], status=made["status"],
+                      created_at=made["created_at"])
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Platform moderation (the admin panel's queue of reports: staff with ``groups.moderate``, not members of the room)
+# The platform's report queue (core.reports): who may see a message, hide it, show it again, remove it
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-async def uphold(report_id: int, staff_id: int) -> None:
-    """Delete the reported message (a tombstone, published to its room); its open reports close as ``upheld``."""
-    report = await ChatReport.select(ChatReport.message, ChatReport.status).where(ChatReport.id == report_id).first()
-    if report is None:
-        raise NotFound("No such report", code="report_not_found")
-    if report["status"] != "open":
-        raise Conflict("The report was already decided", code="report_decided")
-    row = await ChatMessage.select(*_COLUMNS).where(ChatMessage.id == report["message"]).first()
+async def visible_to(message_id: int, user_id: int) -> bool:
+    """Whether ``user_id`` may see the message (as ``GET`` by id answers; deleted ones are gone)."""
+    try:
+        row, _conversation = await _message(message_id, user_id)
+    except NotFound:
+        return False
+    return bool(row["status"] != "deleted")
+
+
+async def author_of(message_id: int) -> int | None:
+    """The message's author (None once erased, or no such message)."""
+    row = await ChatMessage.select(ChatMessage.author).where(ChatMessage.id == message_id).first()
+    return None if row is None else row["author"]
+
+
+async def excerpt(message_id: int) -> str:
+    """The message's first words, for the moderators' queue."""
+    row = await ChatMessage.select(ChatMessage.body, ChatMessage.status, ChatMessage.kind,
+                                   ChatMessage.room_key).where(ChatMessage.id == message_id).first()
     if row is None:
         raise NotFound("No such message", code="message_not_found")
-    await _tombstone(row, get(row["kind"]), staff_id)
-    log.info("staff %s upheld report %s", staff_id, report_id)
+    return f"{row['kind']}:{row['room_key']}: {row['body'][:120] or '(deleted)'} ({row['status']})"
 
 
-async def dismiss(report_id: int, staff_id: int, reason: str) -> None:
-    """Close an open report without action."""
-    changed = await ChatReport.update({ChatReport.status: "dismissed", ChatReport.resolved_at: clock.now(),
-                                       ChatReport.resolved_by: staff_id}).where(
-        (ChatReport.id == report_id) & (ChatReport.status == "open")).returning(ChatReport.id)
-    if not changed:
-        exists = await ChatReport.exists().where(ChatReport.id == report_id)
-        raise Conflict("The report was already decided", code="report_decided") if exists else NotFound(
-            "No such report", code="report_not_found")
-    log.info("staff %s dismissed report %s: %s", staff_id, report_id, reason)
+async def set_held(message_id: int, held: bool) -> None:
+    """Hide a visible message from its room (reports), or show a held one (a moderator dismissed the reports)."""
+    want, was = ("held", "visible") if held else ("visible", "held")
+    async with realtime.after_commit() as rt:
+        changed = await ChatMessage.update({ChatMessage.status: want}).where(
+            (ChatMessage.id == message_id) & (ChatMessage.status == was)).returning(*_COLUMNS)
+        if changed:
+            row = changed[0]
+            conversation = get(row["kind"])
+            authors = await conversation.authors(0, row["room_key"], [row["author"]] if row["author"] else [])
+            message = frame(read(row, authors))
+            rt.publish(conversation.room(row["room_key"]), ChatEvent(
+                "message.hidden" if held else "message.created", _without_body(message) if held else message))
+    log.info("message %s %s", message_id, "held by reports" if held else "shown again")
+
+
+async def remove(message_id: int, staff_id: int) -> None:
+    """A moderator removes the message (a tombstone, published to its room)."""
+    row = await ChatMessage.select(*_COLUMNS).where(ChatMessage.id == message_id).first()
+    if row is None:
+        raise NotFound("No such message", code="message_not_found")
+    if row["status"] != "deleted":
+        await _tombstone(row, get(row["kind"]), staff_id)
