@@ -7,14 +7,23 @@ import re
 from typing import Any
 
 import msgspec
-from asyncpg.exceptions import DataError, UniqueViolationError
+from asyncpg.exceptions import (
+    ConnectionDoesNotExistError,
+    DataError,
+    InterfaceError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+    UniqueViolationError,
+)
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core import i18n
-from core.errors import AlreadyExists, InvalidParameter, SborError
+from core.errors import AlreadyExists, InvalidParameter, SborError, ServiceUnavailable
 from core.http.context import request_id
 from core.i18n import N_
 from core.validation import REQUIRED, body_errors, error_entry, truncated
@@ -216,6 +225,21 @@ def _caused_by_decode_error(exc: BaseException) -> bool:
     return False
 
 
+# What a database or Redis outage raises: refused or reset connections, a server shutting down or starting up, a
+# pooled connection found closed.
+_OUTAGES = (ConnectionError, PostgresConnectionError, OperatorInterventionError, ConnectionDoesNotExistError,
+            RedisConnectionError, RedisTimeoutError)
+
+
+def _dependency_down(exc: BaseException) -> BaseException | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, _OUTAGES) or (isinstance(seen, InterfaceError) and "connection is closed" in str(seen)):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Anything else is our bug: log it with the request id, answer 500 without a stack trace.
 
@@ -234,6 +258,14 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if out_of_range is not None and "out of" in str(out_of_range) and "range" in str(out_of_range):
         log.info("value out of range on %s %s: %s", request.method, request.url.path, out_of_range)
         return problem(422, "value_out_of_range", "Validation failed", "A number in the request is out of range.")
+    down = _dependency_down(exc)
+    if down is not None:
+        # PostgreSQL or Redis unreachable (restarting, failing over): the client should retry, the operator sees
+        # /health at 503; the pools reconnect by themselves once it is back (bench/load.py measures both).
+        log.warning("dependency unavailable on %s %s: %s: %s", request.method, request.url.path,
+                    type(down).__name__, down)
+        return handle_sbor_error(request, ServiceUnavailable(
+            "A service this request needs is unavailable right now; retry shortly", headers={"Retry-After": "5"}))
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "internal_error", "Internal server error", "An unexpected error occurred; it was logged.")
 
