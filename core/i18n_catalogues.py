@@ -7,8 +7,8 @@ plugin's package). Extracted from Python (an AST walk, not a tokenizer, so keywo
 * the message of every ``core.errors`` class (and a plugin's subclasses) raised with a literal, positional or
   ``detail=``; the ``title`` of those classes; ``problem(status, code, title, detail)``;
 * the ``detail`` of ``{"pointer": ..., "detail": "..."}`` entries (``errors[]`` of a problem);
-* the text fields (``label``, ``title``, ``help``, ``confirm``, ``message``, ``section``, choice labels) of
-  ``core.admin``'s declarative types, which the panel translates when it renders them.
+* the text fields (``label``, ``title``, ``help``, ``confirm``, ``message``, ``section``, ``description``, choice
+  labels) of core's declarative types (``core.admin``, ``NotificationKind``, ``Permission``), translated where shown.
 
 Templates (``templates/**``, Jinja2) through Jinja's own Babel extractor (``{% trans %}``, ``_()``, ``ngettext``).
 An f-string given to an error class is reported: it cannot be translated (use ``%(name)s`` and ``params=``).
@@ -21,6 +21,7 @@ import dataclasses
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,14 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 from jinja2.ext import babel_extract
 
-from core import admin, errors, i18n
+from core import admin, errors, i18n, notifications, permissions
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_LANGUAGES = tuple(lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT)
 SINGULAR = {"_", "gettext", "lazy_gettext", "N_", "gettext_noop", "_l"}
 PLURAL = {"ngettext", "lazy_ngettext"}
-TEXT_FIELDS = {"label", "title", "help", "confirm", "message", "section", "placeholder", "summary", "hint", "empty"}
+TEXT_FIELDS = {"label", "title", "help", "confirm", "message", "section", "placeholder", "summary", "hint", "empty",
+               "description"}
 JINJA_KEYWORDS = ["_", "gettext", "ngettext", "pgettext", "npgettext"]
 JINJA_OPTIONS = {"trim_blocks": "true", "lstrip_blocks": "true", "extensions": "jinja2.ext.i18n"}
 SKIP_DIRS = {"locale", "piccolo_migrations", "scaffold", "__pycache__", "static", "node_modules"}
@@ -97,13 +99,18 @@ def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
         yield from _subclasses(sub)
 
 
+DECLARING_MODULES = (admin, notifications, permissions)
+"""Core modules whose dataclasses plugins declare with English text (admin pages, notification kinds, permissions)."""
+
+
 def _admin_text_positions() -> dict[str, dict[int, str]]:
-    """For each ``core.admin`` dataclass: the positional index of each of its text fields."""
+    """For each declarative dataclass of core: the positional index of each of its text fields."""
     out: dict[str, dict[int, str]] = {}
-    for name in dir(admin):
-        obj = getattr(admin, name)
-        if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == admin.__name__:
-            out[name] = {i: f.name for i, f in enumerate(dataclasses.fields(obj)) if f.name in TEXT_FIELDS}
+    for module in DECLARING_MODULES:
+        for name in dir(module):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__:
+                out[name] = {i: f.name for i, f in enumerate(dataclasses.fields(obj)) if f.name in TEXT_FIELDS}
     return out
 
 
@@ -266,11 +273,20 @@ def read(path: Path, language: str) -> Catalog | None:
 
 
 def write(path: Path, catalog: Catalog) -> None:
-    """Write a ``.po`` file (sorted, no line numbers: small diffs when code moves)."""
+    """Write a ``.po`` file (sorted, no line numbers, a fixed header: diffs show only messages) if it changed."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    catalog.header_comment = HEADER
+    catalog.creation_date = catalog.revision_date = EPOCH
+    catalog.fuzzy = False
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=120, sort_output=True, include_lineno=False, ignore_obsolete=True)
-    path.write_bytes(buffer.getvalue())
+    if not path.is_file() or path.read_bytes() != buffer.getvalue():
+        path.write_bytes(buffer.getvalue())
+
+
+HEADER = ("# Translations of Sbor's messages (English is the source language).\n"
+          "# New messages: python3 manage.py i18n update; then fill in the empty msgstr; check: manage.py i18n check")
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # no dates in the header: they changed the file on every update
 
 
 def update(package: Package, language: str, shared: Catalog | None = None) -> tuple[int, int]:

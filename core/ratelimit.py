@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from core import cache, clock
@@ -58,28 +60,44 @@ async def hit_many(bucket: str, subjects: Sequence[str], *, limit: int, window_s
     """
     if not subjects:
         return []
-    now = clock.timestamp()
-    window = math.floor(now / window_s)
     try:
         async with cache.client().pipeline(transaction=False) as pipe:
-            for subject in subjects:
-                current = cache.key("rl", bucket, subject, window)
-                pipe.incrby(current, 1)
-                pipe.expire(current, 2 * window_s + 1)
-                pipe.get(cache.key("rl", bucket, subject, window - 1))
+            verdicts = queue_hits(pipe, bucket, subjects, limit=limit, window_s=window_s)
             replies = await pipe.execute()
     except (RedisError, OSError) as exc:
         log.warning("rate limit %s not enforced: redis unavailable: %s", bucket, exc)
         return [None] * len(subjects)
+    return verdicts(replies)
+
+
+def queue_hits(pipe: Pipeline, bucket: str, subjects: Sequence[str], *, limit: int,
+               window_s: int) -> Callable[[Sequence[Any]], list[RateLimited | None]]:
+    """Queue :func:`hit_many`'s commands on ``pipe`` (to share a round trip with other commands).
+
+    Returns the function that turns the pipeline's replies, from these commands' first one on (``3 *
+    len(subjects)`` of them), into :func:`hit_many`'s verdicts. The caller handles Redis errors (fail open).
+    """
+    now = clock.timestamp()
+    window = math.floor(now / window_s)
+    for subject in subjects:
+        current = cache.key("rl", bucket, subject, window)
+        pipe.incrby(current, 1)
+        pipe.expire(current, 2 * window_s + 1)
+        pipe.get(cache.key("rl", bucket, subject, window - 1))
     elapsed = now / window_s - window
-    verdicts: list[RateLimited | None] = []
-    for i in range(len(subjects)):
-        used_now, prev = int(replies[3 * i]), int(replies[3 * i + 2] or 0)
-        if prev * (1 - elapsed) + used_now > limit:
-            retry_after = _retry_after(prev, used_now, limit, elapsed, window_s)
-            verdicts.append(RateLimited(retry_after, f"Too many requests for {bucket}; retry in {retry_after} s"))
-        else:
-            verdicts.append(None)
+
+    def verdicts(replies: Sequence[Any]) -> list[RateLimited | None]:
+        found: list[RateLimited | None] = []
+        for i in range(len(subjects)):
+            used_now, prev = int(replies[3 * i]), int(replies[3 * i + 2] or 0)
+            if prev * (1 - elapsed) + used_now > limit:
+                retry_after = _retry_after(prev, used_now, limit, elapsed, window_s)
+                found.append(RateLimited(retry_after, "Too many requests for %(bucket)s; retry in %(retry_after)s s",
+                                         params={"bucket": bucket, "retry_after": retry_after}))
+            else:
+                found.append(None)
+        return found
+
     return verdicts
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from core import clock
+from core import clock, i18n
 from core.errors import NotFound, ValidationFailed
 from core.hooks import plugin_settings
 from core.notifications import NotificationKind
@@ -94,7 +94,8 @@ async def get_preferences(user_id: int) -> dict[str, Any]:
                                  else list(plugin_settings(NotifySettings).reminder_offsets_min)),
         "custom_offsets": bool(opts and opts["reminder_offsets"] is not None),
         "channels": {k: {c: (k, c) not in disabled for c in USER_CHANNELS} for k in _switchable()},
-        "kinds": [{"name": k.name, "label": k.label, "description": k.description, "critical": k.critical}
+        "kinds": [{"name": k.name, "label": i18n.gettext(k.label), "description": i18n.gettext(k.description),
+                   "critical": k.critical}
                   for _n, k in sorted(declared().items())],
         "fallback": {name: channel_order(k) for name, k in sorted(declared().items())},
     }

@@ -31,16 +31,15 @@ from jinja2 import (
 from jinja2.runtime import Context
 from markupsafe import escape
 
+from core import i18n
 from core.hooks import hookspecs
 from core.hooks.manager import Registry, current
 from core.notifications import NotificationKind
 
-LANGUAGES = ("en", "ru")
+LANGUAGES = i18n.LANGUAGES
 
-MONTHS = {
-    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    "ru": ["янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"],
-}
+WHEN_PATTERN = "d MMM y, HH:mm"
+"""How ``when`` prints a moment (month names and abbreviations from the recipient's locale, through Babel)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,11 @@ def _environment(dirs: tuple[str, ...]) -> Environment:
                       auto_reload=False)  # no stat() per render: templates change with a deploy
     env.filters["when"] = _when_filter
     env.filters["in_text"] = _in_text_filter
+    env.filters["number"] = i18n.format_number
+    env.add_extension("jinja2.ext.i18n")
+    # {{ ngettext("%(num)d seat", "%(num)d seats", n) }} and {{ _("…") }}: rendered in the recipient's language
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext)
     return env
 
 
@@ -106,36 +110,25 @@ def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
 
 @lru_cache(maxsize=1024)  # a chunk of reminders formats the same moment for every recipient
 def format_when(value: str | datetime | None, tz_name: str | None, language: str) -> str:
-    """``5 Dec 2026, 19:00 (Europe/Berlin)``-like text in the given timezone."""
+    """``5 Dec 2026, 19:00 (Europe/Berlin)``-like text in the given timezone, month names per language (Babel)."""
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     local = moment.astimezone(zone(tz_name))
-    month = MONTHS.get(language, MONTHS["en"])[local.month - 1]
-    return f"{local.day} {month} {local.year}, {local:%H:%M} ({local.tzname() if tz_name is None else tz_name})"
+    with i18n.use_locale(language):
+        text = i18n.format_datetime(local, WHEN_PATTERN)
+    return f"{text} ({local.tzname() if tz_name is None else tz_name})"
 
 
 @lru_cache(maxsize=256)
 def in_text(minutes: int | None, language: str) -> str:
-    """``in 24 hours`` / ``через 24 часа``."""
+    """``in 24 hours`` in the given language (plural forms from the catalogue: 1 час, 2 часа, 5 часов)."""
     m = int(minutes or 0)
-    if language == "ru":
+    with i18n.use_locale(language):
         if m % 60 == 0 and m >= 60:
             h = m // 60
-            return f"через {h} {_ru_plural(h, 'час', 'часа', 'часов')}"
-        return f"через {m} {_ru_plural(m, 'минуту', 'минуты', 'минут')}"
-    if m % 60 == 0 and m >= 60:
-        h = m // 60
-        return f"in {h} hour{'s' if h != 1 else ''}"
-    return f"in {m} minute{'s' if m != 1 else ''}"
-
-
-def _ru_plural(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
+            return i18n.ngettext("in %(num)d hour", "in %(num)d hours", h) % {"num": h}
+        return i18n.ngettext("in %(num)d minute", "in %(num)d minutes", m) % {"num": m}
 
 
 @pass_context
@@ -167,10 +160,11 @@ def _render_raw(kind: NotificationKind, context: Mapping[str, Any], language: st
     txt = _template(env, template_name(kind, language, "txt"))
     if txt is None:
         raise TemplateNotFound(template_name(kind, language, "txt"))
-    tpl_context = txt.new_context(ctx)  # one context for the three blocks (building it was a tenth of a worker's CPU)
-    subject, short, body = ("".join(txt.blocks[block](tpl_context)) for block in ("subject", "short", "body"))
-    page = _template(env, template_name(kind, language, "html"))
-    return subject, short, body, "" if page is None else page.render(ctx)
+    with i18n.use_locale(language):  # gettext, plural forms and numbers in the templates: the recipient's language
+        tpl_context = txt.new_context(ctx)  # one context for the three blocks (building it was a tenth of the CPU)
+        subject, short, body = ("".join(txt.blocks[block](tpl_context)) for block in ("subject", "short", "body"))
+        page = _template(env, template_name(kind, language, "html"))
+        return subject, short, body, "" if page is None else page.render(ctx)
 
 
 def _finish(language: str, raw: tuple[str, str, str, str]) -> Rendered:

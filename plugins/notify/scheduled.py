@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from core import clock, notifications
+from core import clock, i18n, notifications
 from core.errors import NotFound
 from core.pagination import Page, decode_cursor, paginate
 from plugins.notify.schemas import ScheduledRead
@@ -32,7 +32,7 @@ async def list_scheduled(user_id: int, cursor: str | None = None, limit: int = 5
         query = query.where((Notification.due_at > due) | ((Notification.due_at == due) & (Notification.id > after)))
     rows = await query.order_by(Notification.due_at, Notification.id).limit(limit + 1)
     page, nxt = paginate(rows, limit, key=lambda r: (r["due_at"], r["id"]), scope=SCOPE)
-    labels = {name: kind.label for name, kind in notifications.kinds().items()}
+    labels = {name: i18n.gettext(kind.label) for name, kind in notifications.kinds().items()}
     return Page(items=[_read(r, labels) for r in page], next_cursor=nxt)
 
 

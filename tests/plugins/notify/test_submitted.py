@@ -43,7 +43,7 @@ async def test_author_is_told_the_event_is_under_review_in_their_language(use_se
     assert "Hello Ann," in en.text and "3 Dec 2026, 19:00 (Europe/Berlin)" in en.text
     assert "Chess &lt;night&gt;" in en.html and "<night>" not in en.html
     assert ru.language == "ru" and ru.subject == "Ваше событие «Шахматы» на модерации"
-    assert "Здравствуйте, Иван!" in ru.text and "3 дек 2026" in ru.text and "проверяют модераторы" in ru.html
+    assert "Здравствуйте, Иван!" in ru.text and "3 дек. 2026" in ru.text and "проверяют модераторы" in ru.html
     assert [r["status"] for r in await _rows()] == ["sent", "sent"]
     inbox = await db.fetch("SELECT user_id, kind, title, data FROM notify.inbox_item ORDER BY user_id")
     assert [(i["user_id"], i["kind"], i["title"]) for i in inbox] == [
