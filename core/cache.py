@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -44,6 +44,7 @@ async def close() -> None:
         await client().aclose()
     client.cache_clear()
     _state.skip_until = 0.0  # a new client: the read cache tries Redis again at once
+    _scripts.clear()
 
 
 def key(*parts: object) -> str:
@@ -120,34 +121,53 @@ async def _mget(names: Sequence[str]) -> list[bytes | None]:
     return values
 
 
+# One round trip for a read: the counters, the entry, and the counters of the parts its header names. (The parts'
+# keys are not declared in KEYS: fine on the standalone Redis Sbor uses; a Redis Cluster would need hash tags.)
+_LOOKUP_LUA = """
+local vals = {}
+for i = 3, #KEYS do vals[#vals + 1] = redis.call('GET', KEYS[i]) or '0' end
+local guarded = ''
+if KEYS[2] ~= '' then guarded = redis.call('GET', KEYS[2]) or '0' end
+local entry = redis.call('GET', KEYS[1])
+if not entry then return {table.concat(vals, ':'), guarded} end
+local a = string.find(entry, '\\n', 1, true)
+local b = string.find(entry, '\\n', a + 1, true)
+local parts = {}
+for k in string.gmatch(string.sub(entry, a + 1, b - 1), '%S+') do parts[#parts + 1] = redis.call('GET', k) or '0' end
+return {table.concat(vals, ':'), guarded, entry, table.concat(parts, ':')}
+"""
+_scripts: dict[int, Any] = {}
+
+
 async def lookup(name: str, deps: Sequence[str], guard: str | None = None) -> Lookup:
     """Fetch entry ``name`` if still current for ``deps`` (and for the parts it was stored with).
 
-    One round trip (MGET of the entry, the epoch, ``deps`` and ``guard``), a second one for an entry stored with
-    ``parts``. Never raises for Redis: while it is away (and for :data:`RETRY_AFTER_S` after an error) returns
-    ``Lookup(None, None)`` and the caller reads the database.
+    One round trip (a script reading the epoch, ``deps``, ``guard``, the entry and its parts' counters). Never
+    raises for Redis: while it is away (and for :data:`RETRY_AFTER_S` after an error) returns ``Lookup(None, None)``
+    and the caller reads the database.
     """
     if ttl_s() <= 0 or time.monotonic() < _state.skip_until:
         return Lookup(None, None)
     try:
+        redis = client()
         if _state.missed:
-            await client().incr(_version_key(EPOCH))
+            await redis.incr(_version_key(EPOCH))
             _state.missed = False
-        names = [key("c", name), _version_key(EPOCH), *map(_version_key, deps)]
-        values = await _mget([*names, _version_key(guard)] if guard else names)
-        guarded = (values.pop() or b"0") if guard else b""
-        stamp = b":".join(v or b"0" for v in values[1:])
-        entry = values[0]
-        if entry is not None:
-            head, parts, parts_at, etag, body = entry.split(b"\n", 4)
-            at, born, until = head.split(b"|")
-            if at == stamp and float(born) <= clock.timestamp() < float(until) and (
-                    not parts or b":".join(v or b"0" for v in await _mget(parts.decode().split())) == parts_at):
-                _state.stats["hit"] += 1
-                return Lookup(Hit(etag.decode(), body), stamp, guarded)
+        script = _scripts.get(id(redis))
+        if script is None:
+            script = _scripts.setdefault(id(redis), redis.register_script(_LOOKUP_LUA))
+        keys = [key("c", name), _version_key(guard) if guard else "", _version_key(EPOCH), *map(_version_key, deps)]
+        found = await script(keys=keys)
     except _REDIS_ERRORS as exc:
         _failed(exc, "read")
         return Lookup(None, None)
+    stamp, guarded = found[0], found[1]
+    if len(found) > 2:
+        head, _names, parts_at, etag, body = found[2].split(b"\n", 4)
+        at, born, until = head.split(b"|")
+        if at == stamp and parts_at == found[3] and float(born) <= clock.timestamp() < float(until):
+            _state.stats["hit"] += 1
+            return Lookup(Hit(etag.decode(), body), stamp, guarded)
     _state.stats["miss"] += 1
     return Lookup(None, stamp, guarded)
 
