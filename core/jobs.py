@@ -174,10 +174,23 @@ def configure_broker(url: str, namespace: str = "sbor", *, worker: bool = False,
     broker.add_middleware(JobObservability())  # job metrics and spans, the request's trace carried into its jobs
     if worker:
         broker.add_middleware(PiccoloPool())
+    if _broker is not None:  # replaced (tests switch brokers): its connections go now, not at garbage collection
+        close(_broker)
     dramatiq.set_broker(broker)
     _broker, _kind, _namespace = broker, kind, namespace
     _bound.clear()
     return broker
+
+
+def close(b: dramatiq.Broker) -> None:
+    """Close a broker's connections: RabbitMQ's (one per thread that used it) and Redis's pool (best effort)."""
+    try:
+        if isinstance(b, RedisBroker):
+            b.client.connection_pool.disconnect()
+        else:
+            b.close()
+    except Exception:
+        log.warning("could not close the job broker", exc_info=True)
 
 
 def broker_url(settings: Settings) -> str:
@@ -302,6 +315,28 @@ def queue_depths() -> dict[str, QueueDepth]:
     finally:
         connection.close()
     return out
+
+
+def forget_queues(*, delete: bool = False) -> None:
+    """Empty every queue the broker declared (with its delayed and dead-letter queues); ``delete`` removes them.
+
+    For tests and throwaway namespaces: RabbitMQ keeps durable queues after their last consumer is gone. On Redis,
+    ``delete`` is the same as emptying (the keys go).
+    """
+    b = broker()
+    if isinstance(b, RedisBroker) or not delete:
+        b.flush_all()
+        return
+    import pika
+
+    connection = pika.BlockingConnection(b.parameters)  # type: ignore[attr-defined]
+    try:
+        channel = connection.channel()
+        for q in b.get_declared_queues():
+            for name in (q, dramatiq.common.dq_name(q), dramatiq.common.xq_name(q)):
+                channel.queue_delete(name)
+    finally:
+        connection.close()
 
 
 def ping(timeout_s: float = 2.0) -> None:

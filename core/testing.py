@@ -95,6 +95,9 @@ async def sbor_database(sbor_env: dict[str, str]) -> AsyncIterator[Registry]:
     jobs.configure_from(core_settings.get_settings())  # jobs.broker chooses Redis or RabbitMQ (SBOR_JOBS_BROKER)
     jobs.bind(registry.hooks.collect(hookspecs.register_actors))
     yield registry
+    if jobs.broker_kind() == "rabbitmq":  # its durable queues outlive the session otherwise
+        await asyncio.to_thread(jobs.forget_queues, delete=True)
+        jobs.close(jobs.broker())
     await db.close_pool()
     for running in servers.running.values():
         for key in running.env:
@@ -132,6 +135,8 @@ async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     redis = cache.client()
     ns = os.environ.get("SBOR_JOBS_NAMESPACE", "sbortest")
     keys = [k async for k in redis.scan_iter(match=f"{ns}*")]  # our keys and Dramatiq's ("<ns>-jobs:…")
+    if jobs.broker_kind() == "rabbitmq":  # jobs left queued must not leak into the next test
+        await asyncio.to_thread(jobs.forget_queues)
     if keys:
         await redis.delete(*keys)
 

@@ -90,28 +90,10 @@ def use_broker(kind: str, url: str, namespace: str, extra: list[tuple[str, Any]]
     finally:
         try:
             if forget:
-                _forget_queues(broker)
+                jobs.forget_queues(delete=True)
         finally:
-            broker.close()
-            jobs.configure_from(get_settings())
+            jobs.configure_from(get_settings())  # closes this one
             jobs.bind(registry.hooks.collect(hookspecs.register_actors))
-
-
-def _forget_queues(broker: Any) -> None:
-    if jobs.broker_kind() != "rabbitmq":
-        broker.flush_all()  # the rest of the namespace's keys go with clean_tables
-        return
-    import pika
-    from dramatiq.common import dq_name, xq_name
-
-    connection = pika.BlockingConnection(broker.parameters)
-    try:
-        channel = connection.channel()
-        for q in broker.get_declared_queues():
-            for name in (q, dq_name(q), xq_name(q)):
-                channel.queue_delete(name)
-    finally:
-        connection.close()
 
 
 @pytest.fixture(params=BROKERS)
@@ -234,8 +216,9 @@ class RedisServer(BrokerServer):
         deadline = time.monotonic() + 10
         while True:
             try:
-                if redis.Redis(port=self.port, socket_connect_timeout=0.5).ping():
-                    return
+                with redis.Redis(port=self.port, socket_connect_timeout=0.5) as client:
+                    if client.ping():
+                        return
             except (redis.ConnectionError, redis.BusyLoadingError):
                 if time.monotonic() > deadline:
                     raise
