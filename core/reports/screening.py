@@ -4,7 +4,8 @@
 Snowball stemmer of each language and looks for every blocked entry's stems as consecutive words: a blocked
 ``мошенник`` matches ``мошенники``, ``мошенникам`` and ``МОШЕННИКОВ``; ``scam`` matches ``scams`` and ``scamming``.
 The blocklists are staff's (the panel's Blocklist page, the ``blocked_word`` table) plus the operator's
-``[settings.reports] blocklist``; they are cached in the process for a few seconds (an edit here clears the cache).
+``[settings.reports] blocklist``; each process caches them, checking one Redis counter per screening that every
+edit increments (so an edit reaches every process at once; while Redis is away, the cache lives a minute).
 """
 
 # ruff: noqa: RUF001, RUF002  (Russian words are the point of this module)
@@ -20,7 +21,7 @@ from typing import Any
 
 import snowballstemmer
 
-from core import clock
+from core import cache, clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.hooks import plugin_settings
 from core.reports import ReportsSettings
@@ -31,7 +32,7 @@ log = logging.getLogger("core.reports")
 LANGUAGES: dict[str, str] = {"ru": "russian", "en": "english", "de": "german", "fr": "french", "es": "spanish",
                              "it": "italian", "uk": "russian"}
 """Languages with a stemmer (Ukrainian borrows the Russian one: better than none)."""
-CACHE_SECONDS = 10.0
+CACHE_SECONDS = 60.0
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -59,24 +60,40 @@ def stems(text: str, language: str) -> tuple[str, ...]:
     return tuple(_stemmer(language).stemWords(words(text)))
 
 
-_cache: dict[str, tuple[float, list[tuple[str, tuple[str, ...]]]]] = {}
+_cache: dict[str, tuple[float, bytes | None, list[tuple[str, tuple[str, ...]]]]] = {}
 
 
-def forget() -> None:
-    """Drop the cached blocklists (after an edit, and in tests)."""
+def _version_key() -> str:
+    return cache.key("reports", "blocklist")
+
+
+async def _version() -> bytes | None:
+    try:
+        value: bytes | None = await cache.client().get(_version_key())
+    except Exception:  # Redis away: the minute's cache stands in
+        return b"?"
+    return value
+
+
+async def forget() -> None:
+    """Make every process read the blocklists again (after an edit)."""
     _cache.clear()
+    try:
+        await cache.client().incr(_version_key())
+    except Exception:
+        log.warning("blocklist edited while Redis is away: other processes see it within a minute")
 
 
-async def _entries(language: str) -> list[tuple[str, tuple[str, ...]]]:
+async def _entries(language: str, version: bytes | None) -> list[tuple[str, tuple[str, ...]]]:
     cached = _cache.get(language)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
+    if cached is not None and cached[0] > time.monotonic() and (cached[1] == version or version == b"?"):
+        return cached[2]
     rows = await BlockedWord.select(BlockedWord.word, BlockedWord.stems).where(BlockedWord.language == language)
     entries = [(r["word"], tuple(r["stems"].split())) for r in rows]
     for word in plugin_settings(ReportsSettings).blocklist.get(language, []):
         entries.append((word, stems(word, language)))
     entries = [(w, s) for w, s in entries if s]
-    _cache[language] = (time.monotonic() + CACHE_SECONDS, entries)
+    _cache[language] = (time.monotonic() + CACHE_SECONDS, version, entries)
     return entries
 
 
@@ -94,10 +111,11 @@ async def screen(text: str, languages: Iterable[str] | None = None) -> list[Matc
         return []
     written = words(text)
     found: list[Match] = []
+    version = await _version()
     for language in languages if languages is not None else plugin_settings(ReportsSettings).screening_languages:
         if language not in LANGUAGES:
             continue
-        entries = await _entries(language)
+        entries = await _entries(language, version)
         if not entries:
             continue
         hay = _stemmer(language).stemWords(written)
@@ -141,7 +159,7 @@ async def block(language: str, word: str, staff_id: int | None) -> int:
         action="DO NOTHING").returning(BlockedWord.id)
     if not rows:
         raise Conflict("This word is already blocked", code="already_blocked")
-    forget()
+    await forget()
     log.info("staff %s blocked %r (%s)", staff_id, word, language)
     return int(rows[0]["id"])
 
@@ -157,7 +175,7 @@ async def change(word_id: int, language: str, word: str, staff_id: int | None) -
         BlockedWord.id)
     if not done:
         raise NotFound("No such blocked word", code="blocked_word_not_found")
-    forget()
+    await forget()
     log.info("staff %s changed blocked word %s to %r (%s)", staff_id, word_id, word, language)
 
 
@@ -166,5 +184,5 @@ async def unblock(word_id: int, staff_id: int | None) -> None:
     done = await BlockedWord.delete().where(BlockedWord.id == word_id).returning(BlockedWord.id)
     if not done:
         raise NotFound("No such blocked word", code="blocked_word_not_found")
-    forget()
+    await forget()
     log.info("staff %s unblocked word %s", staff_id, word_id)

@@ -148,15 +148,28 @@ async def open_case_of(target_type: str, target_id: int) -> dict[str, Any] | Non
     return None if row is None else dict(row)
 
 
+async def target_decided(target_type: str, target_id: int, actor_id: int | None, *, upheld: bool,
+                         decision: str, hidden_only: bool = False) -> None:
+    """The target was decided elsewhere (its plugin's own queue, its author): its open case closes the same way.
+
+    ``upheld`` when it was taken down (``decision`` ``removed``, ``rejected``…), else dismissed (``kept``);
+    ``hidden_only``: only a case that hid the target (a moderator published again what reports held). Call it in
+    the plugin's transaction; a case already closed is left alone.
+    """
+    query = ReportCase.update({
+        ReportCase.status: UPHELD if upheld else DISMISSED, ReportCase.decision: decision[:32],
+        ReportCase.decided_by: actor_id, ReportCase.decided_at: clock.now(),
+    }).where(ReportCase.target_type == target_type, ReportCase.target_id == target_id, ReportCase.status == OPEN)
+    if hidden_only:
+        query = query.where(ReportCase.hidden == True)  # noqa: E712  (SQL, not Python)
+    done = await query.returning(ReportCase.id)
+    if done:
+        log.info("%s %s %s by %s: case %s closed", target_type, target_id, decision, actor_id, done[0]["id"])
+
+
 async def target_removed(target_type: str, target_id: int, actor_id: int | None) -> None:
     """The target is gone (its author or a moderator elsewhere removed it): its open case closes as upheld."""
-    done = await ReportCase.update({
-        ReportCase.status: UPHELD, ReportCase.decision: "removed", ReportCase.decided_by: actor_id,
-        ReportCase.decided_at: clock.now(),
-    }).where(ReportCase.target_type == target_type, ReportCase.target_id == target_id,
-             ReportCase.status == OPEN).returning(ReportCase.id)
-    if done:
-        log.info("%s %s removed by %s: case %s closed", target_type, target_id, actor_id, done[0]["id"])
+    await target_decided(target_type, target_id, actor_id, upheld=True, decision="removed")
 
 
 async def export_user(user_id: int) -> list[dict[str, Any]]:
@@ -265,9 +278,31 @@ async def case(case_id: int) -> dict[str, Any]:
     return (await _enrich([dict(row)], texts=100))[0]
 
 
-async def open_count() -> int:
-    """Open cases (the dashboard's figure)."""
-    return int(await ReportCase.count().where(ReportCase.status == OPEN))
+async def open_count(target_type: str | None = None, hidden: bool | None = None) -> int:
+    """Open cases (the dashboard's figure), of one type and hidden or not when asked."""
+    query = ReportCase.count().where(ReportCase.status == OPEN)
+    if target_type is not None:
+        query = query.where(ReportCase.target_type == target_type)
+    if hidden is not None:
+        query = query.where(ReportCase.hidden == hidden)
+    return int(await query)
+
+
+async def open_reporters(target_type: str, target_ids: list[int]) -> dict[int, int]:
+    """How many people reported each target in its open case (targets without one are left out)."""
+    if not target_ids:
+        return {}
+    rows = await ReportCase.select(ReportCase.target_id, ReportCase.reporters).where(
+        ReportCase.target_type == target_type, ReportCase.target_id.is_in(target_ids), ReportCase.status == OPEN)
+    return {r["target_id"]: r["reporters"] for r in rows}
+
+
+async def open_reports_of(target_type: str, target_id: int) -> list[dict[str, Any]]:
+    """The reports in the target's open case, oldest first (reporter, reason, text, when)."""
+    return [dict(r) for r in await Report.select(
+        Report.reporter.as_alias("reporter_id"), Report.reason, Report.text, Report.created_at).where(
+        Report.target_type == target_type, Report.target_id == target_id, Report.case.status == OPEN).order_by(
+        Report.id)]
 
 
 async def _close(row: dict[str, Any], staff_id: int, status: str, decision: str, note: str) -> None:

@@ -12,6 +12,8 @@ from core import clock, geo, hooks
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
 from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
+from core.reports import screening as text_screening
+from core.reports import services as reports
 from plugins.events import EventsSettings, hookspecs, states, validation
 from plugins.events import cache as event_cache
 from plugins.events.hookspecs import EventInfo
@@ -247,11 +249,21 @@ async def submit(actor: Actor, event_id: int) -> EventInfo:
         await _author_only(row, actor)
         if row["starts_at"] <= clock.now():
             raise validation.fail("/starts_at", "the event must start in the future", "starts_in_past")
-        await move(row, states.PENDING, states.AUTHOR, actor.user_id)
+        await move(row, states.PENDING, states.AUTHOR, actor.user_id, await screened(row))
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_submitted, event=info, actor_id=actor.user_id)
     log.info("user %s submitted event %s", actor.user_id, event_id)
     return info
+
+
+async def screened(row: Row) -> str:
+    """What the platform's blocklists found in the title and description (``blocklist: …``), or "".
+
+    A submission records it as the reason of its move to review, so moderators see it in the queue's history; an
+    event with a match must never be published without a moderator (none is: every submission is reviewed).
+    """
+    found = await text_screening.screen(f"{row['title']}\n{row['description']}")
+    return text_screening.summary(found) if found else ""
 
 
 async def approve(event_id: int, moderator_id: int) -> EventInfo:
@@ -259,6 +271,8 @@ async def approve(event_id: int, moderator_id: int) -> EventInfo:
     async with transaction():
         row = await load_event(event_id, lock=True)
         await move(row, states.PUBLISHED, states.MODERATOR, moderator_id)
+        await reports.target_decided(EVENT_TYPE, event_id, moderator_id, upheld=False, decision="kept",
+                                     hidden_only=True)  # published again what reports hid
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_published, event=info, moderator_id=moderator_id)
     log.info("moderator %s published event %s", moderator_id, event_id)
@@ -271,6 +285,7 @@ async def reject(event_id: int, moderator_id: int, reason: str) -> EventInfo:
     async with transaction():
         row = await load_event(event_id, lock=True)
         await move(row, states.REJECTED, states.MODERATOR, moderator_id, reason)
+        await reports.target_decided(EVENT_TYPE, event_id, moderator_id, upheld=True, decision="rejected")
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_rejected, event=info, moderator_id=moderator_id, reason=reason)
     log.info("moderator %s rejected event %s", moderator_id, event_id)
@@ -286,19 +301,25 @@ async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
         if role == states.MODERATOR and not actor.moderator:
             await _author_only(row, actor)  # 404 when they may not see it, else 403
         await move(row, states.CANCELLED, role, actor.user_id, reason)
+        if role == states.MODERATOR:
+            await reports.target_decided(EVENT_TYPE, event_id, actor.user_id, upheld=True, decision="cancelled")
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_cancelled, event=info, reason=reason, actor_id=actor.user_id)
     log.info("user %s cancelled event %s", actor.user_id, event_id)
     return info
 
 
+EVENT_TYPE = "events.event"
+"""The events' reportable type (``reports.py``): reports go to the platform's one report queue."""
 REPORTED = "hidden after reports"
 """The history's reason when reports hid a published event (a dismissal of the reports publishes it again)."""
 
 
 async def hide_reported(event_id: int) -> None:
-    """Reports reached the operator's threshold: a published event goes back to the moderators (published →
-    pending_review, by the system); anything else stays as it is."""
+    """Reports reached the operator's threshold: a published event goes back to the moderators.
+
+    Published → pending_review, by the system; an event in any other status stays as it is.
+    """
     async with transaction():
         row = await load_event(event_id, lock=True)
         if row["status"] != states.PUBLISHED:

@@ -56,8 +56,6 @@ class MediaSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Every upload waits for a moderator, not only those a screener holds back."""
     duplicate_distance: Annotated[int, msgspec.Meta(ge=0, le=20)] = 6
     """Perceptual hashes this close (Hamming distance of 64 bits) to a rejected item's are held as its duplicate."""
-    reports_to_hold: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
-    """Open reports that take an approved item out of the galleries back to the moderators."""
 
 
 manifest = Manifest(

@@ -25,6 +25,7 @@ from core.admin import (
 )
 from core.errors import NotFound
 from core.pagination import decode_cursor, paginate
+from core.reports import services as reports
 from plugins.media import delivery, moderation, states
 from plugins.media.store import load, not_found, ref_of, renditions_of
 from plugins.media.tables import Item
@@ -59,13 +60,14 @@ async def _row(r: dict[str, Any]) -> dict[str, Any]:
     return {"id": r["id"], "ref": ref_of(r["id"]), "thumbnail": files.get(thumbs[0][1], "") if thumbs else "",
             "kind": r["kind"], "status": r["status"], "uploader_id": r["uploader_id"],
             "uploader": r.get("uploader_name", ""), "event_id": r["event_id"], "target": r["target"],
-            "hold_reason": r["hold_reason"], "reports": r["reports"], "created_at": r["created_at"]}
+            "hold_reason": r["hold_reason"], "reports": 0, "created_at": r["created_at"]}
 
 
 async def load_queue(query: AdminQuery) -> Page:
-    """The grid's page: thumbnails with the uploader and the event beside each."""
+    """The grid's page: thumbnails with the uploader and the event beside each (and the people reporting it)."""
     rows, nxt = await _pending(query)
-    return Page(items=[await _row(r) for r in rows], next_cursor=nxt)
+    reported = await reports.open_reporters(moderation.MEDIA_TYPE, [r["id"] for r in rows])
+    return Page(items=[{**await _row(r), "reports": reported.get(r["id"], 0)} for r in rows], next_cursor=nxt)
 
 
 async def detail(raw_id: str) -> dict[str, Any] | None:
@@ -77,7 +79,7 @@ async def detail(raw_id: str) -> dict[str, Any] | None:
     out = await _row(row)
     out.update({"width": row["width"], "height": row["height"], "duration_s": row["duration_s"],
                 "error_code": row["error_code"], "reason": row["reason"],
-                "open_reports": [f"{r['reason']}: {r['note']}" for r in await moderation.open_reports(row["id"])]})
+                "open_reports": [f"{r['reason']}: {r['text']}" for r in await moderation.open_reports(row["id"])]})
     return out
 
 
@@ -129,10 +131,10 @@ async def _reject(raw_id: str, moderator_id: int, reason: str) -> None:
 
 async def _stats() -> list[Stat]:
     pending = await _count()
-    reported = await Item.count().where(Item.status == states.APPROVED, Item.reports > 0)
+    reported = await reports.open_count(moderation.MEDIA_TYPE, hidden=False)
     failed = await Item.count().where(Item.status == states.FAILED)
     return [Stat("Waiting for review", pending, "/admin/p/media/queue", "warn" if pending else ""),
-            Stat("Reported, still shown", reported, "/admin/p/media/queue?status=approved"),
+            Stat("Reported, still shown", reported, "/admin/p/reports/queue?type=media.item"),
             Stat("Refused by the checks", failed)]
 
 

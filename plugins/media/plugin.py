@@ -145,3 +145,11 @@ async def user_erasure(user_id: int) -> None:
     from plugins.media.account import erase_user
 
     await erase_user(user_id)
+
+
+@hookimpl
+def register_reportable_types() -> list[Any]:
+    """Photos and videos people may report (plugins/media/reports.py)."""
+    from plugins.media.reports import reportable_types
+
+    return reportable_types()

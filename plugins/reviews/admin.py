@@ -25,12 +25,11 @@ from core.pagination import decode_cursor, paginate
 from plugins.events import api as events
 from plugins.reviews import moderation, states
 from plugins.reviews.store import COLUMNS, load
-from plugins.reviews.tables import Report, Review
+from plugins.reviews.tables import Review
 
 PERMISSION = "reviews.moderate"
 QUEUE_URL = "/admin/moderation/reviews.queue"
 LIST_SCOPE = "reviews.admin.all"
-RECENT_REPORTS = 5
 
 
 def _review_id(raw: str) -> int:
@@ -169,29 +168,6 @@ ACTIONS = (
            visible=lambda row: row.get("status") != states.REMOVED),
 )
 """Row actions of the reviews list page: approve, hide and remove (the queue itself offers approve and hide)."""
-
-
-async def reports_context(user_id: int, permissions: frozenset[str]) -> dict[str, Any]:
-    """Beside a support ticket: review reports the user made and those of their reviews (counts, the latest few).
-
-    Every agent sees counts, dates and reasons; links into the queue only for those who may open it
-    (``reviews.moderate``).
-    """
-    from core.users import services as users
-
-    linked = users.allows(permissions, PERMISSION)
-    rows: list[dict[str, Any]] = []
-    for side, where in (("made", Report.reporter_id == user_id), ("received", Report.review.author == user_id)):
-        total = await Report.count().where(where)
-        still_open = await Report.count().where(where & Report.resolved_at.is_null())
-        rows.append({"label": f"Reports {side}", "value": f"{total} ({still_open} open)",
-                     **({"url": QUEUE_URL} if linked and still_open else {})})
-        latest = await Report.select(Report.review, Report.reason, Report.created_at, Report.resolved_at).where(
-            where).order_by(Report.id, ascending=False).limit(RECENT_REPORTS)
-        rows += [{"label": f"{side}: review #{r['review']} {'open' if r['resolved_at'] is None else 'resolved'} "
-                           f"{r['created_at']:%Y-%m-%d}", "value": r["reason"][:120] or "(no reason)",
-                  **({"url": f"{QUEUE_URL}/{r['review']}"} if linked else {})} for r in latest]
-    return {"title": "Review reports", "rows": rows}
 
 
 def contributions() -> list[Any]:

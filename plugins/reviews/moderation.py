@@ -1,7 +1,8 @@
 """Moderation: screening a review's text, the queue of held and reported reviews, approve, hide and remove.
 
-Screening is the built-in ``blocklist`` setting, then the ``review_screened`` decision any plugin implements; the
-first reason holds the review. Moderators (``reviews.moderate``) decide in the admin panel's queue or through the API.
+Screening is the built-in ``blocklist`` setting, the platform's blocklists (``core.reports.screening``: every word
+form), then the ``review_screened`` decision any plugin implements; the first reason holds the review. Moderators
+(``reviews.moderate``) decide in the admin panel's queue or through the API.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from core import clock, hooks
 from core.errors import Conflict
 from core.hooks import plugin_settings
 from core.pagination import decode_cursor, paginate
+from core.reports import screening as text_screening
+from core.reports import services as reports
 from plugins.events.hookspecs import EventInfo
 from plugins.reviews import ReviewsSettings, hookspecs, notifications, states
 from plugins.reviews.store import COLUMNS, Row, load, move, published, record, transaction, unpublished, visible
@@ -24,6 +27,8 @@ from plugins.reviews.tables import Report, Review, ReviewMove
 
 log = logging.getLogger("plugins.reviews")
 QUEUE_SCOPE = "reviews.queue"
+REVIEW_TYPE = "reviews.review"
+"""The reviews' reportable type (``reports.py``): reports go to the platform's one report queue."""
 WAITING = (states.HELD, states.PUBLISHED)  # a flagged review waits while held, or while published and reported
 
 
@@ -34,6 +39,9 @@ async def screen(text: str, event: EventInfo, author_id: int) -> str | None:
     for word in plugin_settings(ReviewsSettings).blocklist:
         if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE):
             return f"blocklist: {word}"
+    found = await text_screening.screen(text)  # the platform's blocklists, every word form (core.reports)
+    if found:
+        return text_screening.summary(found)[:200]
     return await hooks.first(hookspecs.review_screened, text=text, event=event, author_id=author_id)
 
 
@@ -67,6 +75,8 @@ async def approve(review_id: int, moderator_id: int) -> None:
             after = await load(review_id)
             if visible(after):
                 await published(after, None)
+        await reports.target_decided(REVIEW_TYPE, review_id, moderator_id, upheld=False, decision="kept",
+                                     hidden_only=True)
     log.info("moderator %s approved review %s", moderator_id, review_id)
 
 
@@ -90,6 +100,7 @@ async def _take_down(review_id: int, moderator_id: int, reason: str, target: str
                              Review.open_reports: 0, Review.updated_at: clock.now()}).where(Review.id == review_id)
         if visible(row):
             await unpublished(row, target, reason, moderator_id)
+        await reports.target_decided(REVIEW_TYPE, review_id, moderator_id, upheld=True, decision=target)
         await notifications.taken_down(row, target, reason)
     log.info("moderator %s %s review %s", moderator_id, target, review_id)
 
@@ -138,3 +149,31 @@ async def history(review_id: int) -> list[Row]:
     """The review's moves, oldest first."""
     return await ReviewMove.select(ReviewMove.at, ReviewMove.actor_id, ReviewMove.from_status, ReviewMove.to_status,
                                    ReviewMove.reason).where(ReviewMove.review == review_id).order_by(ReviewMove.id)
+
+
+REPORTED = "reported"
+"""The ``hold_reason`` of a review the platform's report threshold took down (core.reports' queue decides)."""
+
+
+async def hold_reported(review_id: int) -> None:
+    """The platform's reports (core.reports) reached their threshold: a published review is held.
+
+    It stays out of this plugin's queue: the platform's report queue decides it.
+    """
+    async with transaction():
+        row = await load(review_id, lock=True)
+        if row["status"] != states.PUBLISHED:
+            return
+        await move(row, states.HELD, states.SYSTEM, None, REPORTED)
+        await Review.update({Review.status: states.HELD, Review.hold_reason: REPORTED,
+                             Review.updated_at: clock.now()}).where(Review.id == review_id)
+        if visible(row):
+            await unpublished(row, states.HELD, REPORTED, None)
+    log.info("review %s held after reports", review_id)
+
+
+async def release_reported(review_id: int, moderator_id: int | None) -> None:
+    """The reports were dismissed: publish again a review they held (and nothing else held it since)."""
+    row = await load(review_id)
+    if row["status"] == states.HELD and row["hold_reason"] == REPORTED and moderator_id is not None:
+        await approve(review_id, moderator_id)

@@ -132,15 +132,8 @@ async def review_replied(review: ReviewInfo, reply: str) -> None:
     await replied(review, reply)
 
 
-# Support (optional: reviews does not depend on support; pluggy leaves this unchecked while support is disabled)
-
-
-@hookimpl(optionalhook=True)
-async def user_context_for_support(user_id: int, permissions: frozenset[str]) -> dict[str, Any]:
-    """Beside a support ticket: review reports the user made and received, linked to the queue for moderators."""
-    from plugins.reviews.admin import reports_context
-
-    return await reports_context(user_id, permissions)
+# Review reports go to the platform's one report queue (core.reports; plugins/reviews/reports.py); so does what
+# support shows of them beside a ticket.
 
 
 # Media (optional: reviews does not depend on media; pluggy leaves these unchecked while media is disabled)
@@ -163,3 +156,11 @@ async def media_removed(media: Any, reason: str) -> None:
     from plugins.reviews.services import drop_media
 
     await drop_media(str(media.ref))
+
+
+@hookimpl
+def register_reportable_types() -> list[Any]:
+    """Reviews people may report (plugins/reviews/reports.py)."""
+    from plugins.reviews.reports import reportable_types
+
+    return reportable_types()

@@ -13,6 +13,7 @@ from core import clock, hooks, notifications, ratelimit
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
+from core.reports import services as reports
 from plugins.events import api as events
 from plugins.events.hookspecs import EventInfo
 from plugins.reviews import ReviewsSettings, aggregates, hookspecs, moderation, sql, states
@@ -31,7 +32,7 @@ from plugins.reviews.store import (
     unpublished,
     visible,
 )
-from plugins.reviews.tables import Helpful, Report, Review, Sweep
+from plugins.reviews.tables import Helpful, Review, Sweep
 
 log = logging.getLogger("plugins.reviews")
 
@@ -292,21 +293,21 @@ async def reply(organiser_id: int, review_id: int, text: str, *, edit: bool) -> 
 
 
 async def report(user_id: int, review_id: int, reason: str) -> None:
-    """Report a visible review to the moderators (once per user: 409 ``already_reported``; not one's own)."""
+    """Report a visible review to the platform's report queue (``core.reports``, type ``reviews.review``).
+
+    The route of old, kept for the app: reason ``other`` with ``reason`` as the text; once per user (409
+    ``already_reported``); not one's own (409 ``own_review``).
+    """
     await ratelimit.hit("reviews.report", str(user_id), limit=plugin_settings(ReviewsSettings).reports_per_hour,
                         window_s=3600)
-    async with transaction():
-        row = await _visible_locked(review_id)
-        if row["author_id"] == user_id:
-            raise Conflict("You cannot report your own review", code="own_review")
-        now = clock.now()
-        rows = await Report.insert(Report(review=review_id, reporter_id=user_id, reason=reason.strip(),
-                                          created_at=now)).on_conflict(action="DO NOTHING").returning(Report.id)
-        if not rows:
-            raise Conflict("You already reported this review", code="already_reported")
-        await Review.update({Review.open_reports: Review.open_reports + 1,
-                             Review.flagged_at: row["flagged_at"] or now}).where(Review.id == review_id)
-    log.info("user %s reported review %s", user_id, review_id)
+    row = await load(review_id)
+    if not visible(row):
+        raise not_found(review_id)
+    if row["author_id"] == user_id:
+        raise Conflict("You cannot report your own review", code="own_review")
+    _made, created = await reports.file(user_id, "reviews.review", review_id, "other", reason)
+    if not created:
+        raise Conflict("You already reported this review", code="already_reported")
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -84,10 +84,11 @@ async def test_the_admin_queue_approves_and_rejects_in_bulk(media_app: Any, part
     assert await queue.count() == 0
 
 
-async def test_reports_send_an_item_back_to_review(media_app: Any, participant: Any, person: Any,
+async def test_reports_send_an_item_back_to_review(make_client: Any, participant: Any, person: Any,
                                                    published_event: Any, upload: Any, media_files: Any,
-                                                   run_jobs: Any) -> None:
-    api = await media_app(reports_to_hold=2)
+                                                   run_jobs: Any, tmp_path: Any) -> None:
+    api = await make_client(["events", "media"], settings={"media": {"local_dir": str(tmp_path / "media")},
+                                                         "reports": {"hide_after_by_type": {"media.item": 2}}})
     item = await upload(api, participant.headers, media_files.jpeg(), "image/jpeg", target=GALLERY,
                         target_id=published_event.id, sizes=[32])
     await run_jobs()
@@ -103,6 +104,15 @@ async def test_reports_send_an_item_back_to_review(media_app: Any, participant: 
     assert (r.status_code, r.json()["code"]) == (404, "media_not_found")  # out of the galleries, back to review
     mine = await item_of(api, item["id"], participant.headers)
     assert mine["status"] == "pending"
+    # the platform's report queue holds one case: the reporters, the reasons of old at the head of the texts
+    from core.reports import services as reports
+
+    (case,) = (await reports.queue()).items
+    assert (case["target_type"], case["reporters"], case["hidden"]) == ("media.item", 2, True)
+    assert case["latest_texts"] == ["nudity", "privacy: that is me"] and case["reasons"] == "nudity, other"
+    moderator = await person("moderator")
+    await reports.decide(case["id"], moderator.id, "dismiss")  # the reports are not upheld: back in the gallery
+    assert (await api.get(f"/api/v1/media/items/{item['id']}", headers=a.headers)).status_code == 200
 
 
 async def test_the_admin_panel_shows_the_grid_and_runs_the_bulk_action(admin_client: Any, participant: Any,

@@ -31,7 +31,7 @@ MATRIX = [
     ("gallery", {"anonymous": 200, "user": 200, "uploader": 200, "organiser": 200, "moderator": 200, "admin": 200}),
     ("upload", {"anonymous": 401, "user": 403, "uploader": 201, "organiser": 201, "moderator": 403, "admin": 403}),
     ("settings", {"anonymous": 401, "user": 403, "uploader": 403, "organiser": 200, "moderator": 403, "admin": 403}),
-    ("report", {"anonymous": 401, "user": 201, "uploader": 201, "organiser": 201, "moderator": 201, "admin": 201}),
+    ("report", {"anonymous": 401, "user": 201, "uploader": 409, "organiser": 201, "moderator": 201, "admin": 201}),
     ("approve", {"anonymous": 401, "user": 403, "uploader": 403, "organiser": 403, "moderator": 409, "admin": 409}),
     ("mine", {"anonymous": 401, "user": 200, "uploader": 200, "organiser": 200, "moderator": 200, "admin": 200}),
     ("delete", {"anonymous": 401, "user": 403, "uploader": 204, "organiser": 204, "moderator": 204, "admin": 204}),

@@ -76,18 +76,40 @@ def test_every_move_not_in_the_table_is_refused() -> None:
                     assert exc.value.code == "illegal_status_move"
 
 
-async def test_reported_reviews_wait_in_the_queue_and_a_kept_one_stays(api: Any, finished: Any, person: Any) -> None:
+async def test_reported_reviews_go_to_the_platforms_report_queue_and_a_kept_one_stays(api: Any, finished: Any,
+                                                                                       person: Any) -> None:
+    from core.reports import services as reports
     from plugins.reviews import moderation
 
-    scene = await finished(attendees=1)
+    scene = await finished(attendees=3)
     rid = (await write(api, scene.attendees[0], scene.event.id, rating=5)).json()["id"]
-    assert await moderation.count_waiting() == 0
-    await api.post(f"/api/v1/reviews/{rid}/report", headers=scene.organiser.headers, json={"reason": "not there"})
-    assert await moderation.count_waiting() == 1
+    r = await api.post(f"/api/v1/reviews/{rid}/report", headers=scene.organiser.headers, json={"reason": "not there"})
+    assert r.status_code == 204
+    assert await moderation.count_waiting() == 0  # this plugin's queue keeps what screening held
+    (case,) = (await reports.queue()).items
+    assert (case["target_type"], case["target_id"], case["reporters"]) == ("reviews.review", rid, 1)
+    assert case["latest_texts"] == ["not there"] and case["actions"] == ["take_down", "remove"]
+    for who in scene.attendees[1:]:  # three people, the default threshold: held until staff decide
+        await reports.file(who.id, "reviews.review", rid, "spam", "")
+    assert (await api.get(f"/api/v1/reviews/{rid}")).status_code == 404
+    assert (await api.get(f"/api/v1/reviews/{rid}", headers=scene.attendees[0].headers)).json()["status"] == "held"
     mod = await person("moderator")
-    assert (await api.post(f"/api/v1/reviews/{rid}/approve", headers=mod.headers)).status_code == 204
-    assert await moderation.count_waiting() == 0
+    await reports.decide(case["id"], mod.id, "dismiss", "It is fine")
     assert (await api.get(f"/api/v1/reviews/{rid}")).json()["status"] == "published"
+
+
+async def test_staff_take_a_reported_review_down_from_the_report_queue(api: Any, finished: Any, person: Any) -> None:
+    from core.reports import services as reports
+
+    scene = await finished(attendees=1)
+    rid = (await write(api, scene.attendees[0], scene.event.id, rating=1, text="Awful")).json()["id"]
+    await reports.file(scene.organiser.id, "reviews.review", rid, "harassment", "Insults my staff")
+    (case,) = (await reports.queue()).items
+    mod = await person("moderator")
+    await reports.decide(case["id"], mod.id, "take_down", "Please keep it civil")
+    mine = (await api.get(f"/api/v1/reviews/{rid}", headers=scene.attendees[0].headers)).json()
+    assert mine["status"] == "hidden"
+    assert await reports.upheld_against(scene.attendees[0].id) == 1
 
 
 ROLES = ["anonymous", "user", "attendee", "organiser", "moderator"]
@@ -198,3 +220,13 @@ async def test_the_list_page_declares_approve_hide_and_remove(api: Any, finished
     detail = await page.detail(str(a.id))
     assert detail is not None and detail["status"] == "removed" and detail["Rating"] == "★★★★★ (5/5)"
     assert await page.detail("nope") is None
+
+
+async def test_the_platforms_blocklist_holds_a_review_in_any_word_form(api: Any, finished: Any) -> None:
+    from core.reports import screening
+
+    await screening.block("ru", "мошенник", None)
+    scene = await finished(attendees=1)
+    r = await write(api, scene.attendees[0], scene.event.id, rating=1, text="Организаторы — мошенники")  # noqa: RUF001
+    assert r.status_code == 201 and r.json()["status"] == "held"
+    assert (await api.get(f"/api/v1/reviews/{r.json()['id']}")).status_code == 404
