@@ -224,11 +224,22 @@ async def check_database(settings: Settings) -> list[Finding]:
 
 async def check_jobs(settings: Settings) -> list[Finding]:
     """The jobs broker keeps what it accepted: Redis with an append-only file and ``noeviction``; RabbitMQ answers."""
-    if settings.jobs.broker == "rabbitmq":
-        return await asyncio.to_thread(_check_rabbitmq, settings.jobs.rabbitmq_url)
-    if not settings.redis.url:
-        return []  # reported by check_embedded_servers
-    return await asyncio.to_thread(_check_redis_for_jobs, settings.redis.url)
+    redis_url = settings.redis.url  # empty: reported by check_embedded_servers
+    if settings.jobs.broker == "rabbitmq":  # Redis still holds the cache and rate limits: it must answer
+        found = await asyncio.to_thread(_check_rabbitmq, settings.jobs.rabbitmq_url)
+        return found + (await asyncio.to_thread(_check_redis_answers, redis_url) if redis_url else [])
+    return await asyncio.to_thread(_check_redis_for_jobs, redis_url) if redis_url else []
+
+
+def _check_redis_answers(url: str) -> list[Finding]:
+    import redis
+
+    try:
+        with redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        return [Finding("redis.url", f"Redis at {redact(url)} does not answer: {type(exc).__name__}: {exc}")]
+    return []
 
 
 def _check_redis_for_jobs(url: str) -> list[Finding]:

@@ -179,6 +179,7 @@ async def test_servers_that_do_not_answer_are_findings_without_their_passwords(t
                         SBOR_JOBS_BROKER="rabbitmq", SBOR_JOBS_RABBITMQ_URL=f"amqp://sbor:hunter2pass@127.0.0.1:{down}/")
     found = lines(await deploy_check.run(rabbit, core_only()))
     assert f"jobs.rabbitmq_url: RabbitMQ at amqp://sbor:***@127.0.0.1:{down}/ does not answer" in "\n".join(found)
+    assert [f.split(":", 1)[0] for f in found] == ["database.url", "jobs.rabbitmq_url", "redis.url"]
     assert "hunter2pass" not in "\n".join(found)
 
 
