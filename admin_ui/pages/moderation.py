@@ -13,9 +13,10 @@ from admin_ui.render import panel, render
 from admin_ui.web import checked_form, ip_of, needs, page_size, staff_of
 from core.admin import AdminQuery, ModerationQueue
 from core.errors import NotFound, PermissionDenied, SborError
+from core.i18n import N_
 from core.users import services as users
 
-DONE = {"approved": "Approved.", "rejected": "Rejected; the author was told why."}
+DONE = {"approved": N_("Approved."), "rejected": N_("Rejected; the author was told why.")}  # translated where shown
 
 
 def _queue(request: Request[Any, Any, Any], key: str) -> ModerationQueue:
@@ -99,11 +100,11 @@ class ModerationController(Controller):
         staff = staff_of(request)
         reason = str(form.get("reason") or "").strip()
         if not reason:
-            return await _detail_page(request, q, item_id, errors={"reason": "Tell the author why (required)."},
+            return await _detail_page(request, q, item_id, errors={"reason": N_("Tell the author why (required).")},
                                       status=422)
         if len(reason) > 2000:
             return await _detail_page(request, q, item_id, reason=reason, status=422,
-                                      errors={"reason": "Keep the reason under 2000 characters."})
+                                      errors={"reason": N_("Keep the reason under 2000 characters.")})
         before = await q.detail(item_id)
         await q.reject(item_id, staff.user_id, reason)
         await audit.record(staff.user_id, "moderation.reject", q.key, item_id, actor_label=staff.email,

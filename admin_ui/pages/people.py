@@ -12,9 +12,10 @@ from admin_ui import accounts, audit, session
 from admin_ui.render import panel, render
 from admin_ui.web import checked_form, ip_of, needs, page_size, staff_of, values
 from core.errors import ValidationFailed
+from core.i18n import N_
 
-DONE = {"banned": "User banned; their sessions ended.", "unbanned": "Ban lifted.", "roles": "Roles saved.",
-        "permissions": "Permissions saved."}
+DONE = {"banned": N_("User banned; their sessions ended."), "unbanned": N_("Ban lifted."),  # translated where shown
+        "roles": N_("Roles saved."), "permissions": N_("Permissions saved.")}
 
 
 def _field_errors(exc: ValidationFailed) -> dict[str, str]:

@@ -14,6 +14,7 @@ from admin_ui.render import render
 from admin_ui.web import checked_form, ip_of, needs, resolve_staff, staff_of
 from core import ratelimit
 from core.errors import NotAuthenticated, RateLimited
+from core.i18n import N_
 
 LOGIN_CSRF_COOKIE = "sbor_admin_login"
 
@@ -63,14 +64,14 @@ class SignInController(Controller):
         cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE)
         if not cookie_token or not session.csrf_ok(session.AdminSession(0, cookie_token, 0), form.get("_csrf")):
             return _login_page(request, next_url=next_url, email=email, status=403,
-                               message="The sign-in form expired; please try again.")
+                               message=N_("The sign-in form expired; please try again."))
         errors = {}
         if not email:
-            errors["email"] = "Enter your email."
+            errors["email"] = N_("Enter your email.")
         if not password:
-            errors["password"] = "Enter your password."  # noqa: S105 (a message, not a password)
+            errors["password"] = N_("Enter your password.")
         if code and not code.replace("-", "").isalnum():
-            errors["code"] = "Codes have digits (or a recovery code like abcd-efgh)."
+            errors["code"] = N_("Codes have digits (or a recovery code like abcd-efgh).")
         if errors:
             return _login_page(request, next_url=next_url, email=email, errors=errors, status=422)
         limit = session.settings().login_limit
@@ -93,22 +94,23 @@ class SignInController(Controller):
         except NotAuthenticated as exc:
             await audit.record(None, "login_failed", "user", "", actor_label=email, ip=ip, reason=exc.code)
             if exc.code in ("totp_required", "totp_invalid"):
-                text = ("Enter the 6-digit code from your authenticator app." if exc.code == "totp_required"
-                        else "This code is wrong or was already used.")
+                text = (N_("Enter the 6-digit code from your authenticator app.") if exc.code == "totp_required"
+                        else N_("This code is wrong or was already used."))
                 return _login_page(request, next_url=next_url, email=email, status=401, errors={"code": text})
             if exc.code == "totp_setup_required":
                 return render(request, "admin/error.html", {
-                    "status": 403, "title": "Second factor required",
-                    "detail": "Staff must turn on an authenticator app (TOTP) in their account before signing in."},
+                    "status": 403, "title": N_("Second factor required"),
+                    "detail": N_("Staff must turn on an authenticator app (TOTP) in their account before signing in.")},
                     status=403)
-            text = "This account is not active." if exc.code == "account_inactive" else "Email or password is wrong."
+            text = (N_("This account is not active.") if exc.code == "account_inactive"
+                    else N_("Email or password is wrong."))
             return _login_page(request, next_url=next_url, email=email, status=401, message=text)
         staff = await accounts.load_staff(user_id, "UTC")
         if staff is None or not accounts.is_staff_set(staff.permissions):
             await audit.record(user_id, "login_denied", "user", user_id, actor_label=email, ip=ip)
             return render(request, "admin/error.html", {
-                "status": 403, "title": "No access",
-                "detail": "Your account has no access to the admin panel. Ask an administrator for a staff role."},
+                "status": 403, "title": N_("No access"),
+                "detail": N_("Your account has no access to the admin panel. Ask an administrator for a staff role.")},
                 status=403)
         tz = str(form.get("timezone") or "UTC")
         if tz not in available_timezones():

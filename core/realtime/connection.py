@@ -256,7 +256,7 @@ class _Connection:
             extra: dict[str, Any] = {"errors": exc.extra["errors"]} if "errors" in exc.extra else {}
             if isinstance(exc, RateLimited):
                 extra["retry_after"] = exc.retry_after
-            await self._error(exc.code, exc.detail, **about, **extra)
+            await self._error(exc.code, exc.localized(), **about, **extra)  # in the language of the handshake
             return
         except Exception:  # a bug of the kind (or a result that is no JSON object): the connection goes on
             log.exception("realtime: on_send of %s failed for user %s", name, self.user_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 from core.admin import AdminQuery, DashboardWidget, ModerationQueue, QueueDetail, QueueItem, Stat
 from core.errors import NotFound
+from core.i18n import N_
 from plugins.events import api
 from plugins.events.store import load_event
 from plugins.events.tables import Event
@@ -78,9 +79,14 @@ async def _reject(item_id: str, moderator_id: int, reason: str) -> None:
     await api.reject(_event_id(item_id), moderator_id, reason)
 
 
+STATUS_LABELS = {"draft": N_("Draft"), "pending_review": N_("Pending review"), "published": N_("Published"),
+                 "rejected": N_("Rejected"), "cancelled": N_("Cancelled"), "finished": N_("Finished")}
+"""The dashboard's names of the statuses (translated where shown)."""
+
+
 async def _by_status() -> list[Stat]:
     counts = await api.count_by_status()
-    return [Stat(status.replace("_", " ").capitalize(), n,
+    return [Stat(STATUS_LABELS.get(status, status.replace("_", " ").capitalize()), n,
                  "/admin/moderation/events.review" if status == "pending_review" else None,
                  "warn" if status == "pending_review" and n else "")
             for status, n in counts.items()]
