@@ -5,12 +5,13 @@ its batch is stored (one statement, committed) and published; only then does it 
 that is not saved. While a batch is being written, the posts that arrive meanwhile queue up and make the next batch:
 under load batches grow by themselves, and a lone post waits for nobody (no timer). A batch:
 
-1. counts each post against ``chat_messages_per_minute`` per user and room (``ratelimit.hit_many``: one pipeline);
-   a post over the limit fails with 429 ``rate_limited`` and is not stored;
+1. counts each post against ``chat_messages_per_minute`` per user and room (``ratelimit``'s sliding window, one
+   Redis pipeline for the batch); a post over the limit fails with 429 ``rate_limited`` and is not stored;
 2. stores the others: through the kind's ``store`` (group rooms: membership checked inside the insert; a post whose
    author may not post gets None) or the plain insert, ids drawn in the order the posts were handed over;
-3. publishes the visible ones to their rooms in that order (``realtime.publish_many``: one pipeline; what Redis
-   refuses then is logged and dropped, as with ``realtime.after_commit``: the posts are saved);
+3. publishes the visible ones to their rooms in that order (``realtime.queue_publish``), in the same Redis pipeline
+   as step 1 of the next batch when posts are waiting (so a batch costs one Redis and one PostgreSQL round trip
+   under load); what Redis refuses then is logged and dropped, as with ``realtime.after_commit``: the posts are saved;
 4. answers each post with its id.
 
 A failing insert is retried post by post, so one bad post fails alone. One writer per event loop (API process).
@@ -24,7 +25,10 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from core import ratelimit, realtime
+from redis.exceptions import RedisError
+
+from core import cache, ratelimit, realtime
+from core.errors import RateLimited
 from core.hooks import plugin_settings
 from plugins.groups import GroupsSettings
 from plugins.groups.chat import sql
@@ -61,16 +65,38 @@ class _Writer:
             self.task = asyncio.get_running_loop().create_task(self._drain())
         return await pending.future
 
+    def _take(self) -> list[_Pending]:
+        batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+        return batch
+
     async def _drain(self) -> None:
         batch: list[_Pending] = []
+        upcoming: list[_Pending] = []
+        stopped: BaseException = RuntimeError("the chat's writer stopped")
+        refusals: dict[int, RateLimited] = {}
         try:
-            while self.queue:
-                batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
-                await _flush(batch)
-        finally:
+            while True:
+                if not batch:  # none counted yet: on the first round, or when posts came during the last publish
+                    batch = self._take()
+                    if not batch:
+                        return  # no await between this check and the end: a post queued now starts a new drain
+                    refusals = await _count(batch)
+                todo, outcomes, frames = await _store_batch(batch, refusals)
+                upcoming = self._take()
+                refusals = await _publish_and_count(frames, upcoming)  # one round trip for both
+                for pending, outcome in zip(todo, outcomes, strict=True):
+                    _answer(pending, outcome)
+                batch, upcoming = upcoming, []
+        except Exception as exc:  # a bug: every waiting post gets it (their senders answer internal_error)
+            log.exception("chat: the writer failed")
+            stopped = exc
+        except asyncio.CancelledError:
+            log.warning("chat: the writer was cancelled with %s posts waiting", len(batch + upcoming + self.queue))
+            raise
+        finally:  # also when cancelled (the loop is closing): nobody may wait for ever
             self.task = None
-            for pending in batch + self.queue:  # cancelled (the loop is closing): nobody may wait for ever
-                _answer(pending, RuntimeError("the chat's writer stopped"))
+            for pending in batch + upcoming + self.queue:  # those answered already are skipped
+                _answer(pending, stopped)
             self.queue = []
 
 
@@ -106,28 +132,53 @@ def _answer(pending: _Pending, outcome: int | BaseException | None) -> None:
         pending.future.set_result(outcome)
 
 
-async def _flush(batch: list[_Pending]) -> None:
-    """Count, store, publish and answer one batch (see the module docstring)."""
+def _subjects(batch: list[_Pending]) -> tuple[list[_Pending], list[str]]:
     fresh = [p for p in batch if not p.checked]
+    return fresh, [f"{p.post.author}:{p.post.kind}:{p.post.key}" for p in fresh]
+
+
+async def _count(batch: list[_Pending]) -> dict[int, RateLimited]:
+    """The rate limit's refusals among ``batch`` (by ``id()`` of the post)."""
+    fresh, subjects = _subjects(batch)
     limit = plugin_settings(GroupsSettings).chat_messages_per_minute
-    refusals = await ratelimit.hit_many(RATE_BUCKET, [f"{p.post.author}:{p.post.kind}:{p.post.key}" for p in fresh],
-                                        limit=limit, window_s=60)
-    refused = {id(p): error for p, error in zip(fresh, refusals, strict=True) if error is not None}
+    verdicts = await ratelimit.hit_many(RATE_BUCKET, subjects, limit=limit, window_s=60)
+    return {id(p): error for p, error in zip(fresh, verdicts, strict=True) if error is not None}
+
+
+async def _publish_and_count(frames: list[tuple[str, ChatEvent]], upcoming: list[_Pending]) -> dict[int, RateLimited]:
+    """Publish a stored batch's frames and count the next batch against the rate limit, in one Redis round trip.
+
+    On a Redis error the frames are dropped (logged: the posts are saved) and the next batch is not limited (fail
+    open, as ``ratelimit.hit``).
+    """
+    fresh, subjects = _subjects(upcoming)
+    if not frames and not fresh:
+        return {}
+    limit = plugin_settings(GroupsSettings).chat_messages_per_minute
+    try:
+        async with cache.client().pipeline(transaction=False) as pipe:
+            published = realtime.queue_publish(pipe, frames)
+            verdicts = ratelimit.queue_hits(pipe, RATE_BUCKET, subjects, limit=limit, window_s=60)
+            replies = await pipe.execute()
+    except (RedisError, OSError):  # at most once: these frames are lost; the limit fails open for a moment
+        log.warning("chat: dropped %s real-time messages, rate limit not enforced (Redis error)", len(frames),
+                    exc_info=True)
+        return {}
+    return {id(p): error for p, error in zip(fresh, verdicts(replies[published:]), strict=True) if error is not None}
+
+
+async def _store_batch(batch: list[_Pending], refusals: dict[int, RateLimited]
+                       ) -> tuple[list[_Pending], list[int | BaseException | None], list[tuple[str, ChatEvent]]]:
+    """Answer the refused posts; store the others: them, their outcomes, and the frames of the visible ones."""
     for pending in batch:
-        if id(pending) in refused:
-            _answer(pending, refused[id(pending)])
-    todo = [p for p in batch if id(p) not in refused]
+        if id(pending) in refusals:
+            _answer(pending, refusals[id(pending)])
+    todo = [p for p in batch if id(p) not in refusals]
     outcomes = await _store(todo)
     frames = [(p.conversation.room(p.post.key), ChatEvent("message.created", frame_of(p.post, outcome, p.author)))
               for p, outcome in zip(todo, outcomes, strict=True)
               if isinstance(outcome, int) and p.post.status == "visible"]
-    if frames:
-        try:
-            await realtime.publish_many(frames)
-        except Exception:  # Redis down: the posts are saved; at most once means these frames are lost
-            log.warning("chat: dropped %s real-time messages (Redis error)", len(frames), exc_info=True)
-    for pending, outcome in zip(todo, outcomes, strict=True):
-        _answer(pending, outcome)
+    return todo, outcomes, frames
 
 
 async def _store(todo: list[_Pending]) -> list[int | BaseException | None]:
