@@ -35,6 +35,9 @@ T = TypeVar("T")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """HTTP methods after which the caller's reads stay on the primary a while (:func:`wrote`)."""
+READ_YOUR_WRITES_OPT = "read_your_writes"
+"""A route handler's ``opt`` key: False for writes that change nothing the caller reads back (analytics batches), so
+frequent ones do not keep a user off the replicas."""
 # A replica that cannot answer (down, shutting down, full, connection lost): skip it until a health check passes.
 REPLICA_DOWN: tuple[type[BaseException], ...] = (
     OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
@@ -45,13 +48,15 @@ REPLICA_DOWN: tuple[type[BaseException], ...] = (
 REPLICA_REFUSED: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.ReadOnlySQLTransactionError, asyncpg.exceptions.SerializationError,
 )
-# How far behind a standby is. Caught up (all received WAL replayed, the receiver streaming): 0. Otherwise the age
-# of the last transaction it replayed; with an idle primary and no receiver that age grows, which is what we want:
-# a replica that cannot prove it is current is not used.
+# How far behind a standby is. Caught up (it has replayed all the WAL the primary had written just before we asked):
+# 0. Otherwise the age of the last transaction it replayed. Without the primary's position (it did not answer), caught
+# up means: streaming, and everything received replayed. A replica that cannot prove it is current is not used.
+PRIMARY_LSN_SQL = "SELECT pg_current_wal_lsn()::text AS lsn"
 LAG_SQL = (
-    "SELECT pg_is_in_recovery() AS standby, "
-    "pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() "
-    "AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver) AS caught_up, "
+    "SELECT pg_is_in_recovery() AS standby, CASE WHEN $1::text IS NULL THEN "
+    "COALESCE(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false) "
+    "AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver) "
+    "ELSE COALESCE(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false) END AS caught_up, "
     "EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS since_replay"
 )
 
@@ -89,7 +94,6 @@ _NOT_READING = _NotReading()
 _chosen: ContextVar[Replica | _NotReading | None] = ContextVar("db_read_replica", default=_NOT_READING)
 _stats: Counter[str] = Counter()
 _round_robin = itertools.count()
-_recent_writers: dict[int, float] = {}  # user id -> monotonic deadline (this process; Redis holds every process's)
 
 
 @lru_cache(maxsize=1)
@@ -147,7 +151,6 @@ def reset_engine() -> None:
     """Forget the engine (after the settings changed, e.g. in tests); tables look it up lazily again."""
     engine.cache_clear()
     replicas.cache_clear()
-    _recent_writers.clear()
     _stats.clear()
     conf = sys.modules.get("core.piccolo_conf")
     if conf is not None:  # Piccolo's engine_finder reads ``core.piccolo_conf.DB``: back to the lazy lookup of engine()
@@ -247,16 +250,13 @@ async def wrote(user_id: int) -> None:
     settings = get_settings().database
     if not settings.replica_urls or settings.read_your_writes_s <= 0:
         return
-    _recent_writers[user_id] = time.monotonic() + settings.read_your_writes_s
-    if len(_recent_writers) > 10_000:
-        _forget_expired_writers()
     from redis.exceptions import RedisError
 
     from core import cache
 
     try:
         await cache.client().set(cache.key("db", "wrote", user_id), b"1", px=int(settings.read_your_writes_s * 1000))
-    except (RedisError, OSError) as exc:  # the API answers 503 while Redis is down anyway; this process still knows
+    except (RedisError, OSError) as exc:  # while Redis is away every signed-in read goes to the primary anyway
         log.warning("read-your-writes: could not record user %s's write in Redis: %s", user_id, exc)
 
 
@@ -297,9 +297,6 @@ async def _choose(user_id: int | None) -> Replica | None:
 
 
 async def _wrote_recently(user_id: int) -> bool:
-    deadline = _recent_writers.get(user_id)
-    if deadline is not None and deadline > time.monotonic():
-        return True
     from redis.exceptions import RedisError
 
     from core import cache
@@ -308,12 +305,6 @@ async def _wrote_recently(user_id: int) -> bool:
         return bool(await cache.client().exists(cache.key("db", "wrote", user_id)))
     except (RedisError, OSError):
         return True  # cannot tell: the primary is always right
-
-
-def _forget_expired_writers() -> None:
-    now = time.monotonic()
-    for uid in [u for u, deadline in _recent_writers.items() if deadline <= now]:
-        del _recent_writers[uid]
 
 
 async def _check(replica: Replica, *, force: bool) -> None:
@@ -343,12 +334,16 @@ async def _check(replica: Replica, *, force: bool) -> None:
 
 
 async def _probe(eng: PostgresEngine) -> Any:
+    try:
+        primary_lsn = (await _fetch(engine(), PRIMARY_LSN_SQL, ()))[0]["lsn"]
+    except (*REPLICA_DOWN, asyncpg.PostgresError):
+        primary_lsn = None  # the replica's own view, then (reads of a replica beat errors of a primary that is down)
     if eng.pool is not None:
         async with eng.pool.acquire() as conn:
-            return await conn.fetchrow(LAG_SQL)
+            return await conn.fetchrow(LAG_SQL, primary_lsn)
     conn = await eng.get_new_connection()
     try:
-        return await conn.fetchrow(LAG_SQL)
+        return await conn.fetchrow(LAG_SQL, primary_lsn)
     finally:
         await conn.close()
 

@@ -74,10 +74,15 @@ async def principal_from(connection: ASGIConnection[Any, Any, Any, Any]) -> Prin
             raise NotAuthenticated("Use 'Authorization: Bearer <access token>'", code="token_invalid")
         claims, roles, perms = await _caller(token.strip())
         principal = Principal(claims.user_id, claims.session_id, roles, perms)
-        if connection.scope.get("method") in db.WRITE_METHODS:  # this caller's reads stay on the primary a while
-            await db.wrote(principal.user_id)
+        if connection.scope.get("method") in db.WRITE_METHODS and _reads_back(connection):
+            await db.wrote(principal.user_id)  # this caller's reads stay on the primary a while (read your writes)
     connection.scope.setdefault("state", {})["sbor_principal"] = principal
     return principal
+
+
+def _reads_back(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    handler = connection.scope.get("route_handler")
+    return handler is None or bool(handler.opt.get(db.READ_YOUR_WRITES_OPT, True))
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:

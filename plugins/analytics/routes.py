@@ -68,6 +68,7 @@ class ClientEventController(Controller):
     path = "/analytics/events"
 
     @post(operation_id="create_client_events", status_code=202, guards=[requires_small_body],
+          opt={"read_your_writes": False},  # frequent, and nothing the sender reads back: keep them on replicas
           summary="Send up to 100 client events (anonymous callers give a device_id); stored asynchronously")
     async def create_client_events(self, data: JSONBody[ClientEventBatch],
                                    optional_principal: NamedDependency[Principal | None]) -> BatchAccepted:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from core import db
+from core import clock, db
 from core import settings as core_settings
 from plugins.events.tables import Event
 from plugins.events.testing import make_published_event  # noqa: F401  (fixture)
@@ -195,6 +196,24 @@ async def test_reads_survive_the_replica_going_away_and_use_it_again_when_it_ret
     await asyncio.to_thread(cluster.wait_caught_up)
     await until("the replica to be used again", lambda: _reads_replica(api, ev.id))
     assert db.replica_status()[0]["healthy"] is True
+
+
+async def test_a_write_that_is_not_read_back_does_not_pin_the_writer_to_the_primary(
+        replica_database: ReplicaCluster, make_client: Any, make_user: Any, auth_headers: Any,
+        make_published_event: Any) -> None:  # noqa: F811
+    api = await make_client([*PLUGINS, "analytics"], client_ip=CLIENT_IP)
+    reader_h = await auth_headers(await make_user())
+    ev = await make_published_event(title="Telemetry")
+    await asyncio.to_thread(replica_database.wait_caught_up)
+    # An analytics batch (opt read_your_writes=False) leaves the sender on the replica…
+    batch = {"events": [{"id": str(uuid.uuid4()), "name": "event_viewed", "occurred_at": clock.now().isoformat(),
+                         "event_id": ev.id}]}
+    r = await api.post("/api/v1/analytics/events", json=batch, headers=reader_h)
+    assert r.status_code == 202, r.text
+    assert await _reads_replica(api, ev.id, reader_h)
+    # …a join does not.
+    assert (await api.post(f"/api/v1/events/{ev.id}/join", headers=reader_h)).status_code == 200
+    assert not await _reads_replica(api, ev.id, reader_h)
 
 
 async def test_while_redis_is_away_signed_in_readers_read_from_the_primary(
