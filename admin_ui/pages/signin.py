@@ -10,9 +10,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect
 
 from admin_ui import accounts, audit, session
-from admin_ui.render import render
+from admin_ui.render import language_of, render
 from admin_ui.web import checked_form, ip_of, needs, resolve_staff, staff_of
-from core import ratelimit
+from core import i18n, ratelimit
 from core.errors import NotAuthenticated, RateLimited
 from core.i18n import N_
 
@@ -24,6 +24,12 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
         return target
     return "/admin/"
+
+
+def _too_many(request: Request[Any, Any, Any], seconds: int) -> str:
+    """The throttled sign-in's message, in the language of the sign-in page."""
+    with i18n.use_locale(language_of(request, None)):
+        return i18n.gettext("Too many attempts; try again in %(seconds)s s.") % {"seconds": seconds}
 
 
 def _login_page(request: Request[Any, Any, Any], *, next_url: str, email: str = "",
@@ -81,14 +87,14 @@ class SignInController(Controller):
             await ratelimit.hit("admin.login.email", email, limit=limit, window_s=60)
         except RateLimited as exc:
             response = _login_page(request, next_url=next_url, email=email, status=429,
-                                   message=f"Too many attempts; try again in {exc.retry_after} s.")
+                                   message=_too_many(request, exc.retry_after))
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         try:
             user_id = await accounts.authenticate(email, password, code, session.settings().require_totp, ip)
         except RateLimited as exc:
             response = _login_page(request, next_url=next_url, email=email, status=429,
-                                   message=f"Too many attempts; try again in {exc.retry_after} s.")
+                                   message=_too_many(request, exc.retry_after))
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         except NotAuthenticated as exc:

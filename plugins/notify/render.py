@@ -96,8 +96,7 @@ def _template(env: Environment, name: str) -> Template | None:
 
 def pick_language(language: str | None, default: str) -> str:
     """The user's language if we have templates for it (``ru-RU`` → ``ru``), else the platform default."""
-    lang = (language or "").split("-")[0].split("_")[0].lower()
-    return lang if lang in LANGUAGES else (default if default in LANGUAGES else "en")
+    return i18n.pick(language, default)
 
 
 def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
