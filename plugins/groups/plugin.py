@@ -197,23 +197,8 @@ async def partner_user_erasure(user_id: int) -> None:
     await erase_user(user_id)
 
 
-@hookimpl(specname="register_admin_pages")
-def register_chat_admin_pages() -> list[Any]:
-    """The queue of reported chat messages (``groups.moderate``): uphold deletes the message, reject dismisses."""
-    from plugins.groups.chat.admin import contributions
-
-    return contributions()
-
-
-# Support (optional: groups does not depend on support; pluggy leaves this unchecked while support is disabled)
-
-
-@hookimpl(optionalhook=True)
-async def user_context_for_support(user_id: int, permissions: frozenset[str]) -> dict[str, Any]:
-    """Beside a support ticket (support is optional): chat reports the user made and received."""
-    from plugins.groups.chat.admin import reports_context
-
-    return await reports_context(user_id, permissions)
+# Chat reports go to the platform's one report queue (core.reports; plugins/groups/reports.py); so does what
+# support shows of them beside a ticket.
 
 
 # Media (optional: groups does not depend on media; pluggy leaves these unchecked while media is disabled)
@@ -244,3 +229,11 @@ async def media_removed(media: Any, reason: str) -> None:
     from plugins.groups.services import drop_cover
 
     await drop_cover(str(media.ref))
+
+
+@hookimpl
+def register_reportable_types() -> list[Any]:
+    """Groups and chat messages people may report (plugins/groups/reports.py)."""
+    from plugins.groups.reports import reportable_types
+
+    return reportable_types()

@@ -10,10 +10,17 @@ from core.auth.guards import SignedIn
 from core.http.params import Limit
 from core.pagination import Page
 from plugins.groups.chat import services
-from plugins.groups.chat.schemas import ChatMessageCreate, ChatMessageRead, ChatReportCreate, MessageUpdate, ReportRead
+from plugins.groups.chat.schemas import (
+    ChatMessageCreate,
+    ChatMessageRead,
+    ChatReportCreate,
+    ChatReportRead,
+    MessageUpdate,
+)
 
 POSTED = ("201 with the message. When contact details are held back (anonymous chats) its ``status`` is ``held`` and "
-          "``warning`` is ``contact_details_held``: only you see it. 404 ``conversation_not_found`` when you are not "
+          "``warning`` is ``contact_details_held``: only you see it (``held_for_review`` when a blocked word holds "
+          "it for the moderators). 404 ``conversation_not_found`` when you are not "
           "in the conversation; 403 ``chat_post_forbidden``; 422 ``validation_failed`` (pointer ``/body``: empty or "
           "over 4000 characters); 429 ``rate_limited`` with Retry-After.")
 
@@ -67,6 +74,6 @@ class ChatController(Controller):
     @post("/chat/messages/{message_id:int}/report", operation_id="report_chat_message", status_code=HTTP_201_CREATED,
           summary="Report a message to the moderators")
     async def report_chat_message(self, principal: SignedIn, message_id: FromPath[int],
-                                  data: JSONBody[ChatReportCreate]) -> ReportRead:
+                                  data: JSONBody[ChatReportCreate]) -> ChatReportRead:
         """Once per message (409 ``already_reported``); not one's own (409 ``own_message``)."""
         return await services.report(message_id, principal.user_id, data.reason)

@@ -90,7 +90,7 @@ class ChatEvent(msgspec.Struct):
     message: ChatMessageFrame
 
 
-class ReportRead(msgspec.Struct):
+class ChatReportRead(msgspec.Struct):
     """A report of a chat message."""
 
     id: int

@@ -33,7 +33,7 @@ from plugins.groups.chat.schemas import (
     ChatMessageCreate,
     ChatMessageFrame,
     ChatMessageRead,
-    ReportRead,
+    ChatReportRead,
 )
 from plugins.groups.tables import ChatMessage
 
@@ -262,7 +262,7 @@ async def _tombstone(row: dict[str, Any], conversation: Conversation, actor_id: 
         log.info("user %s deleted message %s of %s:%s", actor_id, row["id"], row["kind"], row["room_key"])
 
 
-async def report(message_id: int, user_id: int, reason: str) -> ReportRead:
+async def report(message_id: int, user_id: int, reason: str) -> ChatReportRead:
     """Report someone else's message to the platform's report queue (``core.reports``, type ``groups.message``).
 
     The route of old, kept for the app: the same as ``POST /reports`` with reason ``other`` and ``reason`` as the
@@ -276,7 +276,7 @@ async def report(message_id: int, user_id: int, reason: str) -> ReportRead:
     made, created = await reports.file(user_id, MESSAGE_TYPE, message_id, "other", reason)
     if not created:
         raise Conflict("You already reported this message", code="already_reported")
-    return ReportRead(id=made["id"], message_id=message_id, reason=made["text"], status=made["status"],
+    return ChatReportRead(id=made["id"], message_id=message_id, reason=made["text"], status=made["status"],
                       created_at=made["created_at"])
 
 

@@ -19,7 +19,7 @@ def test_dependencies_load_first_then_by_name() -> None:
         fake_plugin("alpha"),
     )
     order = [i.name for i in resolve(plugins, ["zeta", "analytics", "notify", "events", "alpha"])]
-    assert order == ["users", "auth", "alpha", "events", "notify", "analytics", "zeta"]
+    assert order == ["users", "auth", "reports", "alpha", "events", "notify", "analytics", "zeta"]
 
 
 def test_order_does_not_depend_on_the_order_in_plugins_toml() -> None:
@@ -111,4 +111,4 @@ def test_a_cycle_names_only_its_members_and_enable_refuses_it_too() -> None:
 def test_core_modules_come_first_even_before_a_plugin_named_aardvark() -> None:
     plugins = available(fake_plugin("aardvark"), fake_plugin("b", depends={"aardvark": ""}))
     order = [i.name for i in resolve(plugins, ["b", "aardvark"])]
-    assert order == ["users", "auth", "aardvark", "b"]
+    assert order == ["users", "auth", "reports", "aardvark", "b"]

@@ -8,9 +8,9 @@ import pytest
 
 from core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from core.pagination import InvalidCursor
+from core.reports import services as reports
 from plugins.groups.chat import accounts, conversations, services, sql
 from plugins.groups.chat.schemas import CONTACT_DETAILS_HELD
-from plugins.groups.tables import ChatReport
 from tests.plugins.groups.chat_support import Rooms, rooms_fixture  # noqa: F401  (the fixture `rooms`)
 from tests.test_sql_contract import prepare, statements
 
@@ -96,7 +96,8 @@ async def test_delete_leaves_a_tombstone_and_moderators_delete_others(make_user,
     items = (await services.history("chat", "1", bob.id, None, 10)).items
     assert [(m.status, m.body) for m in items] == [("deleted", None), ("deleted", None)]
     assert items[0].author.id == bob.id  # a tombstone still says whose it was
-    assert (await ChatReport.select(ChatReport.status).first()) == {"status": "upheld"}
+    (case,) = (await reports.queue(status="upheld")).items  # the report's case closed with the message
+    assert (case["target_id"], case["decision"], case["decided_by_id"]) == (theirs.id, "removed", mod.id)
     with pytest.raises(Conflict) as c:
         await services.edit(mine.id, ann.id, "undelete?")
     assert c.value.code == "message_deleted"
@@ -178,14 +179,15 @@ async def test_export_and_erasure(make_user, rooms: Rooms) -> None:
     await services.report(other.id, ann.id, "meh")
     exported = await accounts.export_user(ann.id)
     assert [m["body"] for m in exported["messages"]] == ["hello", "ada@example.org"]
-    assert exported["reports"][0]["message_id"] == other.id
+    assert [(r["target_id"], r["text"]) for r in await reports.export_user(ann.id)] == [(other.id, "meh")]
     await accounts.erase_user(ann.id)
     await accounts.erase_user(ann.id)  # idempotent
     items = (await services.history("pair", "7", bob.id, None, 10)).items
     assert [(m.id, m.author.id, m.author.name) for m in items] == [
         (other.id, None, f"Guest {bob.id}"), (shown.id, None, "Deleted account")]
     assert await accounts.export_user(ann.id) == {"messages": [], "reports": []}
-    assert (await ChatReport.select(ChatReport.reporter).first()) == {"reporter": None}
+    await reports.erase_user(ann.id)  # core's part of the erasure (its user_erasure hook)
+    assert [r["text"] for r in await reports.export_user(ann.id)] == [""]
 
 
 @pytest.mark.parametrize("name", sorted(statements(sql)))
