@@ -51,6 +51,14 @@ def register_reportable_types() -> list[ReportableType]:
 
 
 @hookimpl
+async def admin_user_sections(user_id: int, permissions: frozenset[str]) -> list[dict[str, Any]]:
+    """On a user's page in the panel: the reports they made and received."""
+    from core.reports.user_page import sections
+
+    return await sections(user_id, permissions)
+
+
+@hookimpl
 async def user_data_export(user_id: int) -> dict[str, Any]:
     """The reports the user filed."""
     from core.reports.services import export_user

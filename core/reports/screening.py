@@ -69,10 +69,10 @@ def _version_key() -> str:
 
 async def _version() -> bytes | None:
     try:
-        value: bytes | None = await cache.client().get(_version_key())
+        value = await cache.client().get(_version_key())
     except Exception:  # Redis away: the minute's cache stands in
         return b"?"
-    return value
+    return value.encode() if isinstance(value, str) else value
 
 
 async def forget() -> None:

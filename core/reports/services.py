@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
-from core import clock, ratelimit
+from core import audit, clock, ratelimit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
@@ -139,6 +140,16 @@ async def mine(user_id: int, cursor: str | None, limit: int) -> Page[dict[str, A
 async def upheld_against(author_id: int) -> int:
     """How many cases against ``author_id``'s content staff upheld (for trust levels)."""
     return int(await ReportCase.count().where(ReportCase.author == author_id, ReportCase.status == UPHELD))
+
+
+async def last_upheld_at(author_id: int, target_type: str | None = None) -> datetime | None:
+    """When staff last upheld a case against ``author_id``'s content (of ``target_type``), or None (trust levels)."""
+    query = ReportCase.select(ReportCase.decided_at).where(ReportCase.author == author_id,
+                                                           ReportCase.status == UPHELD)
+    if target_type is not None:
+        query = query.where(ReportCase.target_type == target_type)
+    row = await query.order_by(ReportCase.decided_at, ascending=False).first()
+    return None if row is None else row["decided_at"]
 
 
 async def open_case_of(target_type: str, target_id: int) -> dict[str, Any] | None:
@@ -365,6 +376,9 @@ async def decide(case_id: int, staff_id: int, decision: str, note: str = "") -> 
             if action.decides:
                 await _close(row, staff_id, UPHELD, decision, note)
             await action.run(target_id, staff_id, note.strip())
+        await audit.record(staff_id, f"report.{decision}"[:64], "report_case", case_id, reason=note.strip(),
+                           before={"status": row["status"], "hidden": row["hidden"]},
+                           after={"target": f"{row['target_type']} {target_id}", "decision": decision})
     log.info("staff %s decided report case %s (%s %s): %s", staff_id, case_id, row["target_type"], target_id,
              decision)
     return await case(case_id)
