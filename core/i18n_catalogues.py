@@ -30,6 +30,7 @@ from babel.messages.pofile import read_po, write_po
 from jinja2.ext import babel_extract
 
 from core import admin, errors, i18n, notifications, permissions
+from core.reports import types as report_types
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_LANGUAGES = tuple(lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT)
@@ -99,8 +100,9 @@ def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
         yield from _subclasses(sub)
 
 
-DECLARING_MODULES = (admin, notifications, permissions)
-"""Core modules whose dataclasses plugins declare with English text (admin pages, notification kinds, permissions)."""
+DECLARING_MODULES = (admin, notifications, permissions, report_types)
+"""Core modules whose dataclasses plugins declare with English text (admin pages, notification kinds, permissions,
+reportable types and their actions)."""
 
 
 def _admin_text_positions() -> dict[str, dict[int, str]]:

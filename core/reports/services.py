@@ -16,6 +16,7 @@ from typing import Any
 from core import audit, clock, ratelimit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.hooks import plugin_settings
+from core.i18n import gettext
 from core.pagination import Page, decode_cursor, paginate
 from core.reports import ReportsSettings, sql
 from core.reports.registry import reportable, reportable_types
@@ -252,7 +253,7 @@ async def _enrich(rows: list[dict[str, Any]], texts: int = 3) -> list[dict[str, 
                "texts": " | ".join(r["text"] for r in mine_ if r["text"])[:600] if texts else "",
                "latest_texts": [r["text"] for r in mine_ if r["text"]][:texts],
                "reports": mine_,
-               "type_label": kind.label if kind else row["target_type"],
+               "type_label": gettext(kind.label) if kind else row["target_type"],
                "target": f"{row['target_type']} #{row['target_id']}",
                "target_url": (kind.admin_url(row["target_id"]) if kind and kind.admin_url else None) or "",
                "actions": [a.name for a in kind.actions] if kind else [],
