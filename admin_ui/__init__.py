@@ -25,6 +25,8 @@ class AdminSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Sign-in attempts per minute per address (and per email)."""
     page_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] = 25
     """Rows per page of every list in the panel (users, audit log, queues, plugins' pages)."""
+    claim_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 10
+    """Opening a moderation item claims it for this long: other moderators see who holds it."""
 
 
 manifest = Manifest(

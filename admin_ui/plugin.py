@@ -10,7 +10,7 @@ from core.permissions import Permission
 
 @hookimpl
 def register_piccolo_app() -> Any:
-    """The audit log's table."""
+    """The panel's migrations (its audit table moved into core: ``users.audit_entry``)."""
     from admin_ui.piccolo_app import APP_CONFIG
 
     return APP_CONFIG
@@ -34,6 +34,22 @@ def register_page_routes() -> list[Any]:
 
     collect(current())
     return routers()
+
+
+@hookimpl
+def register_error_pages() -> dict[str, Any]:
+    """Every error under /admin is an HTML page, unrouted paths (404, 405) and missing static files too."""
+    from admin_ui.web import on_error
+
+    return {"/admin": on_error}
+
+
+@hookimpl
+def register_admin_pages() -> list[Any]:
+    """The panel's own list page: the canned moderation reasons staff keep."""
+    from admin_ui import reasons
+
+    return [reasons.page()]
 
 
 # Support (optional: the panel does not depend on support; pluggy leaves this unchecked while support is disabled)

@@ -1,27 +1,28 @@
-"""Tables of the admin panel (schema ``admin``): the append-only audit log."""
+"""Tables of the admin panel (schema ``admin``): the canned moderation reasons (the audit log is core's).
+
+The panel's sessions live in Redis. The ``admin`` app keeps its migrations: they created ``admin.audit_entry`` and
+the last one drops it after core's ``users`` app copied its rows into ``users.audit_entry``.
+"""
 
 from __future__ import annotations
 
-from piccolo.columns import JSONB, BigSerial, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
-class AuditEntry(Table, schema="admin"):
-    """One admin action: who, what, on which object, the state before and after, when.
+class CannedReason(Table, schema="admin"):
+    """A reason staff keep ready for rejecting items, in Russian and English (the author reads their language).
 
-    Append-only: a trigger (see the ``append_only`` migration) refuses UPDATE and DELETE, so not even the
-    application's own database role can rewrite history. No foreign key to the actor: the log outlives accounts.
+    ``queue`` limits it to one queue (``events.review``); empty offers it in every queue.
     """
 
-    id = BigSerial(primary_key=True)
-    actor_id = Integer(null=True, default=None, index=True)
-    actor_label = Varchar(length=254, default="")
-    action = Varchar(length=64, index=True)
-    object_type = Varchar(length=64, default="", index=True)
-    object_id = Varchar(length=64, default="")
-    before = JSONB(null=True, default=None)
-    after = JSONB(null=True, default=None)
-    reason = Text(default="")
-    ip = Varchar(length=64, default="")
-    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
+    title = Varchar(length=100)
+    text_en = Text(default="")
+    text_ru = Text(default="")
+    queue = Varchar(length=64, default="", index=True)
+    position = Integer(default=100)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())

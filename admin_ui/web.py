@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
 
-from admin_ui import accounts, session
+from admin_ui import accounts, pending, session
 from admin_ui.accounts import Staff
 from admin_ui.render import keep_query, language_of, render
 from core import i18n
@@ -26,6 +26,10 @@ log = logging.getLogger("admin_ui")
 
 class NotSignedIn(Exception):
     """No live staff session: the handler answers with a redirect to the sign-in page."""
+
+    def __init__(self, resume: str | None = None) -> None:
+        super().__init__("not signed in")
+        self.resume = resume  # the token of a form posted after the session expired (admin_ui.pending)
 
 
 async def resolve_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> Staff | None:
@@ -53,6 +57,11 @@ def needs(permission: str) -> Any:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         staff = await resolve_staff(connection)
         if staff is None:
+            if isinstance(connection, Request) and connection.method == "POST" \
+                    and not connection.headers.get("hx-request"):
+                # The session expired while a form was being filled in: keep what was typed across the sign-in.
+                form = await connection.form()
+                raise NotSignedIn(await pending.stash({k: form.get(k) for k in form}))
             raise NotSignedIn()
         if not staff.has(permission):
             raise PermissionDenied("This page needs the permission %(permission)s.",
@@ -101,6 +110,10 @@ def page_size() -> int:
 def on_not_signed_in(request: Request[Any, Any, Any], exc: NotSignedIn) -> Response[Any]:
     """Anonymous: to the sign-in page, coming back here afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if exc.resume:  # back to the page the form was on (never GET the POST's address), the fields kept
+        target = pending.with_resume(pending.resume_target(request.url.path, request.url.query,
+                                                           request.headers.get("referer"), request.headers.get("host")),
+                                     exc.resume)
     if request.headers.get("hx-request"):
         return Response(content="", status_code=401, headers={"HX-Redirect": "/admin/login"})
     return Redirect(f"/admin/login?next={quote(target)}", status_code=303)

@@ -92,6 +92,8 @@ class AdminQuery:
     limit: int = 25
     staff_id: int = 0
     timezone: str = "UTC"
+    sort: str = ""
+    """The name of one of the page's (or queue's) :class:`Sort` s, already checked; ``""`` means the first."""
 
 
 Page: TypeAlias = pagination.Page[dict[str, Any]]
@@ -107,6 +109,9 @@ class Column:
     label: str
     kind: str = "text"  # text | datetime | number | badge
     link: str | None = None
+    tz: str | None = None
+    """For a datetime column: the row field holding the place's time zone (a venue's); the value is then shown in
+    that zone and, beside it, in the staff member's zone."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,31 @@ class Filter:
     name: str
     label: str
     choices: list[str] = field(default_factory=list)
+    kind: str = "text"
+    """``text`` (an input; a select when ``choices`` are given), ``date`` (a range: ``?<name>_from=`` and
+    ``?<name>_to=``, ISO dates, inclusive, in the staff member's zone) or ``int`` (a minimum: ``?<name>=3``).
+    The panel drops a value that does not parse, so a loader only sees ``YYYY-MM-DD`` dates and digits."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("text", "date", "int"):
+            raise ValueError(f"filter {self.name!r}: unknown kind {self.kind!r}")
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The query-string names this filter reads."""
+        return (f"{self.name}_from", f"{self.name}_to") if self.kind == "date" else (self.name,)
+
+
+@dataclass(frozen=True)
+class Sort:
+    """An order a list or queue offers (``?sort=<name>``); the first one declared is the default.
+
+    The loader gets the checked name in :attr:`AdminQuery.sort` and must make its cursor depend on it (a cursor
+    from another order is an ``InvalidCursor``: use a scope per order).
+    """
+
+    name: str
+    label: str
 
 
 FieldKind: TypeAlias = Literal["text", "textarea", "int", "decimal", "bool", "choice", "multichoice", "date",
@@ -315,6 +345,8 @@ class QueueItem:
     submitted_at: Any  # aware datetime
     author_id: int | None = None
     summary: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    """The values of the queue's extra :attr:`ModerationQueue.columns`, by column name."""
 
 
 @dataclass(frozen=True)
@@ -336,8 +368,26 @@ class ModerationQueue:
 
     ``approve``/``reject`` run the plugin's own service (which notifies the author through its hooks) and raise
     ``core.errors`` (Conflict when the item was already decided, NotFound when gone); the panel shows the message.
-    ``list`` returns one page of items, oldest first, and the next page's cursor (``core.pagination``); like a list
-    page's loader it lets ``InvalidCursor`` propagate (the panel answers 400 with a link to the first page).
+    ``list`` returns one page of items in the query's order (oldest first by default) and the next page's cursor
+    (``core.pagination``); like a list page's loader it lets ``InvalidCursor`` propagate (the panel answers 400
+    with a link to the first page).
+
+    Working at volume (all optional): ``filters`` (typed :class:`Filter` s, read from the query string and handed
+    to ``list`` and ``total`` in :attr:`AdminQuery.filters`), ``searchable`` (``?q=``), ``sorts``, ``columns``
+    (extra columns filled from :attr:`QueueItem.values`), and ``total(query)``: how many items match the filters
+    (without it the panel shows ``count()``). The panel adds the rest for every queue: a claim on the item a
+    moderator opens, bulk approve/reject with a confirmation, canned reasons, "approve and next", keyboard
+    shortcuts, and a 409 page naming who decided first.
+
+    Example::
+
+        ModerationQueue(plugin="events", name="review", title="Events to review", count=count, list=waiting,
+                        detail=detail, approve=approve, reject=reject, permission="events.moderate",
+                        searchable=True, total=matching,
+                        filters=[Filter("city", "City"), Filter("submitted", "Submitted", kind="date"),
+                                 Filter("reports", "Reports (at least)", kind="int")],
+                        sorts=[Sort("submitted", "Oldest first"), Sort("starts", "Starts soonest")],
+                        columns=[Column("starts_at", "Starts", "datetime", tz="timezone")])
     """
 
     plugin: str
@@ -349,6 +399,20 @@ class ModerationQueue:
     approve: Callable[[str, int], Awaitable[None]]
     reject: Callable[[str, int, str], Awaitable[None]]
     permission: str = "admin.access"
+    filters: Sequence[Filter] = ()
+    sorts: Sequence[Sort] = ()
+    columns: Sequence[Column] = ()
+    searchable: bool = False
+    total: Callable[[AdminQuery], Awaitable[int]] | None = None
+    reject_label: str = "Reject"
+    """The name of the refusing decision (reviews call it "Hide")."""
+
+    def __post_init__(self) -> None:
+        names = [p for f in self.filters for p in f.params]
+        if len(names) != len(set(names)) or {"q", "sort", "cursor", "limit"} & set(names):
+            raise ValueError(f"moderation queue {self.key}: filter names clash")
+        if len({s.name for s in self.sorts}) != len(self.sorts):
+            raise ValueError(f"moderation queue {self.key}: two sorts share a name")
 
     @property
     def key(self) -> str:
