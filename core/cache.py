@@ -13,6 +13,9 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from core import clock
@@ -35,6 +38,9 @@ def client() -> aioredis.Redis:
         socket_connect_timeout=2.0,
         health_check_interval=30,
         retry_on_timeout=False,
+        # After a Redis restart every pooled connection is dead, and each would fail its first command (a 503 seconds
+        # after Redis is back: bench/load.py saw it). One immediate retry on a fresh connection; not on timeouts.
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
 
 
