@@ -55,6 +55,8 @@ REQUESTS: list[tuple[float, str, float, int, int]] = []
 # person -> event -> "joined" / "left" (the last change the API accepted), or "unknown" after an answer that did not
 # say (a 5xx or no answer: the change may or may not have been made).
 MEMBERSHIP: dict[int, dict[int, str]] = {}
+# person -> event -> [(wall-clock start, verb, status)]: what each change answered, to explain a mismatch.
+HISTORY: dict[int, dict[int, list[tuple[float, str, int]]]] = {}
 ANALYTICS_ACCEPTED: list[str] = []
 ANALYTICS_UNKNOWN = 0
 SIGNED_IN = 0
@@ -125,8 +127,10 @@ class Person(FastHttpUser):
         event = random.choice(choices)
         joined = state.get(event) == "joined"
         verb, ok = ("leave", 204) if joined else ("join", 200)
+        started = time.time()
         with self.client.post(f"{self.base}/api/v1/events/{event}/{verb}", name=verb, headers=self.headers,
                               json={} if verb == "join" else None, catch_response=True) as r:
+            HISTORY.setdefault(self.person, {}).setdefault(event, []).append((started, verb, r.status_code))
             if r.status_code == ok:
                 state[event] = "left" if joined else "joined"
             else:
@@ -167,6 +171,7 @@ def main() -> None:
     with open(ARGS.out, "w") as fh:
         json.dump({"started": started, "ended": ended, "users": ARGS.users, "signed_in": SIGNED_IN,
                    "requests": REQUESTS, "membership": {str(k): v for k, v in MEMBERSHIP.items()},
+                   "history": {str(k): v for k, v in HISTORY.items()},
                    "analytics_accepted": ANALYTICS_ACCEPTED, "analytics_unknown": ANALYTICS_UNKNOWN}, fh)
 
 

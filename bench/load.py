@@ -333,12 +333,19 @@ async def count_lost(dsn: str, result: dict[str, Any]) -> dict[str, int]:
                 have = stored.get((user, int(event)))
                 if state == "joined":
                     joins += 1
-                    lost_joins += have != "confirmed"
+                    missing = have != "confirmed"
+                    lost_joins += missing
                 elif state == "left":
                     leaves += 1
-                    lost_leaves += have != "left"
+                    missing = have != "left"
+                    lost_leaves += missing
                 else:
                     unknown += 1
+                    missing = False
+                if missing:
+                    history = result.get("history", {}).get(person, {}).get(event, [])
+                    print(f"  MISMATCH user {user} event {event}: accepted {state!r}, stored {have!r}; answers "
+                          + ", ".join(f"{t:.3f} {verb} {status}" for t, verb, status in history), flush=True)
         accepted = result["analytics_accepted"]
         deadline = time.monotonic() + 120
         while True:  # the worker drains the stream every couple of seconds
