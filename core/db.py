@@ -134,10 +134,20 @@ async def start_pool() -> bool:
     settings = get_settings().database
     if engine().pool is not None:
         return False
-    await engine().start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
+    await engine().start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max, reset=_released)
     for eng in engine().extra_nodes.values():
-        await eng.start_connection_pool(min_size=0, max_size=settings.pool_max)
+        await eng.start_connection_pool(min_size=0, max_size=settings.pool_max, reset=_released)
     return True
+
+
+async def _released(conn: Any) -> None:
+    """A connection back in the pool: asyncpg has rolled back what was open; nothing else to undo, so no round trip.
+
+    asyncpg's default reset runs ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` on every release (a
+    second round trip per checkout). Pooled connections here hold no session state: no SET (``SET LOCAL`` ends with
+    its transaction), no LISTEN, and session advisory locks (migrations, search's reindex) take a connection of
+    their own. Keep it so.
+    """
 
 
 async def close_pool() -> None:

@@ -160,14 +160,30 @@ async def publish_many(messages: Sequence[tuple[str, Mapping[str, Any] | msgspec
         return
     async with cache.client().pipeline(transaction=False) as pipe:
         queue_publish(pipe, messages)
-        await pipe.execute()
+        await pipe.execute()  # raises what Redis refused
+
+
+_PUBLISH = """
+for i = 1, #ARGV, 2 do
+    redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+end
+return #ARGV / 2
+"""
+"""PUBLISH each ``ARGV`` pair (channel, payload), in order: one reply for the lot (what the channels backend runs)."""
 
 
 def queue_publish(pipe: Pipeline, messages: Sequence[tuple[str, Mapping[str, Any] | msgspec.Struct]]) -> int:
-    """Queue :func:`publish_many`'s commands on a Redis pipeline (to share a round trip); returns how many replies."""
+    """Queue :func:`publish_many`'s command on a Redis pipeline (to share a round trip); returns its replies: 0 or 1.
+
+    The reply (read with ``execute(raise_on_error=False)``) is an exception when Redis refused: nothing was sent.
+    """
+    if not messages:
+        return 0
+    args: list[str | bytes] = []
     for room, data in messages:
-        pipe.publish(room_channel(room), _frame(room, data))  # the same PUBLISH the channels backend's script runs
-    return len(messages)
+        args += [room_channel(room), _frame(room, data)]
+    pipe.eval(_PUBLISH, 0, *args)
+    return 1
 
 
 async def to_user(user_id: int, data: Mapping[str, Any] | msgspec.Struct) -> None:

@@ -158,13 +158,17 @@ async def _publish_and_count(frames: list[tuple[str, ChatEvent]], upcoming: list
     try:
         async with cache.client().pipeline(transaction=False) as pipe:
             published = realtime.queue_publish(pipe, frames)
-            verdicts = ratelimit.queue_hits(pipe, RATE_BUCKET, subjects, limit=limit, window_s=60)
-            replies = await pipe.execute()
+            verdicts = ratelimit.queue_hits(pipe, RATE_BUCKET, subjects, limit=limit, window_s=60) if fresh else None
+            replies = await pipe.execute(raise_on_error=False)
     except (RedisError, OSError):  # at most once: these frames are lost; the limit fails open for a moment
         log.warning("chat: dropped %s real-time messages, rate limit not enforced (Redis error)", len(frames),
                     exc_info=True)
         return {}
-    return {id(p): error for p, error in zip(fresh, verdicts(replies[published:]), strict=True) if error is not None}
+    if published and isinstance(replies[0], Exception):
+        log.warning("chat: dropped %s real-time messages (Redis refused: %s)", len(frames), replies[0])
+    if verdicts is None:
+        return {}
+    return {id(p): error for p, error in zip(fresh, verdicts(replies[published]), strict=True) if error is not None}
 
 
 async def _store_batch(batch: list[_Pending], refusals: dict[int, RateLimited]
