@@ -49,6 +49,14 @@ async def authenticate(identifier: str, password: str, totp_code: str | None, re
     return await authenticate_password(identifier, password, totp_code or None, require_totp=require_totp, ip=ip)
 
 
+async def is_staff_account(identifier: str) -> bool:
+    """Whether the account signing in as ``identifier`` holds a panel permission (False when there is none)."""
+    from core.auth.accounts import find_account
+
+    row = await find_account(identifier)
+    return row is not None and is_staff_set(await users.permissions_of(int(row["id"])))
+
+
 async def load_staff(user_id: int, timezone: str) -> Staff | None:
     """Resolve a staff member from the database on every request: a banned or demoted user is out at once."""
     row = await User.select(User.id, User.email, User.display_name, User.status, User.language).where(
@@ -73,8 +81,8 @@ async def search_users(q: str, cursor: str | None, limit: int) -> Page[dict[str,
 async def user_profile(user_id: int) -> dict[str, Any]:
     """Everything the panel shows about one user."""
     row = await User.select(
-        User.id, User.email, User.phone, User.display_name, User.status, User.ban_reason, User.is_verified,
-        User.created_at,
+        User.id, User.email, User.phone, User.display_name, User.status, User.ban_reason, User.banned_until,
+        User.is_verified, User.created_at,
     ).where(User.id == user_id).first()
     if row is None:
         raise NotFound("user %(user_id)s not found", params={"user_id": user_id}, code="user_not_found")
@@ -90,8 +98,8 @@ async def counts() -> dict[str, int]:
     return {"total": total, "week": week}
 
 
-async def ban(user_id: int, reason: str, actor_id: int) -> dict[str, Any]:
-    """Ban ``user_id`` (every session ends at once); return before/after for the audit log."""
+async def ban(user_id: int, reason: str, actor_id: int, until: datetime | None = None) -> dict[str, Any]:
+    """Ban ``user_id`` (every session ends at once), until ``until`` when given; core.users writes the audit log."""
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("Give a reason", code="reason_required", errors=[{"pointer": "/reason",
@@ -101,13 +109,13 @@ async def ban(user_id: int, reason: str, actor_id: int) -> dict[str, Any]:
     before = await user_profile(user_id)
     if before["status"] == "banned":
         raise Conflict("This user is already banned", code="already_banned")
-    await users.ban_user(user_id, reason, actor_id)  # ends every API session at once
+    await users.ban_user(user_id, reason, actor_id, until)  # ends every API session at once
     log.info("user %s banned by %s", user_id, actor_id)
     return {"before": {"status": before["status"]}, "after": {"status": "banned", "reason": reason}}
 
 
 async def unban(user_id: int, reason: str, actor_id: int) -> dict[str, Any]:
-    """Lift a ban; return before/after for the audit log."""
+    """Lift a ban (core.users writes the audit log, with the reason)."""
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("Give a reason", code="reason_required", errors=[{"pointer": "/reason",
@@ -115,7 +123,7 @@ async def unban(user_id: int, reason: str, actor_id: int) -> dict[str, Any]:
     before = await user_profile(user_id)
     if before["status"] != "banned":
         raise Conflict("This user is not banned", code="not_banned")
-    await users.unban_user(user_id, actor_id)
+    await users.unban_user(user_id, actor_id, reason)
     log.info("user %s unbanned by %s", user_id, actor_id)
     return {"before": {"status": "banned", "reason": before["ban_reason"]}, "after": {"status": "active"}}
 

@@ -157,6 +157,9 @@ def menu_for(p: Panel, staff: Staff) -> list[tuple[str, list[tuple[str, str]]]]:
     """The side menu: sections of ``(title, url)`` the staff member may open."""
     sections: dict[str, list[tuple[str, str]]] = {}
     for title, url, perm, section in CORE_MENU:
+        if url == "/admin/moderation":  # shown by what it links to: a queue the staff member may work on
+            if not any(staff.has(q.permission) for q in p.contributions.queues.values()):
+                continue
         if staff.has(perm):
             sections.setdefault(section, []).append((title, url))
     for page in sorted(p.contributions.pages.values(), key=lambda x: (x.section, x.title)):

@@ -58,10 +58,10 @@ class SborPlugin(InitPlugin):
                     raise ConfigError(f"plugin {plugin!r}: dependency {name!r} is already provided")
                 app_config.dependencies[name] = provider
         app_config.state["permissions"] = self.registry.permissions()  # validates names at start-up
-        pages = error_pages(self.registry)
-        app_config.exception_handlers.update(  # type: ignore[arg-type]
-            {exc: by_prefix(handler, pages) for exc, handler in EXCEPTION_HANDLERS.items()} if pages
-            else EXCEPTION_HANDLERS)
+        pages = error_pages(self.registry)  # plugins' own error pages under their prefix (the panel's HTML)
+        errors: dict[Any, Any] = ({exc: by_prefix(h, pages) for exc, h in EXCEPTION_HANDLERS.items()} if pages
+                                  else EXCEPTION_HANDLERS)
+        app_config.exception_handlers.update(errors)
         app_config.middleware[:0] = [api_guard_middleware, idempotency_middleware]
         app_config.lifespan.append(self.lifespan)
         app_config.state["registry"] = self.registry

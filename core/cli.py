@@ -16,6 +16,7 @@ import click
 from core import db, logs, migrations
 from core.errors import ConfigError
 from core.hooks import hookspecs
+from core.http.context import origin
 from core.settings import ROOT, get_settings, reload
 
 
@@ -72,6 +73,7 @@ def main() -> None:
     except ConfigError as exc:
         fail(str(exc))
     logs.setup(settings.log_level, settings.log_json)
+    origin.set("cli")  # what the command does is recorded as coming from the command line (core.audit)
 
 
 @main.command()

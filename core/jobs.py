@@ -25,6 +25,7 @@ from dramatiq.middleware import AsyncIO, Middleware
 
 from core import clock
 from core.errors import ConfigError
+from core.http.context import origin
 from core.observability.jobs import JobObservability
 
 if TYPE_CHECKING:
@@ -226,22 +227,31 @@ def broker_queue(queue: str) -> str:
     return f"{_namespace}.{queue}" if _kind == "rabbitmq" else queue
 
 
-def _discarding_result(fn: Callable[..., Any]) -> Callable[..., Any]:
+def _discarding_result(fn: Callable[..., Any], name: str = "") -> Callable[..., Any]:
     """The function as an actor runs it: what it returns (a count, for the log and tests) is not a job result.
 
     Dramatiq warns on every run of an actor that returns a value without a results backend; calling the job
-    directly (``await job()``) still returns it.
+    directly (``await job()``) still returns it. What the job does is recorded as coming from ``job:<name>`` (the
+    audit log's origin).
     """
     if inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
         async def run_async(*args: Any, **kwargs: Any) -> None:
-            await fn(*args, **kwargs)
+            token = origin.set(f"job:{name}")
+            try:
+                await fn(*args, **kwargs)
+            finally:
+                origin.reset(token)
 
         return run_async
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> None:
-        fn(*args, **kwargs)
+        token = origin.set(f"job:{name}")
+        try:
+            fn(*args, **kwargs)
+        finally:
+            origin.reset(token)
 
     return run
 
@@ -263,7 +273,7 @@ def bind(pairs: Iterable[tuple[str, Job]]) -> dict[str, Job]:
         if j.name in b.actors:
             j.actor = b.actors[j.name]
         else:
-            j.actor = dramatiq.Actor(_discarding_result(j.fn), broker=b, actor_name=j.name,
+            j.actor = dramatiq.Actor(_discarding_result(j.fn, j.name), broker=b, actor_name=j.name,
                                      queue_name=broker_queue(j.queue),
                                      priority=0, options=j.options)
         _bound[j.name] = j
@@ -455,6 +465,7 @@ async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed:
                 if target is None:
                     consumer.nack(message)
                     raise LookupError(f"no job named {message.actor_name}")
+                came_from = origin.set(f"job:{message.actor_name}")  # as the worker's actor sets it
                 try:
                     result = target.fn(*message.args, **message.kwargs)
                     if inspect.isawaitable(result):
@@ -462,6 +473,8 @@ async def drain(queue: str = "default", *, limit: int = 10_000, include_delayed:
                 except BaseException:
                     consumer.nack(message)
                     raise
+                finally:
+                    origin.reset(came_from)
                 consumer.ack(message)
                 ran += 1
         finally:

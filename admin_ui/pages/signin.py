@@ -19,6 +19,15 @@ from core.i18n import N_
 LOGIN_CSRF_COOKIE = "sbor_admin_login"
 
 
+SECOND_FACTOR_CODES = frozenset({"totp_setup_required", "totp_required", "totp_invalid"})
+"""Answers that come after the password was checked (so they must not reach someone who is not staff)."""
+
+
+def _wrong_credentials(request: Request[Any, Any, Any], next_url: str, email: str, code: str) -> Response[str]:
+    text = N_("This account is not active.") if code == "account_inactive" else N_("Email or password is wrong.")
+    return _login_page(request, next_url=next_url, email=email, status=401, message=text)
+
+
 def safe_next(target: str | None) -> str:
     """Only a path inside the panel: no open redirect to another site."""
     if target and target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
@@ -98,26 +107,28 @@ class SignInController(Controller):
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
         except NotAuthenticated as exc:
-            await audit.record(None, "login_failed", "user", "", actor_label=email, ip=ip, reason=exc.code)
-            if exc.code in ("totp_required", "totp_invalid"):
-                text = (N_("Enter the 6-digit code from your authenticator app.") if exc.code == "totp_required"
+            # Past the password, a second-factor answer would confirm it: to someone who is not staff, every such
+            # answer is the wrong-password one (same status, text and audit reason).
+            code = exc.code
+            if code in SECOND_FACTOR_CODES and not await accounts.is_staff_account(email):
+                code = "invalid_credentials"
+            await audit.record(None, "login_failed", "user", "", actor_label=email, ip=ip, reason=code)
+            if code in ("totp_required", "totp_invalid"):
+                text = (N_("Enter the 6-digit code from your authenticator app.") if code == "totp_required"
                         else N_("This code is wrong or was already used."))
                 return _login_page(request, next_url=next_url, email=email, status=401, errors={"code": text})
-            if exc.code == "totp_setup_required":
+            if code == "totp_setup_required":
                 return render(request, "admin/error.html", {
                     "status": 403, "title": N_("Second factor required"),
                     "detail": N_("Staff must turn on an authenticator app (TOTP) in their account before signing in.")},
                     status=403)
-            text = (N_("This account is not active.") if exc.code == "account_inactive"
-                    else N_("Email or password is wrong."))
-            return _login_page(request, next_url=next_url, email=email, status=401, message=text)
+            return _wrong_credentials(request, next_url, email, code)
         staff = await accounts.load_staff(user_id, "UTC")
         if staff is None or not accounts.is_staff_set(staff.permissions):
-            await audit.record(user_id, "login_denied", "user", user_id, actor_label=email, ip=ip)
-            return render(request, "admin/error.html", {
-                "status": 403, "title": N_("No access"),
-                "detail": N_("Your account has no access to the admin panel. Ask an administrator for a staff role.")},
-                status=403)
+            # Not staff: the same answer as a wrong password (the panel's own page would confirm the password).
+            await audit.record(None, "login_failed", "user", "", actor_label=email, ip=ip,
+                               reason="invalid_credentials")
+            return _wrong_credentials(request, next_url, email, "invalid_credentials")
         tz = str(form.get("timezone") or "UTC")
         if tz not in available_timezones():
             tz = "UTC"

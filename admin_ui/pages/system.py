@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -65,6 +66,11 @@ class AuditController(Controller):
         q = request.query_params
         filters = {k: q.get(k) or "" for k in audit.FILTERS}
         page = await audit.entries(filters, q.get("cursor"), page_size())
+        for e in page.items:  # links to the objects' pages; before/after one key a line (wraps at commas, not words)
+            e["url"] = audit.object_url(e["object_type"], e["object_id"])
+            for side in ("before", "after"):
+                e[f"{side}_text"] = "" if e[side] is None else json.dumps(e[side], ensure_ascii=False, default=str,
+                                                                          sort_keys=True, indent=1)
         return render(request, "admin/audit.html", {"rows": page.items, "filters": filters,
                                                     "next_cursor": page.next_cursor}, staff=staff_of(request))
 

@@ -19,6 +19,7 @@ from core.errors import Conflict, NotAuthenticated, PermissionDenied, RateLimite
 from core.hooks import hookspecs
 from core.settings import get_settings
 from core.users import services as users
+from core.users.lifecycle import lift_if_expired
 from core.users.tables import User
 
 log = logging.getLogger("core.auth")
@@ -146,6 +147,8 @@ async def authenticate_password(identifier: str, password: str, totp_code: str |
     stored = row["password_hash"] if row else None
     if not await verify_password(stored or None, password) or row is None:
         raise NotAuthenticated("Wrong email/phone or password", code="invalid_credentials")
+    if row["status"] == "banned" and await lift_if_expired(int(row["id"])):  # a temporary ban that has ended
+        row = {**row, "status": "active"}
     if row["status"] != "active":
         raise NotAuthenticated("This account is not active", code="account_inactive")
     if needs_rehash(row["password_hash"]):

@@ -19,6 +19,7 @@ implementation, so a misspelt hook name fails at start-up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.hooks.markers import hookspec
@@ -69,6 +70,24 @@ def register_page_routes() -> list[ControllerRouterHandler]:
     """Return route handlers served outside the JSON API, mounted as given (the admin panel, calendar feeds).
 
     Their paths must start with the plugin's own prefix (``/admin``, ``/ical/events``). Errors stop start-up.
+    """
+
+
+@hookspec
+def register_error_pages() -> dict[str, Callable[[Any, Exception], Any]]:
+    """Return ``{path prefix: exception handler}``: errors of requests under a prefix answered by the plugin's handler.
+
+    For pages outside the JSON API (the admin panel answers HTML error pages, never problem+json). The handler
+    (``handler(request, exc) -> Response``, synchronous as Litestar's) gets every error of a path equal to the prefix
+    or below it, including those raised before any router of the plugin is reached: no route (404), wrong method
+    (405), a path parameter of the wrong type, a missing static file. Routers' own handlers still come first for the
+    requests they route. Called once at start-up; two plugins claiming the same prefix stop start-up. Example::
+
+        @hookimpl
+        def register_error_pages():
+            from admin_ui.web import on_error
+
+            return {"/admin": on_error}
     """
 
 
@@ -210,6 +229,23 @@ def user_banned(user_id: int, reason: str, actor_id: int | None) -> None:
 @hookspec
 def user_unbanned(user_id: int, actor_id: int | None) -> None:
     """Called after a ban is lifted. Failures are logged."""
+
+
+@hookspec
+def admin_user_sections(user_id: int, permissions: frozenset[str]) -> list[dict[str, Any]] | None:
+    """Sections a plugin adds to a user's page in the admin panel (``/admin/users/<id>``), e.g. their events.
+
+    Called when staff open the page; ``permissions`` are the staff member's: show only what they allow, return None
+    (or ``[]``) to add nothing. Each section is ``{"title": str, "rows": [{"label": str, "value": str, "url": str}]}``
+    (``url`` optional: a page of the panel; ``title`` is translated where shown: mark it with ``N_``), optionally
+    with ``"total"`` (how many there are beyond the rows shown). Collected from every plugin in load order; errors
+    propagate (the page fails loudly rather than hiding a section). Example::
+
+        @hookimpl
+        async def admin_user_sections(user_id, permissions):
+            rows = [{"label": e.title, "value": e.status} for e in await recent_events_of(user_id)]
+            return [{"title": N_("Events"), "rows": rows}]
+    """
 
 
 @hookspec

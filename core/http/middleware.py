@@ -10,7 +10,7 @@ from typing import Any
 
 from core import ratelimit
 from core.errors import NotFound, RateLimited, SborError, UnsupportedMediaType
-from core.http.context import request_id
+from core.http.context import client_address, origin, request_id
 from core.http.problems import PROBLEM_JSON, language_headers, localized_errors
 from core.settings import get_settings
 
@@ -65,6 +65,10 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         incoming = header(scope, b"x-request-id")
         rid = incoming if incoming and _RID.match(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
+        # Who asked, from where: read by the audit log when a service records an action of this request.
+        address = client_address.set(client_ip(scope))
+        path = scope.get("path") or ""
+        came_from = origin.set("api" if path.startswith("/api/") else "admin" if path.startswith("/admin") else "http")
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -78,6 +82,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
+            origin.reset(came_from)
+            client_address.reset(address)
             request_id.reset(token)
 
     return middleware

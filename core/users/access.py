@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from core import audit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.hooks.registry import current
 from core.users.directory import get_user
@@ -40,13 +41,18 @@ async def grant_role(user_id: int, role_name: str, actor_id: int | None = None) 
     if not exists:
         await UserRole.insert(UserRole(user=user_id, role=role_id))
         log.info("user %s granted role %s to user %s", actor_id, role_name, user_id)
+        if actor_id is not None or role_name != "user":  # everyone gets "user" at sign-up: not a privileged act
+            await audit.record(actor_id, "user.role_grant", "user", user_id, after={"role": role_name})
 
 
 async def revoke_role(user_id: int, role_name: str, actor_id: int | None = None) -> None:
     """Take the role ``role_name`` from ``user_id`` (idempotent)."""
     role_id = await _role_id(role_name)
-    await UserRole.delete().where((UserRole.user == user_id) & (UserRole.role == role_id))
+    gone = await UserRole.delete().where((UserRole.user == user_id) & (UserRole.role == role_id)).returning(
+        UserRole.id)
     log.info("user %s revoked role %s from user %s", actor_id, role_name, user_id)
+    if gone:
+        await audit.record(actor_id, "user.role_revoke", "user", user_id, before={"role": role_name})
 
 
 async def roles_of(user_id: int) -> list[str]:
@@ -112,12 +118,14 @@ async def create_role(name: str, description: str, permissions: list[str], actor
         raise Conflict("role %(name)r exists", params={"name": name}, code="role_exists")
     await Role.insert(Role(name=name, description=description, permissions=perms, builtin=False))
     log.info("user %s created role %s with %s", actor_id, name, perms)
+    await audit.record(actor_id, "role.create", "role", name, after={"description": description, "permissions": perms})
 
 
 async def update_role(name: str, actor_id: int | None, description: str | None = None,
                       permissions: list[str] | None = None) -> None:
     """Edit a role's description or permissions (built-in roles too; the admin role keeps ``*``)."""
     await _role_id(name)
+    old = await Role.select(Role.description, Role.permissions).where(Role.name == name).first()
     values: dict[Any, Any] = {}
     if description is not None:
         values[Role.description] = description
@@ -127,6 +135,11 @@ async def update_role(name: str, actor_id: int | None, description: str | None =
         values[Role.permissions] = _check_permissions(permissions)
     if values:
         await Role.update(values).where(Role.name == name)
+        new = await Role.select(Role.description, Role.permissions).where(Role.name == name).first()
+        changed = [k for k in ("description", "permissions") if old and new and old[k] != new[k]]
+        if changed and old and new:
+            await audit.record(actor_id, "role.update", "role", name, before={k: old[k] for k in changed},
+                               after={k: new[k] for k in changed})
     log.info("user %s updated role %s", actor_id, name)
 
 
@@ -138,3 +151,4 @@ async def delete_role(name: str, actor_id: int | None) -> None:
     await UserRole.delete().where(UserRole.role == role_id)
     await Role.delete().where(Role.id == role_id)
     log.info("user %s deleted role %s", actor_id, name)
+    await audit.record(actor_id, "role.delete", "role", name)

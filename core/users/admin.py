@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from core.admin import Action, ActionContext, ActionResult, AdminPage, AdminQuery, Column, Field, Filter, Page
-from core.users import role_requests
+from core.users import appeals, role_requests
 
 PERMISSION = "roles.edit"
+BAN_PERMISSION = "users.ban"
 
 
 async def load(query: AdminQuery) -> Page:
@@ -33,9 +34,58 @@ def _pending(row: Any) -> bool:
     return bool(row.get("status") == role_requests.PENDING)
 
 
+async def load_appeals(query: AdminQuery) -> Page:
+    """Ban appeals in the chosen status (pending first), oldest first."""
+    return await appeals.queue(query.filters.get("status") or None, query.cursor, query.limit)
+
+
+async def load_appeal(appeal_id: str) -> dict[str, Any] | None:
+    """One appeal (its detail page)."""
+    return await appeals.get(int(appeal_id)) if appeal_id.isdigit() and len(appeal_id) < 10 else None
+
+
+async def accept_appeals(ctx: ActionContext) -> ActionResult:
+    """Lift the ban of each selected appeal's user."""
+    for appeal_id in ctx.ids:
+        await appeals.decide(int(appeal_id), ctx.staff_id, accept=True, answer=str(ctx.values.get("answer") or ""))
+    return ActionResult(f"Accepted {len(ctx.ids)} appeal(s); the bans are lifted.")
+
+
+async def refuse_appeals(ctx: ActionContext) -> ActionResult:
+    """Refuse each selected appeal with the answer the users will read."""
+    for appeal_id in ctx.ids:
+        await appeals.decide(int(appeal_id), ctx.staff_id, accept=False, answer=ctx.values["answer"])
+    return ActionResult(f"Refused {len(ctx.ids)} appeal(s).")
+
+
+def _appeal_pending(row: Any) -> bool:
+    return bool(row.get("status") == appeals.PENDING)
+
+
+def appeals_page() -> AdminPage:
+    """Banned users' appeals: accept (lift the ban) or refuse with an answer."""
+    return AdminPage(
+        plugin="users", slug="appeals", title="Ban appeals", permission=BAN_PERMISSION, section="Users",
+        columns=[Column("id", "#"), Column("display_name", "User", link="/admin/users/{user_id}"),
+                 Column("email", "Email"), Column("ban_reason", "Ban reason"), Column("text", "Appeal"),
+                 Column("status", "Status", kind="badge"), Column("answer", "Answer"),
+                 Column("created_at", "Filed", kind="datetime")],
+        filters=[Filter("status", "Status", choices=list(appeals.STATUSES))],
+        load=load_appeals, detail=load_appeal,
+        actions=[
+            Action("accept", "Accept (lift the ban)", BAN_PERMISSION, accept_appeals, bulk=True,
+                   confirm="Lift the ban of these users?", visible=_appeal_pending,
+                   fields=[Field("answer", "Answer (optional; the user reads it)", kind="textarea", max_length=2000)]),
+            Action("refuse", "Refuse", BAN_PERMISSION, refuse_appeals, bulk=True, confirm="Refuse these appeals?",
+                   fields=[Field("answer", "Answer (the user reads it)", kind="textarea", required=True,
+                                 max_length=2000)], visible=_appeal_pending, danger=True),
+        ],
+    )
+
+
 def contributions() -> list[object]:
-    """The role requests page under Users."""
-    return [AdminPage(
+    """The role requests and ban appeals pages under Users."""
+    return [appeals_page(), AdminPage(
         plugin="users", slug="role-requests", title="Role requests", permission=PERMISSION, section="Users",
         columns=[Column("id", "#"), Column("display_name", "User", link="/admin/users/{user_id}"),
                  Column("email", "Email"), Column("role", "Role", kind="badge"), Column("note", "Note"),

@@ -1,4 +1,4 @@
-"""``manage.py createadmin``: create the first administrator (interactively or from flags), with TOTP on."""
+"""``manage.py createadmin`` (the first administrator, TOTP on) and ``manage.py users`` (roles and bans by hand)."""
 
 from __future__ import annotations
 
@@ -83,3 +83,95 @@ def createadmin(email: str | None, phone: str | None, display_name: str, passwor
     click.echo("One-time recovery codes (store them safely; each works once):")
     for code in out["recovery_codes"]:
         click.echo(f"  {code}")
+
+
+async def _on_user(identifier: str, act: Any) -> Any:
+    """Run ``act(user_id)`` with the database up, for the account named by id, email or phone (origin ``cli``)."""
+    from core import audit, db
+    from core.hooks.manager import load
+
+    load()
+    opened = await db.start_pool()
+    try:
+        with audit.acting_as("cli"):
+            return await act(await _user_id(identifier))
+    finally:
+        if opened:
+            await db.close_pool()
+
+
+async def _user_id(identifier: str) -> int:
+    from core.auth.accounts import find_account
+    from core.errors import NotFound
+
+    if identifier.isdigit() and len(identifier) < 10:
+        return int(identifier)
+    row = await find_account(identifier)
+    if row is None:
+        raise NotFound("No account with this email or phone", code="user_not_found")
+    return int(row["id"])
+
+
+def _run_on_user(identifier: str, act: Any, done: str) -> None:
+    from core.settings import get_settings
+
+    if not get_settings().database.url:
+        from core.cli import _services
+
+        _services()
+    try:
+        asyncio.run(_on_user(identifier, act))
+    except SborError as exc:
+        click.secho(f"error: {_describe(exc)}", fg="red", err=True)
+        sys.exit(2)
+    click.echo(done)
+
+
+@click.group()
+def users() -> None:
+    """Roles and bans from the command line (recorded in the audit log as coming from ``cli``)."""
+
+
+@users.command("grant-role")
+@click.argument("user")
+@click.argument("role")
+def grant_role_command(user: str, role: str) -> None:
+    """Give USER (id, email or phone) the role ROLE."""
+    from core.users import services
+
+    _run_on_user(user, lambda uid: services.grant_role(uid, role), f"Granted {role} to {user}.")
+
+
+@users.command("revoke-role")
+@click.argument("user")
+@click.argument("role")
+def revoke_role_command(user: str, role: str) -> None:
+    """Take the role ROLE from USER (id, email or phone)."""
+    from core.users import services
+
+    _run_on_user(user, lambda uid: services.revoke_role(uid, role), f"Revoked {role} from {user}.")
+
+
+@users.command("ban")
+@click.argument("user")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="A temporary ban of this many days.")
+def ban_command(user: str, reason: str, days: int | None) -> None:
+    """Ban USER (id, email or phone): their sessions end at once."""
+    from datetime import timedelta
+
+    from core import clock
+    from core.users import services
+
+    until = clock.now() + timedelta(days=days) if days else None
+    _run_on_user(user, lambda uid: services.ban_user(uid, reason, None, until), f"Banned {user}.")
+
+
+@users.command("unban")
+@click.argument("user")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+def unban_command(user: str, reason: str) -> None:
+    """Lift USER's ban."""
+    from core.users import services
+
+    _run_on_user(user, lambda uid: services.unban_user(uid, None, reason), f"Lifted the ban of {user}.")

@@ -29,18 +29,18 @@ def register_permissions() -> list[Permission]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    """``/me``, ``/users``, ``/roles``, ``/permissions``."""
-    from core.users.routes import MeController, PermissionController, RoleController, UserController
+    """``/me``, ``/users``, ``/roles``, ``/permissions``, ``/appeals``."""
+    from core.users.routes import AppealController, MeController, PermissionController, RoleController, UserController
 
-    return [MeController, UserController, RoleController, PermissionController]
+    return [MeController, UserController, RoleController, PermissionController, AppealController]
 
 
 @hookimpl
 def register_cli_commands() -> list[Any]:
-    """``manage.py createadmin``."""
-    from core.users.cli import createadmin
+    """``manage.py createadmin`` and ``manage.py users`` (grant-role, revoke-role, ban, unban)."""
+    from core.users.cli import createadmin, users
 
-    return [createadmin]
+    return [createadmin, users]
 
 
 @hookimpl
@@ -57,3 +57,19 @@ async def app_started() -> None:
     from core.users.services import ensure_builtin_roles
 
     await ensure_builtin_roles()
+
+
+@hookimpl
+def register_actors() -> list[Any]:
+    """Lifting temporary bans that have ended."""
+    from core.users.jobs import lift_expired_bans
+
+    return [lift_expired_bans]
+
+
+@hookimpl
+def register_periodic_jobs() -> list[Any]:
+    """Every ten minutes: lift temporary bans that have ended (sign-in lifts them too)."""
+    from core.users.jobs import PERIODIC
+
+    return PERIODIC

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core import clock
+from core import audit, clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.pagination import Page, decode_cursor, paginate
 from core.users.access import grant_role, roles_of
@@ -79,7 +79,11 @@ async def decide(request_id: int, staff_id: int, approve: bool, reason: str = ""
     if not done:  # someone decided first
         raise Conflict("This request was already decided", code="request_decided")
     if approve:
-        await grant_role(row["user_id"], row["role"], staff_id)
+        await grant_role(row["user_id"], row["role"], staff_id)  # audited as the grant
+    else:
+        await audit.record(staff_id, "role_request.reject", "user", row["user_id"], reason=reason.strip(),
+                           before={"role_request": request_id, "role": row["role"], "status": PENDING},
+                           after={"status": REJECTED})
     log.info("staff %s %s role request %s (user %s, %s)", staff_id, "approved" if approve else "rejected",
              request_id, row["user_id"], row["role"])
     return await get(request_id)

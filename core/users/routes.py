@@ -17,9 +17,11 @@ from core.hooks.manager import current
 from core.http.middleware import client_ip
 from core.http.params import Limit
 from core.pagination import Page
-from core.users import profiles, role_requests, services
+from core.users import appeals, profiles, role_requests, services
 from core.users.schemas import (
     AccountRead,
+    AppealCreate,
+    AppealRead,
     BanCreate,
     CodeSentRead,
     ContactChange,
@@ -124,7 +126,7 @@ class UserController(Controller):
           status_code=HTTP_204_NO_CONTENT)
     async def ban_user(self, principal: SignedIn, user_id: FromPath[int], data: JSONBody[BanCreate]) -> None:
         """Ban a user: their sessions end at once and they cannot sign in."""
-        await services.ban_user(user_id, data.reason, principal.user_id)
+        await services.ban_user(user_id, data.reason, principal.user_id, data.until)
 
     @post("/{user_id:int}/unban", operation_id="unban_user", guards=[requires("users.ban")],
           status_code=HTTP_204_NO_CONTENT)
@@ -185,3 +187,31 @@ class PermissionController(Controller):
         perms = current().permissions()
         return [PermissionRead(p.name, p.description, p.admin_panel) for p in sorted(perms.values(),
                                                                                       key=lambda p: p.name)]
+
+
+APPEAL_CODES = {401: ["invalid_credentials", "totp_required", "totp_invalid"],
+                409: ["not_banned", "appeal_exists"], 422: ["validation_failed", "text_required"],
+                429: ["rate_limited"]}
+
+
+class AppealController(Controller):
+    """``/appeals``: a banned user's one appeal against their ban (they cannot sign in: they give their password)."""
+
+    path = "/appeals"
+
+    @post(operation_id="create_appeal", status_code=HTTP_201_CREATED, opt={"codes": APPEAL_CODES})
+    async def create_appeal(self, request: Request[Any, Any, Any], data: JSONBody[AppealCreate]) -> AppealRead:
+        """File the appeal: 401 for wrong credentials (as at sign-in), 409 ``not_banned`` or ``appeal_exists``."""
+        from core.auth.accounts import authenticate_password, find_account
+        from core.errors import Conflict, NotAuthenticated
+
+        try:
+            await authenticate_password(data.identifier, data.password, None, ip=client_ip(request.scope))
+        except NotAuthenticated as exc:
+            if exc.code != "account_inactive":
+                raise
+            account = await find_account(data.identifier)  # the password was right: the account is not active
+            if account is None:
+                raise
+            return msgspec.convert(await appeals.file(int(account["id"]), data.text), AppealRead)
+        raise Conflict("The account is not banned", code="not_banned")

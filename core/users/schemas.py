@@ -110,9 +110,29 @@ class DeleteAccount(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class BanCreate(msgspec.Struct, forbid_unknown_fields=True):
-    """Why the user is banned."""
+    """Why the user is banned, and until when (omitted: until staff lift it)."""
 
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
+    until: Annotated[datetime, Meta(tz=True)] | None = None
+
+
+class AppealCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A banned user's appeal: they cannot sign in, so they prove who they are with their password."""
+
+    identifier: Annotated[str, Meta(min_length=1, max_length=254)]
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+
+
+class AppealRead(msgspec.Struct):
+    """An appeal as its author sees it."""
+
+    id: int
+    status: str
+    text: str
+    answer: str
+    created_at: datetime
+    decided_at: datetime | None = None
 
 
 RoleName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{1,49}$")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSONB,
     Array,
+    BigSerial,
     Boolean,
     DoublePrecision,
     ForeignKey,
@@ -29,6 +30,8 @@ class User(Table, schema="users", tablename="account"):
     display_name = Varchar(length=100, default="")
     status = Varchar(length=16, default="active", index=True)  # active | banned | deleted
     ban_reason = Text(default="")
+    banned_at = Timestamptz(null=True, default=None)  # when the current ban began (one appeal per ban)
+    banned_until = Timestamptz(null=True, default=None)  # a temporary ban ends then (None: until lifted)
     is_verified = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     # Second factor: the secret is kept while set-up is pending; ``totp_enabled`` turns it on.
@@ -87,3 +90,41 @@ class RoleRequest(Table, schema="users"):
     decided_by = ForeignKey(User, null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class BanAppeal(Table, schema="users"):
+    """A banned user's one appeal against their current ban: pending → accepted (ban lifted) | refused."""
+
+    id: Serial  # Piccolo's implicit primary key, declared for type checkers
+
+    user = ForeignKey(User, null=False, index=True)
+    text = Text(default="")
+    ban_reason = Text(default="")  # the ban appealed against, as it read then
+    banned_at = Timestamptz(null=True, default=None)  # which ban (the user's ``banned_at`` then)
+    status = Varchar(length=16, default="pending", index=True)  # pending | accepted | refused
+    answer = Text(default="")  # staff's answer (the user reads it)
+    decided_by = ForeignKey(User, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEntry(Table, schema="users"):
+    """One privileged action, whoever made it (panel, API, CLI, job): who, what, on which object, before/after.
+
+    Written by services through ``core.audit.record``. Append-only: a trigger (see the ``audit`` migration)
+    refuses UPDATE and DELETE. No foreign key to the actor: the log outlives accounts.
+    """
+
+    id = BigSerial(primary_key=True)
+    actor_id = Integer(null=True, default=None, index=True)
+    actor_label = Varchar(length=254, default="")
+    action = Varchar(length=64, index=True)
+    object_type = Varchar(length=64, default="", index=True)
+    object_id = Varchar(length=64, default="")
+    before = JSONB(null=True, default=None)
+    after = JSONB(null=True, default=None)
+    reason = Text(default="")
+    ip = Varchar(length=64, default="")
+    request_id = Varchar(length=64, default="")
+    origin = Varchar(length=64, default="")  # "api", "admin", "cli", "job:<actor>"
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+from msgspec import Meta
 
 from core.manifest import Manifest
 
@@ -23,6 +26,10 @@ class EventsSettings(msgspec.Struct, forbid_unknown_fields=True):
     require_organiser_role: bool = False
     """Only holders of ``events.create`` (the organiser role) create events and venues; by default every verified
     user may (events go through moderation anyway). The app reads it from ``/api/v1/capabilities``."""
+    trusted_after_approved: Annotated[int, Meta(ge=0, le=10_000)] = 0
+    """Trust levels: once an organiser has this many events approved by moderators since the last report upheld
+    against one of their events, their new submissions publish at once (0, the default: every event is reviewed;
+    5 is a reasonable choice)."""
     public_url: str = ""
     """Base URL for personal calendar feed links (default: core's ``http.public_url``)."""
 

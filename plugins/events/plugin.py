@@ -82,6 +82,14 @@ async def users_share_context(viewer_id: int, owner_id: int) -> bool | None:
 
 
 @hookimpl
+async def admin_user_sections(user_id: int, permissions: frozenset[str]) -> list[dict[str, Any]]:
+    """On a user's page in the panel: the events they organised and joined."""
+    from plugins.events.user_page import sections
+
+    return await sections(user_id)
+
+
+@hookimpl
 async def user_data_export(user_id: int) -> dict[str, Any]:
     """The user's events and participations."""
     from plugins.events.participation import export_user

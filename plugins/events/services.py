@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core import clock, geo, hooks
+from core import audit, clock, geo, hooks
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
 from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
 from core.reports import screening as text_screening
 from core.reports import services as reports
-from plugins.events import EventsSettings, hookspecs, states, validation
+from plugins.events import EventsSettings, hookspecs, states, trust, validation
 from plugins.events import cache as event_cache
 from plugins.events.hookspecs import EventInfo
 from plugins.events.participation import promote
@@ -249,10 +249,17 @@ async def submit(actor: Actor, event_id: int) -> EventInfo:
         await _author_only(row, actor)
         if row["starts_at"] <= clock.now():
             raise validation.fail("/starts_at", "the event must start in the future", "starts_in_past")
-        await move(row, states.PENDING, states.AUTHOR, actor.user_id, await screened(row))
+        found = await screened(row)
+        await move(row, states.PENDING, states.AUTHOR, actor.user_id, found)
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_submitted, event=info, actor_id=actor.user_id)
-    log.info("user %s submitted event %s", actor.user_id, event_id)
+        if not found and await trust.is_trusted(row["author_id"]):  # a proven organiser: no review needed
+            await move(await load_event(event_id, lock=True), states.PUBLISHED, states.SYSTEM, None, trust.TRUSTED)
+            info = await snapshot(event_id)
+            await audit.record(None, "event.publish_trusted", "event", event_id, actor_label=trust.TRUSTED,
+                               before={"status": states.PENDING}, after={"status": states.PUBLISHED})
+            await hooks.notify(hookspecs.event_published, event=info, moderator_id=None)
+    log.info("user %s submitted event %s (%s)", actor.user_id, event_id, info.status)
     return info
 
 
@@ -273,6 +280,8 @@ async def approve(event_id: int, moderator_id: int) -> EventInfo:
         await move(row, states.PUBLISHED, states.MODERATOR, moderator_id)
         await reports.target_decided(EVENT_TYPE, event_id, moderator_id, upheld=False, decision="kept",
                                      hidden_only=True)  # published again what reports hid
+        await audit.record(moderator_id, "event.approve", "event", event_id, before={"status": row["status"]},
+                           after={"status": states.PUBLISHED})
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_published, event=info, moderator_id=moderator_id)
     log.info("moderator %s published event %s", moderator_id, event_id)
@@ -286,6 +295,8 @@ async def reject(event_id: int, moderator_id: int, reason: str) -> EventInfo:
         row = await load_event(event_id, lock=True)
         await move(row, states.REJECTED, states.MODERATOR, moderator_id, reason)
         await reports.target_decided(EVENT_TYPE, event_id, moderator_id, upheld=True, decision="rejected")
+        await audit.record(moderator_id, "event.reject", "event", event_id, reason=reason,
+                           before={"status": row["status"]}, after={"status": states.REJECTED})
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_rejected, event=info, moderator_id=moderator_id, reason=reason)
     log.info("moderator %s rejected event %s", moderator_id, event_id)
@@ -303,6 +314,8 @@ async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
         await move(row, states.CANCELLED, role, actor.user_id, reason)
         if role == states.MODERATOR:
             await reports.target_decided(EVENT_TYPE, event_id, actor.user_id, upheld=True, decision="cancelled")
+            await audit.record(actor.user_id, "event.cancel", "event", event_id, reason=reason,
+                               before={"status": row["status"]}, after={"status": states.CANCELLED})
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_cancelled, event=info, reason=reason, actor_id=actor.user_id)
     log.info("user %s cancelled event %s", actor.user_id, event_id)
@@ -325,6 +338,8 @@ async def hide_reported(event_id: int) -> None:
         if row["status"] != states.PUBLISHED:
             return
         await move(row, states.PENDING, states.SYSTEM, None, REPORTED)
+        await audit.record(None, "event.hide", "event", event_id, actor_label="reports", reason=REPORTED,
+                           before={"status": states.PUBLISHED}, after={"status": states.PENDING})
         info = await snapshot(event_id)
         # search drops it from results, the feed and its card go stale; nobody is told (the author hears the
         # moderators' decision)

@@ -16,7 +16,7 @@ AUTHOR, MODERATOR, SYSTEM = "author", "moderator", "system"
 MOVES: dict[tuple[str, str], frozenset[str]] = {
     (DRAFT, PENDING): frozenset({AUTHOR}),  # submit
     (REJECTED, PENDING): frozenset({AUTHOR}),  # resubmit after fixing
-    (PENDING, PUBLISHED): frozenset({MODERATOR}),  # approve
+    (PENDING, PUBLISHED): frozenset({MODERATOR, SYSTEM}),  # approve; a trusted organiser's submission (trust.py)
     (PENDING, REJECTED): frozenset({MODERATOR}),  # reject (reason required)
     (PUBLISHED, PENDING): frozenset({AUTHOR, SYSTEM}),  # edited with remoderate_on_edit; hidden by reports
     (PUBLISHED, CANCELLED): frozenset({AUTHOR, MODERATOR}),  # cancel (reason required)

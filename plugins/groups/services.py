@@ -8,7 +8,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from core import clock, db, hooks, ratelimit
+from core import audit, clock, db, hooks, ratelimit
 from core.errors import AlreadyExists, Conflict, PermissionDenied, PreconditionFailed
 from core.geo import bounding_box
 from core.hooks import hookspecs as core_specs
@@ -156,6 +156,9 @@ async def delete_group(actor: Actor, group_id: int) -> None:
         await Group.update({Group.deleted_at: now, Group.updated_at: now, Group.version: Group.version + 1}).where(
             Group.id == group_id)
         await hooks.notify(hookspecs.group_deleted, group=before, actor_id=actor.user_id)
+        if actor.platform_moderator:  # staff's decision (an owner deleting their own group is not audited)
+            await audit.record(actor.user_id, "group.delete", "group", group_id, before={"deleted": False},
+                               after={"deleted": True})
     log.info("user %s deleted group %s", actor.user_id, group_id)
 
 

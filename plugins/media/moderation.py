@@ -6,7 +6,7 @@ threshold takes an approved item back to this queue (``hold_reason`` ``reported`
 
 from __future__ import annotations
 
-from core import notifications
+from core import audit, notifications
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.notifications import Notice
 from core.reports import services as reports
@@ -26,6 +26,8 @@ async def approve(item_id: int, moderator_id: int) -> None:
         await move(row, states.APPROVED, moderator_id, hold_reason="", reason="", reports=0)
         await reports.target_decided(MEDIA_TYPE, item_id, moderator_id, upheld=False, decision="kept",
                                      hidden_only=True)
+        await audit.record(moderator_id, "media.approve", "media", item_id, before={"status": row["status"]},
+                           after={"status": states.APPROVED})
 
 
 async def reject(item_id: int, moderator_id: int, reason: str) -> None:
@@ -38,6 +40,8 @@ async def reject(item_id: int, moderator_id: int, reason: str) -> None:
         row = await lock(item_id)
         await move(row, states.REJECTED, moderator_id, reason=reason[:2000], reports=0)
         await reports.target_decided(MEDIA_TYPE, item_id, moderator_id, upheld=True, decision="rejected")
+        await audit.record(moderator_id, "media.reject", "media", item_id, reason=reason,
+                           before={"status": row["status"]}, after={"status": states.REJECTED})
         await notifications.send(Notice(
             "media.rejected", user_ids=[row["uploader_id"]], subject=f"media.item:{item_id}",
             context={"media_ref": ref_of(item_id), "kind": row["kind"], "reason": reason}))

@@ -14,7 +14,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from core import clock, hooks
+from core import audit, clock, hooks
 from core.errors import Conflict
 from core.hooks import plugin_settings
 from core.pagination import decode_cursor, paginate
@@ -77,6 +77,8 @@ async def approve(review_id: int, moderator_id: int) -> None:
                 await published(after, None)
         await reports.target_decided(REVIEW_TYPE, review_id, moderator_id, upheld=False, decision="kept",
                                      hidden_only=True)
+        await audit.record(moderator_id, "review.approve", "review", review_id, before={"status": row["status"]},
+                           after={"status": states.PUBLISHED})
     log.info("moderator %s approved review %s", moderator_id, review_id)
 
 
@@ -95,6 +97,8 @@ async def _take_down(review_id: int, moderator_id: int, reason: str, target: str
     async with transaction():
         row = await load(review_id, lock=True)
         await move(row, target, states.MODERATOR, moderator_id, reason)
+        await audit.record(moderator_id, f"review.{'remove' if target == states.REMOVED else 'hide'}", "review",
+                           review_id, reason=reason, before={"status": row["status"]}, after={"status": target})
         await _resolve_reports(review_id)
         await Review.update({Review.status: target, Review.hidden_reason: reason, Review.flagged_at: None,
                              Review.open_reports: 0, Review.updated_at: clock.now()}).where(Review.id == review_id)

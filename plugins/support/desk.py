@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from core import clock, hooks, realtime
+from core import audit, clock, hooks, realtime
 from core.errors import Conflict, ValidationFailed
 from core.pagination import Page, decode_cursor, paginate
 from plugins.support import PRIORITIES, agents, flow, hookspecs, notifications, sla, states
@@ -49,6 +49,8 @@ async def move(ticket_id: int, actor_id: int, target: str, note: str = "") -> Ro
         row = await load(ticket_id, lock=True)
         await Ticket.update(flow.move(row, target, states.AGENT, now)).where(Ticket.id == ticket_id)
         await _system(ticket_id, f"Status: {target}" + (f" — {note}" if note else ""), now, actor_id)
+        await audit.record(actor_id, "ticket.status", "ticket", ticket_id, reason=note,
+                           before={"status": row["status"]}, after={"status": target})
         if target == states.RESOLVED:
             await hooks.notify(hookspecs.ticket_resolved, ticket=info_of(row), actor_id=actor_id)
         publish_status(rt, ticket_id, target)

@@ -145,8 +145,8 @@ async def test_moderate_and_ban_in_a_real_browser(server: str, browser_page, mak
     await page.screenshot(path=str(SHOTS / "user.png"), full_page=True)
     row = await User.select(User.status, User.ban_reason).where(User.id == troll.id).first()
     assert row == {"status": "banned", "ban_reason": "Harassment in comments"}
-    audit = await db.fetch("SELECT action FROM admin.audit_entry WHERE actor_id = $1 ORDER BY id", admin.id)
-    assert [a["action"] for a in audit] == ["login", "moderation.approve", "moderation.reject", "user.ban"]
+    audit = await db.fetch("SELECT action FROM users.audit_entry WHERE actor_id = $1 ORDER BY id", admin.id)
+    assert [a["action"] for a in audit] == ["login", "event.approve", "event.reject", "user.ban"]
     await page.goto(f"{server}/admin/audit")
     await page.screenshot(path=str(SHOTS / "audit-log.png"), full_page=True)
 

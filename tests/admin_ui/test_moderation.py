@@ -38,10 +38,10 @@ async def test_approve_publishes_and_is_audited(admin_client, make_user) -> None
     r = await client.post(f"/admin/moderation/events.review/{event_id}/approve", data={"_csrf": token})
     assert r.status_code == 303 and r.headers["location"] == "/admin/moderation/events.review?done=approved"
     assert await event_status(event_id) == "published"
-    rows = await db.fetch("SELECT actor_id, action, object_type, object_id, before, after FROM admin.audit_entry "
-                          "WHERE action LIKE 'moderation.%'")
-    assert [(r["actor_id"], r["action"], r["object_type"], r["object_id"]) for r in rows] == [
-        (mod.id, "moderation.approve", "events.review", str(event_id))]
+    rows = await db.fetch("SELECT actor_id, action, object_type, object_id, before, after, origin FROM "
+                          "users.audit_entry WHERE action LIKE 'event.%'")  # written once, by events' service
+    assert [(r["actor_id"], r["action"], r["object_type"], r["object_id"], r["origin"]) for r in rows] == [
+        (mod.id, "event.approve", "event", str(event_id), "admin")]
     # Deciding twice is a conflict, shown as a page
     again = await client.post(f"/admin/moderation/events.review/{event_id}/approve", data={"_csrf": token})
     assert again.status_code == 409 and "<html" in again.text

@@ -25,13 +25,13 @@ async def test_every_admin_action_is_audited_and_filterable(admin_client, make_u
     await client.post(f"/admin/users/{target.id}/ban", data={"_csrf": token, "reason": "spam"})
     await client.post(f"/admin/users/{target.id}/roles", data={"_csrf": token, "roles": ["organiser"]})
     rows = (await audit.entries({"object_id": str(target.id)}, None, 10)).items
-    assert [(r["action"], r["actor_id"]) for r in rows] == [("user.roles", admin.id), ("user.ban", admin.id)]
+    assert [(r["action"], r["actor_id"]) for r in rows] == [("user.role_grant", admin.id), ("user.ban", admin.id)]
     ban = rows[1]
-    assert ban["before"] == {"status": "active"} and ban["after"] == {"status": "banned", "reason": "spam"}
+    assert ban["before"] == {"status": "active"} and ban["after"] == {"status": "banned", "until": None}
     assert ban["reason"] == "spam" and ban["ip"] == "127.0.0.1" and ban["created_at"] is not None
     page = await client.get("/admin/audit", params={"action": "user.ban"})
     assert page.status_code == 200
-    assert "user.ban" in page.text and "user.roles</code>" not in page.text
+    assert "user.ban" in page.text and "user.role_grant</code>" not in page.text
     page = await client.get("/admin/audit", params={"actor_id": "not-a-number"})
     assert "No entries." in page.text
 
@@ -39,10 +39,10 @@ async def test_every_admin_action_is_audited_and_filterable(admin_client, make_u
 async def test_audit_log_is_append_only_in_postgresql(sbor_database) -> None:
     await audit.record(1, "test.action", "thing", 7, before={"a": 1}, after={"a": 2})
     with pytest.raises(asyncpg.PostgresError, match="append-only"):
-        await db.fetch("UPDATE admin.audit_entry SET action = 'forged'")
+        await db.fetch("UPDATE users.audit_entry SET action = 'forged'")
     with pytest.raises(asyncpg.PostgresError, match="append-only"):
-        await db.fetch("DELETE FROM admin.audit_entry")
-    assert [r["action"] for r in await db.fetch("SELECT action FROM admin.audit_entry")] == ["test.action"]
+        await db.fetch("DELETE FROM users.audit_entry")
+    assert [r["action"] for r in await db.fetch("SELECT action FROM users.audit_entry")] == ["test.action"]
 
 
 async def test_every_post_under_admin_refuses_a_missing_or_wrong_csrf_token(admin_client) -> None:

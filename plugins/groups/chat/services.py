@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from core import clock, ratelimit, realtime
+from core import audit, clock, ratelimit, realtime
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
@@ -332,3 +332,5 @@ async def remove(message_id: int, staff_id: int) -> None:
         raise NotFound("No such message", code="message_not_found")
     if row["status"] != "deleted":
         await _tombstone(row, get(row["kind"]), staff_id)
+        await audit.record(staff_id, "message.remove", "message", message_id, before={"status": row["status"]},
+                           after={"status": "deleted"})
