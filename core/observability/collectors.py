@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -97,13 +98,37 @@ async def job_runs() -> list[Metric]:
     return [total, hist]
 
 
+def _cache_counts() -> dict[str, int]:
+    stats = getattr(cache, "stats", None)
+    return stats() if stats is not None else {}
+
+
+def sync_cache_counts() -> None:
+    """Multiprocess mode: add what the read cache counted since the last call to the shared (file-backed) counters."""
+    for result, n in _cache_counts().items():
+        delta = n - _cache_synced.get(result, 0)
+        if delta > 0:
+            if result == "bump":
+                counters.CACHE_BUMPS.inc(delta)
+            else:
+                counters.CACHE_LOOKUPS.labels(result).inc(delta)
+        _cache_synced[result] = n
+
+
+_cache_synced: dict[str, int] = {}
+
+
 async def cache_lookups() -> list[Metric]:
     """``sbor_cache_requests_total{result}`` (hit, miss, error) and ``sbor_cache_invalidations_total``: this process's.
 
-    The read cache (``core.cache``) counts in plain integers on its hot path; they are turned into metrics here.
+    The read cache (``core.cache``) counts in plain integers on its hot path; they are turned into metrics here. In
+    multiprocess mode every process adds them to the shared counters (every few seconds and before a scrape it
+    answers), and the registry renders the total.
     """
-    stats = getattr(cache, "stats", None)
-    counts: dict[str, int] = stats() if stats is not None else {}
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        sync_cache_counts()
+        return []
+    counts = _cache_counts()
     lookups = CounterMetricFamily("sbor_cache_requests", "Read-cache lookups of this process by result",
                                   labels=["result"])
     for result in ("hit", "miss", "error"):

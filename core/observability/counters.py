@@ -21,6 +21,11 @@ HOOK_FAILURES = Counter("sbor_hook_failures", "Hook implementations that raised"
 DB_POOL = Gauge("sbor_db_pool_connections", "Connections of this process's PostgreSQL pools by node and state "
                 "(in_use, idle, max)", ["node", "state"], multiprocess_mode="livesum")
 
+# The read cache's counts, turned into counters only in multiprocess mode (``collectors.sync_cache_counts``); a single
+# process renders them straight from ``core.cache.stats()``. Not registered: values live in the multiprocess files.
+CACHE_LOOKUPS = Counter("sbor_cache_requests", "Read-cache lookups by result", ["result"], registry=None)
+CACHE_BUMPS = Counter("sbor_cache_invalidations", "Read-cache version bumps", registry=None)
+
 _hook_children: dict[tuple[str, str], Any] = {}
 
 

@@ -61,20 +61,21 @@ class ObservabilityPlugin(InitPlugin):
             app_config.route_handlers.append(MetricsController)
             app_config.state["metrics_readers"] = metrics_readers(self.registry)
             if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-                app_config.lifespan.append(self.refresh_pools)
+                app_config.lifespan.append(self.refresh_process_metrics)
         if tracing.enabled():
             outer.append(tracing_middleware)
         app_config.middleware[:0] = outer  # type: ignore[assignment]
         return app_config
 
     @asynccontextmanager
-    async def refresh_pools(self, app: Litestar) -> AsyncIterator[None]:
-        """In multiprocess mode another process may answer the scrape: keep this one's pool gauge fresh."""
-        from core.observability.collectors import refresh_pools
+    async def refresh_process_metrics(self, app: Litestar) -> AsyncIterator[None]:
+        """Multiprocess mode: another process may answer the scrape, so keep this one's pool and cache figures fresh."""
+        from core.observability.collectors import refresh_pools, sync_cache_counts
 
         async def loop() -> None:
             while True:
                 refresh_pools()
+                sync_cache_counts()
                 await asyncio.sleep(POOL_REFRESH_S)
 
         task = asyncio.create_task(loop())

@@ -369,7 +369,8 @@ def test_the_dashboard_is_importable_grafana_json() -> None:
 
 
 async def test_several_api_processes_report_together_in_multiprocess_mode(sbor_database, tmp_path) -> None:
-    """``uvicorn --workers 2`` with ``PROMETHEUS_MULTIPROC_DIR``: whichever process answers, the counts are all."""
+    """``uvicorn --workers 2`` with ``PROMETHEUS_MULTIPROC_DIR``: whichever process answers, the counts are all
+    (requests, and the read cache's lookups, which each process adds to the shared counters every few seconds)."""
     import os
     import socket
     import sys
@@ -380,7 +381,7 @@ async def test_several_api_processes_report_together_in_multiprocess_mode(sbor_d
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     plugins = tmp_path / "plugins.toml"
-    plugins.write_text("enabled = []\n")
+    plugins.write_text('enabled = ["events"]\n')
     metrics_dir = tmp_path / "prom"
     metrics_dir.mkdir()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "SBOR_PLUGINS_FILE": str(plugins),
@@ -413,6 +414,14 @@ async def test_several_api_processes_report_together_in_multiprocess_mode(sbor_d
             for _ in range(20):
                 async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
                     assert (await fresh.get("/api/v1/capabilities")).status_code == 200
+                    assert (await fresh.get("/api/v1/events")).status_code == 200  # the feed: a read-cache lookup
+
+            async def cache_counted() -> bool:
+                async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
+                    samples = parse((await fresh.get("/metrics")).text)
+                return sum(value(samples, "sbor_cache_requests_total", result=r) or 0 for r in ("hit", "miss")) == 20
+
+            await until(cache_counted, "both processes' cache lookups in /metrics", timeout=30)
             for _ in range(4):  # whichever process answers the scrape
                 async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
                     r = await fresh.get("/metrics")
