@@ -11,6 +11,7 @@ from asyncpg.exceptions import (
     ConnectionDoesNotExistError,
     DataError,
     InterfaceError,
+    InternalClientError,
     OperatorInterventionError,
     PostgresConnectionError,
     UniqueViolationError,
@@ -231,10 +232,18 @@ _OUTAGES = (ConnectionError, PostgresConnectionError, OperatorInterventionError,
             RedisConnectionError, RedisTimeoutError)
 
 
+def _is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, _OUTAGES) or (isinstance(exc, InterfaceError) and "connection is closed" in str(exc)):
+        return True
+    # A pooled connection that received the server's "terminating connection" while idle and is handed out before
+    # asyncpg noticed: asyncpg says "cannot switch to state …; another operation (2) is in progress".
+    return isinstance(exc, InternalClientError) and str(exc).startswith("cannot switch to state")
+
+
 def _dependency_down(exc: BaseException) -> BaseException | None:
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, _OUTAGES) or (isinstance(seen, InterfaceError) and "connection is closed" in str(seen)):
+        if _is_outage(seen):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
