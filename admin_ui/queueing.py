@@ -75,19 +75,24 @@ def from_state(q: ModerationQueue, state: str, *, staff_id: int, timezone: str, 
 async def next_item(q: ModerationQueue, query: AdminQuery, staff_id: int, current: str) -> str | None:
     """The next item in the list's order from where the moderator was, or None when the rest is done.
 
-    Not this one, not one they passed over, not one another moderator holds.
+    Not this one, not one another moderator holds, and the ones they passed over ("skip") only when nothing else
+    is left.
     """
-    passed = await claims.skipped(q.key, staff_id) | {current}
+    passed = await claims.skipped(q.key, staff_id)
     cursor = query.cursor
+    fallback: str | None = None  # a passed-over item comes back once nothing else is left
     for _ in range(NEXT_PAGES):
         items, nxt = await q.list(replace(query, cursor=cursor))
         held = await claims.holders(q.key, [str(i.id) for i in items])
         for item in items:
             item_id = str(item.id)
             holder = held.get(item_id)
-            if item_id not in passed and (holder is None or holder.staff_id == staff_id):
+            if item_id == current or (holder is not None and holder.staff_id != staff_id):
+                continue
+            if item_id not in passed:
                 return item_id
+            fallback = fallback or item_id
         if not nxt:
-            return None
+            break
         cursor = nxt
-    return None
+    return fallback

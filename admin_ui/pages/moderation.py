@@ -23,6 +23,7 @@ from core.errors import BadRequest, Conflict, NotFound, PermissionDenied, SborEr
 from core.i18n import N_
 from core.pagination import MAX_LIMIT
 from core.users import services as users
+from core.users.tables import User
 
 DONE = {"approved": N_("Approved."), "rejected": N_("Rejected; the author was told why.")}  # translated where shown
 MAX_REASON = 2000
@@ -46,6 +47,14 @@ async def _author(author_id: int | None) -> Any:
         return await users.get_user(author_id)
     except SborError:
         return None
+
+
+async def _language(author_id: int | None) -> str:
+    """The author's language (the one they read the reason in)."""
+    if author_id is None:
+        return "en"
+    row = await User.select(User.language).where(User.id == author_id).first()
+    return str(row["language"]) if row and row["language"] else "en"
 
 
 def _query(request: Req, q: ModerationQueue, params: Any = None) -> AdminQuery:
@@ -166,8 +175,7 @@ class ModerationController(Controller):
                     reason = ""
                 else:
                     detail = await q.detail(item_id)
-                    author = await _author(detail.author_id)
-                    reason = typed or await _reason_from(form, canned, getattr(author, "language", "") or "en")
+                    reason = typed or await _reason_from(form, canned, await _language(detail.author_id))
                     await q.reject(item_id, staff.user_id, reason)
             except (Conflict, NotFound):
                 conflicts += 1
@@ -216,8 +224,7 @@ class ModerationController(Controller):
         q = _queue(request, key)
         state = str(form.get("state") or "")[:4000]
         detail = await q.detail(item_id)
-        author = await _author(detail.author_id)
-        reason = await _reason_from(form, await _canned(q), getattr(author, "language", "") or "en")
+        reason = await _reason_from(form, await _canned(q), await _language(detail.author_id))
         error = (N_("Tell the author why (required).") if not reason else
                  N_("Keep the reason under 2000 characters.") if len(reason) > MAX_REASON else None)
         if error:
@@ -307,6 +314,7 @@ async def _detail_page(request: Req, q: ModerationQueue, item_id: str, *, state:
         else None
     return render(request, "admin/moderation_item.html", {
         "queue": q, "item": detail, "author": await _author(detail.author_id), "errors": errors or {},
+        "author_language": await _language(detail.author_id),
         "reason": reason, "chosen": chosen, "people": await _people(detail), "holder": holder, "state": state,
         "list_url": _list_url(q, state), "canned": await _canned(q), "resumed": resumed,
         "done": DONE.get(request.query_params.get("done") or ""),
