@@ -56,8 +56,8 @@ async def test_search_filters_orders_and_total(admin_client, make_user, clock) -
     assert "Europe/Berlin" in r.text and "your time" in r.text
 
 
-async def test_bulk_reject_asks_first_then_uses_one_canned_reason_in_each_authors_language(admin_client, make_user,
-                                                                                          ) -> None:
+async def test_bulk_reject_asks_first_then_uses_one_canned_reason_in_each_authors_language(admin_client,
+                                                                                          make_user) -> None:
     client = await admin_client(roles=["moderator"], plugins=PLUGINS)
     ru = await make_user(roles=["organiser"])
     en = await make_user(roles=["organiser"])
@@ -88,7 +88,8 @@ async def test_bulk_reject_asks_first_then_uses_one_canned_reason_in_each_author
     assert reasons == {ids[0]: "Похоже на спам.", ids[1]: "This looks like spam."}
     assert "2 items rejected." in (await client.get(done.headers["location"])).text
     # Approving the same ones again: nothing overwritten, counted as decided by someone
-    await client.post(f"{QUEUE}/bulk", data={**data, "decision": "approve", "confirm": "1", "id": [str(ids[0]), str(ids[2])]})
+    await client.post(f"{QUEUE}/bulk", data={**data, "decision": "approve", "confirm": "1",
+                                             "id": [str(ids[0]), str(ids[2])]})
     assert [await event_status(i) for i in ids] == ["rejected", "rejected", "published"]
     assert "1 was already decided by someone else." in (await client.get(QUEUE)).text
 
