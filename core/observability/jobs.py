@@ -19,7 +19,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from core.observability import counters, tracing
+from core.observability import counters, sentry, tracing
 from core.settings import get_settings
 
 log = logging.getLogger("core.observability")
@@ -93,6 +93,7 @@ class JobObservability(Middleware):
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         self._local.started = time.perf_counter()
         self._local.span = None
+        sentry.running_job.set(message.actor_name)
         if tracing.enabled():
             self._local.span = tracing.start(
                 f"job {message.actor_name}", parent=message.options.get(tracing.CARRIER_OPTION) or {},
@@ -104,6 +105,7 @@ class JobObservability(Middleware):
                               result: Any = None, exception: BaseException | None = None) -> None:
         started = getattr(self._local, "started", None)
         self._local.started = None
+        sentry.running_job.set(None)
         if started is not None and counters.ENABLED:
             self.record(message.actor_name, time.perf_counter() - started, ok=exception is None)
         span = getattr(self._local, "span", None)
@@ -114,6 +116,7 @@ class JobObservability(Middleware):
     def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         span = getattr(self._local, "span", None)
         self._local.span = self._local.started = None
+        sentry.running_job.set(None)
         if span is not None:
             tracing.finish(span[0], span[1])
 

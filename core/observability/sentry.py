@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ MASKS = [
     (re.compile(r"(?<![\w.])8[\s(-]*9\d{2}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?![\w.])"), "[phone]"),  # 8 9xx … (RU)
 ]
 _initialised = False
+running_job: ContextVar[str | None] = ContextVar("sbor_running_job", default=None)
+"""The job a worker thread is running (set by the Dramatiq middleware), for the ``job`` tag of its reports."""
 
 
 def mask(text: str) -> str:
@@ -56,12 +59,14 @@ def scrub(value: Any, key: str = "") -> Any:
 
 
 def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
-    """Tag the event with the request id, then scrub it."""
+    """Tag the event with the request id (or the running job), then scrub it."""
     from core.http.context import request_id
 
-    rid = request_id.get()
+    rid, job = request_id.get(), running_job.get()
     if rid:
         event.setdefault("tags", {})["request_id"] = rid
+    if job:
+        event.setdefault("tags", {})["job"] = job
     scrubbed: dict[str, Any] = scrub(event)
     return scrubbed
 

@@ -3,6 +3,7 @@ tagged with the request id and scrubbed of personal data and secrets."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import threading
@@ -12,11 +13,13 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import dramatiq
 import httpx
 import msgspec
 import pytest
 from litestar import get
 
+from core import jobs
 from core.app import create_app
 from core.hooks import hookimpl
 from core.hooks.manager import PluginsFile, Registry, activate, build
@@ -141,6 +144,39 @@ async def test_an_unhandled_error_is_reported_with_the_request_id_and_nothing_pe
     crumbs = event.get("breadcrumbs", {}).get("values", [])
     crumb = next(c for c in crumbs if c.get("category") == "plugins.obssentry")
     assert crumb["message"] == "about to fail for [email]" or "[email]" in json.dumps(crumb)
+
+
+failed = threading.Event()
+
+
+@jobs.job("obssentry.fail", queue="obssentry", max_retries=0)
+def fail_job(email: str) -> None:
+    failed.set()
+    raise RuntimeError(f"could not reach {email}")
+
+
+async def test_a_failing_job_is_reported_with_its_name(ingest, sbor_database) -> None:
+    _dsn, server = ingest
+    jobs.bind([("obssentry", fail_job)])
+    failed.clear()
+    fail_job.send(SECRETS[0])
+    worker = dramatiq.Worker(jobs.broker(), queues={"obssentry"}, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        assert await asyncio.to_thread(failed.wait, 30)
+        deadline = time.monotonic() + 30
+        while not server.envelopes and time.monotonic() < deadline:  # the worker logs the failure after the job
+            await asyncio.sleep(0.05)
+    finally:
+        await asyncio.to_thread(worker.stop)
+    sentry.shutdown()
+    assert server.envelopes, "no envelope reached the server"
+    raw = b"".join(body for _path, _headers, body in server.envelopes)
+    assert SECRETS[0].encode() not in raw
+    events = [json.loads(p) for _p, _h, body in server.envelopes for h, p in items(body)[1] if h["type"] == "event"]
+    event = next(e for e in events if e.get("tags", {}).get("job") == "obssentry.fail")
+    assert "request_id" not in event["tags"]
+    assert event["exception"]["values"][-1]["value"] == "could not reach [email]"
 
 
 def test_scrub_masks_by_key_and_by_content() -> None:
