@@ -49,7 +49,7 @@ def parse(q: ModerationQueue, params: Any, *, staff_id: int, timezone: str, page
     limit = int(limit_raw) if limit_raw.isdigit() and 1 <= int(limit_raw) <= MAX_LIMIT else page_size
     return AdminQuery(filters=filters, search=str(params.get("q") or "").strip()[:MAX_TEXT] if q.searchable else "",
                       cursor=str(params.get("cursor") or "") or None, limit=limit, staff_id=staff_id,
-                      timezone=timezone, sort=sort if sort in sorts else (sorts[0] if sorts else ""))
+                      timezone=timezone, sort=sort if sort in sorts[1:] else "")
 
 
 def state_of(query: AdminQuery, page_size: int, *, cursor: bool = True) -> str:
