@@ -106,9 +106,19 @@ async def _count() -> int:
 
 
 async def _list(query: AdminQuery) -> tuple[list[QueueItem], str | None]:
-    rows, nxt = await _pending(AdminQuery(filters={}, cursor=query.cursor, limit=query.limit))
+    kind = {"kind": query.filters["kind"]} if query.filters.get("kind") else {}
+    rows, nxt = await _pending(AdminQuery(filters=kind, cursor=query.cursor, limit=query.limit))
+    reported = await reports.open_reporters(moderation.MEDIA_TYPE, [r["id"] for r in rows])
     return [QueueItem(id=r["id"], title=f"{r['kind']} {ref_of(r['id'])}", submitted_at=r["created_at"],
-                      author_id=r["uploader_id"], summary=r["hold_reason"]) for r in rows], nxt
+                      author_id=r["uploader_id"], summary=r["hold_reason"],
+                      values={"kind": r["kind"], "reports": reported.get(r["id"], 0)}) for r in rows], nxt
+
+
+async def _total(query: AdminQuery) -> int:
+    where: list[Combinable] = [Item.status == states.PENDING]
+    if query.filters.get("kind") in ("photo", "video"):
+        where.append(Item.kind == query.filters["kind"])
+    return int(await Item.count().where(*where))
 
 
 async def _detail(raw_id: str) -> QueueDetail:
@@ -158,6 +168,8 @@ def contributions() -> list[Any]:
                            Filter("kind", "Kind", choices=["photo", "video"])],
                   template="media/admin/queue.html", actions=actions, detail=detail, section="Moderation"),
         ModerationQueue(plugin="media", name="review", title="Media to review", count=_count, list=_list,
-                        detail=_detail, approve=_approve, reject=_reject, permission=PERMISSION),
+                        detail=_detail, approve=_approve, reject=_reject, permission=PERMISSION, total=_total,
+                        filters=[Filter("kind", "Kind", choices=["photo", "video"])],
+                        columns=[Column("kind", "Kind"), Column("reports", "Reports", "number")]),
         DashboardWidget(plugin="media", name="queue", title="Media", load=_stats, permission=PERMISSION, order=40),
     ]

@@ -174,7 +174,8 @@ def contributions() -> list[Any]:
     """What ``register_admin_pages`` returns for reviews."""
     return [
         ModerationQueue(plugin="reviews", name="queue", title="Reviews to check", count=moderation.count_waiting,
-                        list=_list, detail=_detail, approve=_approve, reject=_hide, permission=PERMISSION),
+                        list=_list, detail=_detail, approve=_approve, reject=_hide, permission=PERMISSION,
+                        reject_label="Hide"),
         DashboardWidget(plugin="reviews", name="waiting", title="Reviews", load=_waiting, permission=PERMISSION,
                         order=30),
         AdminPage(plugin="reviews", slug="all", title="Reviews", permission=PERMISSION, load=_all, section="Reviews",
