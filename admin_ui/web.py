@@ -16,8 +16,8 @@ from admin_ui import accounts, pending, session
 from admin_ui.accounts import Staff
 from admin_ui.render import keep_query, language_of, render
 from core import i18n
-from core.errors import PermissionDenied, SborError
-from core.http.middleware import client_ip
+from core.errors import NotFound, PermissionDenied, SborError
+from core.http.middleware import INT4_MAX, client_ip
 from core.i18n import N_
 from core.pagination import InvalidCursor
 
@@ -105,6 +105,12 @@ def ip_of(request: Request[Any, Any, Any]) -> str:
 def page_size() -> int:
     """Rows per page of every list in the panel: the ``page_size`` setting (1..200, checked at start-up)."""
     return session.settings().page_size
+
+
+async def ids_in_range(request: Request[Any, Any, Any]) -> None:
+    """An integer id no row can have (PostgreSQL integers) names nothing: 404, before any query overflows."""
+    if any(isinstance(v, int) and not -INT4_MAX - 1 <= v <= INT4_MAX for v in request.path_params.values()):
+        raise NotFound("No such object.")
 
 
 def on_not_signed_in(request: Request[Any, Any, Any], exc: NotSignedIn) -> Response[Any]:

@@ -15,7 +15,7 @@ from admin_ui.pages.moderation import ModerationController
 from admin_ui.pages.people import RolesController, UsersController
 from admin_ui.pages.signin import SignInController
 from admin_ui.pages.system import AuditController, DashboardController, PluginsController
-from admin_ui.web import EXCEPTION_HANDLERS
+from admin_ui.web import EXCEPTION_HANDLERS, ids_in_range
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -28,6 +28,7 @@ def routers() -> list[Any]:
                         RolesController, AuditController, PluginsController, PluginPagesController,
                         PluginActionsController, LanguageController],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=ids_in_range,
         include_in_schema=False,
     )
     static = create_static_files_router(path="/admin/static", directories=[STATIC / "admin"], include_in_schema=False,

@@ -76,7 +76,7 @@ async def test_granting_a_role_from_the_command_line_is_recorded_once(sbor_datab
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "core.cli", "users", "grant-role", "cli-target@example.org", "moderator", cwd=ROOT,
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
+    _out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert "moderator" in await users.roles_of(target.id)
     (grant,) = [e for e in await entries("user.role_grant") if e["object_id"] == str(target.id)
@@ -87,7 +87,7 @@ async def test_granting_a_role_from_the_command_line_is_recorded_once(sbor_datab
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "core.cli", "users", "grant-role", "nobody@example.org", "moderator", cwd=ROOT,
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
+    _out, err = await proc.communicate()
     assert proc.returncode == 2 and b"error:" in err
 
 
