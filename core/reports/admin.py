@@ -37,19 +37,21 @@ async def load_queue(query: AdminQuery) -> Page:
 
 
 async def load_case(case_id: str) -> Mapping[str, Any] | None:
-    """One case: the target, its author, every report, and the decision when made."""
-    if not case_id.isdigit():
+    """One case: the target, its author, every report, and the decision when made (keys of the list's columns)."""
+    if not case_id.isdigit() or len(case_id) > 12:
         return None
     row = await services.case(int(case_id))
     return {
-        "Target": f"{row['type_label']}: {row['target']}", "Target page": row["target_url"] or None,
-        "Author": f"{row['author_name']} (#{row['author_id']})" if row["author_id"] else None,
-        "Status": row["status"], "Hidden": "yes" if row["hidden"] else "no", "Source": row["source"],
-        "Screening found": row["summary"] or None, "Reporters": row["reporters"], "Reasons": row["reasons"] or None,
-        "Reports": "\n".join(f"#{r['reporter_id']} {r['reason']}: {r['text']}" for r in row["reports"]) or None,
-        "Decision": row["decision"] or None, "Decided by": row["decided_by_name"], "Decided at": row["decided_at"],
-        "Note": row["note"] or None, "status": row["status"], "actions": row["actions"], "hidden": row["hidden"],
-        "can_hide": row["can_hide"], "can_unhide": row["can_unhide"], "author_id": row["author_id"],
+        "type_label": row["type_label"], "target": row["target"], "target_page": row["target_url"] or None,
+        "author_name": f"{row['author_name']} (#{row['author_id']})" if row["author_id"] else None,
+        "status": row["status"], "hidden": row["hidden"], "source": row["source"], "summary": row["summary"] or None,
+        "reporters": row["reporters"], "reasons": row["reasons"] or None,
+        "reports": "\n".join(f"#{r['reporter_id']} {r['reason']}: {r['text']}" for r in row["reports"]) or None,
+        "decision": row["decision"] or None, "decided_by": row["decided_by_name"], "decided_at": row["decided_at"],
+        "note": row["note"] or None,
+        # what the buttons need (``visible``): the type's actions, and whether it can be hidden or shown again
+        "actions": row["actions"], "can_hide": row["can_hide"], "can_unhide": row["can_unhide"],
+        "author_id": row["author_id"],
     }
 
 
