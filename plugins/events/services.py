@@ -211,8 +211,10 @@ async def update_event(actor: Actor, event_id: int, changes_in: dict[str, Any], 
         remoderate = (row["status"] == states.PUBLISHED and plugin_settings(EventsSettings).remoderate_on_edit
                       and bool(REMODERATED & set(changes)))
         if remoderate:
-            await move(await load_event(event_id, lock=True), states.PENDING, states.AUTHOR, actor.user_id,
-                       "edited while published")
+            edited = await load_event(event_id, lock=True)
+            found = await screened(edited)
+            await move(edited, states.PENDING, states.AUTHOR, actor.user_id,
+                       f"edited while published; {found}" if found else "edited while published")
         info = await snapshot(event_id)
         await hooks.notify(hookspecs.event_changed, event=info, changes=changes, actor_id=actor.user_id)
         if remoderate:

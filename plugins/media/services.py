@@ -22,6 +22,7 @@ from core.errors import (
     ValidationFailed,
 )
 from core.hooks import plugin_settings
+from core.reports import services as reports
 from plugins.events import api as events
 from plugins.media import MediaSettings, sql, states, storage, targets
 from plugins.media.hookspecs import MediaInfo
@@ -160,6 +161,7 @@ async def delete(user_id: int, item_id: int, moderator: bool = False) -> None:
             raise not_found(item_id) if row["status"] != states.APPROVED else PermissionDenied(
                 "Only the uploader or the organiser may delete this.", code="not_allowed_to_delete")
         await move(row, states.DELETED, user_id)
+        await reports.target_removed("media.item", item_id, user_id)  # its open report case closes with it
     await enqueue_purge(item_id)
 
 
