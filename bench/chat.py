@@ -270,7 +270,7 @@ async def start_sbor(stack: AsyncExitStack, env: dict[str, str], tokens: list[st
     sockets: list[ClientConnection] = []
     for i, token in enumerate(tokens):
         ws = await stack.enter_async_context(connect(f"ws://127.0.0.1:{ports[i % 2]}/api/v1/realtime",
-                                                     open_timeout=10, max_queue=None))
+                                                     open_timeout=10, max_queue=None, ping_interval=None))
         await ws.send(json.dumps({"type": "auth", "token": token}))
         assert _frame.decode(await ws.recv())["type"] == "ready"
         await ws.send(json.dumps({"type": "subscribe", "room": room}))
@@ -305,6 +305,7 @@ async def start_baseline(stack: AsyncExitStack, env: dict[str, str], n: int) -> 
     sockets = []
     for i in range(n):
         ws = await stack.enter_async_context(connect(f"ws://127.0.0.1:{ports[i % 2]}/ws", open_timeout=10,
+                                                     ping_interval=None,
                                                      max_queue=None))
         assert _frame.decode(await ws.recv()) == {"type": "subscribed"}
         sockets.append(ws)

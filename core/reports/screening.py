@@ -67,17 +67,30 @@ def _version_key() -> str:
     return cache.key("reports", "blocklist")
 
 
+VERSION_REUSE_S = 0.25
+"""How long a process reuses the counter it read: the screenings of a busy chat share one read (a Redis round trip
+per message was a chat post's largest single cost), and an edit in another process is seen within this time."""
+_seen: tuple[float, bytes | None] = (0.0, None)  # (read until, the counter)
+
+
 async def _version() -> bytes | None:
+    global _seen
+    if time.monotonic() < _seen[0]:
+        return _seen[1]
     try:
         value = await cache.client().get(_version_key())
     except Exception:  # Redis away: the minute's cache stands in
         return b"?"
-    return value.encode() if isinstance(value, str) else value
+    found = value.encode() if isinstance(value, str) else value
+    _seen = (time.monotonic() + VERSION_REUSE_S, found)
+    return found
 
 
 async def forget() -> None:
     """Make every process read the blocklists again (after an edit)."""
+    global _seen
     _cache.clear()
+    _seen = (0.0, None)
     try:
         await cache.client().incr(_version_key())
     except Exception:
