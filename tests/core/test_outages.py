@@ -57,3 +57,20 @@ async def test_outage_is_503_with_retry_after(cause, status) -> None:
         assert r.headers["retry-after"] == "5"
     else:
         assert r.json()["code"] == "internal_error"
+
+
+async def test_redis_restart_costs_no_request(private_redis, use_redis) -> None:
+    """Connections pooled before a Redis restart are dead; the client retries once on a fresh one (no 503 later)."""
+    import asyncio
+
+    from core import cache
+
+    await use_redis(private_redis.url)
+    client = cache.client()
+    # Given several pooled connections (concurrent commands open one each)
+    await asyncio.gather(*(client.set(f"outage-{i}", i) for i in range(8)))
+    # When Redis restarts
+    private_redis.stop()
+    private_redis.start()
+    # Then every command after it succeeds at the first try, whichever pooled connection it gets
+    assert await asyncio.gather(*(client.ping() for _ in range(8))) == [True] * 8
