@@ -27,6 +27,8 @@ class AdminSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Rows per page of every list in the panel (users, audit log, queues, plugins' pages)."""
     claim_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 10
     """Opening a moderation item claims it for this long: other moderators see who holds it."""
+    export_max_rows: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 50_000
+    """The most rows one "Export CSV" writes (the list's filters applied); the file then ends with a note row."""
 
 
 manifest = Manifest(

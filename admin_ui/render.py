@@ -14,7 +14,7 @@ from litestar import Request, Response
 
 from admin_ui.accounts import Staff
 from core import i18n
-from core.admin import AdminPage, DashboardWidget, MenuEntry, ModerationQueue
+from core.admin import AdminPage, Chart, DashboardWidget, MenuEntry, ModerationQueue
 from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.hooks.manager import Registry
@@ -32,6 +32,7 @@ class Contributions:
     menu: list[MenuEntry] = field(default_factory=list)
     widgets: list[DashboardWidget] = field(default_factory=list)
     queues: dict[str, ModerationQueue] = field(default_factory=dict)
+    charts: dict[str, Chart] = field(default_factory=dict)
     by_plugin: dict[str, list[Any]] = field(default_factory=dict)
 
 
@@ -61,6 +62,10 @@ def collect(registry: Registry) -> Contributions:
             if item.key in out.queues:
                 raise ConfigError(f"plugin {plugin!r}: moderation queue {item.key!r} declared twice")
             out.queues[item.key] = item
+        elif isinstance(item, Chart):
+            if item.key in out.charts:
+                raise ConfigError(f"plugin {plugin!r}: chart {item.key!r} declared twice")
+            out.charts[item.key] = item
         else:
             raise ConfigError(f"plugin {plugin!r}: register_admin_pages returned {type(item).__name__}; "
                               "use the types of core.admin")
@@ -146,11 +151,19 @@ def panel(request: Request[Any, Any, Any]) -> Panel:
 CORE_MENU = [  # titles and sections translated where the menu is shown
     (N_("Dashboard"), "/admin/", "admin.access", N_("Overview")),
     (N_("Moderation"), "/admin/moderation", "admin.access", N_("Overview")),
+    (N_("Charts"), "/admin/charts", "admin.access", N_("Overview")),
     (N_("Users"), "/admin/users", "users.view", N_("People")),
     (N_("Roles"), "/admin/roles", "roles.edit", N_("People")),
     (N_("Audit log"), "/admin/audit", "admin.audit", N_("System")),
     (N_("Plugins"), "/admin/plugins", "admin.plugins", N_("System")),
 ]
+
+
+def charts_of(p: Panel) -> list[Chart]:
+    """The panel's own charts (``admin_ui.charts``) and the plugins', in their order."""
+    from admin_ui.charts import BUILT_IN
+
+    return sorted([*BUILT_IN, *p.contributions.charts.values()], key=lambda c: (c.order, c.plugin, c.name))
 
 
 def menu_for(p: Panel, staff: Staff) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -160,6 +173,8 @@ def menu_for(p: Panel, staff: Staff) -> list[tuple[str, list[tuple[str, str]]]]:
         if url == "/admin/moderation":  # shown by what it links to: a queue the staff member may work on
             if not any(staff.has(q.permission) for q in p.contributions.queues.values()):
                 continue
+        if url == "/admin/charts" and not any(staff.has(c.permission) for c in charts_of(p)):
+            continue
         if staff.has(perm):
             sections.setdefault(section, []).append((title, url))
     for page in sorted(p.contributions.pages.values(), key=lambda x: (x.section, x.title)):

@@ -15,6 +15,7 @@ answers 403 to a direct request. Loaders and callbacks are plain async functions
 * Every POST is CSRF-checked and permission-checked by the panel; errors are HTML pages; the services still check
   their own rules (the panel is one caller among the API, the CLI and jobs) and write the audit log.
 * :class:`DashboardWidget`, :class:`ModerationQueue`, :class:`MenuEntry` — dashboard boxes, queues, menu links.
+* :class:`Chart` — figures per day (:class:`Series`) the panel draws as SVG on ``/admin/charts``, with a date range.
 
 Example (a plugin's ``admin.py``; ``register_admin_pages`` returns ``contributions()``)::
 
@@ -72,6 +73,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any, Literal, TypeAlias
 from urllib.parse import quote
 
@@ -337,6 +339,80 @@ class DashboardWidget:
 
 
 @dataclass(frozen=True)
+class ChartQuery:
+    """What the panel passes to a chart's loader: the days to draw (inclusive, already checked and capped)."""
+
+    since: date
+    until: date
+    timezone: str = "UTC"
+    """The staff member's zone: count a day from midnight to midnight there (``AT TIME ZONE``)."""
+    staff_id: int = 0
+
+    @property
+    def days(self) -> list[date]:
+        """Every day of the range, oldest first."""
+        return [self.since + timedelta(days=n) for n in range((self.until - self.since).days + 1)]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a chart: a value per day (``{date: number}``); a day missing from ``points`` shows ``missing``.
+
+    Counts leave ``missing=0``; a measure that has no value on a day without data (a median) sets ``missing=None``
+    and the line has a gap there.
+    """
+
+    label: str
+    points: Mapping[date, int | float | None]
+    missing: int | float | None = 0
+
+    def value(self, day: date) -> int | float | None:
+        """The figure of ``day``."""
+        return self.points.get(day, self.missing)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure per day drawn by the panel (server-rendered SVG with its numbers as a table), with a date range.
+
+    ``load(ChartQuery)`` returns the :class:`Series` to draw; the panel validates and caps the range (from/to
+    inputs, the last 30 days by default), draws the lines, the axes, a tooltip per point and the table, and lists
+    the chart on ``/admin/charts``. Plugins declare data, never SVG. Example::
+
+        async def deliveries(query: ChartQuery) -> list[Series]:
+            rows = await sql.sent_per_day(query.since, query.until, query.timezone)
+            return [Series("Sent", {r["day"]: r["n"] for r in rows})]
+
+        Chart(plugin="notify", name="delivery", title="Notification delivery", load=deliveries,
+              permission="notify.view", unit="notifications")
+    """
+
+    plugin: str
+    name: str
+    title: str
+    load: Callable[[ChartQuery], Awaitable[Sequence[Series]]]
+    permission: str = "admin.access"
+    description: str = ""
+    unit: str = ""
+    """The y axis' label (already English text: translated where shown)."""
+    order: int = 100
+
+    def __post_init__(self) -> None:
+        if not (_URL_SAFE.match(self.plugin) and _URL_SAFE.match(self.name)):
+            raise ValueError(f"chart {self.plugin}.{self.name}: plugin and name must be url-safe")
+
+    @property
+    def key(self) -> str:
+        """The chart's id (``<plugin>.<name>``)."""
+        return f"{self.plugin}.{self.name}"
+
+    @property
+    def url(self) -> str:
+        """Where the panel serves this chart alone."""
+        return f"/admin/charts/{self.plugin}/{self.name}"
+
+
+@dataclass(frozen=True)
 class QueueItem:
     """A row of a moderation queue (oldest first)."""
 
@@ -420,4 +496,4 @@ class ModerationQueue:
         return f"{self.plugin}.{self.name}"
 
 
-ADMIN_TYPES = (AdminPage, MenuEntry, DashboardWidget, ModerationQueue)
+ADMIN_TYPES = (AdminPage, MenuEntry, DashboardWidget, ModerationQueue, Chart)

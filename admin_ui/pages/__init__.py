@@ -9,6 +9,8 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from admin_ui.pages.actions import PluginActionsController
+from admin_ui.pages.charts import ChartsController
+from admin_ui.pages.export import ExportController
 from admin_ui.pages.extension import PluginPagesController
 from admin_ui.pages.language import LanguageController
 from admin_ui.pages.moderation import ModerationController
@@ -26,7 +28,7 @@ def routers() -> list[Any]:
         path="/admin",
         route_handlers=[SignInController, DashboardController, ModerationController, UsersController,
                         RolesController, AuditController, PluginsController, PluginPagesController,
-                        PluginActionsController, LanguageController],
+                        PluginActionsController, LanguageController, ChartsController, ExportController],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=ids_in_range,
         include_in_schema=False,

@@ -17,6 +17,7 @@ from core.admin import (
     ActionResult,
     AdminPage,
     AdminQuery,
+    Chart,
     Column,
     DashboardWidget,
     Field,
@@ -26,7 +27,7 @@ from core.admin import (
     Stat,
 )
 from core.errors import Conflict, NotFound, ValidationFailed
-from plugins.analytics import dashboards, experiments, rice
+from plugins.analytics import charts, dashboards, experiments, rice
 from plugins.analytics.schemas import ExperimentCreate, ExperimentUpdate, IdeaCreate, IdeaUpdate, Variant
 
 VIEW = "analytics.view"
@@ -227,6 +228,14 @@ def contributions() -> list[object]:
     """What the admin panel shows for analytics."""
     return [
         DashboardWidget(plugin="analytics", name="platform", title="Platform", permission=VIEW, load=platform_widget),
+        Chart(plugin="analytics", name="daily", title="Daily figures", load=charts.daily, permission=VIEW, order=10,
+              description="Active users, events submitted and published, joins (UTC days).", unit="per day"),
+        Chart(plugin="analytics", name="moderation", title="Moderation load", load=charts.moderation_load,
+              permission=VIEW, order=21, unit="events",
+              description="Events waiting for review at the end of each day, and the decisions moderators made."),
+        Chart(plugin="analytics", name="decision-time", title="Time to decision", load=charts.decision_time,
+              permission=VIEW, order=22, unit="hours",
+              description="Median hours from an event's submission to a moderator's decision, per day decided."),
         AdminPage(plugin="analytics", slug="daily", title="Daily figures", permission=VIEW, load=load_daily,
                   section="Analytics",
                   columns=[Column("day", "Day"), Column("active_users", "Active users", "number"),

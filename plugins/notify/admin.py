@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core import clock
-from core.admin import AdminPage, AdminQuery, Column, DashboardWidget, Filter, Page, Stat
+from core import clock, db
+from core.admin import AdminPage, AdminQuery, Chart, ChartQuery, Column, DashboardWidget, Filter, Page, Series, Stat
 from plugins.notify import api
 
 # The log shows who received what: only staff granted notify.view (admins; support by default) may read it.
@@ -39,6 +40,31 @@ async def failed_last_day() -> list[Stat]:
     ]
 
 
+# Deliveries that ended sent or failed, per channel and day (the day of their last state change).
+DELIVERY_SQL = """
+SELECT (updated_at AT TIME ZONE $3)::date AS day, channel, status, count(*) AS n
+FROM notify.delivery
+WHERE status IN ('sent', 'failed')
+  AND updated_at >= ($1::date)::timestamp AT TIME ZONE $3
+  AND updated_at < (($2::date) + 1)::timestamp AT TIME ZONE $3
+GROUP BY 1, 2, 3 ORDER BY 2, 3
+"""
+
+
+async def delivery_chart(query: ChartQuery) -> list[Series]:
+    """Sent and failed per channel per day: one line per channel and outcome ("email sent", "sms failed")."""
+    try:
+        ZoneInfo(query.timezone)
+        tz = query.timezone
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = "UTC"
+    rows = await db.fetch(DELIVERY_SQL, query.since, query.until, tz)
+    lines: dict[tuple[str, str], dict[date, int]] = {}
+    for r in rows:
+        lines.setdefault((str(r["channel"]), str(r["status"])), {})[r["day"]] = int(r["n"])
+    return [Series(f"{channel} · {status}", points) for (channel, status), points in sorted(lines.items())]
+
+
 def contributions() -> list[Any]:
     """What ``register_admin_pages`` returns for notify."""
     return [
@@ -52,6 +78,9 @@ def contributions() -> list[Any]:
             filters=[Filter("user_id", "User id"), Filter("channel", "Channel", choices=CHANNELS),
                      Filter("status", "Status", choices=STATUSES)],
         ),
+        Chart(plugin="notify", name="delivery", title="Notification delivery", load=delivery_chart,
+              permission=PERMISSION, order=30, unit="notifications",
+              description="Sent and failed per channel and day."),
         DashboardWidget(plugin="notify", name="failed", title="Notifications", load=failed_last_day,
                         permission=PERMISSION, order=30),
     ]
