@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.hooks import hookimpl
+from core.notifications import NotificationKind
 from core.permissions import Permission
 from core.reports.types import ReportableType
 
@@ -40,6 +41,23 @@ def register_admin_pages() -> list[Any]:
     from core.reports.admin import contributions
 
     return contributions()
+
+
+@hookimpl
+def register_notification_kinds() -> list[NotificationKind]:
+    """A moderator's warning to the author of reported content."""
+    from core.reports.services import WARNING
+
+    return [NotificationKind(WARNING, label="A moderator's warning about my content",
+                             description="When people reported something of mine and a moderator warns me.")]
+
+
+@hookimpl
+def register_template_dirs() -> list[str]:
+    """The warning's templates under ``templates/reports/notifications/<lang>/``."""
+    import os
+
+    return [os.path.join(os.path.dirname(__file__), "templates")]
 
 
 @hookimpl

@@ -13,10 +13,11 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from core import audit, clock, ratelimit
+from core import audit, clock, notifications, ratelimit
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.hooks import plugin_settings
 from core.i18n import gettext
+from core.notifications import Notice
 from core.pagination import Page, decode_cursor, paginate
 from core.reports import ReportsSettings, sql
 from core.reports.registry import reportable, reportable_types
@@ -28,6 +29,8 @@ log = logging.getLogger("core.reports")
 OPEN, UPHELD, DISMISSED = "open", "upheld", "dismissed"
 STATUSES = (OPEN, UPHELD, DISMISSED)
 PEOPLE, SCREENING = "reports", "screening"
+WARNING = "reports.warning"
+"""The notification kind of a moderator's warning to an author (templates in ``templates/reports/notifications``)."""
 MINE_SCOPE, QUEUE_SCOPE = "reports.mine", "reports.queue"
 MAX_TEXT = 2000
 REPORT_COLUMNS = (Report.id, Report.target_type, Report.target_id, Report.reason, Report.text, Report.created_at,
@@ -336,7 +339,8 @@ async def _decided(case_id: int) -> Conflict:
 async def decide(case_id: int, staff_id: int, decision: str, note: str = "") -> dict[str, Any]:
     """Decide an open case, or hide or show its target while it stays open.
 
-    ``dismiss`` (shows a hidden target again), ``uphold``, ``ban_author``, a type's action, or ``hide``/``unhide``
+    ``dismiss`` (shows a hidden target again), ``uphold``, ``warn_author`` (a notification with ``note``),
+    ``ban_author``, a type's action, or ``hide``/``unhide``
     (which leave the case open). 409 ``report_decided`` when someone decided first (it says who and what); 409
     ``action_not_offered`` when the type offers no such action.
     """
@@ -354,6 +358,16 @@ async def decide(case_id: int, staff_id: int, decision: str, note: str = "") -> 
                 await kind.unhide(target_id, staff_id)
         elif decision == "uphold":
             await _close(row, staff_id, UPHELD, decision, note)
+        elif decision == "warn_author":
+            if row["author_id"] is None:
+                raise Conflict("Nobody to warn: the content has no author", code="action_not_offered")
+            if not note.strip():
+                raise ValidationFailed("Write the warning the author will read", code="note_required",
+                                       errors=[{"pointer": "/note", "detail": "required"}])
+            await _close(row, staff_id, UPHELD, decision, note)
+            await notifications.send(Notice(WARNING, user_ids=(row["author_id"],), subject=f"reports.case:{case_id}",
+                                            context={"note": note.strip(), "target": row["target"],
+                                                     "target_type": row["target_type"]}))
         elif decision == "ban_author":
             if row["author_id"] is None:
                 raise Conflict("Nobody to ban: the content has no author", code="action_not_offered")

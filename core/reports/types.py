@@ -24,7 +24,7 @@ REASONS: tuple[str, ...] = ("spam", "scam", "harassment", "nudity", "illegal", "
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-CORE_ACTIONS = ("dismiss", "uphold", "hide", "unhide", "ban_author")
+CORE_ACTIONS = ("dismiss", "uphold", "hide", "unhide", "warn_author", "ban_author")
 """Actions the queue offers itself; a type's own actions take other names."""
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from core import db
 from core.reports import services
 from plugins.events import services as events
 
@@ -89,3 +92,20 @@ async def test_banning_the_author_from_the_queue(make_user: Any) -> None:
 
     assert (await users.get_user(target.id)).status == "banned"
     assert (await services.case(case["id"]))["status"] == "upheld"
+
+
+async def test_warning_the_author_notifies_them_and_upholds_the_case(make_app: Any, make_user: Any) -> None:
+    from core.errors import ValidationFailed
+
+    make_app(["notify"])  # notify writes the outbox (the hook's implementation)
+    target, reporter, moderator = await make_user(), await make_user(), await make_user(roles=["moderator"])
+    await services.file(reporter.id, "users.user", target.id, "harassment", "Rude in every chat")
+    (case,) = (await services.queue()).items
+    with pytest.raises(ValidationFailed) as missing:  # the warning needs its words
+        await services.decide(case["id"], moderator.id, "warn_author", " ")
+    assert missing.value.code == "note_required"
+    decided = await services.decide(case["id"], moderator.id, "warn_author", "Please stay polite")
+    assert (decided["status"], decided["decision"]) == ("upheld", "warn_author")
+    rows = await db.fetch("SELECT user_id, kind, payload::text AS payload FROM notify.notification")
+    assert [(r["user_id"], r["kind"], "Please stay polite" in r["payload"]) for r in rows] == [
+        (target.id, "reports.warning", True)]  # in notify's outbox, written with the decision
