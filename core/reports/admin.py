@@ -19,6 +19,7 @@ from core.admin import (
     Page,
     Stat,
 )
+from core.i18n import ngettext
 from core.pagination import decode_cursor, paginate
 from core.reports import screening, services
 from core.reports.registry import reportable_types
@@ -55,11 +56,12 @@ async def load_case(case_id: str) -> Mapping[str, Any] | None:
     }
 
 
-def _decider(decision: str, verb: str) -> Any:
+def _decider(decision: str) -> Any:
     async def run(ctx: ActionContext) -> ActionResult:
         for case_id in ctx.ids:
             await services.decide(int(case_id), ctx.staff_id, decision, ctx.values.get("note") or "")
-        return ActionResult(f"{verb}: {len(ctx.ids)} case(s).")
+        n = len(ctx.ids)
+        return ActionResult(ngettext("%(num)d case decided.", "%(num)d cases decided.", n) % {"num": n})
 
     return run
 
@@ -78,7 +80,7 @@ def _type_actions() -> list[Action]:
     for kind in reportable_types().values():
         for action in kind.actions:
             if action.name not in seen:
-                seen[action.name] = Action(action.name, action.label, PERMISSION, _decider(action.name, action.label),
+                seen[action.name] = Action(action.name, action.label, PERMISSION, _decider(action.name),
                                            fields=[NOTE], danger=action.danger,
                                            confirm="Apply this to the reported content?", visible=_offers(action.name))
     return list(seen.values())
@@ -99,20 +101,20 @@ def queue_page() -> AdminPage:
         filters=[Filter("status", "Status", choices=list(services.STATUSES)), Filter("type", "Type", choices=types)],
         load=load_queue, detail=load_case,
         actions=[
-            Action("dismiss", "Dismiss", PERMISSION, _decider("dismiss", "Dismissed"), bulk=True, fields=[NOTE],
+            Action("dismiss", "Dismiss", PERMISSION, _decider("dismiss"), bulk=True, fields=[NOTE],
                    confirm="Dismiss these reports (hidden content is shown again)?", visible=_open),
-            Action("uphold", "Uphold", PERMISSION, _decider("uphold", "Upheld"), bulk=True, fields=[NOTE],
+            Action("uphold", "Uphold", PERMISSION, _decider("uphold"), bulk=True, fields=[NOTE],
                    confirm="Uphold these reports?", visible=_open),
-            Action("hide", "Hide", PERMISSION, _decider("hide", "Hidden"), fields=[NOTE],
+            Action("hide", "Hide", PERMISSION, _decider("hide"), fields=[NOTE],
                    visible=lambda row: _open(row) and bool(row.get("can_hide")) and not row.get("hidden")),
-            Action("unhide", "Show again", PERMISSION, _decider("unhide", "Shown again"),
+            Action("unhide", "Show again", PERMISSION, _decider("unhide"),
                    visible=lambda row: _open(row) and bool(row.get("can_unhide")) and bool(row.get("hidden"))),
             *_type_actions(),
-            Action("warn_author", "Warn the author", PERMISSION, _decider("warn_author", "Warned"),
+            Action("warn_author", "Warn the author", PERMISSION, _decider("warn_author"),
                    fields=[Field("note", "Warning (the author reads it)", kind="textarea", required=True,
                                  max_length=2000)],
                    visible=lambda row: _open(row) and bool(row.get("author_id"))),
-            Action("ban_author", "Ban the author", "users.ban", _decider("ban_author", "Banned"),
+            Action("ban_author", "Ban the author", "users.ban", _decider("ban_author"),
                    fields=[Field("note", "Reason for the ban", kind="textarea", required=True, max_length=2000)],
                    danger=True, confirm="Ban the author of this content?",
                    visible=lambda row: _open(row) and bool(row.get("author_id"))),
