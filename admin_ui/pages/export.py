@@ -38,6 +38,8 @@ from core.pagination import MAX_LIMIT, Page
 log = logging.getLogger("admin_ui")
 
 BOM = "\ufeff"
+BATCH = MAX_LIMIT
+"""Rows read per page of the list (its loader's ``limit``)."""
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 Loader = Callable[[str | None], Awaitable[Page[dict[str, Any]]]]
 """Reads one page of a list from a cursor (None: the first page)."""
@@ -110,7 +112,7 @@ async def _export(request: Request[Any, Any, Any], name: str, columns: Sequence[
                 yield chunk
 
     stamp = clock.now().strftime("%Y%m%d-%H%M")
-    return Stream(body(), media_type="text/csv; charset=utf-8", headers={
+    return Stream(body(), media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"', "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff"})
 
@@ -132,7 +134,7 @@ class ExportController(Controller):
 
         async def load(cursor: str | None) -> Page[dict[str, Any]]:
             return await page.load(AdminQuery(filters=filters, search=(q.get("q") or "")[:200], cursor=cursor,
-                                              limit=MAX_LIMIT, staff_id=staff.user_id, timezone=staff.timezone,
+                                              limit=BATCH, staff_id=staff.user_id, timezone=staff.timezone,
                                               sort=(q.get("sort") or "")[:64]))
 
         return await _export(request, f"{plugin}-{slug}", [(c.name, c.label) for c in page.columns], load)
@@ -152,7 +154,7 @@ class ExportController(Controller):
 
         async def load(cursor: str | None) -> Page[dict[str, Any]]:
             items, next_cursor = await q.list(AdminQuery(
-                filters=base.filters, search=base.search, cursor=cursor, limit=MAX_LIMIT, staff_id=staff.user_id,
+                filters=base.filters, search=base.search, cursor=cursor, limit=BATCH, staff_id=staff.user_id,
                 timezone=staff.timezone, sort=base.sort))
             return Page(items=[{"id": i.id, "title": i.title, "submitted_at": i.submitted_at,
                                 "author_id": i.author_id, "summary": i.summary, **dict(i.values)} for i in items],
@@ -168,7 +170,7 @@ class ExportController(Controller):
         search = (request.query_params.get("q") or "")[:200]
 
         async def load(cursor: str | None) -> Page[dict[str, Any]]:
-            return await accounts.search_users(search, cursor, MAX_LIMIT)
+            return await accounts.search_users(search, cursor, BATCH)
 
         columns = [("id", "#"), ("display_name", N_("Name")), ("email", N_("Email")), ("phone", N_("Phone")),
                    ("status", N_("Status")), ("created_at", N_("Joined"))]
@@ -180,7 +182,7 @@ class ExportController(Controller):
         filters = {k: request.query_params.get(k) or "" for k in audit.FILTERS}
 
         async def load(cursor: str | None) -> Page[dict[str, Any]]:
-            return await audit.entries(filters, cursor, MAX_LIMIT)
+            return await audit.entries(filters, cursor, BATCH)
 
         columns = [("created_at", N_("When")), ("actor_id", N_("Actor id")), ("actor_label", N_("Who")),
                    ("action", N_("Action")), ("object_type", N_("Object type")), ("object_id", N_("Object id")),
