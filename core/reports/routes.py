@@ -45,7 +45,7 @@ class MyReportController(Controller):
 
     path = "/me/reports"
 
-    @get("/", operation_id="list_my_reports")
+    @get("/", operation_id="list_my_reports", opt={"codes": {400: ["invalid_cursor"]}})
     async def list_my_reports(self, principal: SignedIn, cursor: FromQuery[str | None] = None,
                               limit: Limit = 20) -> Page[ReportRead]:
         """My reports, newest first, with what staff decided (cursor pagination)."""

@@ -30,6 +30,10 @@ async def test_a_user_reports_a_person_once_and_sees_the_report(make_client: Any
     assert [r["id"] for r in mine["items"]] == [report["id"]]
     other = await auth_headers(await make_user())
     assert (await api.get("/api/v1/me/reports", headers=other)).json()["items"] == []
+    bad = await api.get("/api/v1/me/reports", headers=me, params={"cursor": "nonsense"})
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
+    paged = (await api.get("/api/v1/me/reports", headers=me, params={"limit": 1})).json()
+    assert len(paged["items"]) == 1 and paged["next_cursor"] is None
     types = (await api.get(f"{URL}/types", headers=me)).json()
     assert {"name": "users.user", "label": "User"} in types
 
