@@ -436,6 +436,9 @@ class QueueDetail:
     history: list[dict[str, Any]] = field(default_factory=list)  # {"at": datetime, "actor_id": int|None, "what": str}
     status: str = ""
     decidable: bool = True
+    timezone: str | None = None
+    """The place's zone (a venue's): the fields named in ``local_times`` are shown in it beside the staff member's."""
+    local_times: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,7 @@ async def _detail_page(request: Req, q: ModerationQueue, item_id: str, *, state:
     return render(request, "admin/moderation_item.html", {
         "queue": q, "item": detail, "author": await _author(detail.author_id), "errors": errors or {},
         "author_language": await _language(detail.author_id),
+        "zoned": _zoned,
         "reason": reason, "chosen": chosen, "people": await _people(detail), "holder": holder, "state": state,
         "list_url": _list_url(q, state), "canned": await _canned(q), "resumed": resumed,
         "done": DONE.get(request.query_params.get("done") or ""),

@@ -144,7 +144,8 @@ async def _detail(item_id: str) -> QueueDetail:
         for m in await api.event_history(event_id)
     ]
     return QueueDetail(id=event_id, title=e["title"], fields=fields, author_id=e["author_id"], history=history,
-                       status=e["status"], decidable=e["status"] == "pending_review")
+                       status=e["status"], decidable=e["status"] == "pending_review", timezone=e["timezone"],
+                       local_times=("Starts", "Ends"))
 
 
 async def _approve(item_id: str, moderator_id: int) -> None:

@@ -54,6 +54,8 @@ async def test_search_filters_orders_and_total(admin_client, make_user, clock) -
     assert (await client.get(QUEUE + f"?limit=1&sort=starts&cursor={cursor}")).status_code == 400
     # The start time in the venue's zone and in the staff member's (Tokyo) side by side
     assert "Europe/Berlin" in r.text and "your time" in r.text
+    item = await client.get(f"{QUEUE}/{b}")
+    assert re.search(r'<span class="local">[^<]+<small>Europe/Berlin</small></span> · <small class="mine">', item.text)
 
 
 async def test_bulk_reject_asks_first_then_uses_one_canned_reason_in_each_authors_language(admin_client,
