@@ -21,6 +21,7 @@ from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.hooks.manager import Registry, activate, load
 from core.http import openapi
+from core.http.allow import openapi_router
 from core.http.idempotency import idempotency_middleware
 from core.http.locale import locale_middleware
 from core.http.middleware import api_guard_middleware, request_id_middleware
@@ -111,11 +112,12 @@ def by_prefix(handler: Callable[[Any, Exception], Any],
     return handle
 
 
-def openapi_config(registry: Registry) -> OpenAPIConfig:
-    """OpenAPI at ``/schema``, one tag per plugin."""
+def openapi_config(registry: Registry, settings: Settings) -> OpenAPIConfig:
+    """OpenAPI at ``/schema``, one tag per plugin; only for ``http.openapi_allow`` when that is set."""
     tags = [Tag(name="core", description="Health and capabilities")]
     tags += [Tag(name=p.name, description=p.info.manifest.summary) for p in registry.plugins]
     return OpenAPIConfig(
+        openapi_router=openapi_router("/schema", settings.http.openapi_allow),
         title="Sbor API",
         version=core.__version__,
         description="The JSON API of Sbor for the mobile app. Errors are application/problem+json (RFC 9457) "
@@ -137,7 +139,7 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
     app = Litestar(
         plugins=[SborPlugin(registry, settings), *realtime_plugins(registry, settings),
                  *observability_plugins(registry, settings)],
-        openapi_config=openapi_config(registry),
+        openapi_config=openapi_config(registry, settings),
         cors_config=cors,
         request_max_body_size=settings.http.max_body_bytes,
         debug=False,

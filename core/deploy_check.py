@@ -79,7 +79,7 @@ def core_checks(registry: Registry) -> list[DeployCheck]:
         return check_embedded_servers(settings, registry)
 
     return [check_mode, check_secrets, plugin_secrets, embedded_servers, check_http, check_metrics,
-            check_database, check_jobs]
+            check_openapi, check_database, check_jobs]
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -170,17 +170,32 @@ def check_metrics(settings: Settings) -> list[Finding]:
     """``/metrics`` never public: ``observability.metrics_allow`` lists private networks or single hosts only."""
     if not settings.observability.metrics_enabled:
         return []
+    return _open_to_internet(settings.observability.metrics_allow, "observability.metrics_allow", "/metrics",
+                             "your Prometheus servers' addresses")
+
+
+def check_openapi(settings: Settings) -> list[Finding]:
+    """The OpenAPI document (``/schema``: every route, parameter and error code) private: ``http.openapi_allow``."""
+    if not settings.http.openapi_allow:
+        return [Finding("http.openapi_allow", "is empty: the OpenAPI document (/schema) is public; list the "
+                                              "addresses that may read it (your office or VPN, CI), e.g. "
+                                              'SBOR_HTTP_OPENAPI_ALLOW=\'["10.0.0.0/8"]\'')]
+    return _open_to_internet(settings.http.openapi_allow, "http.openapi_allow", "the OpenAPI document",
+                             "the addresses of the people and machines that read it")
+
+
+def _open_to_internet(entries: list[str], setting: str, what: str, instead: str) -> list[Finding]:
+    """Entries of an allow-list that are not addresses, or that open ``what`` to the whole internet."""
     out = []
-    for entry in settings.observability.metrics_allow:
+    for entry in entries:
         try:
             net = ipaddress.ip_network(entry.strip(), strict=False)
         except ValueError:
-            out.append(Finding("observability.metrics_allow", f'"{entry}" is not an address or network'))
+            out.append(Finding(setting, f'"{entry}" is not an address or network'))
             continue
         host_bits = net.max_prefixlen - net.prefixlen
         if net.prefixlen == 0 or (net.is_global and host_bits > (8 if net.version == 4 else 80)):
-            out.append(Finding("observability.metrics_allow", f'"{entry}" opens /metrics to the internet: allow '
-                                                              "only your Prometheus servers' addresses"))
+            out.append(Finding(setting, f'"{entry}" opens {what} to the internet: allow only {instead}'))
     return out
 
 

@@ -62,6 +62,9 @@ class HttpSettings(msgspec.Struct, forbid_unknown_fields=True):
     rate_limit_window_s: int = 60
     idempotency_ttl_s: int = 86_400
     trusted_proxies: list[str] = []
+    # Who may read the OpenAPI document and its pages (/schema…): addresses or CIDR networks, checked as
+    # observability.metrics_allow is; anyone else gets 404. Empty: public (development; check --deploy flags it).
+    openapi_allow: list[str] = []
 
 
 class JobsSettings(msgspec.Struct, forbid_unknown_fields=True):

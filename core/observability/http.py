@@ -9,8 +9,6 @@ otherwise make every visitor look like loopback.
 from __future__ import annotations
 
 import time
-from functools import lru_cache
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any, ClassVar
 
 from litestar import Request, Response, get
@@ -18,14 +16,15 @@ from litestar.enums import ScopeType
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController, PrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from core.errors import ConfigError, NotFound
-from core.http.middleware import ASGIApp, Message, Receive, Scope, Send, client_ip
+from core.errors import NotFound
+from core.http.allow import address_allowed
+from core.http.middleware import ASGIApp, Message, Receive, Scope, Send
 from core.observability import tracing
 from core.observability.scrape import scrape
 from core.settings import get_settings
 
 METRICS_PATH = "/metrics"
-FORWARDING_HEADERS = {b"x-forwarded-for", b"forwarded", b"x-real-ip"}
+METRICS_ALLOW = "observability.metrics_allow"
 # Request durations: a JSON API on a shared machine; the p99 alert reads the 1 s and 2.5 s buckets.
 BUCKETS: list[str | float] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
 
@@ -89,30 +88,9 @@ def prometheus_config() -> PrometheusConfig:
                             scopes={ScopeType.HTTP}, exclude=[f"^{METRICS_PATH}$"], middleware_class=RequestMetrics)
 
 
-@lru_cache(maxsize=8)
-def networks(allow: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
-    """Parse ``observability.metrics_allow``; a bad entry stops start-up naming it."""
-    out = []
-    for entry in allow:
-        try:
-            out.append(ip_network(entry, strict=False))
-        except ValueError as exc:
-            raise ConfigError(f"settings: observability.metrics_allow: {entry!r} is not an address or network") from exc
-    return tuple(out)
-
-
 def may_scrape(scope: Scope) -> bool:
-    """Whether the caller may read ``/metrics`` (see the module's docstring)."""
-    settings = get_settings()
-    client = scope.get("client")
-    peer = str(client[0]) if client else ""
-    if peer not in settings.http.trusted_proxies and any(k in FORWARDING_HEADERS for k, _ in scope.get("headers", [])):
-        return False
-    try:
-        address = ip_address(client_ip(scope))
-    except ValueError:
-        return False
-    return any(address in net for net in networks(tuple(settings.observability.metrics_allow)))
+    """Whether the caller may read ``/metrics`` (see the module's docstring; the check is ``core.http.allow``'s)."""
+    return address_allowed(scope, get_settings().observability.metrics_allow, METRICS_ALLOW)
 
 
 class MetricsController(PrometheusController):

@@ -51,12 +51,13 @@ class ObservabilityPlugin(InitPlugin):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Add the middleware, the metrics route and its readers, and the pool refresher."""
-        from core.observability.http import MetricsController, networks, prometheus_config, tracing_middleware
+        from core.http.allow import networks
+        from core.observability.http import METRICS_ALLOW, MetricsController, prometheus_config, tracing_middleware
 
         obs = self.settings.observability
         outer: list[object] = []
         if obs.metrics_enabled:
-            networks(tuple(obs.metrics_allow))  # a bad entry stops start-up here
+            networks(tuple(obs.metrics_allow), METRICS_ALLOW)  # a bad entry stops start-up here
             outer.append(prometheus_config().middleware)
             app_config.route_handlers.append(MetricsController)
             app_config.state["metrics_readers"] = metrics_readers(self.registry)

@@ -30,6 +30,7 @@ from tests.core.brokers_support import RABBITMQ_URL, RedisServer, free_port, rab
 from tests.core.hooks.fakes import available, fake_plugin
 
 KEY = secrets.token_urlsafe(48)
+OPENAPI_ALLOW = '["10.0.0.0/8"]'  # the OpenAPI document private (http.openapi_allow)
 
 
 def settings_of(tmp: Path, **env: str) -> Settings:
@@ -42,7 +43,7 @@ def settings_of(tmp: Path, **env: str) -> Settings:
 def production(tmp: Path, database_url: str, redis_url: str, **env: str) -> Settings:
     """A deployment done right: production mode, keys given, real servers; ``env`` changes one thing."""
     good = {"SBOR_ENV": "production", "SBOR_AUTH_JWT_KEYS": json.dumps({"k1": KEY}),
-            "SBOR_DATABASE_URL": database_url, "SBOR_REDIS_URL": redis_url}
+            "SBOR_DATABASE_URL": database_url, "SBOR_REDIS_URL": redis_url, "SBOR_HTTP_OPENAPI_ALLOW": OPENAPI_ALLOW}
     return settings_of(tmp, **(good | env))
 
 
@@ -83,7 +84,8 @@ async def test_development_defaults_are_each_one_line_naming_the_setting(tmp_pat
                            SBOR_HTTP_PUBLIC_URL="http://sbor.example.org")
     found = lines(await deploy_check.run(settings, core_only()))
     assert [line.split(":", 1)[0] for line in found] == [
-        "env", "log_level", "auth.jwt_keys", "database.url", "redis.url", "http.cors_origins", "http.public_url"]
+        "env", "log_level", "auth.jwt_keys", "database.url", "redis.url", "http.cors_origins", "http.public_url",
+        "http.openapi_allow"]
     assert found[0] == 'env: is "development": set env = "production" (SBOR_ENV=production)'
     assert "generated on this machine" in found[2] and str(settings.var_path / "secrets.toml") in found[2]
     assert "embedded PostgreSQL" in found[3] and "embedded Redis" in found[4]
@@ -241,7 +243,8 @@ def run_check(tmp: Path, env: dict[str, str], args: tuple[str, ...] = ("--deploy
 def test_the_command_exits_non_zero_with_one_line_per_finding(database_url: str, good_redis: RedisServer,
                                                              tmp_path: Path) -> None:
     good = {"SBOR_ENV": "production", "SBOR_AUTH_JWT_KEYS": json.dumps({"k1": KEY}),
-            "SBOR_DATABASE_URL": with_timeout(database_url), "SBOR_REDIS_URL": good_redis.url}
+            "SBOR_DATABASE_URL": with_timeout(database_url), "SBOR_REDIS_URL": good_redis.url,
+            "SBOR_HTTP_OPENAPI_ALLOW": OPENAPI_ALLOW}
     ok = run_check(tmp_path, good)
     assert (ok.returncode, ok.stdout) == (0, ""), ok.stderr
     assert "no issues found" in ok.stderr
