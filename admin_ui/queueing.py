@@ -6,13 +6,14 @@ the moderator lands on the next item of the same filtered, sorted list, or back 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from admin_ui import claims
-from core.admin import AdminQuery, Filter, ModerationQueue
+from core.admin import AdminQuery, Filter, ModerationQueue, Sort
 from core.pagination import MAX_LIMIT
 
 MAX_TEXT = 200
@@ -35,21 +36,31 @@ def _clean(f: Filter, param: str, raw: str) -> str:
     return raw
 
 
-def parse(q: ModerationQueue, params: Any, *, staff_id: int, timezone: str, page_size: int) -> AdminQuery:
-    """The list query from a query string (or a kept state): values that do not parse are dropped."""
+def clean_filters(declared: Sequence[Filter], params: Any) -> dict[str, str]:
+    """The declared filters' values from a query string, checked by kind; values that do not parse are dropped."""
     filters: dict[str, str] = {}
-    for f in q.filters:
+    for f in declared:
         for param in f.params:
             value = _clean(f, param, str(params.get(param) or ""))
             if value:
                 filters[param] = value
-    sorts = [s.name for s in q.sorts]
-    sort = str(params.get("sort") or "")
+    return filters
+
+
+def clean_sort(declared: Sequence[Sort], raw: Any) -> str:
+    """A declared sort's name, or ``""`` (the first, the default) for anything else."""
+    names = [s.name for s in declared]
+    return str(raw) if raw and str(raw) in names[1:] else ""
+
+
+def parse(q: ModerationQueue, params: Any, *, staff_id: int, timezone: str, page_size: int) -> AdminQuery:
+    """The list query from a query string (or a kept state): values that do not parse are dropped."""
+    filters = clean_filters(q.filters, params)
     limit_raw = str(params.get("limit") or "")
     limit = int(limit_raw) if limit_raw.isdigit() and 1 <= int(limit_raw) <= MAX_LIMIT else page_size
     return AdminQuery(filters=filters, search=str(params.get("q") or "").strip()[:MAX_TEXT] if q.searchable else "",
                       cursor=str(params.get("cursor") or "") or None, limit=limit, staff_id=staff_id,
-                      timezone=timezone, sort=sort if sort in sorts[1:] else "")
+                      timezone=timezone, sort=clean_sort(q.sorts, params.get("sort")))
 
 
 def state_of(query: AdminQuery, page_size: int, *, cursor: bool = True) -> str:

@@ -274,6 +274,9 @@ class AdminPage:
     ``template`` replaces the generic list template with the plugin's own (``"<plugin>/admin/<name>.html"`` in a
     directory from ``register_template_dirs``); it receives ``page``, ``rows``, ``query`` and ``next_cursor``.
 
+    Filters are typed (:class:`Filter` ``kind``: text, date range, int minimum); ``sorts`` and ``total`` add an order
+    select and the count of matching rows.
+
     Optional: ``actions`` (row and bulk :class:`Action` s), ``form`` (a create/edit :class:`Form`), ``detail`` (the
     loader of one object's detail page at ``<url>/o/<id>``: its fields as a definition list, the row actions as
     buttons, the form's Edit link) and ``key``, the row field that identifies an object (default ``"id"``).
@@ -294,6 +297,10 @@ class AdminPage:
     form: Form | None = None
     detail: Callable[[str], Awaitable[Mapping[str, Any] | None]] | None = None
     key: str = "id"
+    sorts: Sequence[Sort] = ()
+    """Orders offered (``?sort=``; the first is the default), handed to ``load`` in :attr:`AdminQuery.sort`."""
+    total: Callable[[AdminQuery], Awaitable[int]] | None = None
+    """How many rows match the query's filters and search (shown beside the title)."""
 
     def __post_init__(self) -> None:
         names = [a.name for a in self.actions]

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
+from admin_ui import queueing
 from admin_ui.accounts import Staff
 from admin_ui.render import panel, render
 from admin_ui.web import needs, page_size, staff_of
@@ -79,14 +80,15 @@ class PluginPagesController(Controller):
         page = page_of(request, plugin, slug)
         staff = staff_of(request)
         q = request.query_params
-        filters = {f.name: (q.get(f.name) or "")[:200] for f in page.filters}
-        query = AdminQuery(filters=filters, search=(q.get("q") or "")[:200], cursor=q.get("cursor"),
-                           limit=page_size(), staff_id=staff.user_id, timezone=staff.timezone)
+        query = AdminQuery(filters=queueing.clean_filters(page.filters, q), search=(q.get("q") or "")[:200],
+                           cursor=q.get("cursor"), limit=page_size(), staff_id=staff.user_id,
+                           timezone=staff.timezone, sort=queueing.clean_sort(page.sorts, q.get("sort")))
         result = await page.load(query)
+        total = await page.total(query) if page.total is not None else None
         back = here(request)
         bulk = [a for a in page.actions if a.bulk and staff.has(a.permission)]
         return render(request, page.template or "admin/plugin_page.html", {
-            "page": page, "rows": result.items, "next_cursor": result.next_cursor, "query": query,
+            "page": page, "rows": result.items, "next_cursor": result.next_cursor, "query": query, "total": total,
             "bulk_actions": bulk, "row_actions": lambda row: row_actions(page, staff, row), "back": back,
             "action_url": lambda a, oid: action_url(page, a, oid, back),
             "object_link": (page.detail is not None or may_edit(page, staff)),

@@ -23,7 +23,7 @@ from core.i18n import ngettext
 from core.pagination import decode_cursor, paginate
 from core.reports import screening, services
 from core.reports.registry import reportable_types
-from core.reports.tables import BlockedWord
+from core.reports.tables import BlockedWord, ReportCase
 
 PERMISSION = "reports.moderate"
 BLOCKLIST_PERMISSION = "reports.blocklist"
@@ -35,6 +35,14 @@ async def load_queue(query: AdminQuery) -> Page:
     """Cases in the chosen status (open first), most reporters first."""
     return await services.queue(query.filters.get("status") or None, query.filters.get("type") or None,
                                 query.cursor, query.limit)
+
+
+async def count_queue(query: AdminQuery) -> int:
+    """How many cases the queue's filters match (the total beside its title)."""
+    count = ReportCase.count().where(ReportCase.status == (query.filters.get("status") or services.OPEN))
+    if query.filters.get("type"):
+        count = count.where(ReportCase.target_type == query.filters["type"])
+    return int(await count)
 
 
 async def load_case(case_id: str) -> Mapping[str, Any] | None:
@@ -90,7 +98,7 @@ def queue_page() -> AdminPage:
     """The one report queue."""
     types = sorted(reportable_types())
     return AdminPage(
-        plugin="reports", slug="queue", title="Reports", permission=PERMISSION, section="Moderation",
+        plugin="reports", slug="queue", title="Reports", permission=PERMISSION, section="Moderation", total=count_queue,
         columns=[Column("id", "#"), Column("type_label", "Type", "badge"),
                  Column("target", "Reported", link="{target_url}"),
                  Column("author_name", "Author", link="/admin/users/{author_id}"),

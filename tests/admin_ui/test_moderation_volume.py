@@ -187,3 +187,32 @@ async def test_reason_survives_an_expired_session(admin_client, make_user) -> No
     # Without a Referer (or opening a decision's address) the browser still gets an HTML page, never a 405 JSON
     r = await client.get(f"{QUEUE}/{event_id}/reject?resume=unknown", follow_redirects=True)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+
+
+async def test_list_pages_get_the_same_typed_filters_orders_and_total(admin_client) -> None:
+    # Core's report queue (an AdminPage) declares a total; the canned reasons page a choice filter
+    client = await admin_client(roles=["admin"], plugins=PLUGINS)
+    r = await client.get("/admin/p/reports/queue", params={"status": "dismissed"})
+    assert r.status_code == 200 and 'id="total">0 in all' in r.text
+    assert (await client.get("/admin/p/reports/queue", params={"status": "nonsense"})).status_code == 200
+    assert (await client.get("/admin/p/admin/reasons", params={"active": "yes"})).status_code == 200
+
+
+def test_declarations_are_checked_when_made() -> None:
+    import pytest
+
+    from core.admin import Filter, ModerationQueue, Sort
+
+    with pytest.raises(ValueError, match="unknown kind"):
+        Filter("when", "When", kind="datetime")
+    assert Filter("starts", "Starts", kind="date").params == ("starts_from", "starts_to")
+
+    async def nothing(*_args: object) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="filter names clash"):
+        ModerationQueue(plugin="x", name="y", title="Y", count=nothing, list=nothing, detail=nothing,  # type: ignore[arg-type]
+                        approve=nothing, reject=nothing, filters=[Filter("sort", "Sort")])
+    with pytest.raises(ValueError, match="two sorts"):
+        ModerationQueue(plugin="x", name="y", title="Y", count=nothing, list=nothing, detail=nothing,  # type: ignore[arg-type]
+                        approve=nothing, reject=nothing, sorts=[Sort("a", "A"), Sort("a", "B")])
