@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.users import services
+from core.users import profiles, services
 from core.users.tables import User
 from tests.core.auth.support import client_with
 from tests.core.users import shareplugin
@@ -21,6 +21,7 @@ def share():
 
 async def _set(user_id: int, **privacy: str) -> None:
     await User.update({User.privacy: {**services.DEFAULT_PRIVACY, **privacy}}).where(User.id == user_id)
+    await profiles.profile_changed(user_id)  # as update_me does: the cached public profile goes stale
 
 
 async def test_can_see_matrix_without_share_plugin(make_user) -> None:
