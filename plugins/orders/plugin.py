@@ -69,6 +69,14 @@ def register_periodic_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_deploy_checks() -> list[Any]:
+    """``check --deploy``: credentials_keys given, not derived from the JWT keys (plugins/orders/checks.py)."""
+    from plugins.orders.checks import credentials_keys_given
+
+    return [credentials_keys_given]
+
+
+@hookimpl
 def register_metrics() -> list[Any]:
     """Venues whose POS circuit is open, by adapter, for Prometheus (plugins/orders/metrics.py)."""
     from plugins.orders.metrics import gauges
