@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -110,6 +111,7 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
     click.echo(f"  Migrations {len(ran)} applied")
     click.echo(f"  Workers    {'not started (--no-worker)' if no_worker else 'started (manage.py worker)'}")
     click.echo(f"  Ready in   {time.monotonic() - started:.1f} s")
+    metrics_dir = _metrics_processes(web_workers)  # after the worker started: it serves no /metrics
     # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so the embedded services stop.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
@@ -124,6 +126,18 @@ def run(host: str | None, port: int | None, no_worker: bool, web_workers: int) -
                 worker.kill()
         servers.stop()
         svc.stop()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_processes(web_workers: int) -> Any:
+    """Several API processes on one port: their metrics added up through a fresh ``PROMETHEUS_MULTIPROC_DIR``."""
+    from core.observability.process import prepare_multiprocess
+
+    path = prepare_multiprocess(web_workers, get_settings(), os.environ)
+    if path is not None:
+        click.echo(f"  Metrics    {web_workers} processes add up in {path} (PROMETHEUS_MULTIPROC_DIR)")
+    return path
 
 
 def _exit_on_signal(signum: int, frame: Any) -> None:
