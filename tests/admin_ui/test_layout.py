@@ -50,10 +50,6 @@ async def test_users_search_and_audit_json_use_their_layout_classes(admin_client
 # In a real browser
 # ---------------------------------------------------------------------------------------------------------------------
 
-e2e = [pytest.mark.e2e,
-       pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed (apt-get install -y chromium)")]
-
-
 async def _long_url_event(author_id: int) -> int:
     from core import clock
     from plugins.events import services as events
@@ -68,7 +64,7 @@ async def _long_url_event(author_id: int) -> int:
     return int(event_id)
 
 
-async def _sign_in(page, server_url: str, email: str) -> None:  # noqa: ANN001
+async def _sign_in(page, server_url: str, email: str) -> None:
     await page.goto(f"{server_url}/admin/login")
     await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
@@ -76,7 +72,7 @@ async def _sign_in(page, server_url: str, email: str) -> None:  # noqa: ANN001
     await page.wait_for_selector("h1:has-text('Dashboard')")
 
 
-async def _page_width(page) -> tuple[int, int]:  # noqa: ANN001
+async def _page_width(page) -> tuple[int, int]:
     return tuple(await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]"))  # type: ignore
 
 
