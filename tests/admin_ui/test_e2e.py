@@ -110,7 +110,7 @@ async def test_moderate_and_ban_in_a_real_browser(server: str, browser_page, mak
 
     # The queue lists the oldest submission first
     await page.goto(f"{server}/admin/moderation/events.review")
-    rows = await page.locator("tbody tr td:nth-child(2) a").all_inner_texts()
+    rows = await page.locator("tbody tr td.title a.open").all_inner_texts()
     assert rows == ["Board games night", "Spam giveaway", "Sunday trail run"]
     await page.screenshot(path=str(SHOTS / "moderation-queue.png"), full_page=True)
 
