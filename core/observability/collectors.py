@@ -138,6 +138,56 @@ async def cache_lookups() -> list[Metric]:
     return [lookups, bumps]
 
 
+async def replicas() -> list[Metric]:
+    """``sbor_db_replica_up`` and ``sbor_db_replica_lag_seconds`` per read replica (``core.db.replica_status()``).
+
+    Checked now when the last check is older than ``database.replica_check_s``, so an idle process reports the
+    present, not what its last read found.
+    """
+    up = GaugeMetricFamily("sbor_db_replica_up", "1 while the read replica answers and is within "
+                           "database.replica_max_lag_s (reads go to it), as this API process sees it",
+                           labels=["replica"])
+    lag = GaugeMetricFamily("sbor_db_replica_lag_seconds", "How far the read replica's replay is behind the primary "
+                            "(absent while it does not answer)", labels=["replica"])
+    try:
+        status = await db.check_replicas(force=False)
+    except ConfigError:
+        return [up, lag]
+    for replica in status:
+        up.add_metric([replica["name"]], 1.0 if replica["healthy"] else 0.0)
+        if replica["lag_s"] is not None:
+            lag.add_metric([replica["name"]], float(replica["lag_s"]))
+    return [up, lag]
+
+
+def sync_read_routes() -> None:
+    """Multiprocess mode: add what ``core.db`` routed since the last call to the shared (file-backed) counters."""
+    for route, n in db.routing_stats().items():
+        delta = n - _routes_synced.get(route, 0)
+        if delta > 0:
+            counters.DB_READ_ROUTES.labels(route).inc(delta)
+        _routes_synced[route] = n
+
+
+_routes_synced: dict[str, int] = {}
+
+
+async def read_routes() -> list[Metric]:
+    """``sbor_db_read_routing_total{route}`` from ``core.db.routing_stats()``: this process's (all, in multiprocess).
+
+    ``replica0``…: statements a replica answered; ``primary``: reading blocks kept on the primary (no healthy replica,
+    a transaction, the caller's recent write); ``fallback``: statements a replica failed and the primary answered.
+    """
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        sync_read_routes()
+        return []
+    family = CounterMetricFamily("sbor_db_read_routing", "Reads routed by core.db.reading() in this process, by "
+                                 "route (replicaN, primary, fallback)", labels=["route"])
+    for route, n in sorted(db.routing_stats().items()):
+        family.add_metric([route], n)
+    return [family]
+
+
 def _le(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(bound)
 
@@ -146,4 +196,5 @@ def core_readers() -> list[Reader]:
     """Core's readings, in every scrape."""
     return [Reader("sbor_db_pool_connections", pools), Reader("sbor_dependency_up", dependencies),
             Reader("sbor_jobs_queued", queues), Reader("sbor_jobs_total", job_runs),
-            Reader("sbor_cache_requests_total", cache_lookups)]
+            Reader("sbor_cache_requests_total", cache_lookups), Reader("sbor_db_replica_up", replicas),
+            Reader("sbor_db_read_routing_total", read_routes)]

@@ -25,6 +25,9 @@ DB_POOL = Gauge("sbor_db_pool_connections", "Connections of this process's Postg
 # process renders them straight from ``core.cache.stats()``. Not registered: values live in the multiprocess files.
 CACHE_LOOKUPS = Counter("sbor_cache_requests", "Read-cache lookups by result", ["result"], registry=None)
 CACHE_BUMPS = Counter("sbor_cache_invalidations", "Read-cache version bumps", registry=None)
+# Where ``core.db.reading()`` sent reads (``core.db.routing_stats()``), likewise only in multiprocess mode.
+DB_READ_ROUTES = Counter("sbor_db_read_routing", "Reads routed by core.db.reading(), by route", ["route"],
+                         registry=None)
 
 _hook_children: dict[tuple[str, str], Any] = {}
 

@@ -71,12 +71,13 @@ class ObservabilityPlugin(InitPlugin):
     @asynccontextmanager
     async def refresh_process_metrics(self, app: Litestar) -> AsyncIterator[None]:
         """Multiprocess mode: another process may answer the scrape, so keep this one's pool and cache figures fresh."""
-        from core.observability.collectors import refresh_pools, sync_cache_counts
+        from core.observability.collectors import refresh_pools, sync_cache_counts, sync_read_routes
 
         async def loop() -> None:
             while True:
                 refresh_pools()
                 sync_cache_counts()
+                sync_read_routes()
                 await asyncio.sleep(POOL_REFRESH_S)
 
         task = asyncio.create_task(loop())
