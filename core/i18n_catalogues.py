@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -237,8 +238,18 @@ def extract(package: Package) -> Extracted:
                 out.problems.append(f"{package.name}/{where}:{line}: an f-string given to an error class cannot be "
                                     "translated; use '%(name)s' placeholders and params=")
                 continue
+            if path not in trees and any("%" in _FORMAT.sub("", m) for m in _texts(message)):
+                out.problems.append(f"{package.name}/{where}:{line}: write a literal % as %% in a template message "
+                                    "(Jinja formats every translated string)")
             _add(catalog, message, where, line)
     return out
+
+
+_FORMAT = re.compile(r"%(?:\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%)")
+
+
+def _texts(message: str | tuple[str, str]) -> tuple[str, ...]:
+    return (message,) if isinstance(message, str) else tuple(message)
 
 
 def _jinja(path: Path) -> Iterator[tuple[int, str | tuple[str, str]]]:

@@ -193,3 +193,12 @@ def test_a_notification_is_rendered_in_the_recipients_language(sbor_database) ->
     assert en.subject == 'Reminder: "Шахматы" in 2 hours' and "3 Dec 2026, 19:00 (Europe/Berlin)" in en.text
     assert render.in_text(5, "ru") == "через 5 минут" and render.in_text(2 * 60, "ru") == "через 2 часа"
     assert render.in_text(1, "en") == "in 1 minute"
+
+
+def test_a_lone_percent_in_a_template_message_is_reported(tmp_path: Path) -> None:
+    """Jinja's newstyle gettext formats every message: ``_("met %")`` would fail at render time."""
+    (tmp_path / "templates" / "demo").mkdir(parents=True)
+    (tmp_path / "templates" / "demo" / "page.html").write_text(
+        '<th>{{ _("Met %") }}</th><th>{{ _("Met, %%") }}</th><td>{{ _("%(n)s of %(m)s", n=1, m=2) }}</td>')
+    found = catalogues.extract(catalogues.Package("demo", tmp_path))
+    assert len(found.problems) == 1 and "page.html:1" in found.problems[0] and "%%" in found.problems[0]
