@@ -216,3 +216,30 @@ def test_declarations_are_checked_when_made() -> None:
     with pytest.raises(ValueError, match="two sorts"):
         ModerationQueue(plugin="x", name="y", title="Y", count=nothing, list=nothing, detail=nothing,  # type: ignore[arg-type]
                         approve=nothing, reject=nothing, sorts=[Sort("a", "A"), Sort("a", "B")])
+
+
+async def test_bulk_and_skip_refuse_bad_requests_with_html_pages(admin_client, make_user) -> None:
+    client = await admin_client(roles=["moderator"], plugins=PLUGINS)
+    author = await make_user(roles=["organiser"])
+    event_id = await pending_event(author.id)
+    bulk = f"{QUEUE}/bulk"
+    cases = [
+        ({"decision": "approve"}, 400, "Select at least one row first."),
+        ({"decision": "delete", "id": str(event_id)}, 400, "Choose approve or reject."),
+        ({"decision": "approve", "id": [str(n) for n in range(201)]}, 400, "Select at most 200 rows"),
+        ({"decision": "reject", "id": str(event_id), "confirm": "1", "reason": "x" * 2001}, 422,
+         "Keep the reason under 2000 characters."),
+    ]
+    for data, status, text in cases:
+        r = await client.post(bulk, data={"_csrf": client.csrf, **data})
+        assert r.status_code == status and text in r.text and r.headers["content-type"].startswith("text/html"), data
+    # No CSRF token: refused, nothing decided; GET on the POST addresses goes back to a page
+    for url in (bulk, f"{QUEUE}/{event_id}/skip", f"{QUEUE}/{event_id}/approve"):
+        assert (await client.post(url, data={"decision": "approve", "id": str(event_id)})).status_code == 403
+        assert (await client.get(url)).status_code == 303
+    assert await event_status(event_id) == "pending_review"
+    # Support staff may not use the queue at all
+    support = await admin_client(roles=["support"], plugins=PLUGINS)
+    r = await support.post(bulk, data={"_csrf": support.csrf, "decision": "approve", "id": str(event_id),
+                                       "confirm": "1"})
+    assert r.status_code == 403 and await event_status(event_id) == "pending_review"
