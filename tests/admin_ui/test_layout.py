@@ -4,12 +4,18 @@ search on one line, the audit log's JSON wrapped between words. Server-side chec
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.admin_ui.conftest import PASSWORD, set_password
-from tests.admin_ui.test_e2e import CHROMIUM, browser_page, server  # noqa: F401 (fixtures)
+from tests.admin_ui.test_e2e import CHROMIUM, ROOT, _free_port, browser_page  # noqa: F401 (a fixture)
 
 LONG_URL = "https://example.org/" + "a" * 280
 
@@ -50,6 +56,50 @@ async def test_users_search_and_audit_json_use_their_layout_classes(admin_client
 # In a real browser
 # ---------------------------------------------------------------------------------------------------------------------
 
+@pytest.fixture
+def server(sbor_database: object, tmp_path: Path) -> Iterator[str]:
+    """The app (admin, events, analytics, notify) in a uvicorn subprocess on a free port, on the test database."""
+    plugins_file = tmp_path / "plugins.toml"
+    plugins_file.write_text('enabled = ["admin", "events", "analytics", "notify"]\n\n'
+                            '[settings.admin]\nrequire_totp = false\n')
+    port = _free_port()
+    env = {**os.environ, "SBOR_PLUGINS_FILE": str(plugins_file), "SBOR_LOG_LEVEL": "WARNING"}
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "core.app:asgi", "--host", "127.0.0.1", "--port",
+             str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/admin/login", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def _long_url_idea(staff_id: int) -> int:
+    from plugins.analytics import rice
+    from plugins.analytics.schemas import IdeaCreate
+
+    idea = await rice.create_idea(IdeaCreate(title="Links " + LONG_URL[:150], description=f"See {LONG_URL} first.",
+                                             reach=10, impact=1, confidence=50, effort=1), staff_id)
+    return int(idea.id)
+
+
 async def _long_url_event(author_id: int) -> int:
     from core import clock
     from plugins.events import services as events
@@ -84,6 +134,7 @@ async def test_layout_in_a_real_browser(server: str, browser_page, make_user) ->
     await set_password(admin.id)
     author = await make_user(roles=["organiser"], display_name="A" * 100)
     event_id = await _long_url_event(author.id)
+    idea_id = await _long_url_idea(admin.id)
     from admin_ui import audit
 
     await audit.record(admin.id, "event.approve", "event", event_id,
@@ -94,8 +145,9 @@ async def test_layout_in_a_real_browser(server: str, browser_page, make_user) ->
     # A 300-character URL in a description (and a 100-character name) never widens the page, wide or narrow
     for width in (1280, 390):
         await page.set_viewport_size({"width": width, "height": 900})
-        for url in (f"/admin/moderation/events.review/{event_id}", "/admin/moderation/events.review",
-                    f"/admin/users/{author.id}", "/admin/users", "/admin/audit"):
+        for url in (f"/admin/p/analytics/ideas/o/{idea_id}", "/admin/p/analytics/ideas",
+                    f"/admin/moderation/events.review/{event_id}", "/admin/moderation/events.review",
+                    f"/admin/users/{author.id}", "/admin/users", "/admin/audit", "/admin/charts"):
             await page.goto(server + url)
             scroll, inner = await _page_width(page)
             assert scroll <= inner, f"{url} at {width}px is {scroll}px wide"
