@@ -130,12 +130,13 @@ class ExportController(Controller):
         page = page_of(request, plugin, slug)
         staff = staff_of(request)
         q = request.query_params
-        filters = {p: (q.get(p) or "")[:200] for f in page.filters for p in f.params}
+        filters = queueing.clean_filters(page.filters, q)  # exactly as the list page reads them
+        sort = queueing.clean_sort(page.sorts, q.get("sort"))
 
         async def load(cursor: str | None) -> Page[dict[str, Any]]:
             return await page.load(AdminQuery(filters=filters, search=(q.get("q") or "")[:200], cursor=cursor,
                                               limit=BATCH, staff_id=staff.user_id, timezone=staff.timezone,
-                                              sort=(q.get("sort") or "")[:64]))
+                                              sort=sort))
 
         return await _export(request, f"{plugin}-{slug}", [(c.name, c.label) for c in page.columns], load)
 

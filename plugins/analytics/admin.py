@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -71,8 +71,10 @@ async def load_experiments(query: AdminQuery) -> Page:
 
 
 async def load_daily(query: AdminQuery) -> Page:
-    """The platform's last 30 days."""
-    since, until = dashboards.date_range(None, None)
+    """The platform's days in the chosen range (the panel checked the dates), the last 30 days by default."""
+    day_from, day_to = query.filters.get("day_from"), query.filters.get("day_to")
+    since, until = dashboards.date_range(date.fromisoformat(day_from) if day_from else None,
+                                         date.fromisoformat(day_to) if day_to else None)
     board = await dashboards.platform_dashboard(since, until)
     return Page(items=[_plain(d) for d in reversed(board.days)])
 
@@ -244,7 +246,8 @@ def contributions() -> list[object]:
                            Column("moderation_decisions", "Decisions", "number"),
                            Column("moderation_avg_s", "Avg. to decision (s)", "number"),
                            Column("tickets_opened", "Tickets opened", "number"),
-                           Column("tickets_resolved", "Tickets resolved", "number")]),
+                           Column("tickets_resolved", "Tickets resolved", "number")],
+                  filters=[Filter("day", "Day", kind="date")]),
         AdminPage(plugin="analytics", slug="ideas", title="RICE board", permission=MANAGE, load=load_ideas,
                   section="Analytics", detail=_idea, form=Form(fields=IDEA_FIELDS, load=_idea, save=save_idea),
                   actions=[

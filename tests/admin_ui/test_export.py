@@ -108,3 +108,16 @@ async def test_users_page_links_to_its_export(admin_client) -> None:
     r = await client.get("/admin/users", params={"q": "ann"})
     assert 'href="/admin/export/users?q=ann"' in r.text
     assert (await User.count()) >= 1
+
+
+async def test_daily_figures_take_a_date_range_in_the_list_and_its_export(admin_client) -> None:
+    client = await admin_client(roles=["admin"], plugins=["events", "analytics"])
+    page = await client.get("/admin/p/analytics/daily", params={"day_from": "2026-01-01", "day_to": "2026-01-03"})
+    assert page.status_code == 200 and 'name="day_from"' in page.text
+    assert 'href="/admin/export/p/analytics/daily?day_from=2026-01-01&amp;day_to=2026-01-03"' in page.text
+    r = await client.get("/admin/export/p/analytics/daily", params={"day_from": "2026-01-01", "day_to": "2026-01-03"})
+    rows = rows_of(r.content)
+    assert rows[0][:2] == ["Day", "Active users"] and {row[0] for row in rows[1:]} <= {
+        "2026-01-01", "2026-01-02", "2026-01-03"}
+    bad = await client.get("/admin/p/analytics/daily", params={"day_from": "2026-02-01", "day_to": "2026-01-01"})
+    assert bad.status_code in (400, 422) and bad.headers["content-type"].startswith("text/html")
