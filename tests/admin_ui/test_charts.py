@@ -128,3 +128,9 @@ async def test_notification_delivery_per_channel_and_outcome(admin_client, make_
     today = clock.now().date()
     lines = await delivery_chart(ChartQuery(since=today, until=today))
     assert {s.label: s.value(today) for s in lines} == {"email · failed": 1, "email · sent": 2, "sms · sent": 1}
+
+
+async def test_the_dashboard_links_to_the_charts(admin_client) -> None:
+    client = await admin_client(roles=["admin"])
+    r = await client.get("/admin/")
+    assert '<p class="export"><a href="/admin/charts">Charts →</a></p>' in r.text
