@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from admin_ui import forms, session
+from admin_ui import forms, pending, session
 from admin_ui.pages.extension import page_of, safe_back
 from admin_ui.render import render
 from admin_ui.web import checked_form, ip_of, needs, staff_of, values
@@ -104,6 +104,9 @@ class PluginActionsController(Controller):
         action = _action(page, name, request)
         ids = _ids(action, request.query_params.getall("id", []))
         back = safe_back(request.query_params.get("back"), page.url)
+        kept = await pending.take(request.query_params.get("resume"))  # typed before the session expired
+        if kept:
+            return _action_page(request, page, action, ids, back, forms.raw_of(action.fields, kept))
         return _action_page(request, page, action, ids, back, forms.shown(action.fields, None, staff_of(request)
                                                                           .timezone))
 

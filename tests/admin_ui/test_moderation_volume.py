@@ -243,3 +243,21 @@ async def test_bulk_and_skip_refuse_bad_requests_with_html_pages(admin_client, m
     r = await support.post(bulk, data={"_csrf": support.csrf, "decision": "approve", "id": str(event_id),
                                        "confirm": "1"})
     assert r.status_code == 403 and await event_status(event_id) == "pending_review"
+
+
+async def test_a_plugin_actions_fields_survive_an_expired_session(admin_client, make_user) -> None:
+    from admin_ui import session
+
+    mod = await make_user(roles=["admin"])
+    client = await admin_client(plugins=PLUGINS, user=mod)
+    form_url = "/admin/p/reports/queue/actions/dismiss?id=7&back=%2Fadmin%2Fp%2Freports%2Fqueue"
+    assert (await client.get(form_url)).status_code == 200
+    await session.close_session(client.cookies.get(session.COOKIE))
+    r = await client.post("/admin/p/reports/queue/actions/dismiss",
+                          data={"_csrf": client.csrf, "id": "7", "note": "Checked: a joke between friends",
+                                "confirmed": "1"}, headers={"referer": f"http://testserver{form_url}"})
+    next_url = parse_qs(urlsplit(r.headers["location"]).query)["next"][0]
+    assert next_url.startswith(form_url + "&resume=")
+    client = await admin_client(plugins=PLUGINS, user=mod)
+    page = await client.get(next_url)
+    assert page.status_code == 200 and "Checked: a joke between friends</textarea>" in page.text
