@@ -309,7 +309,8 @@ def exported() -> set[str]:
              "sbor_http_request_duration_seconds", "sbor_hook_duration_seconds", "sbor_hook_failures_total",
              "sbor_db_pool_connections", "sbor_dependency_up", "sbor_jobs_queued", "sbor_jobs_delayed",
              "sbor_jobs_dead", "sbor_jobs_total", "sbor_job_duration_seconds", "sbor_cache_requests_total",
-             "sbor_cache_invalidations_total", "sbor_metrics_read_failures"}
+             "sbor_cache_invalidations_total", "sbor_metrics_read_failures", "sbor_db_replica_up",
+             "sbor_db_replica_lag_seconds", "sbor_db_read_routing_total"}
     for plugin in ("notify", "analytics", "orders", "geo"):
         module = __import__(f"plugins.{plugin}.metrics", fromlist=["gauges"])
         names |= {g.name for g in module.gauges()}
