@@ -105,6 +105,11 @@ async def test_bulk_reject_of_50_with_its_confirmation(server: str, browser: Any
     email = await _moderator(make_user, "Anna Moderator", language)
     author = await make_user(roles=["organiser"], display_name="Olga Organiser")
     ids = [await pending_event(author.id, f"Giveaway #{n}", days=2 + n % 9) for n in range(50)]
+    from admin_ui import reasons
+
+    await reasons.save(author.id, None, {"title": "Spam" if language == "en" else "Спам",
+                                         "text_en": "This looks like spam.", "text_ru": "Похоже на спам.",
+                                         "position": 1, "active": True})
     page = await _signed_in(browser, server, email)
     await page.goto(f"{server}{QUEUE}?limit=50")
     await page.wait_for_selector("#total")
@@ -116,12 +121,14 @@ async def test_bulk_reject_of_50_with_its_confirmation(server: str, browser: Any
     await page.wait_for_selector("#confirm-question")
     assert "50" in await page.inner_text("#confirm-question")
     assert {await event_status(i) for i in ids} == {"pending_review"}
-    await page.fill("#reason", "Spam: the same giveaway fifty times." if language == "en" else "Спам: одна раздача.")
+    await page.select_option("#canned", label="Spam" if language == "en" else "Спам")
     await _shot(page, f"moderation-bulk-confirm-{language}.png")
     await page.click("#confirm-bulk")
     await page.wait_for_selector(".flash")
     assert ("50 items rejected." if language == "en" else "50") in await page.inner_text(".flash")
     assert {await event_status(i) for i in ids} == {"rejected"}
+    told = await db.fetch("SELECT DISTINCT reason FROM events.status_move WHERE to_status = 'rejected'")
+    assert [r["reason"] for r in told] == ["This looks like spam."]  # the canned text in the author's language
     await page.context.close()
 
 
