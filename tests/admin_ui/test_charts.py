@@ -1,4 +1,5 @@
 """Charts drawn by the panel: the date range, the SVG (title, desc, tooltips, table), each chart's data, errors."""
+# ruff: noqa: RUF001  (the Russian panel is checked too)
 
 from __future__ import annotations
 
@@ -134,3 +135,21 @@ async def test_the_dashboard_links_to_the_charts(admin_client) -> None:
     client = await admin_client(roles=["admin"])
     r = await client.get("/admin/")
     assert '<p class="export"><a href="/admin/charts">Charts →</a></p>' in r.text
+
+
+async def test_charts_and_exports_in_russian(admin_client, make_user, monkeypatch) -> None:
+    from core.users.tables import User
+
+    staff = await make_user(roles=["admin"])
+    await User.update({User.language: "ru"}).where(User.id == staff.id)
+    client = await admin_client(user=staff, plugins=["events", "analytics", "notify"])
+    page = await client.get("/admin/charts")
+    assert page.headers["content-language"] == "ru"
+    for text in ("Графики", "Доставка уведомлений", "Цифры", "Все решения", "Меню"):
+        assert text in page.text, text
+    bad = await client.get("/admin/charts", params={"from": "вчера"})
+    assert bad.status_code == 400 and "Укажите дату в формате ГГГГ-ММ-ДД." in bad.text
+    users = await client.get("/admin/users")
+    assert "Выгрузить CSV" in users.text
+    csv_text = (await client.get("/admin/export/users")).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("№,")
