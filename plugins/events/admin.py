@@ -157,7 +157,8 @@ async def _reject(item_id: str, moderator_id: int, reason: str) -> None:
 
 
 STATUS_LABELS = {"draft": N_("Draft"), "pending_review": N_("Pending review"), "published": N_("Published"),
-                 "rejected": N_("Rejected"), "cancelled": N_("Cancelled"), "finished": N_("Finished")}
+                 "rejected": N_("Rejected"), "cancelled": N_("Cancelled"), "finished": N_("Finished"),
+                 "hidden": N_("Hidden after reports")}
 """The dashboard's names of the statuses (translated where shown)."""
 
 

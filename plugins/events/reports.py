@@ -1,4 +1,4 @@
-"""Events as reportable content (core.reports): who may see one, its author, hide (back to review) and show again."""
+"""Events as reportable content (core.reports): who may see one, its author, hide (``hidden``) and show again."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ async def _cancel(event_id: int, staff_id: int, note: str) -> None:
 
 
 def reportable_types() -> list[ReportableType]:
-    """``events.event``: hidden by reports (back to the moderation queue), rejected or cancelled by staff."""
+    """``events.event``: hidden by reports (status ``hidden``, restored on dismissal), rejected or cancelled."""
     from core.reports.types import ReportAction
 
     return [ReportableType(

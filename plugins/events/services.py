@@ -228,7 +228,7 @@ async def delete_event(actor: Actor, event_id: int, if_match: str | None = None)
         row = await load_event(event_id, lock=True)
         await _author_only(row, actor)
         check_if_match(row, if_match)
-        if row["status"] in (states.PUBLISHED, states.PENDING):
+        if row["status"] in (states.PUBLISHED, states.PENDING, states.HIDDEN):
             raise Conflict("A %(status)s event cannot be deleted; cancel or withdraw it first",
                            params={"status": row['status']},
                            code="event_not_deletable")
@@ -327,38 +327,55 @@ async def cancel(actor: Actor, event_id: int, reason: str) -> EventInfo:
 EVENT_TYPE = "events.event"
 """The events' reportable type (``reports.py``): reports go to the platform's one report queue."""
 REPORTED = "hidden after reports"
-"""The history's reason when reports hid a published event (a dismissal of the reports publishes it again)."""
+"""The history's reason when reports hid an event (a dismissal of the reports puts it back where it was)."""
+RESTORED = "reports dismissed"
+"""The history's reason when a dismissal of the reports shows a hidden event again."""
 
 
 async def hide_reported(event_id: int) -> None:
-    """Reports reached the operator's threshold: a published event goes back to the moderators.
+    """Reports reached the operator's threshold (or staff hid it by hand): the event is hidden until staff decide.
 
-    Published → pending_review, by the system; an event in any other status stays as it is.
+    Published, cancelled or finished → ``hidden``, by the system: 404 to all but its author and moderators, out of
+    the feed, search and group pages. Nobody is told, and the publish flow does not run again when it comes back
+    (:func:`unhide_reported`). Any other status (a draft, an event in review…) stays as it is.
     """
     async with transaction():
         row = await load_event(event_id, lock=True)
-        if row["status"] != states.PUBLISHED:
+        if row["status"] not in states.HIDEABLE:
             return
-        await move(row, states.PENDING, states.SYSTEM, None, REPORTED)
+        await move(row, states.HIDDEN, states.SYSTEM, None, REPORTED)
         await audit.record(None, "event.hide", "event", event_id, actor_label="reports", reason=REPORTED,
-                           before={"status": states.PUBLISHED}, after={"status": states.PENDING})
+                           before={"status": row["status"]}, after={"status": states.HIDDEN})
         info = await snapshot(event_id)
-        # search drops it from results, the feed and its card go stale; nobody is told (the author hears the
-        # moderators' decision)
-        await hooks.notify(hookspecs.event_changed, event=info, changes={"status": (states.PUBLISHED, states.PENDING)},
+        # search drops it (no longer published), the feed, group pages and its card go stale
+        await hooks.notify(hookspecs.event_changed, event=info, changes={"status": (row["status"], states.HIDDEN)},
                            actor_id=0)
         await event_cache.touched([event_id])
     log.info("event %s hidden after reports", event_id)
 
 
 async def unhide_reported(event_id: int, moderator_id: int | None) -> None:
-    """The reports were dismissed: publish again an event that reports hid and nobody changed since."""
-    last = await StatusMove.select(StatusMove.to_status, StatusMove.reason).where(
-        StatusMove.event == event_id).order_by(StatusMove.at, StatusMove.id, ascending=False).first()
-    if last is None or last["to_status"] != states.PENDING or last["reason"] != REPORTED:
-        return
-    if moderator_id is not None:
-        await approve(event_id, moderator_id)
+    """The reports were dismissed (or staff showed it again): a hidden event goes back to exactly where it was.
+
+    The status before the hiding comes from the history; nobody is notified (the author never heard it was hidden,
+    and it is not published anew). An event not hidden is left alone.
+    """
+    async with transaction():
+        row = await load_event(event_id, lock=True)
+        if row["status"] != states.HIDDEN:
+            return
+        last = await StatusMove.select(StatusMove.from_status).where(
+            StatusMove.event == event_id, StatusMove.to_status == states.HIDDEN,
+        ).order_by(StatusMove.at, StatusMove.id, ascending=False).first()
+        before = last["from_status"] if last and last["from_status"] in states.HIDEABLE else states.PUBLISHED
+        await move(row, before, states.SYSTEM, moderator_id, RESTORED)
+        await audit.record(moderator_id, "event.unhide", "event", event_id, reason=RESTORED,
+                           before={"status": states.HIDDEN}, after={"status": before})
+        info = await snapshot(event_id)
+        await hooks.notify(hookspecs.event_changed, event=info, changes={"status": (states.HIDDEN, before)},
+                           actor_id=moderator_id or 0)
+        await event_cache.touched([event_id])
+    log.info("event %s shown again after reports were dismissed (%s)", event_id, before)
 
 
 async def finish_ended() -> int:

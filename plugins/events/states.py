@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from core.errors import Conflict
 
-DRAFT, PENDING, PUBLISHED, REJECTED, CANCELLED, FINISHED = (
-    "draft", "pending_review", "published", "rejected", "cancelled", "finished",
+DRAFT, PENDING, PUBLISHED, REJECTED, CANCELLED, FINISHED, HIDDEN = (
+    "draft", "pending_review", "published", "rejected", "cancelled", "finished", "hidden",
 )
-STATUSES = (DRAFT, PENDING, PUBLISHED, REJECTED, CANCELLED, FINISHED)
+STATUSES = (DRAFT, PENDING, PUBLISHED, REJECTED, CANCELLED, FINISHED, HIDDEN)
 HIDDEN_UNTIL_PUBLISHED = (DRAFT, PENDING, REJECTED)  # only the author (and moderators) know these exist
+UNSEEN = (*HIDDEN_UNTIL_PUBLISHED, HIDDEN)  # 404 to all but the author and moderators (participants too)
+HIDEABLE = (PUBLISHED, CANCELLED, FINISHED)  # what others see, so what reports may hide (and a dismissal restores)
 
 AUTHOR, MODERATOR, SYSTEM = "author", "moderator", "system"
 
@@ -18,9 +20,17 @@ MOVES: dict[tuple[str, str], frozenset[str]] = {
     (REJECTED, PENDING): frozenset({AUTHOR}),  # resubmit after fixing
     (PENDING, PUBLISHED): frozenset({MODERATOR, SYSTEM}),  # approve; a trusted organiser's submission (trust.py)
     (PENDING, REJECTED): frozenset({MODERATOR}),  # reject (reason required)
-    (PUBLISHED, PENDING): frozenset({AUTHOR, SYSTEM}),  # edited with remoderate_on_edit; hidden by reports
+    (PUBLISHED, PENDING): frozenset({AUTHOR}),  # edited with remoderate_on_edit
     (PUBLISHED, CANCELLED): frozenset({AUTHOR, MODERATOR}),  # cancel (reason required)
     (PUBLISHED, FINISHED): frozenset({SYSTEM}),  # the periodic finisher, after the end
+    # Hidden by reports (core.reports' threshold, or staff by hand): out of sight, nobody told, and back to exactly
+    # where it was when the reports are dismissed (no second "published"); staff may also remove it from there.
+    (PUBLISHED, HIDDEN): frozenset({SYSTEM}),
+    (CANCELLED, HIDDEN): frozenset({SYSTEM}),
+    (FINISHED, HIDDEN): frozenset({SYSTEM}),
+    (HIDDEN, PUBLISHED): frozenset({SYSTEM}),
+    (HIDDEN, CANCELLED): frozenset({SYSTEM, AUTHOR, MODERATOR}),  # restored; or cancelled while hidden (removed)
+    (HIDDEN, FINISHED): frozenset({SYSTEM}),
 }
 
 def check_move(current: str, target: str, role: str) -> None:

@@ -139,11 +139,12 @@ async def may_see(row: Row, user_id: int | None, *, moderator: bool = False, key
 
     Authors (and group managers) and moderators see everything; others see published-or-later events, a link-only
     one with its key or once they take part, a members-only one as a member of its group or once they take part.
+    An event hidden by reports (``hidden``) is 404 to everyone else, its participants included.
     ``participant`` saves the query when the caller already knows.
     """
     if moderator or (user_id is not None and await acts_as_author(row, user_id)):
         return True
-    if row["status"] in states.HIDDEN_UNTIL_PUBLISHED:
+    if row["status"] in states.UNSEEN:
         return False
     if row["visibility"] == "public":
         return True

@@ -38,7 +38,7 @@ async def test_reports_reaching_the_threshold_hide_an_event_and_a_dismissal_rest
     second = await auth_headers(await make_user())
     assert (await api.post("/api/v1/reports", headers=second, json=body)).status_code == 201
     assert await _visible(api, event.id, stranger) == (False, False)
-    assert (await events.event_info(event.id)).status == "pending_review"
+    assert (await events.event_info(event.id)).status == "hidden"
     author = await auth_headers(event.author_id)
     assert (await api.get(f"/api/v1/events/{event.id}", headers=author)).status_code == 200  # the author still sees it
     # a third person can no longer see it, so cannot report it either: 404 like the event's own API
