@@ -60,10 +60,15 @@ def _why(row: dict[str, Any]) -> str:
 
 
 async def _list(query: AdminQuery) -> tuple[list[QueueItem], str | None]:
-    rows, nxt = await moderation.queue_page(query.cursor, query.limit)
+    rows, nxt = await moderation.queue_page(query.cursor, query.limit, status=query.filters.get("status"),
+                                            search=query.search)
     items = [QueueItem(id=r["id"], title=f"{_stars(r['rating'])} — {await _event_title(r['event_id'])}",
                        submitted_at=r["flagged_at"], author_id=r["author_id"], summary=_why(r)) for r in rows]
     return items, nxt
+
+
+async def _matching(query: AdminQuery) -> int:
+    return await moderation.count_matching(query.filters.get("status"), query.search)
 
 
 async def _detail(item_id: str) -> QueueDetail:
@@ -175,7 +180,8 @@ def contributions() -> list[Any]:
     return [
         ModerationQueue(plugin="reviews", name="queue", title="Reviews to check", count=moderation.count_waiting,
                         list=_list, detail=_detail, approve=_approve, reject=_hide, permission=PERMISSION,
-                        reject_label="Hide"),
+                        reject_label="Hide", searchable=True, total=_matching,
+                        filters=[Filter("status", "Status", choices=list(moderation.WAITING))]),
         DashboardWidget(plugin="reviews", name="waiting", title="Reviews", load=_waiting, permission=PERMISSION,
                         order=30),
         AdminPage(plugin="reviews", slug="all", title="Reviews", permission=PERMISSION, load=_all, section="Reviews",

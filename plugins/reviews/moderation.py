@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from core import audit, clock, hooks
@@ -124,9 +125,25 @@ async def count_waiting() -> int:
     return int(row["n"]) if row else 0
 
 
-async def queue_page(cursor: str | None, limit: int) -> tuple[list[Row], str | None]:
-    """Held and reported reviews, oldest flag first; a bad cursor raises ``InvalidCursor``."""
-    where = [_waiting()]
+def _narrowed(status: str | None, search: str) -> list[Combinable]:
+    where: list[Combinable] = [_waiting()]
+    if status in WAITING:
+        where.append(Review.status == status)
+    if search:
+        where.append(Review.text.ilike("%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                                       + "%"))
+    return where
+
+
+async def count_matching(status: str | None = None, search: str = "") -> int:
+    """How many waiting reviews are in ``status`` (held or published-and-reported) and contain ``search``."""
+    return int(await Review.count().where(*_narrowed(status, search)))
+
+
+async def queue_page(cursor: str | None, limit: int, *, status: str | None = None,
+                     search: str = "") -> tuple[list[Row], str | None]:
+    """Held and reported reviews, oldest flag first, narrowed like :func:`count_matching` (bad cursor: 400)."""
+    where = _narrowed(status, search)
     if cursor:
         at, after = decode_cursor(cursor, datetime, int, scope=QUEUE_SCOPE)
         where.append((Review.flagged_at > at) | ((Review.flagged_at == at) & (Review.id > after)))

@@ -173,6 +173,9 @@ async def test_the_admin_queue(admin_client: Any, finished: Any, person: Any, ma
     r = await client.get("/admin/moderation/reviews.queue")
     assert r.status_code == 200 and f"/admin/moderation/reviews.queue/{held.id}" in r.text
     assert f"/reviews.queue/{fine.id}\"" not in r.text
+    r = await client.get("/admin/moderation/reviews.queue", params={"q": "scam", "status": "held"})
+    assert f"/reviews.queue/{held.id}" in r.text and 'id="total">1 waiting' in r.text  # search, filter, total
+    assert 'id="total">0 waiting' in (await client.get("/admin/moderation/reviews.queue", params={"q": "zzz"})).text
     r = await client.get(f"/admin/moderation/reviews.queue/{held.id}")
     assert r.status_code == 200
     for text in ("Board games night", "★☆☆☆☆ (1/5)", "blocklist: scam", "Author&#39;s reviews", "1 held"):
