@@ -16,16 +16,25 @@ from plugins.analytics import dashboards
 
 DECIDED = ("published", "rejected")
 
-# Events waiting at the end of each day: the latest of submitted/published/rejected facts up to then is "submitted".
+# Events waiting at the end of each day: each submission opens a waiting interval that the event's next submitted,
+# published or rejected fact closes; a day counts the intervals open at its end. Only intervals that reach into the
+# range are joined to its days, so the cost follows the range's waiting events, not the whole history.
 WAITING_SQL = """
-SELECT d.day::date AS day,
-       (SELECT count(*) FROM (
-            SELECT DISTINCT ON (f.event_id) f.kind FROM analytics.fact f
-            WHERE f.kind IN ('submitted', 'published', 'rejected') AND f.event_id IS NOT NULL
-              AND f.occurred_at < ((d.day::date + 1)::timestamp AT TIME ZONE $3)
-            ORDER BY f.event_id, f.occurred_at DESC, f.id DESC) latest
-        WHERE latest.kind = 'submitted') AS waiting
+WITH moves AS (
+    SELECT kind, occurred_at,
+           lead(occurred_at) OVER (PARTITION BY event_id ORDER BY occurred_at, id) AS next_at
+    FROM analytics.fact
+    WHERE kind IN ('submitted', 'published', 'rejected') AND event_id IS NOT NULL
+      AND occurred_at < ((($2::date) + 1)::timestamp AT TIME ZONE $3)
+), waiting AS (
+    SELECT occurred_at, next_at FROM moves
+    WHERE kind = 'submitted' AND (next_at IS NULL OR next_at >= (($1::date)::timestamp AT TIME ZONE $3))
+)
+SELECT d.day::date AS day, count(w.occurred_at) AS waiting
 FROM generate_series($1::date, $2::date, interval '1 day') AS d(day)
+LEFT JOIN waiting w ON w.occurred_at < ((d.day::date + 1)::timestamp AT TIME ZONE $3)
+    AND (w.next_at IS NULL OR w.next_at >= ((d.day::date + 1)::timestamp AT TIME ZONE $3))
+GROUP BY 1
 """
 
 # Decisions by a moderator per day (trusted organisers' events publish without one), and the median time to them.

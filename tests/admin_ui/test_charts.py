@@ -102,16 +102,18 @@ async def test_moderation_load_waiting_decided_and_median_from_the_events_histor
     await admin_client(roles=["admin"], plugins=["events", "analytics"])
     moderator = await make_user(roles=["moderator"])
     author = await make_user(roles=["organiser"])
+    submitted_on = clock.now().date()
     first = await pending_event(author.id, "First")
     await pending_event(author.id, "Second")
-    clock.advance(timedelta(hours=2))
+    clock.advance(timedelta(hours=26))
     await events.approve(first, moderator.id)
     today = clock.now().date()
-    query = ChartQuery(since=today - timedelta(days=1), until=today)
+    query = ChartQuery(since=submitted_on - timedelta(days=1), until=today)
     waiting, decided = await analytics_charts.moderation_load(query)
-    assert waiting.value(today) == 1 and decided.value(today) == 1
+    assert [waiting.value(d) for d in (submitted_on - timedelta(days=1), submitted_on, today)] == [0, 2, 1]
+    assert decided.value(today) == 1 and decided.value(submitted_on) == 0
     (median,) = await analytics_charts.decision_time(query)
-    assert median.value(today) == 2.0 and median.value(today - timedelta(days=1)) is None
+    assert median.value(today) == 26.0 and median.value(submitted_on) is None
 
 
 async def test_notification_delivery_per_channel_and_outcome(admin_client, make_user) -> None:
