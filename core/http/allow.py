@@ -61,7 +61,8 @@ def openapi_router(path: str, allow: list[str]) -> Router | None:
     networks(tuple(allow), OPENAPI_ALLOW)
 
     def only_allowed(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        if not address_allowed(connection.scope, get_settings().http.openapi_allow, OPENAPI_ALLOW):
+        now = get_settings().http.openapi_allow  # read per request, as metrics_allow is (empty: public)
+        if now and not address_allowed(connection.scope, now, OPENAPI_ALLOW):
             raise NotFound("No such object.")
 
     return Router(path, route_handlers=[], include_in_schema=False, guards=[only_allowed])
