@@ -75,14 +75,19 @@ def _line(values: Sequence[Any]) -> bytes:
 
 async def _rows(first: Page[dict[str, Any]], load: Loader, names: Sequence[str], cap: int,
                 tz: str) -> AsyncIterator[bytes]:
+    """The CSV lines of every page, one chunk a page (one send each), until the last page or the cap."""
     page, written = first, 0
     while True:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
         for row in page.items:
             if written >= cap:
-                yield _line([i18n.gettext("The export stops at %(max)s rows: narrow the filters.") % {"max": cap}])
+                writer.writerow([i18n.gettext("The export stops at %(max)s rows: narrow the filters.") % {"max": cap}])
+                yield buf.getvalue().encode("utf-8")
                 return
-            yield _line([cell(row.get(n), tz) for n in names])
+            writer.writerow([cell(row.get(n), tz) for n in names])
             written += 1
+        yield buf.getvalue().encode("utf-8")
         if not page.next_cursor:
             return
         try:
