@@ -45,12 +45,12 @@ async def get_group(group_id: int) -> GroupInfo:
 async def can_see(group_id: int, user_id: int | None) -> bool:
     """Whether the user may see the group at all: not deleted, and public/unlisted or they are an active member.
 
-    A private group is invisible (404 everywhere) to everyone but its active members.
+    A private group, or one hidden by reports, is invisible (404 everywhere) to everyone but its active members.
     """
     try:
         row = await store.load_group(group_id)
     except NotFound:
         return False
-    if row["visibility"] != "private":
+    if row["visibility"] != "private" and row["hidden_at"] is None:
         return True
     return await store.active_role(group_id, user_id) is not None

@@ -30,6 +30,7 @@ class GroupInfo:
     longitude: float | None
     member_count: int
     owner_id: int
+    hidden: bool = False  # hidden by reports: only its members and staff see it, search drops it
 
 
 @notification
@@ -41,7 +42,10 @@ def group_created(group: GroupInfo, actor_id: int) -> None:
 @notification
 @hookspec
 def group_changed(group: GroupInfo, actor_id: int) -> None:
-    """Called when a group's owner or an admin edits it (name, description, tags, place, visibility, policy)."""
+    """Called when a group's owner or an admin edits it (name, description, tags, place, visibility, policy).
+
+    Also when reports hide it or staff show it again (``group.hidden``; ``actor_id`` 0 for the reports' threshold).
+    """
 
 
 @notification

@@ -27,12 +27,17 @@ class Actor:
 
 
 async def visible_group(actor: Actor | None, group_id: int, *, lock: bool = False) -> Row:
-    """The group if the actor may see it: a private group is 404 to all but its members and invitees."""
+    """The group if the actor may see it; NotFound otherwise.
+
+    A private group is 404 to all but its members and invitees, a group hidden by reports to all but its active
+    members; platform moderators see every group.
+    """
     row = await store.load_group(group_id, lock=lock)
-    if row["visibility"] != "private" or (actor is not None and actor.platform_moderator):
+    hidden = row["hidden_at"] is not None
+    if (row["visibility"] != "private" and not hidden) or (actor is not None and actor.platform_moderator):
         return row
     mine = await store.membership(group_id, actor.user_id if actor else None)
-    if mine is None or mine["state"] not in (ACTIVE, INVITED):
+    if mine is None or mine["state"] not in ((ACTIVE,) if hidden else (ACTIVE, INVITED)):
         raise store.not_found(group_id)
     return row
 

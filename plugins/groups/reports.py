@@ -30,6 +30,14 @@ async def _group_name(group_id: int) -> str:
     return f"{row['name']} (/{row['slug']})"
 
 
+async def _hide_group(group_id: int, reason: str) -> None:
+    await services.set_hidden(group_id, True)
+
+
+async def _show_group(group_id: int, staff_id: int | None) -> None:
+    await services.set_hidden(group_id, False, staff_id)
+
+
 async def _delete_group(group_id: int, staff_id: int, note: str) -> None:
     await services.delete_group(Actor(staff_id, platform_moderator=True), group_id)
 
@@ -47,12 +55,12 @@ async def _remove_message(message_id: int, staff_id: int, note: str) -> None:
 
 
 def reportable_types() -> list[ReportableType]:
-    """``groups.group`` (staff may delete it) and ``groups.message`` (hidden by reports, removed by staff)."""
+    """``groups.group`` and ``groups.message``: hidden by reports (shown again on dismissal), removed by staff."""
     from core.reports.types import ReportAction
 
     return [
         ReportableType(name="groups.group", label="Group", exists=_group_visible, author_of=_owner,
-                       describe=_group_name,
+                       describe=_group_name, hide=_hide_group, unhide=_show_group,
                        actions=[ReportAction("remove", "Delete the group", _delete_group, danger=True)]),
         ReportableType(name="groups.message", label="Chat message", exists=chat.visible_to, author_of=chat.author_of,
                        describe=chat.excerpt, hide=_hide_message, unhide=_show_message,

@@ -162,6 +162,27 @@ async def delete_group(actor: Actor, group_id: int) -> None:
     log.info("user %s deleted group %s", actor.user_id, group_id)
 
 
+async def set_hidden(group_id: int, hidden: bool, staff_id: int | None = None) -> bool:
+    """Hide a group after reports (``core.reports``' threshold, or staff by hand), or show it again; idempotent.
+
+    A hidden group is 404 to everyone but its active members and platform moderators, and leaves search and the
+    listings; its members keep using it. Nobody is notified. Returns whether anything changed.
+    """
+    async with store.transaction():
+        row = await store.load_group(group_id, lock=True)
+        if (row["hidden_at"] is not None) == hidden:
+            return False
+        now = clock.now()
+        await Group.update({Group.hidden_at: now if hidden else None, Group.updated_at: now,
+                            Group.version: Group.version + 1}).where(Group.id == group_id)
+        await audit.record(staff_id, "group.hide" if hidden else "group.unhide", "group", group_id,
+                           actor_label="" if staff_id is not None else "reports",
+                           before={"hidden": not hidden}, after={"hidden": hidden})
+        await hooks.notify(hookspecs.group_changed, group=await store.snapshot(group_id), actor_id=staff_id or 0)
+    log.info("group %s %s after reports", group_id, "hidden" if hidden else "shown again")
+    return True
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from core.geo import distance_sql
 
-_LISTED = "g.visibility = 'public' AND g.deleted_at IS NULL"
+_LISTED = "g.visibility = 'public' AND g.deleted_at IS NULL AND g.hidden_at IS NULL"  # hidden: by reports
 _COLUMNS = (
     "g.id, g.name, g.slug, g.description, g.cover_ref, g.tags, g.city, g.latitude, g.longitude, g.visibility, "
     "g.join_policy, g.member_count, g.follower_count"

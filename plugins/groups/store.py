@@ -16,7 +16,7 @@ Row = dict[str, Any]
 
 GROUP_FIELDS = ("id", "name", "slug", "description", "cover_ref", "tags", "city", "latitude", "longitude",
                 "visibility", "join_policy", "member_count", "follower_count", "version", "created_at", "updated_at",
-                "deleted_at")
+                "deleted_at", "hidden_at")
 
 
 @asynccontextmanager
@@ -90,6 +90,7 @@ def info_of(row: Row, owner_id: int) -> GroupInfo:
         id=row["id"], slug=row["slug"], name=row["name"], description=row["description"],
         visibility=row["visibility"], join_policy=row["join_policy"], tags=tuple(row["tags"] or ()), city=row["city"],
         latitude=row["latitude"], longitude=row["longitude"], member_count=row["member_count"], owner_id=owner_id,
+        hidden=row["hidden_at"] is not None,
     )
 
 

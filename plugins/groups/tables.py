@@ -53,6 +53,7 @@ class Group(Table, schema="groups"):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     deleted_at = Timestamptz(null=True, default=None)
+    hidden_at = Timestamptz(null=True, default=None)  # hidden by reports (core.reports) until staff decide
 
 
 class Member(Table, schema="groups"):
@@ -121,28 +122,6 @@ class ChatMessage(Table, schema="groups"):
     edited_at = Timestamptz(null=True, default=None)
     deleted_at = Timestamptz(null=True, default=None)
     deleted_by = ForeignKey(User, null=True, default=None)
-
-
-class ChatReport(Table, schema="groups"):
-    """A report of a chat message by a member of its conversation (one per reporter and message).
-
-    ``status``: ``open`` until a moderator ``upheld`` it (the message deleted) or ``dismissed`` it.
-    """
-
-    id: Serial  # Piccolo's implicit primary key, declared for type checkers
-
-    message = ForeignKey(ChatMessage, null=False, index=True)
-    reporter = ForeignKey(User, null=True)
-    reason = Text(default="")
-    status = Varchar(length=10, default="open")  # open | upheld | dismissed
-    created_at = Timestamptz(default=TimestamptzNow())
-    resolved_at = Timestamptz(null=True, default=None)
-    resolved_by = ForeignKey(User, null=True, default=None)
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# "+1": partner requests, proposals between two requests, blocks
-# ---------------------------------------------------------------------------------------------------------------------
 
 
 class PartnerRequest(Table, schema="groups"):

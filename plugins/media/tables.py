@@ -97,17 +97,3 @@ class GallerySetting(Table, schema="media"):
     uploaders = Varchar(length=16, default="confirmed")
     updated_by = ForeignKey(User, null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
-
-
-class Report(Table, schema="media"):
-    """A person's report of an approved item (one per person and item); enough open ones send it back to review."""
-
-    id: Serial  # Piccolo's implicit primary key, declared for type checkers
-
-    item = ForeignKey(Item, null=False, index=True)
-    reporter = ForeignKey(User, null=False)
-    reason = Varchar(length=40)
-    note = Text(default="")
-    created_at = Timestamptz(default=TimestamptzNow())
-    resolved_at = Timestamptz(null=True, default=None)
-    media_report_key = Unique(["item", "reporter"])

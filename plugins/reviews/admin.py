@@ -83,8 +83,7 @@ async def _detail(item_id: str) -> QueueDetail:
         ("Tags", ", ".join(r["tags"] or []) or None),
         ("Would go again", {True: "yes", False: "no", None: None}[r["would_go_again"]]),
         ("Why it waits", _why(r) or None),
-        ("Reports", "; ".join(f"#{p['reporter_id']}: {p['reason'] or '(no reason)'}"
-                              + ("" if p["resolved_at"] is None else " (resolved)") for p in reports) or None),
+        ("Reports", "; ".join(f"#{p['reporter_id']}: {p['text'] or p['reason']}" for p in reports) or None),
         ("Author's reviews", ", ".join(f"{n} {status}" for status, n in record.items())),
         ("Organiser's reply", r["reply"]),
         ("Found helpful by", r["helpful"]),

@@ -24,7 +24,7 @@ from core.reports import services as reports
 from plugins.events.hookspecs import EventInfo
 from plugins.reviews import ReviewsSettings, hookspecs, notifications, states
 from plugins.reviews.store import COLUMNS, Row, load, move, published, record, transaction, unpublished, visible
-from plugins.reviews.tables import Report, Review, ReviewMove
+from plugins.reviews.tables import Review, ReviewMove
 
 log = logging.getLogger("plugins.reviews")
 QUEUE_SCOPE = "reviews.queue"
@@ -51,11 +51,6 @@ async def move_to(row: Row, target: str, role: str, actor_id: int | None, reason
     await move(row, target, role, actor_id, reason)
 
 
-async def _resolve_reports(review_id: int) -> None:
-    await Report.update({Report.resolved_at: clock.now()}).where(
-        (Report.review == review_id) & Report.resolved_at.is_null())
-
-
 async def approve(review_id: int, moderator_id: int) -> None:
     """Publish a held or hidden review, or keep a reported one (its reports are dismissed); 409 otherwise."""
     async with transaction():
@@ -65,11 +60,9 @@ async def approve(review_id: int, moderator_id: int) -> None:
             if row["flagged_at"] is None:
                 raise Conflict("This review waits for no decision", code="not_flagged")
             await record(review_id, moderator_id, states.PUBLISHED, states.PUBLISHED, "reports dismissed")
-            await _resolve_reports(review_id)
             await Review.update({Review.flagged_at: None, Review.open_reports: 0}).where(Review.id == review_id)
         else:
             await move(row, states.PUBLISHED, states.MODERATOR, moderator_id)
-            await _resolve_reports(review_id)
             await Review.update({Review.status: states.PUBLISHED, Review.flagged_at: None, Review.open_reports: 0,
                                  Review.hidden_reason: "", Review.published_at: row["published_at"] or now,
                                  Review.updated_at: now}).where(Review.id == review_id)
@@ -100,7 +93,6 @@ async def _take_down(review_id: int, moderator_id: int, reason: str, target: str
         await move(row, target, states.MODERATOR, moderator_id, reason)
         await audit.record(moderator_id, f"review.{'remove' if target == states.REMOVED else 'hide'}", "review",
                            review_id, reason=reason, before={"status": row["status"]}, after={"status": target})
-        await _resolve_reports(review_id)
         await Review.update({Review.status: target, Review.hidden_reason: reason, Review.flagged_at: None,
                              Review.open_reports: 0, Review.updated_at: clock.now()}).where(Review.id == review_id)
         if visible(row):
@@ -152,9 +144,8 @@ async def queue_page(cursor: str | None, limit: int, *, status: str | None = Non
 
 
 async def reports_of(review_id: int) -> list[Row]:
-    """Every report of a review, newest first (open ones have no ``resolved_at``)."""
-    return await Report.select(Report.reporter_id, Report.reason, Report.created_at, Report.resolved_at).where(
-        Report.review == review_id).order_by(Report.id, ascending=False).limit(50)
+    """The reports waiting for a decision on a review (its open case in ``core.reports``), oldest first."""
+    return await reports.open_reports_of(REVIEW_TYPE, review_id)
 
 
 async def author_history(author_id: int) -> dict[str, int]:

@@ -10,6 +10,6 @@ APP_CONFIG = AppConfig(
     app_name="reviews",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=table_finder(["plugins.reviews.tables"], exclude_imported=True),
-    migration_dependencies=["core.users.piccolo_app"],
+    migration_dependencies=["core.users.piccolo_app", "core.reports.piccolo_app"],  # reports: old reports carried over
     commands=[],
 )

@@ -74,19 +74,6 @@ class ReviewMove(Table, schema="reviews"):
     at = Timestamptz(default=TimestamptzNow())
 
 
-class Report(Table, schema="reviews"):
-    """A user's report of a review; open until a moderator decides the review."""
-
-    id: Serial  # Piccolo's implicit primary key, declared for type checkers
-
-    review = ForeignKey(Review, null=False, index=True, on_delete=OnDelete.cascade)
-    reporter_id = Integer()
-    reason = Text(default="")
-    resolved_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz(default=TimestamptzNow())
-    report_review_reporter_key = Unique(["review", "reporter_id"])
-
-
 class Helpful(Table, schema="reviews"):
     """A user found a review helpful (once per user and review)."""
 

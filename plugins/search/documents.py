@@ -75,7 +75,7 @@ def venue_doc(d: EventDocument) -> DirectoryDoc | None:
 
 def group_doc(payload: dict[str, Any]) -> DirectoryDoc | None:
     """A group from its snapshot (groups' ``GroupInfo`` as a dict); None when it must not be found (not public)."""
-    if payload.get("visibility") != "public" or payload.get("deleted"):
+    if payload.get("visibility") != "public" or payload.get("deleted") or payload.get("hidden"):
         return None
     return DirectoryDoc("group", int(payload["id"]), str(payload["name"])[:200], str(payload["description"])[:300],
                         str(payload.get("city") or ""), tuple(payload.get("tags") or ()), payload.get("latitude"),

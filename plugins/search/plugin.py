@@ -145,7 +145,7 @@ async def participant_left(event: EventInfo, user_id: int) -> None:
 def _group(group: Any, deleted: bool = False) -> dict[str, Any]:
     return {"id": group.id, "name": group.name, "description": group.description, "visibility": group.visibility,
             "tags": list(group.tags), "city": group.city, "latitude": group.latitude, "longitude": group.longitude,
-            "member_count": group.member_count, "deleted": deleted}
+            "member_count": group.member_count, "deleted": deleted, "hidden": getattr(group, "hidden", False)}
 
 
 @hookimpl(optionalhook=True)

@@ -24,7 +24,7 @@ def test_the_hook_collects_every_plugins_types(sbor_database: Any) -> None:
     for kind in types.values():  # each does what the spec promises: visibility, author, a label
         assert kind.label and callable(kind.exists) and callable(kind.author_of)
     assert [a.name for a in types["reviews.review"].actions] == ["take_down", "remove"]
-    assert types["groups.message"].hide is not None and types["groups.group"].hide is None
+    assert types["groups.message"].hide is not None and types["groups.group"].hide is not None
     assert sorted(reportable_types(build(PluginsFile(enabled=[])))) == ["users.user"]  # a disabled plugin's go
 
 
