@@ -98,7 +98,7 @@ async def upcoming_for_user(user_id: int) -> list[EventInfo]:
     event = Participation.event
     rows = await Participation.select(*event_columns(event)).where(
         Participation.user == user_id, Participation.status == states.P_CONFIRMED, event.deleted_at.is_null(),
-        event.ends_at > clock.now(),
+        event.ends_at > clock.now(), event.status != states.HIDDEN,
     ).order_by(event.starts_at).limit(500)
     return [info_of(r) for r in rows]
 

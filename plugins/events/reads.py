@@ -91,14 +91,17 @@ async def authored(author_id: int, updated_since: datetime | None, cursor: str |
 
 
 async def joined(user_id: int, updated_since: datetime | None, cursor: str | None, limit: int) -> Page[JoinedItem]:
-    """My participations changed since ``updated_since``; ones no longer active and deleted events are tombstones."""
+    """My participations changed since ``updated_since``; ones no longer active and deleted events are tombstones.
+
+    So are events hidden by reports (a hidden event comes back, changed, when the reports are dismissed).
+    """
     since = updated_since or EPOCH
     after_ts, after_id = decode_cursor(cursor, datetime, int, scope="events.joined") if cursor else (since, 0)
     rows = await db.fetch(sql.JOINED_SINCE, user_id, since, after_ts, after_id, limit + 1)
     page, nxt = paginate(rows, limit, key=lambda r: (r["changed_at"], r["pid"]), scope="events.joined")
     items = []
     for r in page:
-        if r["deleted_at"] is not None or r["status"] not in states.ACTIVE:
+        if r["deleted_at"] is not None or r["status"] not in states.ACTIVE or r["event_status"] == states.HIDDEN:
             items.append(JoinedItem(event_id=r["event_id"], deleted=True, updated_at=r["changed_at"]))
         else:
             items.append(JoinedItem(

@@ -55,6 +55,9 @@ async def test_hidden_event_is_404_to_all_but_author_and_staff_and_leaves_every_
         assert r.status_code == 404 and r.json()["code"] == "event_not_found", r.text
     feed = await api.get("/api/v1/events", headers=stranger, params={"limit": 50})
     assert event.id not in [e["id"] for e in feed.json()["items"]]  # the feed's cache was bumped
+    joined = await api.get("/api/v1/events/joined", headers=await auth_headers(participant.id))
+    assert [(j["event_id"], j["deleted"]) for j in joined.json()["items"]] == [(event.id, True)]  # a tombstone
+    assert await events_api.upcoming_for_user(participant.id) == []
     assert event.id not in await events_api.listed_event_ids()  # search
     assert not (await events_api.event_documents([event.id]))[event.id].listed
     group_page = await events_api.group_events(4242, upcoming=True, members_only=True)
