@@ -22,7 +22,7 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 366
 """The longest range one chart draws (a year and a day): a longer one is refused with a message on the form."""
 WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 34
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 26, 34
 COLOURS = ("#1f6feb", "#d9480f", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285", "#c92a2a", "#495057")
 DECISION_SUFFIXES = (".approve", ".reject", ".hide")
 
@@ -98,6 +98,8 @@ def figure(chart: Chart, series: Sequence[Series], query: ChartQuery) -> dict[st
     days = query.days
     values = [[s.value(d) for d in days] for s in series]
     top = _nice_ceiling(max((float(v) for row in values for v in row if v is not None), default=0.0))
+    if all(float(v).is_integer() for row in values for v in row if v is not None):
+        top = 4.0 * math.ceil(top / 4)  # counts: whole-number ticks (0, 1, 2, 3, 4 rather than 0.25 steps)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(days) - 1, 1)
 

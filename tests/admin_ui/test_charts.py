@@ -155,3 +155,11 @@ async def test_charts_and_exports_in_russian(admin_client, make_user, monkeypatc
     assert "Выгрузить CSV" in users.text
     csv_text = (await client.get("/admin/export/users")).content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("№,")
+
+
+def test_counts_get_whole_number_ticks() -> None:
+    query = ChartQuery(since=date(2026, 3, 1), until=date(2026, 3, 2))
+    f = charts.figure(CHART, [Series("Count", {date(2026, 3, 2): 1})], query)
+    assert [t["label"] for t in f["y_ticks"]] == ["0", "1", "2", "3", "4"]
+    f = charts.figure(CHART, [Series("Count", {date(2026, 3, 2): 7})], query)
+    assert [t["label"] for t in f["y_ticks"]] == ["0", "3", "6", "9", "12"]

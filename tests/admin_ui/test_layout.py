@@ -198,9 +198,21 @@ async def test_layout_in_a_real_browser(server: str, browser_page, make_user) ->
         const r = document.createRange(); r.setStart(text, at); r.setEnd(text, at + word.length);
         return r.getClientRects().length; }""")
     assert words_split == 1
-    await page.set_viewport_size({"width": 390, "height": 844})
-    await page.goto(f"{server}/admin/users")
     from tests.admin_ui.test_e2e import SHOTS
 
     SHOTS.mkdir(parents=True, exist_ok=True)
+    from core import db
+
+    await db.fetch("""INSERT INTO users.audit_entry (actor_id, action, object_type, object_id, created_at)
+                      SELECT $1, a.action, split_part(a.action, '.', 1), n::text,
+                             now() - (n % 29) * interval '1 day' - interval '1 hour'
+                      FROM generate_series(1, 240) AS n,
+                           LATERAL (SELECT (ARRAY['event.approve', 'event.reject', 'media.approve',
+                                                  'review.hide'])[1 + (n * 7 + n / 9) % 4] AS action) a
+                      WHERE n % 29 < 3 + (n * 13) % 11""", admin.id)
+    await page.goto(f"{server}/admin/charts")
+    assert await page.locator("figure.chart svg").count() >= 4
+    await page.locator("#chart-admin-decisions").screenshot(path=str(SHOTS / "chart-decisions.png"))
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto(f"{server}/admin/users")
     await page.screenshot(path=str(SHOTS / "users-phone.png"), full_page=True)
