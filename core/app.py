@@ -20,7 +20,7 @@ from core import cache, db, jobs, logs
 from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.hooks.manager import Registry, activate, load
-from core.http import openapi
+from core.http import openapi, response_cache
 from core.http.allow import openapi_router
 from core.http.idempotency import idempotency_middleware
 from core.http.locale import locale_middleware
@@ -81,6 +81,7 @@ class SborPlugin(InitPlugin):
             yield
         finally:
             await self.registry.hooks.notify(hookspecs.app_stopping)
+            await response_cache.stop()
             if opened:
                 await db.close_pool()
                 await cache.close()
@@ -148,6 +149,8 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
     openapi.install(app)  # the document completed with what core adds around handlers (auth, errors, headers)
     # Outermost, so that even unrouted requests (404, 405) get and echo a request id.
     app.asgi_handler = locale_middleware(request_id_middleware(app.asgi_handler))  # and its language
+    # Outside even those: anonymous GETs of opted-in routes answered from this process's copies (the feed).
+    app.asgi_handler = response_cache.middleware(app.asgi_handler, response_cache.opted_paths(app))
     return app
 
 

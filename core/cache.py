@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -93,6 +93,44 @@ _state = _State()
 _pending: ContextVar[set[str] | None] = ContextVar("sbor_cache_pending", default=None)
 
 
+@dataclass
+class Seen:
+    """What the reads of one request used (:func:`watch`): the version counters (Redis keys) its entries depend on.
+
+    ``core.http.response_cache`` keeps a response in the process only when everything in it came from current
+    entries (``complete``), and drops it when one of ``keys`` is bumped (the bumps are published: :func:`channel`).
+    """
+
+    keys: set[str] = field(default_factory=set)
+    until: float = float("inf")  # core.clock time when the first entry used expires
+    open: int = 0  # lookups that missed and were not stored (yet)
+    uncached: bool = False  # a read went past the cache (Redis away, the cache off, an entry not stored)
+
+    @property
+    def complete(self) -> bool:
+        """Every read of the request was a current entry, or computed and stored: the response can be kept."""
+        return bool(self.keys) and not self.uncached and self.open == 0
+
+
+_seen: ContextVar[Seen | None] = ContextVar("sbor_cache_seen", default=None)
+
+
+@contextmanager
+def watch() -> Iterator[Seen]:
+    """Record, for the block (a request), which version counters the read cache's entries used (:class:`Seen`)."""
+    seen = Seen()
+    token = _seen.set(seen)
+    try:
+        yield seen
+    finally:
+        _seen.reset(token)
+
+
+def channel() -> str:
+    """The Redis channel every bump is published on (the bumped counters' keys, space-separated)."""
+    return key("cv-bumps")
+
+
 def stats() -> dict[str, int]:
     """This process's read-cache counters: ``hit``, ``miss``, ``error`` (Redis away: read uncached), ``bump``."""
     return dict(_state.stats)
@@ -152,12 +190,18 @@ async def lookup(name: str, deps: Sequence[str], guard: str | None = None) -> Lo
     raises for Redis: while it is away (and for :data:`RETRY_AFTER_S` after an error) returns ``Lookup(None, None)``
     and the caller reads the database.
     """
+    seen = _seen.get()
     if ttl_s() <= 0 or time.monotonic() < _state.skip_until:
+        if seen is not None:
+            seen.uncached = True
         return Lookup(None, None)
     try:
         redis = client()
         if _state.missed:
-            await redis.incr(_version_key(EPOCH))
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.incr(_version_key(EPOCH))
+                pipe.publish(channel(), _version_key(EPOCH))
+                await pipe.execute()
             _state.missed = False
         script = _scripts.get(id(redis))
         if script is None:
@@ -166,15 +210,24 @@ async def lookup(name: str, deps: Sequence[str], guard: str | None = None) -> Lo
         found = await script(keys=keys)
     except _REDIS_ERRORS as exc:
         _failed(exc, "read")
+        if seen is not None:
+            seen.uncached = True
         return Lookup(None, None)
     stamp, guarded = found[0], found[1]
+    if seen is not None:
+        seen.keys.update(keys[2:])
     if len(found) > 2:
-        head, _names, parts_at, etag, body = found[2].split(b"\n", 4)
+        head, names, parts_at, etag, body = found[2].split(b"\n", 4)
         at, born, until = head.split(b"|")
         if at == stamp and parts_at == found[3] and float(born) <= clock.timestamp() < float(until):
             _state.stats["hit"] += 1
+            if seen is not None:
+                seen.keys.update(names.decode().split())
+                seen.until = min(seen.until, float(until))
             return Lookup(Hit(etag.decode(), body), stamp, guarded)
     _state.stats["miss"] += 1
+    if seen is not None:
+        seen.open += 1
     return Lookup(None, stamp, guarded)
 
 
@@ -204,6 +257,12 @@ async def store(name: str, found: Lookup, etag: str, body: bytes, ttl: int | Non
         await client().set(key("c", name), entry, ex=ttl)
     except _REDIS_ERRORS as exc:
         _failed(exc, "write")
+        return
+    seen = _seen.get()
+    if seen is not None:
+        seen.open -= 1
+        seen.keys.update(_version_key(p) for p in parts)
+        seen.until = min(seen.until, now + ttl)
 
 
 async def bump(*deps: str) -> None:
@@ -228,6 +287,7 @@ async def _bump(deps: Iterable[str], *, again: bool = True) -> None:
             for n in names:
                 pipe.incr(n)
                 pipe.expire(n, VERSION_TTL_S)
+            pipe.publish(channel(), " ".join(names))  # processes' copies of responses (core.http.response_cache)
             await pipe.execute()
     except _REDIS_ERRORS as exc:
         _state.missed = True  # entries stamped before may still match: the epoch moves once Redis answers

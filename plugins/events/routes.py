@@ -15,7 +15,7 @@ from core import clock
 from core.auth.guards import Principal, requires
 from core.errors import PermissionDenied
 from core.hooks import plugin_settings
-from core.http import query
+from core.http import query, response_cache
 from core.http.params import Limit
 from core.pagination import Page
 from core.settings import get_settings
@@ -118,7 +118,7 @@ class EventController(Controller):
 
     @get("/", operation_id="list_events", summary="The feed: search, filters, near-me, keyset pages",
          dependencies={"feed_query": Provide(query.provider(FeedParams, FEED_CODES), sync_to_thread=False)},
-         operation_class=query.operation_with(FeedParams))
+         operation_class=query.operation_with(FeedParams), opt={response_cache.OPT: True})
     async def list_events(self, request: Request[Any, Any, Any], feed_query: FeedQuery) -> Response[Page[FeedItem]]:
         """Public published events; with ``near=lat,lng`` sorted by distance (``distance_km`` in each item)."""
         now = clock.now()
