@@ -89,6 +89,10 @@ async def test_a_moderation_queue_exports_with_its_filters(admin_client, make_us
     author = await make_user(roles=["organiser"])
     await pending_event(author.id, "Board games night")
     await pending_event(author.id, "Trail run")
+    page = await client.get("/admin/moderation/events.review", params={"q": "trail"})
+    assert 'id="queue-export" href="/admin/export/moderation/events.review?q=trail"' in page.text
+    found = rows_of((await client.get("/admin/export/moderation/events.review", params={"q": "trail"})).content)
+    assert [r[1] for r in found[1:]] == ["Trail run"]
     rows = rows_of((await client.get("/admin/export/moderation/events.review")).content)
     assert rows[0][:5] == ["#", "Title", "Submitted", "Author", "Summary"]
     assert sorted(r[1] for r in rows[1:]) == ["Board games night", "Trail run"]
