@@ -16,13 +16,13 @@ log = logging.getLogger("plugins.groups")
 
 async def group_access(group_id: int, user_id: int | None) -> GroupAccess | None:
     """What the user may do with the group's events: None when the group is missing or hidden from them."""
-    row = await Group.select(Group.name, Group.visibility).where(
+    row = await Group.select(Group.name, Group.visibility, Group.hidden_at).where(
         Group.id == group_id, Group.deleted_at.is_null()).first()
     if row is None:
         return None
     role = await store.active_role(group_id, user_id)
-    if row["visibility"] == "private" and role is None:
-        return None
+    if (row["visibility"] == "private" or row["hidden_at"] is not None) and role is None:
+        return None  # private, or hidden by reports: its name is not shown on its events' pages
     return GroupAccess(name=row["name"], member=role is not None, manager=role in states.MODERATING_ROLES)
 
 

@@ -13,6 +13,7 @@ from core.errors import NotFound
 from core.reports import services as reports
 from plugins.groups import api as groups_api
 from plugins.groups import services
+from plugins.groups.accounts import group_access
 from plugins.search.documents import group_doc
 from tests.plugins.groups.conftest import GROUPS
 
@@ -53,6 +54,9 @@ async def test_reports_hide_a_group_from_all_but_members_and_staff_until_dismiss
     assert not await _listed(api, group["id"])
     assert not await groups_api.can_see(group["id"], stranger.id) and await groups_api.can_see(group["id"], member.id)
     assert (await groups_api.get_group(group["id"])).hidden
+    # its name is not shown on its events' pages to outsiders
+    assert await group_access(group["id"], stranger.id) is None
+    assert (await group_access(group["id"], member.id)) is not None
     # a fourth person cannot see it, so cannot report it either
     with pytest.raises(NotFound) as gone:
         await reports.file((await make_user()).id, "groups.group", group["id"], "spam", "")
