@@ -44,8 +44,8 @@ OPT = "response_cache"
 """A GET route handler's ``opt`` key: ``opt={"response_cache": True}`` opts it into the per-process copy."""
 MAX_ENTRIES = 4096  # per app, least recently used dropped first
 MAX_BODY_BYTES = 256 * 1024
-PING_S = 0.5  # the subscriber pings this often
-LIVE_S = 3.0  # copies are served only if the subscription answered within this long
+PING_S = 0.25  # the subscriber pings this often
+LIVE_S = 1.5  # copies are served only if the subscription answered within this long
 RETRY_S = 1.0  # after losing the subscription
 _BYPASS = frozenset({b"authorization", b"cookie", b"origin"})
 _DROP = frozenset({b"x-request-id", b"date", b"server"})
@@ -109,12 +109,12 @@ class _Subscriber:
     async def run(self) -> None:
         while True:
             try:
-                pubsub = cache.client().pubsub()
+                redis = cache.client()
+                pubsub = redis.pubsub()
                 try:
                     await pubsub.subscribe(cache.channel())
-                    self.clear()  # kept before this subscription: bumps may have been missed
                     pinged = 0.0
-                    while True:
+                    while cache.client() is redis:  # a new client (cache.close(): another URL): subscribe there
                         if time.monotonic() - pinged >= PING_S:
                             await pubsub.ping()
                             pinged = time.monotonic()
@@ -123,6 +123,9 @@ class _Subscriber:
                             continue
                         if message["type"] == "message":
                             self.invalidate(message["data"])
+                        elif message["type"] == "subscribe":  # the first, or redis-py's after a reconnect
+                            self.clear()  # kept before it: bumps may have been missed meanwhile
+                            _stats["subscribed"] += 1
                         self.live_until = time.monotonic() + LIVE_S  # subscribe, pong, message: it is alive
                 finally:
                     self.live_until = 0.0
@@ -137,6 +140,16 @@ class _Subscriber:
 
 
 _subscriber = _Subscriber()
+_stats = {"hit": 0, "kept": 0, "limited": 0, "subscribed": 0}
+
+
+def stats() -> dict[str, int]:
+    """This process's counters.
+
+    ``hit`` (answered from a copy, 304s too), ``kept`` (copies made), ``limited`` (429), ``subscribed``
+    (subscriptions to the bumps, re-subscriptions after a lost connection too).
+    """
+    return dict(_stats)
 
 
 async def stop() -> None:
@@ -248,9 +261,11 @@ def middleware(app: ASGIApp, paths: Iterable[str]) -> ASGIApp:
                             await send_problem(send, exc)
                     finally:
                         request_id.reset(token)
+                    _stats["limited"] += 1
                     _count(entry.template, exc.status, started)
                     return
         store.entries.move_to_end(key)
+        _stats["hit"] += 1
         tag = (b"x-request-id", rid.encode())
         if if_none_match is not None and entry.etag is not None and _matches(if_none_match, entry.etag):
             await send({"type": "http.response.start", "status": 304, "headers": [*entry.headers_304, tag]})
@@ -294,5 +309,6 @@ async def _fill(app: ASGIApp, store: _Store, key: tuple[str, bytes, str | None],
     etag = next((v.decode("latin-1") for k, v in kept if k == b"etag"), None)
     store.entries[key] = _Entry(kept, [(k, v) for k, v in kept if k not in _NOT_IN_304], body, etag,
                                 frozenset(seen.keys), seen.until, scope.get("path_template") or scope["path"])
+    _stats["kept"] += 1
     if len(store.entries) > MAX_ENTRIES:
         store.entries.popitem(last=False)

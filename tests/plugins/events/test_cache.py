@@ -3,9 +3,12 @@ personal data shared between readers, ETag/304 from the cache, public profiles, 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from core import cache
+from core.http import response_cache
 from core.users import services as users
 from plugins.events import store
 from tests.plugins.events.conftest import MOSCOW
@@ -14,7 +17,8 @@ FEED = "/api/v1/events"
 
 
 def hits() -> int:
-    return cache.stats()["hit"]
+    """Reads answered from a cache: Redis's entries, or this process's copies of whole responses (response_cache)."""
+    return cache.stats()["hit"] + response_cache.stats()["hit"]
 
 
 async def feed_item(api: Any, event_id: int, **params: Any) -> dict[str, Any] | None:
@@ -217,3 +221,35 @@ async def test_a_page_computed_while_an_event_changed_is_not_stored(sbor_databas
     assert (await cache.lookup("test:page", ("test:shape",), guard="test:guard")).hit == cache.Hit('"e"', b"{}")
     await cache.bump("test:item")  # a part of the page changed
     assert (await cache.lookup("test:page", ("test:shape",), guard="test:guard")).hit is None
+
+
+async def fast_path_live(api: Any) -> None:
+    """Wait (with a deadline) until this process's copies are served: the bump subscription is up."""
+    await api.get(FEED, params={"tags": "warm-up"})  # the first opted-in request starts the subscriber
+    deadline = time.monotonic() + 5
+    while not response_cache.live():
+        assert time.monotonic() < deadline, "the bump subscription did not come up"
+        await asyncio.sleep(0.01)
+
+
+async def test_edit_reaches_the_process_copy_within_a_second(api: Any, publish: Any) -> None:
+    # Given a feed page served from this process's copy (before Litestar runs)
+    event_id, author = await publish(title="Chess club")
+    await fast_path_live(api)
+    await feed_item(api, event_id)
+    served = response_cache.stats()["hit"]
+    assert (await feed_item(api, event_id))["title"] == "Chess club"  # type: ignore[index]
+    assert response_cache.stats()["hit"] == served + 1
+    # When its author retitles it
+    r = await api.patch(f"{FEED}/{event_id}", headers=author.headers, json={"title": "Go club"})
+    assert r.status_code == 200, r.text
+    edited = time.monotonic()
+    # Then a read shows the new title within a second (the bump's message drops the copy)
+    while (await feed_item(api, event_id))["title"] != "Go club":  # type: ignore[index]
+        assert time.monotonic() - edited < 1.0, "the edit was not visible within 1 s"
+        await asyncio.sleep(0.01)
+    # And the fresh page is then served from a copy again
+    served = response_cache.stats()["hit"]
+    await feed_item(api, event_id)
+    await feed_item(api, event_id)
+    assert response_cache.stats()["hit"] >= served + 1
