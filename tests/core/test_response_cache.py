@@ -151,3 +151,18 @@ async def test_redis_away_still_answers_and_copies_stop(make_client: Client, use
     r = await api.get(FEED, params={"tags": "food"})
     # Then the normal path answers (from the database)
     assert r.status_code == 200 and r.content == first.content and served() == before
+
+
+async def test_copies_are_counted_in_the_request_metrics(make_client: Client) -> None:
+    from core.observability.http import RequestMetrics
+
+    api = await live_client(make_client)
+    await api.get(FEED, params={"tags": "tech"})
+    series = next((c for (m, path, status), c in RequestMetrics._children.items()
+                   if (m, status) == ("GET", 200) and path.rstrip("/") == FEED), None)
+    if series is None:
+        pytest.skip("request metrics are off in this configuration")
+    count = series[0]._value.get()
+    before = served()
+    await api.get(FEED, params={"tags": "tech"})
+    assert served() == before + 1 and series[0]._value.get() == count + 1
