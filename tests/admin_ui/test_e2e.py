@@ -22,7 +22,9 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+# Screenshots go to a scratch folder; `SBOR_SCREENSHOTS=docs/screenshots python3 manage.py test tests/admin_ui`
+# refreshes the documented ones (a plain test run never rewrites files of the checkout).
+SHOTS = ROOT / os.environ.get("SBOR_SCREENSHOTS", "var/screenshots")
 
 pytestmark = [
     pytest.mark.e2e,
