@@ -3,19 +3,14 @@ search on one line, the audit log's JSON wrapped between words. Server-side chec
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.admin_ui.conftest import PASSWORD, set_password
-from tests.admin_ui.test_e2e import CHROMIUM, ROOT, _free_port, browser_page  # noqa: F401 (a fixture)
+from tests.admin_ui.browser import SHOTS, chromium, needs_chromium, panel_server, shot, sign_in
+from tests.admin_ui.conftest import set_password
 
 LONG_URL = "https://example.org/" + "a" * 280
 
@@ -59,36 +54,8 @@ async def test_users_search_and_audit_json_use_their_layout_classes(admin_client
 @pytest.fixture
 def server(sbor_database: object, tmp_path: Path) -> Iterator[str]:
     """The app (admin, events, analytics, notify) in a uvicorn subprocess on a free port, on the test database."""
-    plugins_file = tmp_path / "plugins.toml"
-    plugins_file.write_text('enabled = ["admin", "events", "analytics", "notify"]\n\n'
-                            '[settings.admin]\nrequire_totp = false\n')
-    port = _free_port()
-    env = {**os.environ, "SBOR_PLUGINS_FILE": str(plugins_file), "SBOR_LOG_LEVEL": "WARNING"}
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "core.app:asgi", "--host", "127.0.0.1", "--port",
-             str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/admin/login", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with panel_server(tmp_path, ("admin", "events", "analytics", "notify")) as base:
+        yield base
 
 
 async def _long_url_idea(staff_id: int) -> int:
@@ -114,22 +81,13 @@ async def _long_url_event(author_id: int) -> int:
     return int(event_id)
 
 
-async def _sign_in(page, server_url: str, email: str) -> None:
-    await page.goto(f"{server_url}/admin/login")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("h1:has-text('Dashboard')")
-
-
 async def _page_width(page) -> tuple[int, int]:
     return tuple(await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]"))  # type: ignore
 
 
 @pytest.mark.e2e
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed")
-async def test_layout_in_a_real_browser(server: str, browser_page, make_user) -> None:  # noqa: F811
-    page = browser_page
+@needs_chromium
+async def test_layout_in_a_real_browser(server: str, make_user) -> None:
     admin = await make_user(roles=["admin"], email="lay@example.org", display_name="Lay Out")
     await set_password(admin.id)
     author = await make_user(roles=["organiser"], display_name="A" * 100)
@@ -140,14 +98,18 @@ async def test_layout_in_a_real_browser(server: str, browser_page, make_user) ->
     await audit.record(admin.id, "event.approve", "event", event_id,
                        before={"status": "pending_review", "title": "Board games night in the old library"},
                        after={"status": "published", "title": "Board games night in the old library"})
-    await _sign_in(page, server, "lay@example.org")
+    async with chromium() as browser:
+        page = await sign_in(browser, server, "lay@example.org", landed="h1:has-text('Dashboard')")
+        await _check_layout(page, server, admin.id, author.id, event_id, idea_id)
 
+
+async def _check_layout(page, server: str, admin_id: int, author_id: int, event_id: int, idea_id: int) -> None:
     # A 300-character URL in a description (and a 100-character name) never widens the page, wide or narrow
     for width in (1280, 390):
         await page.set_viewport_size({"width": width, "height": 900})
         for url in (f"/admin/p/analytics/ideas/o/{idea_id}", "/admin/p/analytics/ideas",
                     f"/admin/moderation/events.review/{event_id}", "/admin/moderation/events.review",
-                    f"/admin/users/{author.id}", "/admin/users", "/admin/audit", "/admin/charts"):
+                    f"/admin/users/{author_id}", "/admin/users", "/admin/audit", "/admin/charts"):
             await page.goto(server + url)
             scroll, inner = await _page_width(page)
             assert scroll <= inner, f"{url} at {width}px is {scroll}px wide"
@@ -198,9 +160,6 @@ async def test_layout_in_a_real_browser(server: str, browser_page, make_user) ->
         const r = document.createRange(); r.setStart(text, at); r.setEnd(text, at + word.length);
         return r.getClientRects().length; }""")
     assert words_split == 1
-    from tests.admin_ui.test_e2e import SHOTS
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
     from core import db
 
     await db.fetch("""INSERT INTO users.audit_entry (actor_id, action, object_type, object_id, created_at)
@@ -209,10 +168,11 @@ async def test_layout_in_a_real_browser(server: str, browser_page, make_user) ->
                       FROM generate_series(1, 240) AS n,
                            LATERAL (SELECT (ARRAY['event.approve', 'event.reject', 'media.approve',
                                                   'review.hide'])[1 + (n * 7 + n / 9) % 4] AS action) a
-                      WHERE n % 29 < 3 + (n * 13) % 11""", admin.id)
+                      WHERE n % 29 < 3 + (n * 13) % 11""", admin_id)
     await page.goto(f"{server}/admin/charts")
     assert await page.locator("figure.chart svg").count() >= 4
+    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.locator("#chart-admin-decisions").screenshot(path=str(SHOTS / "chart-decisions.png"))
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.goto(f"{server}/admin/users")
-    await page.screenshot(path=str(SHOTS / "users-phone.png"), full_page=True)
+    await shot(page, "users-phone.png")

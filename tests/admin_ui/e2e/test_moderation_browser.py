@@ -4,85 +4,37 @@ session, the panel in Russian at phone width. Refreshes docs/screenshots/moderat
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 
 from core import db
+from tests.admin_ui import browser as web
+from tests.admin_ui.browser import MARKS, panel_server
 from tests.admin_ui.conftest import PASSWORD, event_status, pending_event, set_password
-from tests.admin_ui.test_e2e import ARGS, ROOT, SHOTS, _free_port
 
-CHROMIUM = os.environ.get("CHROMIUM_BIN") or "/usr/bin/chromium"
 QUEUE = "/admin/moderation/events.review"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed (apt-get install -y chromium)"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server(sbor_database: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One uvicorn (admin, events, notify) for the module's tests, on the test session's database."""
-    tmp = tmp_path_factory.mktemp("moderation-e2e")
-    plugins_file = tmp / "plugins.toml"
-    plugins_file.write_text('enabled = ["admin", "events", "notify"]\n\n[settings.admin]\nrequire_totp = false\n')
-    port = _free_port()
-    env = {**os.environ, "SBOR_PLUGINS_FILE": str(plugins_file), "SBOR_LOG_LEVEL": "WARNING"}
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "core.app:asgi", "--host", "127.0.0.1", "--port",
-             str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/admin/login", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with panel_server(tmp_path_factory.mktemp("moderation-e2e")) as base:
+        yield base
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        found = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    async with web.chromium() as found:
         yield found
-        await found.close()
 
 
 async def _signed_in(browser: Any, server: str, email: str, width: int = 1280) -> Any:
-    context = await browser.new_context(viewport={"width": width, "height": 860}, timezone_id="Asia/Tokyo")
-    page = await context.new_page()
-    page.set_default_timeout(15_000)
-    await page.goto(f"{server}/admin/login")
-    await page.fill("#email", email)
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("main h1")
-    return page
+    return await web.sign_in(browser, server, email, width=width, timezone="Asia/Tokyo")
 
 
 async def _moderator(make_user: Any, name: str, language: str = "en") -> str:
@@ -91,11 +43,6 @@ async def _moderator(make_user: Any, name: str, language: str = "en") -> str:
     await set_password(user.id)
     await db.fetch("UPDATE users.account SET language = $2 WHERE id = $1", user.id, language)
     return email
-
-
-async def _shot(page: Any, name: str, *, full_page: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / name), full_page=full_page)
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -113,7 +60,7 @@ async def test_bulk_reject_of_50_with_its_confirmation(server: str, browser: Any
     page = await _signed_in(browser, server, email)
     await page.goto(f"{server}{QUEUE}?limit=50")
     await page.wait_for_selector("#total")
-    await _shot(page, f"moderation-queue-{language}.png", full_page=False)
+    await web.shot(page, f"moderation-queue-{language}.png", full_page=False)
     # When she ticks every row and asks to reject them
     await page.check("input.select-all")
     await page.click("#bulk-reject")
@@ -122,7 +69,7 @@ async def test_bulk_reject_of_50_with_its_confirmation(server: str, browser: Any
     assert "50" in await page.inner_text("#confirm-question")
     assert {await event_status(i) for i in ids} == {"pending_review"}
     await page.select_option("#canned", label="Spam" if language == "en" else "Спам")
-    await _shot(page, f"moderation-bulk-confirm-{language}.png")
+    await web.shot(page, f"moderation-bulk-confirm-{language}.png")
     await page.click("#confirm-bulk")
     await page.wait_for_selector(".flash")
     assert ("50 items rejected." if language == "en" else "50") in await page.inner_text(".flash")
@@ -144,7 +91,7 @@ async def test_approve_and_next_from_the_keyboard(server: str, browser: Any, mak
     await page.keyboard.press("j")
     await page.keyboard.press("o")
     await page.wait_for_url(f"**{QUEUE}/{third}?sort=starts")
-    await _shot(page, "moderation-item-en.png")
+    await web.shot(page, "moderation-item-en.png")
     # a approves and opens the next in the same order: one page load per decision
     await page.keyboard.press("a")
     await page.wait_for_url(f"**{QUEUE}/{first}?sort=starts&done=approved")
@@ -180,7 +127,7 @@ async def test_two_moderators_on_one_item(server: str, browser: Any, make_user: 
     await b.wait_for_selector("#conflict")
     assert "Anna Moderator approved this item" in await b.inner_text("#decided-by")
     assert await b.input_value("#reason") == "Looks like a scam"
-    await _shot(b, "moderation-conflict-en.png")
+    await web.shot(b, "moderation-conflict-en.png")
     assert await event_status(event_id) == "published"
     await a.context.close()
     await b.context.close()
@@ -221,7 +168,7 @@ async def test_russian_panel_at_phone_width(server: str, browser: Any, make_user
     for url, shot in ((f"{QUEUE}", "moderation-phone-ru.png"), (f"{QUEUE}/{event_id}", "moderation-item-ru.png")):
         await page.goto(f"{server}{url}")
         assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways page scroll
-        await _shot(page, shot)
+        await web.shot(page, shot)
     assert "Одобрить и к следующему" in await page.inner_text("main")
     assert await page.get_attribute("html", "lang") == "ru"
     await page.context.close()
