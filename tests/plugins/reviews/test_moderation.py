@@ -230,6 +230,6 @@ async def test_the_platforms_blocklist_holds_a_review_in_any_word_form(api: Any,
 
     await screening.block("ru", "мошенник", None)
     scene = await finished(attendees=1)
-    r = await write(api, scene.attendees[0], scene.event.id, rating=1, text="Организаторы — мошенники")  # noqa: RUF001
+    r = await write(api, scene.attendees[0], scene.event.id, rating=1, text="Организаторы — мошенники")
     assert r.status_code == 201 and r.json()["status"] == "held"
     assert (await api.get(f"/api/v1/reviews/{r.json()['id']}")).status_code == 404
