@@ -4,10 +4,6 @@ exactly as it was (published, in the feed, no second "published" notice)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,62 +12,27 @@ import pytest
 import pytest_asyncio
 
 from core import db
-from tests.admin_ui.conftest import PASSWORD, event_status, pending_event, set_password
-from tests.admin_ui.test_e2e import ARGS, ROOT, _free_port
+from tests.admin_ui import browser as web
+from tests.admin_ui.browser import MARKS, panel_server
+from tests.admin_ui.conftest import event_status, pending_event, set_password
 
-CHROMIUM = os.environ.get("CHROMIUM_BIN") or "/usr/bin/chromium"
 QUEUE = "/admin/p/reports/queue"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed (apt-get install -y chromium)"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server(sbor_database: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One uvicorn (admin, events, notify; two reporters hide an event) on the test session's database."""
-    tmp = tmp_path_factory.mktemp("reports-e2e")
-    plugins_file = tmp / "plugins.toml"
-    plugins_file.write_text('enabled = ["admin", "events", "notify"]\n\n[settings.admin]\nrequire_totp = false\n\n'
-                            '[settings.reports]\nhide_after_by_type = {"events.event" = 2}\n')
-    port = _free_port()
-    env = {**os.environ, "SBOR_PLUGINS_FILE": str(plugins_file), "SBOR_LOG_LEVEL": "WARNING"}
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "core.app:asgi", "--host", "127.0.0.1", "--port",
-             str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/admin/login", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    settings = '[settings.reports]\nhide_after_by_type = {"events.event" = 2}\n'
+    with panel_server(tmp_path_factory.mktemp("reports-e2e"), settings=settings) as base:
+        yield base
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        found = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    async with web.chromium() as found:
         yield found
-        await found.close()
 
 
 async def _seen(api: httpx.AsyncClient, event_id: int, headers: dict[str, str]) -> tuple[int, bool]:
@@ -118,14 +79,7 @@ async def test_reports_hide_an_event_and_a_moderator_dismisses_them_in_the_panel
         email = "rita@example.org"
         moderator = await make_user(roles=["moderator"], email=email, display_name="Rita Moderator")
         await set_password(moderator.id)
-        context = await browser.new_context(viewport={"width": 1280, "height": 860})
-        page = await context.new_page()
-        page.set_default_timeout(15_000)
-        await page.goto(f"{server}/admin/login")
-        await page.fill("#email", email)
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
-        await page.wait_for_selector("main h1")
+        page = await web.sign_in(browser, server, email)
         await page.goto(f"{server}{QUEUE}")
         row = page.locator("tr", has_text="Crypto giveaway meetup")
         await row.wait_for()
@@ -138,7 +92,7 @@ async def test_reports_hide_an_event_and_a_moderator_dismisses_them_in_the_panel
         await page.fill("[name=note]", "A normal paid event")
         await page.click("#confirm-action")
         await page.wait_for_selector(".flash")
-        await context.close()
+        await page.context.close()
 
         # Then the event is back exactly as it was, for everyone, and its author heard nothing new
         assert await event_status(event.id) == "published"
