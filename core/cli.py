@@ -67,14 +67,18 @@ async def _migrate(registry: Any, dry_run: bool = False) -> list[Any]:
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Sbor: a pluggable platform for real-world events."""
     try:
         settings = get_settings()
     except ConfigError as exc:
         fail(str(exc))
     logs.setup(settings.log_level, settings.log_json)
-    origin.set("cli")  # what the command does is recorded as coming from the command line (core.audit)
+    # What the command does is recorded as coming from the command line (core.audit), until the command ends: run
+    # in-process (click's CliRunner in a test), "cli" must not stay the origin of whatever runs next.
+    token = origin.set("cli")
+    ctx.call_on_close(lambda: origin.reset(token))
 
 
 @main.command()

@@ -134,3 +134,22 @@ async def test_audit_filters_by_origin_and_request_id(sbor_database) -> None:
     page = await audit.entries({"action": "test.filter", "origin": "cli"}, None, 10)
     assert [e["object_id"] for e in page.items] == ["1"]
     assert (await audit.entries({"actor_id": "9" * 12}, None, 10)).items == []
+
+
+def test_a_command_run_in_process_leaves_no_origin_behind() -> None:
+    import click
+    from click.testing import CliRunner
+
+    from core import cli
+
+    @cli.main.command("origin-probe")
+    def probe() -> None:
+        click.echo(origin.get())
+
+    try:
+        ran = CliRunner().invoke(cli.main, ["origin-probe"])
+    finally:
+        cli.main.commands.pop("origin-probe")
+    # The command ran as "cli"; what runs next in this process (a test, say) does not inherit it
+    assert ran.exit_code == 0 and ran.output == "cli\n", ran.output
+    assert origin.get() is None
