@@ -117,13 +117,18 @@ def queue_hits(pipe: Pipeline, bucket: str, subjects: Sequence[str], *, limit: i
 
 
 def _retry_after(prev: int, now_count: int, limit: int, elapsed: float, window_s: int) -> int:
-    """Seconds until the sliding estimate falls back to ``limit`` (the previous window fading, then the current)."""
+    """Seconds until the sliding estimate falls back to ``limit`` (the previous window fading, then the current).
+
+    Never more than ``window_s``: by then every use counted so far is older than the window, which is all the limit
+    promises to count (the estimate, spreading the current window's uses evenly over it, may say later: a client
+    that retries at ``window_s`` is at worst told to wait a little more).
+    """
     if prev and now_count < limit:  # within this window, as the previous one fades out
         fraction = (prev * (1 - elapsed) + now_count - limit) / prev
-        return max(1, math.ceil(fraction * window_s))
+        return min(window_s, max(1, math.ceil(fraction * window_s)))
     rest = (1 - elapsed) * window_s  # to the end of this window, then this window fades as "previous"
     fraction = 1 - limit / now_count if now_count else 0
-    return max(1, math.ceil(rest + fraction * window_s))
+    return min(window_s, max(1, math.ceil(rest + fraction * window_s)))
 
 
 async def reset(bucket: str, subject: str, *, window_s: int) -> None:
@@ -208,3 +213,20 @@ async def _push(bucket: str, subject: str, window: int, window_s: int, entry: _W
         return
     if entry.window == window:
         entry.total = max(entry.total, int(total))
+
+
+async def settle() -> None:
+    """Wait for this process's batched pushes still in flight, then forget its local counts (:func:`hit_batched`).
+
+    For tests, between two of them: a push left running would land in Redis after the next test's reset, and the
+    local totals would carry one test's requests into the next (the same address, the same window).
+    """
+    loop = asyncio.get_running_loop()
+    while pending := [t for t in _pushing if not t.done()]:
+        for task in pending:
+            if task.get_loop() is not loop:  # left by a closed loop: it will never run
+                task.cancel()
+                _pushing.discard(task)
+        await asyncio.gather(*(t for t in pending if t.get_loop() is loop), return_exceptions=True)
+    _pushing.clear()
+    _windows.clear()

@@ -28,7 +28,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from core import cache, db, embedded, jobs, migrations
+from core import cache, db, embedded, jobs, migrations, ratelimit
 from core import clock as core_clock
 from core import settings as core_settings
 from core.hooks import hookspecs
@@ -132,6 +132,7 @@ async def clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if rows:
         names = ", ".join(f'"{r["table_schema"]}"."{r["table_name"]}"' for r in rows)
         await db.fetch(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    await ratelimit.settle()  # the batched limit's pushes land before the reset; its local counts are forgotten
     redis = cache.client()
     ns = os.environ.get("SBOR_JOBS_NAMESPACE", "sbortest")
     keys = [k async for k in redis.scan_iter(match=f"{ns}*")]  # our keys and Dramatiq's ("<ns>-jobs:…")

@@ -54,3 +54,35 @@ async def test_past_the_mark_every_hit_is_counted_before_the_answer(sbor_databas
 
 async def _equals(value: Any, expected: int) -> bool:
     return bool(await value == expected)
+
+
+async def test_settle_lands_the_pushes_in_flight_and_forgets_the_local_counts(sbor_database: Any, clock: Any) -> None:
+    clock.freeze()
+    for _ in range(6):  # pushes left running in the background
+        await ratelimit.hit_batched("test", "10.0.0.3", limit=10, window_s=60, batch=5)
+    await ratelimit.settle()
+    assert not ratelimit._pushing and await shared_count("10.0.0.3", 60) == 6
+    # After a reset of Redis (what core.testing does between tests) the address starts again from nothing
+    window = math.floor(clock.timestamp() / 60)
+    await cache.client().delete(cache.key("rl", "test", "10.0.0.3", window))
+    for _ in range(10):
+        await ratelimit.hit_batched("test", "10.0.0.3", limit=10, window_s=60, batch=5)
+
+
+@pytest.mark.parametrize("elapsed", [0.0, 0.01, 0.1, 0.5, 0.99])
+@pytest.mark.parametrize(("prev", "now_count"), [(0, 6), (0, 600), (5, 6), (20, 4), (600, 600)])
+def test_retry_after_never_exceeds_the_window(prev: int, now_count: int, elapsed: float) -> None:
+    assert 1 <= ratelimit._retry_after(prev, now_count, 5, elapsed, 60) <= 60
+
+
+async def test_a_flood_at_the_start_of_a_window_is_told_to_wait_at_most_the_window(sbor_database: Any,
+                                                                                   clock: Any) -> None:
+    from datetime import UTC, datetime
+
+    clock.freeze(datetime.fromtimestamp(60 * 29_000_000 + 1, UTC))  # one second into a window
+    verdicts = await ratelimit.hit_many("test.flood", ["u1"] * 7, limit=5, window_s=60)
+    refused = [v for v in verdicts if v is not None]
+    assert len(refused) == 2 and all(1 <= v.retry_after <= 60 for v in refused)
+    with pytest.raises(RateLimited) as caught:
+        await ratelimit.hit("test.flood", "u1", limit=5, window_s=60)
+    assert 1 <= caught.value.retry_after <= 60
