@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from core.hooks import hookspecs
 from core.manifest import secret_fields
@@ -205,12 +205,18 @@ def _open_to_internet(entries: list[str], setting: str, what: str, instead: str)
 
 
 def redact(url: str) -> str:
-    """``url`` without its password (findings are printed, maybe pasted)."""
+    """``url`` without its password, in the user part or the query (``?password=``): findings are printed, maybe pasted.
+
+    The rest is kept as written: a socket URL (``postgresql://sbor@/sbor?host=/run/postgresql``) has no host part.
+    """
     parts = urlsplit(url)
     if parts.password:
-        host = parts.hostname or ""
-        netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
         parts = parts._replace(netloc=netloc)
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = [(k, "***" if k.lower() == "password" else v) for k, v in pairs]
+        parts = parts._replace(query=urlencode(query, safe="/*"))
     return parts.geturl()
 
 
@@ -233,7 +239,7 @@ async def check_database(settings: Settings) -> list[Finding]:
     if timeout in ("0", "0ms", "0s"):
         return [Finding("database.url", "PostgreSQL has no statement_timeout for this role: a stuck query holds a "
                                         f"connection forever; ALTER ROLE \"{user}\" SET statement_timeout = '30s' "
-                                        "(or add ?statement_timeout=30s to database.url)")]
+                                        "(or add statement_timeout=30s to database.url's query string)")]
     return []
 
 

@@ -187,6 +187,24 @@ async def test_servers_that_do_not_answer_are_findings_without_their_passwords(t
     assert "hunter2pass" not in "\n".join(found)
 
 
+def test_urls_in_findings_hide_passwords_and_keep_a_socket_host_and_parameters() -> None:
+    assert deploy_check.redact("postgresql://sbor@/sbor?host=/run/postgresql&statement_timeout=30s") == (
+        "postgresql://sbor@/sbor?host=/run/postgresql&statement_timeout=30s")
+    assert deploy_check.redact("postgresql://sbor:pw@/sbor?host=/run/postgresql") == (
+        "postgresql://sbor:***@/sbor?host=/run/postgresql")
+    assert deploy_check.redact("postgresql://sbor@db.internal/sbor?sslmode=require&password=pw") == (
+        "postgresql://sbor@db.internal/sbor?sslmode=require&password=***")
+    assert deploy_check.redact("postgresql://sbor:pw@[::1]:5432/sbor") == "postgresql://sbor:***@[::1]:5432/sbor"
+
+
+async def test_a_database_url_with_query_parameters_is_checked_as_written(database_url: str, good_redis: RedisServer,
+                                                                          tmp_path: Path) -> None:
+    # A URL with parameters already (a socket host=, sslmode=, application_name=): statement_timeout among them
+    url = with_timeout(with_timeout(database_url) + "&application_name=sbor-check")
+    assert urlsplit(url).query.count("statement_timeout") == 1
+    assert await deploy_check.run(production(tmp_path, url, good_redis.url), core_only()) == []
+
+
 class ProbeSettings(msgspec.Struct, forbid_unknown_fields=True):
     """A plugin's settings with secrets."""
 
@@ -256,7 +274,8 @@ def test_the_command_exits_non_zero_with_one_line_per_finding(database_url: str,
     assert bad.stdout.splitlines() == [
         'env: is "development": set env = "production" (SBOR_ENV=production)',
         "database.url: PostgreSQL has no statement_timeout for this role: a stuck query holds a connection forever; "
-        "ALTER ROLE \"postgres\" SET statement_timeout = '30s' (or add ?statement_timeout=30s to database.url)",
+        "ALTER ROLE \"postgres\" SET statement_timeout = '30s' (or add statement_timeout=30s to database.url's query "
+        "string)",
     ]
     assert "2 issue(s) found" in bad.stderr
 
