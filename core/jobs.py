@@ -13,6 +13,7 @@ import inspect
 import logging
 import math
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -155,9 +156,43 @@ def new_broker(kind: BrokerKind, url: str, namespace: str = "sbor", *, heartbeat
         quiet_pika()
         return RabbitmqBroker(url=url, confirm_delivery=True)
     if kind == "redis":
-        return RedisBroker(url=url, namespace=f"{namespace}-jobs", heartbeat_timeout=int(heartbeat_timeout_s * 1000),
-                           maintenance_chance=maintenance_chance)
+        return _RedisBroker(url=url, namespace=f"{namespace}-jobs", heartbeat_timeout=int(heartbeat_timeout_s * 1000),
+                            maintenance_chance=maintenance_chance)
     raise ConfigError(f"settings: jobs.broker must be 'redis' or 'rabbitmq', not {kind!r}")
+
+
+class _RedisBroker(RedisBroker):
+    """Dramatiq's Redis broker, minus a way to strand jobs when Redis goes away in the middle of a fetch.
+
+    A fetch moves jobs into this process's "acks" set (``broker_id``) before the reply comes back. When the reply is
+    lost (Redis killed, connection cut) those jobs are in no queue and in no memory, and Dramatiq hands a process's
+    acks back only once its heartbeat stops (``jobs.redis_heartbeat_timeout_s``): a live worker kept them forever.
+    Here a fetch is never retried behind the consumer's back (redis-py's own retry would fetch again and strand the
+    first batch), and after a failed one this process takes a new ``broker_id``: the old one's heartbeat stops, and
+    a maintenance pass one heartbeat timeout later puts whatever it held back in the queue (delivered again: at
+    least once; jobs acknowledged meanwhile are not, their data being gone).
+    """
+
+    def __init__(self, *, url: str, **options: Any) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        super().__init__(url=url, **options)  # type: ignore[no-untyped-call]
+        self.fetcher = redis.Redis(connection_pool=redis.ConnectionPool.from_url(url, retry=Retry(NoBackoff(), 0)))
+
+    def do_fetch(self, queue_name: str, prefetch: int) -> Any:
+        import redis
+        from dramatiq.common import current_millis
+
+        args = ["fetch", current_millis(), queue_name, self.broker_id, self.heartbeat_timeout, self.dead_message_ttl,
+                self._should_do_maintenance("fetch"), self._max_unpack_size(),  # type: ignore[no-untyped-call]
+                prefetch]  # as RedisBroker._dispatch
+        try:
+            return self.scripts["dispatch"](args=args, keys=[self.namespace], client=self.fetcher)
+        except (redis.ConnectionError, redis.TimeoutError):
+            self.broker_id = str(uuid.uuid4())
+            raise
 
 
 def quiet_pika() -> None:
@@ -188,6 +223,8 @@ def close(b: dramatiq.Broker) -> None:
     try:
         if isinstance(b, RedisBroker):
             b.client.connection_pool.disconnect()
+            if isinstance(b, _RedisBroker):
+                b.fetcher.connection_pool.disconnect()
         else:
             b.close()
     except Exception:

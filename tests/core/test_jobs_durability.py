@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,40 @@ async def _applied_at_least(n: int) -> dict[str, int] | None:
 
 async def _one_mid_job() -> bool:
     return (await figures())["running"] >= 1
+
+
+def test_a_fetch_whose_reply_is_lost_strands_no_job(sbor_database: Any) -> None:
+    """Redis gone between running a fetch and answering it: the fetched jobs come back to the live worker."""
+    import uuid
+
+    import dramatiq
+    import redis
+
+    from core import jobs
+    from core.settings import get_settings
+
+    url = get_settings().redis.url
+    namespace = f"{get_settings().jobs.namespace}-{uuid.uuid4().hex[:8]}"  # under the session's: cleaned afterwards
+    broker: Any = jobs.new_broker("redis", url, namespace, heartbeat_timeout_s=0.2, maintenance_chance=1_000_000)
+    fetcher = broker.fetcher
+    try:
+        broker.declare_queue("default")
+        broker.enqueue(dramatiq.Message(queue_name="default", actor_name="probe", args=(), kwargs={}, options={}))
+        # Given a fetch that ran in Redis (the job is in this worker's acks) but whose reply never came back
+        lost = broker.scripts["dispatch"](args=["fetch", int(time.time() * 1000), "default", broker.broker_id,
+                                                broker.heartbeat_timeout, broker.dead_message_ttl, 0, 100, 1],
+                                          keys=[broker.namespace], client=fetcher)
+        assert len(lost) == 1
+        broker.fetcher = redis.Redis(port=free_port(), socket_connect_timeout=0.5)  # the connection is gone
+        with pytest.raises(redis.ConnectionError):
+            broker.do_fetch("default", 1)
+        broker.fetcher = fetcher
+        # When the consumer fetches again, once the heartbeat timeout has passed
+        deadline = time.monotonic() + 10
+        while not (got := broker.do_fetch("default", 1)):
+            assert time.monotonic() < deadline, "the job fetched before the connection broke never came back"
+            time.sleep(0.05)
+        # Then the job is delivered again (at least once)
+        assert got == lost
+    finally:
+        jobs.close(broker)
