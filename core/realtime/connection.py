@@ -282,7 +282,7 @@ class _Connection:
         await stack.enter_async_context(subscriber.run_in_background(handler, join=False))
 
     async def _forward(self, payload: bytes) -> None:
-        await self._out(text=payload.decode())
+        await self._out(text=_text(payload))
 
     async def _control(self, payload: bytes) -> None:
         """An order from the server (never forwarded): close when it names this connection's session."""
@@ -311,6 +311,21 @@ class _Connection:
                     await self.socket.send_data(text or msgspec.json.encode(frame).decode())
             except Exception as exc:  # disconnected meanwhile: the reader sees the disconnect and cleans up
                 log.debug("realtime: send to user %s failed: %r", self.user_id, exc)
+
+
+_decoded: tuple[bytes, str] = (b"", "")
+
+
+def _text(payload: bytes) -> str:
+    """``payload`` as text, decoded once per published message (not once per connection).
+
+    The channels plugin hands the same bytes object to every subscriber on this process, so the other connections of
+    the room reuse the last decoding.
+    """
+    global _decoded
+    if _decoded[0] is not payload:
+        _decoded = (payload, payload.decode())
+    return _decoded[1]
 
 
 def _id_of(raw: bytes) -> dict[str, str]:

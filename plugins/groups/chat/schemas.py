@@ -66,14 +66,15 @@ class ChatMessageFrame(msgspec.Struct, omit_defaults=True):
     """A chat message in a real-time frame: ``ChatMessageRead`` without what the frame already says, to keep it small.
 
     No ``conversation`` and ``key`` (the room ``groups.<conversation>:<key>`` names them); ``body`` (null for a
-    tombstone), ``edited_at`` and ``warning`` are left out when null. Every delivery to every client carries one, so
-    each byte is paid (JSON, compression) once per member.
+    tombstone), ``edited_at`` and ``warning`` are left out when null; ``status`` is left out when ``visible`` (its
+    default: a frame without ``status`` is a visible message; ``held`` and ``deleted`` are always written). Every
+    delivery to every client carries one, so each byte is paid (JSON, compression) once per member.
     """
 
     id: int
     author: AuthorRead
-    status: Literal["visible", "held", "deleted"]
     created_at: datetime
+    status: Literal["visible", "held", "deleted"] = "visible"
     body: str | None = None
     edited_at: datetime | None = None
     warning: str | None = None
