@@ -47,6 +47,7 @@ MAX_BODY_BYTES = 256 * 1024
 PING_S = 0.25  # the subscriber pings this often
 LIVE_S = 1.5  # copies are served only if the subscription answered within this long
 RETRY_S = 1.0  # after losing the subscription
+STOP_S = 5.0  # how long a shutdown waits for the subscriber to end
 _BYPASS = frozenset({b"authorization", b"cookie", b"origin"})
 _DROP = frozenset({b"x-request-id", b"date", b"server"})
 # A 304 carries the headers a 200 would have had, without the ones describing the body (RFC 9110 15.4.5).
@@ -107,6 +108,8 @@ class _Subscriber:
             store.drop(keys)
 
     async def run(self) -> None:
+        current = asyncio.current_task()
+        assert current is not None
         while True:
             try:
                 redis = cache.client()
@@ -115,6 +118,8 @@ class _Subscriber:
                     await pubsub.subscribe(cache.channel())
                     pinged = 0.0
                     while cache.client() is redis:  # a new client (cache.close(): another URL): subscribe there
+                        if current.cancelling():  # redis-py's read timeout can swallow a cancel: honour it here
+                            raise asyncio.CancelledError
                         if time.monotonic() - pinged >= PING_S:
                             await pubsub.ping()
                             pinged = time.monotonic()
@@ -157,8 +162,7 @@ async def stop() -> None:
     task, _subscriber.task = _subscriber.task, None
     if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait({task}, timeout=STOP_S)  # never hang a shutdown on a subscription
     _subscriber.live_until = 0.0
     _subscriber.clear()
 
