@@ -79,7 +79,10 @@ async def test_backup_restore_verify(data: str, restored_url: str, tmp_path: Pat
         done = script("verify", data, restored_url)
         assert done.returncode == 1
         assert "rows differ in events.event" in done.stdout
-        await restored.execute("DELETE FROM public.migration WHERE id = (SELECT max(id) FROM public.migration)")
+        # (events' latest: in a whole-suite run the latest row overall may be a test-only plugin's, which the
+        # deployment's plugins.toml does not enable and `migrate --dry-run` rightly does not ask for)
+        await restored.execute("DELETE FROM public.migration WHERE id = (SELECT max(id) FROM public.migration "
+                               "WHERE app_name = 'events')")
         done = script("verify", data, restored_url)
         assert done.returncode == 1
         assert "migrations are not up to date" in done.stdout

@@ -99,8 +99,12 @@ async def job_runs() -> list[Metric]:
 
 
 def _cache_counts() -> dict[str, int]:
-    stats = getattr(cache, "stats", None)
-    return stats() if stats is not None else {}
+    """The read cache's counters; its hits include the whole responses answered from this process's copies."""
+    from core.http import response_cache  # (the fast path imports the metrics middleware: no cycle at import time)
+
+    counts = cache.stats()
+    counts["hit"] = counts.get("hit", 0) + response_cache.stats()["hit"]
+    return counts
 
 
 def sync_cache_counts() -> None:

@@ -56,7 +56,10 @@ def test_a_broker_without_its_url_stops_with_the_setting_to_fill() -> None:
 async def test_the_broker_the_test_runs_on_is_the_one_chosen(job_broker) -> None:
     b = jobs.broker()
     assert jobs.broker_kind() == job_broker.kind
-    assert type(b).__name__ == {"redis": "RedisBroker", "rabbitmq": "RabbitmqBroker"}[job_broker.kind]
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+    from dramatiq.brokers.redis import RedisBroker
+
+    assert isinstance(b, {"redis": RedisBroker, "rabbitmq": RabbitmqBroker}[job_broker.kind])
     jobs.bind([("testbrokers", ok)])
     # RabbitMQ queues carry the namespace (one vhost, many sites or test sessions); Redis keys already do
     assert ok.actor is not None
