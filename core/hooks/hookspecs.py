@@ -162,7 +162,7 @@ def register_metrics() -> list[ScrapeGauge]:
 
         @hookimpl
         def register_metrics():
-            from plugins.notify.metrics import gauges  # the plugin's own metrics.py
+            from .metrics import gauges  # the plugin's own metrics.py
 
             return gauges()
     """
@@ -357,7 +357,7 @@ def register_reportable_types() -> list[ReportableType]:
 
         @hookimpl
         def register_reportable_types():
-            from plugins.groups.reports import reportable_types  # the plugin's own reports.py
+            from .reports import reportable_types  # the plugin's own reports.py
 
             return reportable_types()
     """
