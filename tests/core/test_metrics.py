@@ -252,9 +252,13 @@ async def test_a_failing_reading_is_left_out_and_named(sbor_database) -> None:
     async def fine() -> float:
         return 7.0
 
+    async def never() -> float:  # a dependency that never answers: the scrape's own limit must cut it off
+        await asyncio.Event().wait()
+        return 0.0
+
     body = (await scrape([from_gauge(ScrapeGauge("sbor_t_broken", "x", read=broken)),
                           from_gauge(ScrapeGauge("sbor_t_fine", "x", read=fine)),
-                          Reader("sbor_t_slow", lambda: asyncio.sleep(60))])).decode()
+                          Reader("sbor_t_slow", never)])).decode()
     samples = parse(body)
     assert value(samples, "sbor_t_fine") == 7
     assert value(samples, "sbor_t_broken") is None
