@@ -90,6 +90,7 @@ def test_the_bayesian_average_does_not_let_three_fives_outrank_two_hundred_4_8s(
     from plugins.reviews.aggregates import ranking
 
     s = ReviewsSettings()
+    assert s.min_reviews_shown == 5  # figures shown from five published reviews on, unless the operator says otherwise
     three_fives = ranking(3, 15, s)
     many = ranking(200, 960, s)
     assert three_fives is not None and many is not None

@@ -71,6 +71,35 @@ async def test_attendees_are_invited_once_a_month_and_the_review_withdraws_it(ap
     assert [i["user_id"] for i in await _invites()][2:] == [a.id]
 
 
+async def test_a_user_who_turned_invitations_off_gets_none(api: Any, finished: Any, clock: Any,
+                                                           run_jobs: Any) -> None:
+    from plugins.events import services
+    from plugins.notify.dispatch import dispatch
+    from plugins.notify.tables import InboxItem, Notification
+
+    scene = await finished(attendees=2, finish=False)
+    a, b = scene.attendees
+    # Given a switches review invitations off on every channel in their notification preferences
+    prefs = (await api.get("/api/v1/notify/preferences", headers=a.headers)).json()
+    assert {k["name"]: k["critical"] for k in prefs["kinds"]}["reviews.invite"] is False
+    r = await api.patch("/api/v1/notify/preferences", headers=a.headers, json={"channels": [
+        {"kind": "reviews.invite", "channel": c, "enabled": False} for c in prefs["channels"]["reviews.invite"]]})
+    assert r.status_code == 200 and not any(r.json()["channels"]["reviews.invite"].values())
+    # When the event finishes and the invitations fall due
+    clock.freeze(scene.event.ends_at + timedelta(minutes=1))
+    await services.finish_ended()
+    due = await Notification.select(Notification.due_at).where(Notification.kind == "reviews.invite")
+    clock.freeze(max(i["due_at"] for i in due))
+    assert await dispatch() >= 2  # the invitations, and whatever events sent them
+    await run_jobs()
+    # Then a's is dropped unsent and only b finds one in their inbox
+    status = {i["user_id"]: i["status"] for i in await Notification.select(
+        Notification.user_id, Notification.status).where(Notification.kind == "reviews.invite")}
+    assert status[a.id] == "cancelled" and status[b.id] != "cancelled"
+    inbox = await InboxItem.select(InboxItem.user_id).where(InboxItem.kind == "reviews.invite")
+    assert [i["user_id"] for i in inbox] == [b.id]
+
+
 async def test_a_review_withdraws_the_pending_invitation(api: Any, finished: Any) -> None:
     scene = await finished(attendees=2)
     a, b = scene.attendees
