@@ -33,7 +33,7 @@ async def answer(ticket_id: int, agent_id: int, body: str, attachments: Sequence
                  *, internal: bool = False) -> TicketMessageRead:
     """An agent's public answer (the ticket then waits for the user) or internal note (agents only)."""
     text = check_body(body)
-    files = await check_attachments(attachments, agent_id)
+    files = await check_attachments(attachments, agent_id, ticket_id)
     _row, message = await add_message(ticket_id, agent_id, "note" if internal else "agent", text, files,
                                       check=_not_closed)
     log.info("agent %s %s ticket %s", agent_id, "noted on" if internal else "answered", ticket_id)

@@ -147,9 +147,12 @@ async def media_target_from_plugin(target: str, target_id: int, user_id: int) ->
 
 @hookimpl(optionalhook=True)
 async def media_visible_from_plugin(media: Any, user_id: int | None) -> bool | None:
-    """A ticket's screenshots are seen by its requester and the agents only."""
+    """A ticket's screenshots are seen by its requester and the agents only (media shows the uploader their own).
+
+    One uploaded while opening a ticket (``target_id`` 0) has no ticket yet: the agents see it.
+    """
     if getattr(media, "target", None) != "support.ticket":
         return None
-    from plugins.support.rooms import may_join_ticket
+    from plugins.support.rooms import may_see_screenshot
 
-    return user_id is not None and await may_join_ticket(user_id, str(media.target_id or 0))
+    return user_id is not None and await may_see_screenshot(user_id, int(media.target_id or 0))

@@ -35,3 +35,10 @@ async def may_attach(user_id: int, ticket_id: int) -> None:
     if ticket_id == 0 or await may_join_ticket(user_id, str(ticket_id)):
         return
     raise NotFound("No such ticket", code="ticket_not_found")
+
+
+async def may_see_screenshot(user_id: int, ticket_id: int) -> bool:
+    """A screenshot of ticket ``ticket_id``: its requester and the agents; of a ticket being opened (0): the agents."""
+    if ticket_id == 0:
+        return await agents.is_agent(user_id)
+    return await may_join_ticket(user_id, str(ticket_id))

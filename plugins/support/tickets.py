@@ -13,6 +13,7 @@ from typing import Any
 
 from core import clock, hooks, ratelimit, realtime
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
 from core.pagination import Page, decode_cursor, paginate
 from core.users import services as users
@@ -46,6 +47,8 @@ from plugins.support.tables import Message, Ticket
 
 log = logging.getLogger("plugins.support")
 MINE = "support.mine"
+MEDIA_TARGET = "support.ticket"
+"""The media target of screenshots (support answers media's ``media_target_from_plugin`` for it)."""
 
 
 def check_body(body: str) -> str:
@@ -60,10 +63,14 @@ def check_body(body: str) -> str:
     return text
 
 
-async def check_attachments(items: Sequence[AttachmentIn], user_id: int) -> list[dict[str, Any]]:
+async def check_attachments(items: Sequence[AttachmentIn], user_id: int, ticket_id: int = 0) -> list[dict[str, Any]]:
     """Screenshots only: each one the user's own image, as the media plugin says (when enabled).
 
-    422 ``attachment_not_image`` / ``attachment_not_found`` / ``too_many_attachments`` with the item's pointer.
+    Asked first through support's ``ticket_attachment_from_media``; when nothing answers it, through core's
+    ``media_ref_checked`` (target ``support.ticket``, ``ticket_id`` 0 while opening): the media plugin answers that
+    one, so with media enabled a reference that is not the user's upload for this ticket is refused; with media
+    disabled (nobody answers either) it is stored unverified. 422 ``attachment_not_image`` /
+    ``attachment_not_found`` / ``too_many_attachments`` with the item's pointer.
     """
     limit = plugin_settings(SupportSettings).max_attachments
     if len(items) > limit:
@@ -72,6 +79,10 @@ async def check_attachments(items: Sequence[AttachmentIn], user_id: int) -> list
     out = []
     for i, item in enumerate(items):
         known = await hooks.first(hookspecs.ticket_attachment_from_media, media_id=item.media_id, user_id=user_id)
+        if known is None:
+            checked = await hooks.first(core_specs.media_ref_checked, ref=item.media_id, user_id=user_id,
+                                        target=MEDIA_TARGET, target_id=ticket_id)
+            known = None if checked is None else ({"content_type": item.content_type} if checked else False)
         if known is False:
             raise ValidationFailed("No such upload of yours", code="attachment_not_found",
                                    errors=[{"pointer": f"/attachments/{i}/media_id", "detail": "not found"}])
@@ -189,7 +200,7 @@ async def reply(ticket_id: int, user_id: int, data: TicketMessageCreate) -> Tick
     Ownership and status are checked on the locked row (one read on the hot path).
     """
     body = check_body(data.body)
-    files = await check_attachments(data.attachments, user_id)
+    files = await check_attachments(data.attachments, user_id, ticket_id)
     await ratelimit.hit("support.messages", f"{user_id}:{ticket_id}",
                         limit=plugin_settings(SupportSettings).messages_per_minute, window_s=60)
 

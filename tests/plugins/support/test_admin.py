@@ -27,6 +27,9 @@ async def test_an_agent_works_a_ticket_from_the_panel(admin_client, api, person,
     assert "Where is the door?" not in (await panel.get(f"{INBOX}?q=nothing-like-it")).text
     assert "Where is the door?" in (await panel.get(f"{INBOX}?about=events.event:{published_event.id}")).text
     assert "Where is the door?" in (await panel.get(f"{INBOX}?user={ada.id}")).text
+    for query, present in (("category=event", True), ("category=bug", False), ("priority=normal", True),
+                           ("priority=urgent", False), ("status=new", True), ("status=open", False)):
+        assert ("Where is the door?" in (await panel.get(f"{INBOX}?queue=all&{query}")).text) is present, query
 
     page = await panel.get(f"{TALK}?ticket={ticket['id']}")
     assert page.status_code == 200 and "I am outside" in page.text and "Ada Lovelace" in page.text
@@ -44,8 +47,11 @@ async def test_an_agent_works_a_ticket_from_the_panel(admin_client, api, person,
                                                         "back": INBOX})
     assert r.status_code == 303
     assert "Where is the door?" in (await panel.get(f"{INBOX}?queue=waiting")).text
+    r = await panel.post(f"{INBOX}/actions/tags", data={"_csrf": panel.csrf, "id": ticket["id"], "confirmed": "1",
+                                                        "tags": "Door, venue,door", "back": INBOX})
+    assert r.status_code == 303
     detail = await panel.get(f"{INBOX}/o/{ticket['id']}")
-    assert detail.status_code == 200 and "waiting_for_user" in detail.text
+    assert detail.status_code == 200 and "waiting_for_user" in detail.text and "door, venue" in detail.text
     r = await panel.post(f"{INBOX}/actions/status", data={"_csrf": panel.csrf, "id": ticket["id"], "confirmed": "1",
                                                           "status": "closed", "back": INBOX})
     assert r.status_code == 409  # waiting_for_user → closed is not a move in the table

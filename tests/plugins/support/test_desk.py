@@ -9,9 +9,10 @@ import msgspec
 import pytest
 
 from core import cache, realtime
+from core.admin import AdminQuery
 from core.errors import ConfigError
 from core.hooks.manager import PluginsFile, build
-from plugins.support import SupportSettings, agents, desk, jobs, rooms, sla
+from plugins.support import SupportSettings, agents, desk, inbox, jobs, rooms, sla
 from tests.plugins.support.conftest import AGENT_ROLE, kinds_sent
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -75,6 +76,9 @@ async def test_assign_transfer_priority_and_warnings(api, person, open_ticket, c
     row = await desk.set_priority(tid, "urgent", a2.id)
     assert row["first_response_due"] <= row["resolution_due"]
     clock.freeze(row["due_at"] - timedelta(minutes=30))
+    breaching = await inbox.load_tickets(AdminQuery({"queue": "breaching"}, staff_id=a2.id))
+    assert [r["id"] for r in breaching.items] == [tid] and breaching.items[0]["sla"] == "due"
+    assert (await inbox.load_tickets(AdminQuery({"queue": "mine"}, staff_id=a2.id))).items[0]["id"] == tid
     assert await jobs.warn_due() == 1
     assert await jobs.warn_due() == 0  # once per due time
     assert "support.sla_warning" in await kinds_sent(a2.id)
@@ -166,3 +170,7 @@ async def test_screenshots_through_media_belong_to_the_ticket(person, open_ticke
     assert await plugin.media_visible_from_plugin(media=shot, user_id=bob.id) is False
     assert await plugin.media_visible_from_plugin(media=shot, user_id=None) is False
     assert await plugin.media_visible_from_plugin(media=SimpleNamespace(target="x", target_id=1), user_id=1) is None
+    for opening in (0, None):  # uploaded while the ticket was being opened: the agents see it (media shows ada hers)
+        early = SimpleNamespace(target="support.ticket", target_id=opening)
+        assert await plugin.media_visible_from_plugin(media=early, user_id=agent.id) is True
+        assert await plugin.media_visible_from_plugin(media=early, user_id=bob.id) is False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -53,6 +53,12 @@ async def test_an_internal_note_never_reaches_the_user(api, person, open_ticket)
     assert {"note", "agent", "user"} <= {m["kind"] for m in desk}
     export = (await api.get("/api/v1/me/export", headers=ada.headers)).json()
     assert "VIP" not in str(export)
+    r = await api.post(f"{T}/{ticket['id']}/messages", json={"body": "psst", "internal": True}, headers=ada.headers)
+    assert r.status_code == 422 and r.json()["code"] == "validation_failed"  # the user's API has no notes
+    r = await api.post(f"{DESK}/{ticket['id']}/messages", json={"body": "psst", "internal": True}, headers=ada.headers)
+    assert r.status_code == 403 and r.json()["code"] == "permission_denied"
+    desk = (await api.get(f"{DESK}/{ticket['id']}/messages", headers=agent.headers)).json()["items"]
+    assert [m["body"] for m in desk if m["kind"] == "note"] == ["VIP, be nice"]
 
 
 async def test_an_agent_without_the_permission_is_refused(api, person, open_ticket) -> None:
@@ -148,6 +154,46 @@ async def test_an_attachment_that_is_not_an_image_is_refused(api, person, open_t
     assert r.status_code == 422 and r.json()["code"] == "too_many_attachments"
 
 
+async def test_screenshots_are_checked_by_media_when_it_answers(api, person) -> None:
+    """With media enabled (here a stand-in answering core's ``media_ref_checked``), only one's own upload is taken."""
+    from core.hooks import hookimpl
+    from core.hooks.manager import current
+
+    asked: list[tuple[str, int]] = []
+
+    class MediaStandIn:
+        @hookimpl
+        def media_ref_checked(self, ref: str, user_id: int, target: str, target_id: int) -> bool:
+            asked.append((target, target_id))
+            return ref == f"media:{user_id}" and target == "support.ticket"
+
+    ada, bob = await person(), await person()
+    registry = current()
+    stand_in = MediaStandIn()
+    registry.pm.register(stand_in, name="media_stand_in")
+    try:
+        def shot(ref: str, content_type: str = "image/png") -> list[dict[str, str]]:
+            return [{"media_id": ref, "content_type": content_type}]
+
+        r = await api.post(T, json={"category": "bug", "subject": "s", "body": "b",
+                                    "attachments": shot(f"media:{bob.id}")}, headers=ada.headers)
+        assert r.status_code == 422 and r.json()["code"] == "attachment_not_found"
+        assert r.json()["errors"][0]["pointer"] == "/attachments/0/media_id"
+        r = await api.post(T, json={"category": "bug", "subject": "s", "body": "b",
+                                    "attachments": shot(f"media:{ada.id}", "video/mp4")}, headers=ada.headers)
+        assert r.status_code == 422 and r.json()["code"] == "attachment_not_image"
+        r = await api.post(T, json={"category": "bug", "subject": "s", "body": "b",
+                                    "attachments": shot(f"media:{ada.id}")}, headers=ada.headers)
+        assert r.status_code == 201, r.text
+        tid = r.json()["id"]
+        r = await api.post(f"{T}/{tid}/messages", json={"body": "again", "attachments": shot(f"media:{ada.id}")},
+                           headers=ada.headers)
+        assert r.status_code == 201 and r.json()["message"]["attachments"][0]["verified"] is True
+        assert asked[-2:] == [("support.ticket", 0), ("support.ticket", tid)]  # opening, then this ticket
+    finally:
+        registry.pm.unregister(stand_in)
+
+
 async def test_pointing_a_ticket_at_someone_elses_hidden_event(api, person, published_event) -> None:
     ada, org = await person(), await person("organiser")
     draft = await api.post("/api/v1/events", json=event_body(), headers=org.headers)
@@ -215,3 +261,5 @@ async def test_safety_tickets_are_urgent_and_agents_hear_of_them(api, person, op
     assert "support.urgent" in await kinds_sent(agent.id)
     status = (await api.get("/api/v1/support/status", headers=ada.headers)).json()
     assert status["agents_online"] is True and set(status["expect_answer_by"]) >= {"safety", "bug"}
+    by = {k: datetime.fromisoformat(v) for k, v in status["expect_answer_by"].items()}
+    assert by["safety"] < by["bug"]  # the category's SLA: 1 working hour against 8
