@@ -218,7 +218,7 @@ def contributions() -> list[object]:
                            Column("pickup_at", "Pickup at", "datetime"), Column("pos_state", "POS", "badge"),
                            Column("updated_at", "Changed", "datetime")],
                   filters=[Filter("status", "Status", choices=list(states.STATUSES)), Filter("venue_id", "Venue")],
-                  actions=queue_actions(), detail=order_detail),
+                  actions=queue_actions(), detail=order_detail, template="orders/admin/queue.html"),
         AdminPage(plugin="orders", slug="pos", title="Venues' POS", permission=MANAGE, load=list_pos,
                   columns=[Column("venue_id", "Venue", "number"), Column("adapter", "Adapter", "badge"),
                            Column("menu_synced_at", "Menu synced", "datetime"),

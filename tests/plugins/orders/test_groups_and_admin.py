@@ -71,10 +71,58 @@ async def test_the_live_queue_in_the_admin_panel(admin_client: Any, api: httpx.A
     panel = await admin_client(roles=["admin"], plugins=["events", "orders", "admin"])
     r = await panel.get("/admin/p/orders/queue")
     assert r.status_code == 200 and order["number"] in r.text
-    r = await panel.post("/admin/p/orders/queue/actions/confirm", data={"_csrf": panel.csrf, "id": [order["id"]],
-                                                                        "confirmed": "1"})
+    # Live: the page fetches its own list again every 5 s (htmx swaps #orders-queue); ticked boxes are kept.
+    assert 'id="orders-queue" hx-get="' in r.text and 'hx-trigger="every 5s"' in r.text
+    assert f'id="pick-{order["id"]}" hx-preserve="true"' in r.text
+    late = await draft(guest)
+    await submit(api, guest, late["id"])
+    assert late["number"] in (await panel.get("/admin/p/orders/queue")).text  # what the next refresh shows
+    # The manual adapter's moves: confirm, preparing, ready, completed; reject with a reason.
+    for action in ("confirm", "preparing", "ready", "complete"):
+        r = await panel.post(f"/admin/p/orders/queue/actions/{action}", data={
+            "_csrf": panel.csrf, "id": [order["id"]], "confirmed": "1"})
+        assert r.status_code in (200, 303), r.text[:500]
+    moves = (await api.get(f"/api/v1/orders/{order['id']}", headers=guest.headers)).json()["moves"]
+    assert [(m["to_status"], m["role"]) for m in moves][2:] == [
+        ("confirmed", "staff"), ("preparing", "staff"), ("ready", "staff"), ("completed", "staff")]
+    r = await panel.post("/admin/p/orders/queue/actions/reject", data={"_csrf": panel.csrf, "id": [late["id"]],
+                                                                        "confirmed": "1", "reason": "  "})
+    assert r.status_code == 422  # a rejection needs a reason the customer reads
+    r = await panel.post("/admin/p/orders/queue/actions/reject", data={
+        "_csrf": panel.csrf, "id": [late["id"]], "confirmed": "1", "reason": "Out of oat milk"})
     assert r.status_code in (200, 303), r.text[:500]
-    status = (await api.get(f"/api/v1/orders/{order['id']}", headers=guest.headers)).json()["status"]
-    assert status == "confirmed"
+    rejected = (await api.get(f"/api/v1/orders/{late['id']}", headers=guest.headers)).json()
+    assert rejected["status"] == "rejected" and rejected["moves"][-1]["reason"] == "Out of oat milk"
     r = await panel.get(f"/admin/p/orders/queue/o/{order['id']}")
     assert r.status_code == 200 and "Cappuccino" in r.text
+    r = await panel.get("/admin/p/orders/queue")
+    assert order["number"] not in r.text and late["number"] not in r.text  # completed and rejected left the queue
+
+
+async def test_staff_choose_a_venues_adapter_and_credentials_in_the_panel(admin_client: Any,
+                                                                          events_venue: Any) -> None:
+    from plugins.orders import pos
+
+    panel = await admin_client(roles=["admin"], plugins=["events", "orders", "admin"])
+    url = "/admin/p/orders/pos"
+    form = await panel.get(f"{url}/new")
+    assert form.status_code == 200 and '<option value="http"' in form.text and '<option value="manual"' in form.text
+    r = await panel.post(f"{url}/new", data={
+        "_csrf": panel.csrf, "venue_id": str(events_venue.id), "adapter": "http",
+        "settings": "base_url=http://127.0.0.1:9/pos", "secret": "api-s3cret", "webhook_secret": "wh-s3cret"})
+    assert r.status_code == 303, r.text[:500]
+    shown = await panel.get(f"{url}/o/{events_venue.id}")
+    edit = await panel.get(f"{url}/o/{events_venue.id}/edit")
+    for page in (shown, edit):
+        assert page.status_code == 200 and "api-s3cret" not in page.text and "wh-s3cret" not in page.text
+    assert "base_url=http://127.0.0.1:9/pos" in edit.text
+    # Saved again with the secrets left empty: the stored ones stay.
+    r = await panel.post(f"{url}/o/{events_venue.id}/edit", data={
+        "_csrf": panel.csrf, "venue_id": str(events_venue.id), "adapter": "http",
+        "settings": "base_url=http://127.0.0.1:9/pos", "secret": "", "webhook_secret": ""})
+    assert r.status_code == 303, r.text[:500]
+    adapter, conn = await pos.connection(events_venue.id)
+    assert adapter.name == "http" and conn.secret == "api-s3cret" and conn.webhook_secret == "wh-s3cret"
+    r = await panel.post(f"{url}/o/{events_venue.id}/edit", data={
+        "_csrf": panel.csrf, "venue_id": str(events_venue.id), "adapter": "http", "settings": "colour=blue"})
+    assert r.status_code == 422  # a setting the adapter does not have
