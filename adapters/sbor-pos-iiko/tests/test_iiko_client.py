@@ -114,6 +114,14 @@ async def test_an_order_end_to_end_through_orders(make_client: Any, make_user: A
     r = await api.get(f"/api/v1/orders/{order_id}", headers=guest_headers)
     assert r.json()["status"] == "preparing" and r.json()["pos_state"] == "sent"
     assert uuid.UUID(order_id)
+    # iiko signs no timestamp: orders itself refuses an event dated outside its 5 minutes (a replay), and a repeat.
+    headers, body = iiko.webhook(order_id, "CookingCompleted", at=clock.timestamp() - 301)
+    r = await api.post(f"/api/v1/orders/pos/{venue['id']}/webhooks", headers=headers, content=body)
+    assert r.status_code == 401 and r.json()["code"] == "webhook_stale"
+    headers, body = iiko.webhook(order_id, "CookingCompleted", delivery_id="iiko-correlation-1")
+    for outcome in ({"applied": 1, "duplicates": 0}, {"applied": 0, "duplicates": 1}):
+        r = await api.post(f"/api/v1/orders/pos/{venue['id']}/webhooks", headers=headers, content=body)
+        assert r.status_code == 200 and {k: r.json()[k] for k in outcome} == outcome, r.text
 
 
 @pytest.mark.skipif(not os.environ.get("IIKO_LIVE_API_LOGIN"), reason="set IIKO_LIVE_API_LOGIN (and "

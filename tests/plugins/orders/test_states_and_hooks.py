@@ -60,7 +60,6 @@ def test_an_adapter_for_another_contract_stops_start_up() -> None:
 async def test_moves_notify_the_people_and_the_hooks(make_client: Any, guest: Person, staff: Person, draft: Any,
                                                      monkeypatch: Any) -> None:
     from core import notifications
-    from plugins.orders import store
 
     sent: list[Any] = []
     told: list[Any] = []
@@ -73,7 +72,7 @@ async def test_moves_notify_the_people_and_the_hooks(make_client: Any, guest: Pe
     async def hook(spec: Any, **kw: Any) -> None:
         told.append((spec.__name__, kw))
 
-    monkeypatch.setattr(store.hooks, "notify", hook)
+    monkeypatch.setattr("core.hooks.notify", hook)  # what store.move calls
     api = await make_client(["events", "orders"])
     order = await draft(guest)
     assert (await submit(api, guest, order["id"])).status_code == 202
@@ -118,12 +117,11 @@ async def test_rooms_are_for_the_orders_people(guest: Person, person: Any, staff
 async def test_payment_hook_sets_the_status(api: httpx.AsyncClient, guest: Person, draft: Any,
                                             monkeypatch: Any) -> None:
     from plugins.orders import api as orders_api
-    from plugins.orders import services
 
     async def first(spec: Any, **kw: Any) -> Any:
         return "pending" if spec.__name__ == "payment_status_from_payments" else None
 
-    monkeypatch.setattr(services.hooks, "first", first)
+    monkeypatch.setattr("core.hooks.first", first)  # what services.submit calls
     order = await draft(guest)
     r = await submit(api, guest, order["id"])
     assert r.json()["payment_status"] == "pending"

@@ -158,7 +158,7 @@ async def test_secrets_are_encrypted_at_rest_and_never_returned(api: httpx.Async
 
     row = await VenuePos.select().where(VenuePos.venue_id == events_venue.id).first()
     secret, webhook_secret = pos_venue.secrets()
-    assert secret not in row["secret_enc"] and webhook_secret not in row["webhook_secret_enc"]
+    assert row is not None and secret not in row["secret_enc"] and webhook_secret not in row["webhook_secret_enc"]
     r = await api.get(f"/api/v1/orders/venues/{events_venue.id}/pos", headers=staff.headers)
     assert r.json()["secret_set"] and r.json()["webhook_secret_set"]
     assert secret not in r.text and webhook_secret not in r.text
