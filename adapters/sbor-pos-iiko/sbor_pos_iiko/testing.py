@@ -26,8 +26,8 @@ TERMINAL = "0d9f6c1e-8a7b-4c3d-9e2f-1a2b3c4d5e6f"
 class IikoStandIn(StandInServer):
     """iikoTransport as documented, in memory."""
 
-    vendor_statuses = ("Unconfirmed", "WaitCooking", "ReadyForCooking", "CookingStarted", "CookingCompleted",
-                       "Waiting", "OnWay", "Delivered", "Closed", "Cancelled")
+    vendor_statuses: tuple[str, ...] = ("Unconfirmed", "WaitCooking", "ReadyForCooking", "CookingStarted",
+                                        "CookingCompleted", "Waiting", "OnWay", "Delivered", "Closed", "Cancelled")
 
     def __init__(self) -> None:
         super().__init__()

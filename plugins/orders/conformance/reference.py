@@ -20,7 +20,8 @@ TOKEN = "ref-secret-token"  # noqa: S105 - a stand-in's fixed credential
 class ReferencePos(StandInServer):
     """The Sbor POS protocol: menu, stop list, idempotent ``PUT /orders/{id}``, status, cancel; signed webhooks."""
 
-    vendor_statuses = ("received", "accepted", "rejected", "preparing", "ready", "picked_up", "cancelled")
+    vendor_statuses: tuple[str, ...] = ("received", "accepted", "rejected", "preparing", "ready", "picked_up",
+                                        "cancelled")
 
     def __init__(self) -> None:
         super().__init__()

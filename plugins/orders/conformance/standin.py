@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 Handler = Callable[["Request"], "Reply"]
 
@@ -104,7 +104,7 @@ class StandInServer:
         assert self._server is not None, "start() the stand-in first"
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> StandInServer:
+    def start(self) -> Self:
         """Listen on a free loopback port and serve in a daemon thread."""
         stand_in = self
 
@@ -138,7 +138,9 @@ class StandInServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="pos-stand-in", daemon=True)
+        # A short poll: stop() waits for the serving loop to notice (the default 0.5 s, paid by every test).
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="pos-stand-in", daemon=True)
         self._thread.start()
         return self
 
