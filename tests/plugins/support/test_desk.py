@@ -99,9 +99,10 @@ async def test_messages_reach_the_room_live_and_notes_stay_with_agents(api, pers
     await api.post(f"{DESK}/{tid}/messages", json={"body": "secret", "internal": True}, headers=agent.headers)
     await api.post(f"{DESK}/{tid}/messages", json={"body": "Hello Ada"}, headers=agent.headers)
     assert (await api.post(f"{T}/{tid}/typing", headers=ada.headers)).status_code == 204
+    assert (await api.post(f"{DESK}/{tid}/typing", headers=agent.headers)).status_code == 204
     seen: list[tuple[str, dict]] = []
     deadline = asyncio.get_running_loop().time() + 5
-    while len(seen) < 4 and asyncio.get_running_loop().time() < deadline:
+    while len(seen) < 5 and asyncio.get_running_loop().time() < deadline:
         m = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
         if m:
             frame = msgspec.json.decode(m["data"])
@@ -111,6 +112,8 @@ async def test_messages_reach_the_room_live_and_notes_stay_with_agents(api, pers
     assert ("support.notes", "message.created", "secret") in by_room
     assert ("support.ticket", "message.created", "Hello Ada") in by_room
     assert ("support.ticket", "ticket.updated", None) in by_room and ("support.ticket", "typing", None) in by_room
+    typing = {(d["user_id"], d["from_agent"]) for room, d in seen if d["event"] == "typing"}
+    assert typing == {(ada.id, False), (agent.id, True)}  # each side sees the other typing
     assert not any(room == "support.ticket" and (d.get("message") or {}).get("body") == "secret" for room, d in seen)
 
 
