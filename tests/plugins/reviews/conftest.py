@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -78,18 +79,23 @@ def refresh(auth_headers: Any) -> Callable[..., Awaitable[None]]:
 
 
 @pytest.fixture
-def finished(person: Any, make_published_event: Any, events_venue: Any,  # noqa: F811
+def finished(person: Any, make_user: Any, make_published_event: Any, events_venue: Any,  # noqa: F811
              clock: Any, refresh: Any) -> Callable[..., Awaitable[Scene]]:
     """``scene = await finished(attendees=2)``: a published event at a venue, people joined, the clock past its end
-    and the finisher run (the clock stays there)."""
+    and the finisher run (the clock stays there). ``signed_in=False``: attendees without tokens (empty headers),
+    created concurrently, for tests that call the services directly."""
 
-    async def factory(attendees: int = 1, capacity: int = 100, finish: bool = True, **fields: Any) -> Scene:
+    async def factory(attendees: int = 1, capacity: int = 100, finish: bool = True, signed_in: bool = True,
+                      **fields: Any) -> Scene:
         from plugins.events import participation, services
 
         organiser = await person("organiser")
         fields.setdefault("venue_id", events_venue.id)
         info = await make_published_event(author_id=organiser.id, capacity=capacity, **fields)
-        people = [await person() for _ in range(attendees)]
+        if signed_in:
+            people = [await person() for _ in range(attendees)]
+        else:
+            people = [Person(u.id, {}) for u in await asyncio.gather(*[make_user() for _ in range(attendees)])]
         for p in people:
             joined = await participation.join(p.id, info.id)
             assert joined["status"] == "confirmed", joined
@@ -97,7 +103,7 @@ def finished(person: Any, make_published_event: Any, events_venue: Any,  # noqa:
             clock.freeze(info.ends_at + timedelta(minutes=1))
             assert await services.finish_ended() >= 1
             info = await services.event_info(info.id)
-            await refresh(organiser, *people)
+            await refresh(organiser, *(people if signed_in else ()))
         return Scene(info, organiser, people, await person())
 
     return factory

@@ -22,7 +22,7 @@ async def test_fifty_reviews_at_once_are_counted_exactly(finished: Any) -> None:
     from plugins.reviews import services
 
     # Given an event that 50 people attended
-    scene = await finished(attendees=50, capacity=60)
+    scene = await finished(attendees=50, capacity=60, signed_in=False)
     # When all of them review it at the same moment (ratings 1..5, ten of each)
     results = await asyncio.gather(*[
         services.create(p.id, scene.event.id, ReviewCreate(rating=i % 5 + 1, text=f"review {i}"))
