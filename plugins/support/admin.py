@@ -29,7 +29,18 @@ from core.admin import (
 )
 from core.errors import NotFound, ValidationFailed
 from core.hooks import plugin_settings
-from plugins.support import CATEGORIES, PRIORITIES, SupportSettings, agents, context, desk, macros, metrics, states
+from plugins.support import (
+    CATEGORIES,
+    PRIORITIES,
+    SupportSettings,
+    agents,
+    context,
+    desk,
+    macros,
+    metrics,
+    states,
+    tickets,
+)
 from plugins.support.inbox import QUEUES, load_tickets
 from plugins.support.store import load, names
 from plugins.support.tables import Macro, Ticket
@@ -183,7 +194,7 @@ async def load_conversation(query: AdminQuery) -> Page:
         "older": messages.next_cursor, "context": await context.sections(row["requester"], query.staff_id),
         "macros": await macros.for_language(row["language"]), "draft": draft,
         "actions_url": f"{TICKETS}/actions", "self_url": conversation_url(row["id"]),
-        "online": await agents.online(),
+        "online": await agents.online(), "typing": await tickets.user_typing(row["id"]),
     }])
 
 

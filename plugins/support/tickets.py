@@ -11,7 +11,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from core import clock, hooks, ratelimit, realtime
+from redis.exceptions import RedisError
+
+from core import cache, clock, hooks, ratelimit, realtime
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
@@ -47,6 +49,8 @@ from plugins.support.tables import Message, Ticket
 
 log = logging.getLogger("plugins.support")
 MINE = "support.mine"
+TYPING_SHOWN_S = 6
+"""How long the panel shows that the user is typing after their last signal (its conversation refreshes every 5 s)."""
 MEDIA_TARGET = "support.ticket"
 """The media target of screenshots (support answers media's ``media_target_from_plugin`` for it)."""
 
@@ -295,6 +299,16 @@ async def typing(ticket_id: int, user_id: int, as_agent: bool) -> None:
                         limit=plugin_settings(SupportSettings).typing_per_minute, window_s=60)
     await realtime.publish(f"{TICKET_ROOM}:{ticket_id}",
                            TicketEvent("typing", ticket_id, user_id=user_id, from_agent=as_agent))
+    if not as_agent:  # the panel's conversation is refreshed, not subscribed: it reads this
+        await cache.client().set(cache.key("support", "typing", ticket_id), str(user_id), ex=TYPING_SHOWN_S)
+
+
+async def user_typing(ticket_id: int) -> bool:
+    """Whether the requester sent a typing signal in the last :data:`TYPING_SHOWN_S` (False when Redis fails)."""
+    try:
+        return bool(await cache.client().exists(cache.key("support", "typing", ticket_id)))
+    except (RedisError, OSError):
+        return False
 
 
 async def status() -> StatusRead:

@@ -35,6 +35,10 @@ async def test_an_agent_works_a_ticket_from_the_panel(admin_client, api, person,
     page = await panel.get(f"{TALK}?ticket={ticket['id']}")
     assert page.status_code == 200 and "I am outside" in page.text and "Ada Lovelace" in page.text
     assert "Events" in page.text and "Support tickets" in page.text  # the user's context beside it
+    assert 'id="typing"' not in page.text
+    r = await api.post(f"/api/v1/support/tickets/{ticket['id']}/typing", headers=ada.headers)
+    assert r.status_code == 204  # the page's next refresh shows it
+    assert "Ada Lovelace is typing" in (await panel.get(f"{TALK}?ticket={ticket['id']}")).text
 
     r = await panel.post(f"{INBOX}/actions/note", data={"_csrf": panel.csrf, "id": ticket["id"], "confirmed": "1",
                                                         "body": "Door code 1234", "back": INBOX})
