@@ -60,11 +60,12 @@ async def flush() -> int:
 
 
 async def top(days: int, *, no_results: bool, limit: int) -> list[dict[str, Any]]:
-    """The most frequent queries of the last ``days`` (only those that found nothing, with ``no_results``)."""
+    """The most frequent queries of the last ``days`` (only those that found nothing, with ``no_results``); ties by
+    query."""
     since = clock.now() - timedelta(days=days)
     where = (QueryLog.at >= since) & (QueryLog.results == 0) if no_results else QueryLog.at >= since
     rows = await QueryLog.select(QueryLog.query, Count(alias="searches"), Avg(QueryLog.results, alias="avg")).where(
-        where).group_by(QueryLog.query).order_by(Count(), ascending=False).limit(limit)
+        where).group_by(QueryLog.query).order_by(Count(), ascending=False).order_by(QueryLog.query).limit(limit)
     return [{"query": r["query"], "searches": int(r["searches"]), "results": round(float(r["avg"] or 0), 1)}
             for r in rows]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from core import clock, db, hooks
+from core import clock, db, hooks, i18n
 from core.hooks import plugin_settings
 from core.pagination import decode_cursor, encode_cursor
 from core.users.directory import matching_facts
@@ -77,28 +77,35 @@ def score(row: dict[str, Any], t: Taste, w: Weights, now: datetime, max_joined: 
     interest = min(1.0, sum(v for v, _ in liked))
     if interest > 0:
         term = liked[0][1].removeprefix("c:")
-        parts.append((w.interest * interest, Reason("interest", f"because you like {term}", {"tag": term})))
+        parts.append((w.interest * interest, Reason("interest", i18n.gettext("because you like %(tag)s") % {
+            "tag": term.replace("-", " ")}, {"tag": term})))
     if t.home is not None and row["latitude"] is not None:
         d = km(t.home, (row["latitude"], row["longitude"]))
         near = math.exp(-d / settings.distance_km)
         row["distance_km"] = round(d, 2)
-        parts.append((w.distance * near, Reason("nearby", f"{d:.1f} km from you", {"km": round(d, 1)})))
+        parts.append((w.distance * near, Reason("nearby", i18n.gettext("%(km).1f km from you") % {"km": d},
+                                                {"km": round(d, 1)})))
     elif row["online"]:
-        parts.append((w.distance * 0.3, Reason("online", "online: join from anywhere")))
+        parts.append((w.distance * 0.3, Reason("online", i18n.gettext("online: join from anywhere"))))
     days = max((row["starts_at"] - now).total_seconds() / 86400.0, 0.0)
     soon = math.exp(-days / settings.soon_days)
-    parts.append((w.soon * soon, Reason("soon", "starts today" if days < 1 else f"in {math.ceil(days)} days",
-                                        {"days": math.ceil(days)})))
+    whole = math.ceil(days)
+    when = i18n.gettext("starts today") if days < 1 else i18n.ngettext(
+        "in %(num)d day", "in %(num)d days", whole) % {"num": whole}
+    parts.append((w.soon * soon, Reason("soon", when, {"days": whole})))
     popular = math.log1p(row["joined"]) / math.log1p(max(max_joined, 1))
     rating = ((row["rating"] or 0.0) - 1.0) / 4.0 if row["rating"] else 0.0
+    joined = int(row["joined"])
     parts.append((w.popularity * (0.7 * popular + 0.3 * max(rating, 0.0)),
-                  Reason("well_rated", f"rated {row['rating']:.1f}", {"rating": round(row["rating"], 1)})
-                  if rating > 0.75 else Reason("popular", f"{row['joined']} people are going",
-                                                 {"going": row["joined"]})))
+                  Reason("well_rated", i18n.gettext("rated %(rating).1f") % {"rating": row["rating"]},
+                         {"rating": round(row["rating"], 1)})
+                  if rating > 0.75 else Reason("popular", i18n.ngettext(
+                      "%(num)d person is going", "%(num)d people are going", joined) % {"num": joined},
+                      {"going": joined})))
     going = int(row["group_going"] or 0)
     if going:
-        text = f"{going} member{'s' if going > 1 else ''} of your group{'s' if going > 1 else ''} " \
-               f"{'are' if going > 1 else 'is'} going"
+        text = i18n.ngettext("%(num)d member of your group is going", "%(num)d members of your groups are going",
+                             going) % {"num": going}
         parts.append((w.social * min(1.0, going / 3.0), Reason("group_going", text, {"members": going})))
     parts.sort(key=lambda p: p[0], reverse=True)
     return sum(p[0] for p in parts), [p[1] for p in parts if p[0] > 0.05][:3]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.admin import AdminPage, AdminQuery
 from core.hooks.manager import PluginsFile, build
 from plugins.search import admin, indexer, querylog, services
 from plugins.search.schemas import SearchParams
@@ -79,6 +80,12 @@ async def test_query_log_and_admin_reports(sbor_database: Any, event: Any) -> No
     top = await querylog.top(30, no_results=False, limit=10)
     assert top[0] == {"query": "chess", "searches": 3, "results": 1.0}
     assert await querylog.top(30, no_results=True, limit=10) == [{"query": "opera", "searches": 3, "results": 0.0}]
+    # the panel's two pages list them (their loaders; the panel renders every page the same way)
+    pages = {p.slug: p for p in admin.contributions() if isinstance(p, AdminPage)}
+    assert pages["top-queries"].permission == pages["no-results"].permission == "search.manage"
+    top_rows = (await pages["top-queries"].load(AdminQuery(filters={}))).items
+    assert [r["query"] for r in top_rows] == ["chess", "opera"]
+    assert [r["query"] for r in (await pages["no-results"].load(AdminQuery(filters={}))).items] == ["opera"]
 
 
 async def test_synonyms_are_edited_in_the_admin_panel(sbor_database: Any) -> None:
@@ -95,3 +102,19 @@ async def test_synonyms_are_edited_in_the_admin_panel(sbor_database: Any) -> Non
         assert err.value.code == "invalid_synonyms"
     await indexer.apply()
     assert await Outbox.count() == 0
+
+
+def test_typesense_is_started_only_when_enabled_without_urls_and_a_cluster_is_a_url_list(
+        use_search: Any, monkeypatch: Any) -> None:
+    from plugins.search import embedded
+    from plugins.search.backends import registry
+    from plugins.search.backends.typesense import client_config
+
+    monkeypatch.delenv("SBOR_PLUGINS__SEARCH__TYPESENSE_URLS", raising=False)  # the session's server, set aside
+    use_search(backend="typesense")
+    assert not embedded.configured()  # `manage.py run` (core.cli) starts the embedded server
+    use_search(backend="typesense", typesense_urls="http://10.0.0.1:8108, https://ts2.example.org")
+    assert embedded.configured()  # production: the cluster's nodes, nothing started
+    nodes = client_config(registry.typesense().settings)["nodes"]
+    assert nodes == [{"host": "10.0.0.1", "port": 8108, "protocol": "http"},
+                     {"host": "ts2.example.org", "port": 443, "protocol": "https"}]

@@ -7,6 +7,7 @@ from typing import Any
 
 from core import clock as core_clock
 from core.pagination import encode_cursor
+from plugins.events import participation
 from plugins.search import indexer
 from plugins.search.tables import Outbox, Synonym
 from tests.plugins.search.conftest import BERLIN, MOSCOW, indexed
@@ -34,13 +35,13 @@ async def test_words_stems_prefix_and_synonyms(search_api: Any, event: Any) -> N
 
 
 async def test_filters_and_facets_in_the_users_time_zone(search_api: Any, event: Any, make_venue: Any,
-                                                         clock: Any) -> None:
+                                                         clock: Any, make_user: Any) -> None:
     # Given a Saturday 22:30 UTC: already Sunday in Moscow
     clock.freeze(datetime(2026, 12, 5, 22, 30, tzinfo=UTC))
     api = await search_api()
     berlin, moscow = await make_venue("Berlin", BERLIN), await make_venue("Moscow", MOSCOW, "Europe/Moscow")
     await event("Free jazz", days=0.1, venue=berlin, price_cents=0, tags=["music", "jazz"], category="concert")
-    await event("Paid rock", days=1.2, venue=moscow, price_cents=1500, tags=["music"], category="concert",
+    rock = await event("Paid rock", days=1.2, venue=moscow, price_cents=1500, tags=["music"], category="concert",
                 capacity=1)
     await event("Online quiz", days=5, price_cents=0, tags=["quiz"], category="games")
     await indexed()
@@ -74,6 +75,13 @@ async def test_filters_and_facets_in_the_users_time_zone(search_api: Any, event:
     assert await found(when="today", tz="America/New_York") == ["Free jazz"]  # Saturday evening there
     assert await found(when="this_weekend", tz="America/New_York") == ["Free jazz", "Paid rock"]
     assert await found(near=f"{MOSCOW[0]},{MOSCOW[1]}", radius_km=5) == ["Paid rock"]
+    # the last seat taken: "has seats left" follows (through the outbox)
+    await participation.join((await make_user()).id, rock.id)
+    await indexed()
+    assert await found(has_seats="false") == ["Paid rock"]
+    assert await found(has_seats="true") == ["Free jazz", "Online quiz"]
+    r = await api.get("/api/v1/search/events", params={"facets": "seats"})
+    assert {f["value"]: f["count"] for f in r.json()["facets"]["seats"]} == {"available": 2, "full": 1}
 
 
 async def test_sorts_distance_rating_and_pages(search_api: Any, event: Any, make_venue: Any) -> None:

@@ -28,10 +28,15 @@ async def test_for_you_ranks_by_taste_and_place_and_says_why(search_api: Any, ev
     items = r.json()["items"]
     ids = [i["event"]["id"] for i in items]
     assert ids[0] == games.id and set(ids) >= {far_games.id, near_other.id}
-    assert items[0]["reasons"][0] == {"code": "interest", "text": "because you like board-games",
+    assert items[0]["reasons"][0] == {"code": "interest", "text": "because you like board games",
                                       "values": {"tag": "board-games"}}
     assert any(x["code"] == "nearby" for x in items[0]["reasons"])
-    assert ids.index(near_other.id) < ids.index(far_games.id) or True  # both are plausible: taste vs place
+    # the reasons are in the reader's language (the code and values are not)
+    r = await api.get("/api/v1/search/for-you", headers={**await auth_headers(me), "Accept-Language": "ru"})
+    first = r.json()["items"][0]
+    assert first["reasons"][0] == {"code": "interest", "text": "потому что вам нравится board games",
+                                   "values": {"tag": "board-games"}}
+    assert {x["code"]: x["text"] for x in first["reasons"]}["nearby"].endswith(" км от вас")
     # joined events leave the feed; a dismissed one too; a blocked organiser's all
     await participation.join(me.id, games.id)
     r = await api.post("/api/v1/search/for-you/dismissals", headers=await auth_headers(me),

@@ -48,6 +48,9 @@ async def test_the_same_api_with_typos_facets_geo_and_synonyms(typesense: Any, s
     assert r.status_code == 400 and r.json()["code"] == "invalid_city"
     caps = (await api.get("/api/v1/search/capabilities")).json()
     assert caps["backend"] == "typesense" and caps["typo_tolerance"] and caps["facet_counts"]
+    core_caps = (await api.get("/api/v1/capabilities")).json()  # the app's first call names the backend too
+    (search_caps,) = [p["settings"] for p in core_caps["plugins"] if p["name"] == "search"]
+    assert search_caps == {"backend": "typesense", "fallback": True}
 
 
 async def test_reindex_builds_a_new_collection_and_swaps_the_alias(typesense: Any, event: Any) -> None:
@@ -66,8 +69,8 @@ async def test_reindex_builds_a_new_collection_and_swaps_the_alias(typesense: An
     assert not report2.ok and report2.missing["typesense"] == [only] and report2.indexed["typesense"] == 0
 
 
-async def test_an_outage_delays_the_index_and_search_falls_back(tmp_path: Path, search_api: Any, event: Any,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_outage_delays_the_index_and_search_falls_back(tmp_path: Path, search_api: Any, use_search: Any,
+                                                               event: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a Typesense server of this test's own (the session's keeps running for the others)
     running = ts_server.start(tmp_path)
     for key, value in running.env.items():  # the environment wins over settings: point it at our server
@@ -90,14 +93,14 @@ async def test_an_outage_delays_the_index_and_search_falls_back(tmp_path: Path, 
         r = await api.get("/api/v1/search/events", params={"q": "tango"})
         assert r.status_code == 200 and r.headers["search-fallback"] == "postgres"
         assert {i["id"] for i in r.json()["items"]} == {first.id, second.id}
-        strict = await search_api(**settings, fallback=False)
-        r = await strict.get("/api/v1/search/events", params={"q": "tango"})
+        use_search(**settings, fallback=False)  # the same app: routes read the settings made current
+        r = await api.get("/api/v1/search/events", params={"q": "tango"})
         assert r.status_code == 503 and r.json()["code"] == "search_unavailable"
         # Then Typesense comes back (same data and address): the waiting changes are applied, nothing is lost
         running = ts_server.start(tmp_path)
         for key, value in running.env.items():
             monkeypatch.setenv(key, value)
-        api = await search_api(**settings)
+        use_search(**settings)  # the restarted server's new API key (and the fallback back on)
         assert (await indexed())["typesense"] >= 1 and await Outbox.count() == 0
         assert second.id in await registry.typesense().event_ids([first.id, second.id])
         # Typesense 0.24 may drop the writes since its last snapshot when it is stopped; the check finds such a gap
