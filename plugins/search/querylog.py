@@ -60,8 +60,10 @@ async def flush() -> int:
 
 
 async def top(days: int, *, no_results: bool, limit: int) -> list[dict[str, Any]]:
-    """The most frequent queries of the last ``days`` (only those that found nothing, with ``no_results``); ties by
-    query."""
+    """The most frequent queries of the last ``days`` (only those that found nothing, with ``no_results``).
+
+    Ties in order of the query, so the panel's list does not shuffle between two loads.
+    """
     since = clock.now() - timedelta(days=days)
     where = (QueryLog.at >= since) & (QueryLog.results == 0) if no_results else QueryLog.at >= since
     rows = await QueryLog.select(QueryLog.query, Count(alias="searches"), Avg(QueryLog.results, alias="avg")).where(

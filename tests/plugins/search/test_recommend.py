@@ -49,6 +49,9 @@ async def test_for_you_ranks_by_taste_and_place_and_says_why(search_api: Any, ev
     assert r.status_code == 404 and r.json()["code"] == "event_not_found"
     r = await api.post("/api/v1/search/views", headers=await auth_headers(me), json={"event_id": "x"})
     assert r.status_code == 422
+    r = await api.post("/api/v1/search/views", headers=await auth_headers(me), json={"event_id": far_games.id})
+    assert r.status_code == 204  # a view teaches the taste (its tags, fading with age)
+    assert await Signal.count().where((Signal.user_id == me.id) & (Signal.kind == "viewed")) == 1
     assert (await api.get("/api/v1/search/for-you")).status_code == 401
 
 
