@@ -61,7 +61,7 @@ def pillow_alone(data: bytes, sizes: list[int], out: Path, index: int) -> None:
     """The same image work with Pillow only, written to disk."""
     from PIL import Image, ImageOps
 
-    img = Image.open(io.BytesIO(data))
+    img: Image.Image = Image.open(io.BytesIO(data))
     img = ImageOps.exif_transpose(img).convert("RGB")
     img.save(out / f"{index}-full.jpg", "JPEG", quality=82, progressive=True)
     source = img
@@ -185,7 +185,7 @@ async def main(n: int, sizes: list[int]) -> None:
                 nonlocal peak_kb
                 deadline = time.monotonic() + limit_s
                 while await Item.count().where(Item.id.is_in(ids), Item.status.is_in(["processing", "uploading"])):
-                    peak_kb = max(peak_kb, tree_rss_kb(worker.pid))  # type: ignore[union-attr]
+                    peak_kb = max(peak_kb, tree_rss_kb(worker.pid))
                     if time.monotonic() > deadline:
                         raise SystemExit("the worker did not finish in time")
                     await asyncio.sleep(0.2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -59,11 +60,15 @@ async def test_a_truncated_jpeg_is_refused(api: httpx.AsyncClient, participant: 
 
 async def test_a_video_over_the_duration_limit_is_refused(media_app: Any, participant: Any, published_event: Any,
                                                           upload: Any, media_files: Any, run_jobs: Any) -> None:
-    api = await media_app(video_max_seconds=1.5)
-    item = await upload(api, participant.headers, media_files.mp4(2.0), "video/mp4", target=GALLERY,
+    api = await media_app(video_max_seconds=1.5, video_max_pixels=10_000)
+    long = await upload(api, participant.headers, media_files.mp4(2.0), "video/mp4", target=GALLERY,
                         target_id=published_event.id)
-    got = await processed(api, participant.headers, item["id"], run_jobs)
+    wide = await upload(api, participant.headers, media_files.mp4(0.5, size=(128, 96)), "video/mp4", target=GALLERY,
+                        target_id=published_event.id)  # 12 288 pixels a frame: over the pixel limit
+    got = await processed(api, participant.headers, long["id"], run_jobs)
     assert (got["status"], got["error_code"]) == ("failed", "video_too_long")
+    got = await processed(api, participant.headers, wide["id"], run_jobs)
+    assert (got["status"], got["error_code"]) == ("failed", "video_too_large")
 
 
 async def test_a_photo_declared_as_a_video_is_refused(api: httpx.AsyncClient, participant: Any, published_event: Any,
@@ -101,8 +106,8 @@ async def test_confirming_before_uploading(api: httpx.AsyncClient, participant: 
     assert (r.status_code, r.json()["code"]) == (409, "upload_missing")
 
 
-async def test_local_upload_larger_than_its_token_wrong_type_and_forged_token(
-        api: httpx.AsyncClient, participant: Any, published_event: Any, media_files: Any) -> None:
+async def test_local_upload_larger_than_its_token_wrong_type_forged_or_expired_token(
+        api: httpx.AsyncClient, participant: Any, published_event: Any, media_files: Any, clock: Any) -> None:
     data = media_files.jpeg()
     r = await api.post("/api/v1/media/uploads", headers=participant.headers, json={
         "content_type": "image/jpeg", "size": len(data) - 1, "target": GALLERY, "target_id": published_event.id})
@@ -118,6 +123,12 @@ async def test_local_upload_larger_than_its_token_wrong_type_and_forged_token(
     assert r.status_code == 204
     r = await api.put(form["url"], content=data[:100], headers=form["headers"])
     assert (r.status_code, r.json()["code"]) == (409, "already_uploaded")  # never overwritten
+    r = await api.post("/api/v1/media/uploads", headers=participant.headers, json={
+        "content_type": "image/jpeg", "size": len(data), "target": GALLERY, "target_id": published_event.id})
+    form = r.json()["upload"]
+    clock.advance(timedelta(seconds=901))  # upload_ttl_s (15 min) passed: the presigned upload expired
+    r = await api.put(form["url"], content=data, headers=form["headers"])
+    assert (r.status_code, r.json()["code"]) == (403, "upload_token_invalid")
 
 
 async def test_bad_bodies(api: httpx.AsyncClient, participant: Any, published_event: Any) -> None:
@@ -129,6 +140,13 @@ async def test_bad_bodies(api: httpx.AsyncClient, participant: Any, published_ev
     r = await api.post(url, headers=participant.headers, json={
         "content_type": "image/jpeg", "size": 10**9, "target": GALLERY, "target_id": published_event.id})
     assert (r.status_code, r.json()["code"]) == (422, "file_too_large")
+    over_photo = 25 * 1024 * 1024 + 1  # limits per kind: over photo_max_bytes, under video_max_bytes
+    r = await api.post(url, headers=participant.headers, json={
+        "content_type": "image/jpeg", "size": over_photo, "target": GALLERY, "target_id": published_event.id})
+    assert (r.status_code, r.json()["code"]) == (422, "file_too_large")
+    r = await api.post(url, headers=participant.headers, json={
+        "content_type": "video/mp4", "size": over_photo, "target": GALLERY, "target_id": published_event.id})
+    assert r.status_code == 201, r.text
     r = await api.post(url, headers=participant.headers, json={
         "content_type": "image/jpeg", "size": 10, "target": "events.nothing", "target_id": published_event.id})
     assert (r.status_code, r.json()["code"]) == (404, "target_not_found")

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from plugins.media import storage
 from plugins.media.tables import Item
 
 GALLERY = "events.gallery"
@@ -89,6 +90,13 @@ async def test_local_files_public_private_and_expired(api: httpx.AsyncClient, pa
     row = await Item.select(Item.upload_key).where(Item.id == item["id"]).first()
     assert (await api.get(f"/media/files/{row['upload_key']}")).status_code == 404
     assert (await api.get("/media/files/pub/../../etc/passwd")).status_code == 404
-    clock.advance(timedelta(hours=2))  # the signed link (1 h) expired
-    r = await api.get(url.replace("pub/", "pub/", 1))
+    backend = storage.from_settings()  # a members-only file: only through a signed link, until it expires
+    assert await backend.put(private_key, b"private bytes", "image/webp")
+    private_url = await backend.signed_url(private_key, 300)
+    r = await api.get(private_url)
+    assert (r.status_code, r.content, r.headers["cache-control"]) == (200, b"private bytes", "private, max-age=60")
+    clock.advance(timedelta(seconds=301))
+    assert (await api.get(private_url)).status_code == 404  # the private link expired
+    clock.advance(timedelta(hours=2))  # the public item's signed link (1 h) expired too
+    r = await api.get(url)
     assert r.status_code == 200  # still public: the key is content-addressed and immutable

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from plugins.media import processing
+from plugins.media import processing, video
 
 GALLERY = "events.gallery"
 
@@ -51,6 +51,11 @@ def test_sniff_reads_magic_numbers_not_names(media_files: Any) -> None:
     assert processing.sniff(media_files.jpeg()).mime == "image/jpeg"
     assert processing.sniff(media_files.mp4(0.3)).kind == "video"
     assert processing.sniff(media_files.heic()).mime == "image/heic"
+    mov = media_files.mp4(0.5, container="mov")
+    assert processing.sniff(mov).mime == "video/quicktime"
+    limits = video.VideoLimits(60, 1920 * 1088, ("h264",))
+    clean = video.process_video(mov, limits, processing.ImageOptions(sizes=(32,)))
+    assert clean.codecs == "h264" and clean.video.fmt == "mp4" and clean.poster.width == 64  # a MOV in, an MP4 out
     for bad in (media_files.html(), b"GIF89a....", b"%PDF-1.7", b""):
         with pytest.raises(processing.Refused) as refused:
             processing.sniff(bad)
