@@ -219,7 +219,8 @@ def main() -> None:
                       "popularity_precision_at_10": round(r["pop_p"], 4),
                       "random_precision_at_10": round(r["rnd_p"], 4), "ndcg_at_10": round(r["n"], 4),
                       "feed_p99_ms": round(r["p99"], 1), "popularity_ndcg_at_10": round(r["pop_n"], 4),
-                      "events": args.events, "users": args.users, "evaluated_users": r["users"]}))
+                      "events": args.events, "users": args.users, "evaluated_users": r["users"],
+                      "load_1m": round(os.getloadavg()[0], 1)}))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 DURATION_S = int(os.environ.get("BENCH_DURATION_S", "16"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 CONNECTIONS = 32
+WRK_TIMEOUT_S = 30  # wrk's default (2 s) would cap the p99 and hide slow answers as socket timeouts
 CITIES = [("Moscow", 55.7558, 37.6173, 30), ("Saint Petersburg", 59.9343, 30.3351, 15), ("Novosibirsk", 55.0084,
           82.9357, 6), ("Yekaterinburg", 56.8389, 60.6057, 6), ("Kazan", 55.7963, 49.1088, 5), ("Berlin", 52.52,
           13.405, 8), ("Samara", 53.1959, 50.1002, 4), ("Omsk", 54.9885, 73.3242, 4), ("Rostov", 47.2357, 39.7015, 4)]
@@ -153,17 +154,20 @@ def lua_script(path: Path) -> str:
     return str(path)
 
 
-def wrk(url: str, script: str, seconds: int) -> tuple[float, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script, url],
-                         check=True, capture_output=True, text=True).stdout
+def wrk(url: str, script: str, seconds: int) -> tuple[float, float, int]:
+    """Requests/s, p99 ms and failures (non-2xx: a Typesense error is a 503, not a quiet fallback; socket errors)."""
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT_S}s",
+                          "--latency", "-s", script, url], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     m = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     assert m is not None
     p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    if bad:
-        raise SystemExit(f"{bad.group(1)} non-2xx responses:\n{out}")
-    return rps, p99
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(bad.group(1)) if bad else 0) + (sum(int(x) for x in errors.groups()) if errors else 0)
+    if failed:
+        print(f"  {failed} failed requests (non-2xx or socket errors): figures of an overloaded run", flush=True)
+    return rps, p99, failed
 
 
 def serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -263,7 +267,9 @@ def main() -> None:
         files = {}
         for backend in ("postgres", "typesense"):
             files[backend] = tmp / f"plugins-{backend}.toml"
-            files[backend].write_text(f'enabled = ["events", "search"]\n[settings.search]\nbackend = "{backend}"\n')
+            # no fallback: a Typesense answer that fails or is late counts as a failure, never as PostgreSQL's
+            files[backend].write_text(f'enabled = ["events", "search"]\n[settings.search]\nbackend = "{backend}"\n'
+                                      'fallback = false\ntimeout_s = 20.0\n')
         env = {**os.environ, **running.env, "SBOR_DATABASE_URL": dsn, "SBOR_PLUGINS_FILE": str(files["typesense"]),
                "SBOR_LOG_LEVEL": "WARNING", "SBOR_HTTP_RATE_LIMIT": "1000000000", "SBOR_DATABASE_POOL_MIN": "8",
                "SBOR_DATABASE_POOL_MAX": "8", "PYTHONPATH": str(ROOT),
@@ -281,13 +287,14 @@ def main() -> None:
         for u in urls.values():  # warm-up: pools filled, statements prepared
             wrk(u, script, 2)
         seconds = max(1, round(DURATION_S / ROUNDS))
-        runs: dict[str, list[tuple[float, float]]] = {b: [] for b in urls}
+        runs: dict[str, list[tuple[float, float, int]]] = {b: [] for b in urls}
         for i in range(ROUNDS):
             for b, u in urls.items():
                 runs[b].append(wrk(u, script, seconds))
                 print(f"round {i + 1}/{ROUNDS} {b}: {runs[b][-1][0]:.0f} req/s, p99 {runs[b][-1][1]:.1f} ms",
                       flush=True)
-        figures = {b: (statistics.mean(r for r, _ in v), max(p for _, p in v)) for b, v in runs.items()}
+        figures = {b: (statistics.mean(r for r, _, _ in v), max(p for _, p, _ in v), sum(f for _, _, f in v))
+                   for b, v in runs.items()}
         worker = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--processes", "1", "--threads", "2"],
                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
         procs.append(worker)
@@ -312,7 +319,8 @@ def main() -> None:
                       "typesense_p99_ms": round(ts[1], 1), "postgres_p99_ms": round(pg[1], 1),
                       "index_per_s": round(rates["typesense"], 1), "lag_s": round(statistics.median(samples), 3),
                       "events": args.events, "postgres_index_per_s": round(rates["postgres"], 1),
-                      "lag_max_s": round(max(samples), 3)}))
+                      "lag_max_s": round(max(samples), 3), "typesense_failed": ts[2], "postgres_failed": pg[2],
+                      "load_1m": round(os.getloadavg()[0], 1)}))
 
 
 if __name__ == "__main__":
