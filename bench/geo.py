@@ -8,7 +8,10 @@ of addresses already asked, people asking for the same places — is sent 64 at 
   the timeout, answer validation), counting the cache hits and the calls that reached the stand-in;
 * straight to the stand-in with one httpx client and the same connection pool (what an app without geo would do).
 
-Ends with one JSON line: ``{"bench": "geo", "rps", "baseline_rps", "p99_ms", "hit_rate", "provider_calls"}``.
+Ends with one JSON line: ``{"bench": "geo", "rps", "baseline_rps", "p99_ms", "hit_rate", "provider_calls",
+"errors", "baseline_errors"}``. A request geo could not answer (503 ``maps_unavailable``: on a loaded machine the
+stand-in may take longer than the timeout, and five timeouts in a row open the circuit) is counted, not fatal; the
+first one's ``tried`` is printed. Both sides wait at most ``TIMEOUT_S`` for the stand-in.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,6 +35,7 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "10000"))
 REPEAT_RATE = 0.7
 CONCURRENCY = 64
 DELAY_MS = 50.0
+TIMEOUT_S = 10.0
 STREETS = ["Тверская", "Арбат", "Новый Арбат", "Мясницкая", "Покровка", "Маросейка", "Пятницкая", "Большая Ордынка",
            "Лесная", "Бауманская", "Никольская", "Варварка", "Сретенка", "Петровка", "Неглинная"]
 
@@ -82,20 +87,26 @@ async def main(url: str) -> dict[str, float | int | str]:
     from core import cache
     from plugins.geo import GeoSettings, ProviderLimits
     from plugins.geo import service as geo
-    from plugins.geo.broker import Providers, Via
+    from plugins.geo.broker import MapsUnavailable, Providers, Via
     from plugins.geo.providers.nominatim import Nominatim
 
     queries = sequence(REQUESTS, REPEAT_RATE)
     distinct = len(set(queries))
-    provider = Nominatim(url, user_agent="Sbor-bench/0.1 (geo)", timeout_s=5.0)
+    provider = Nominatim(url, user_agent="Sbor-bench/0.1 (geo)", timeout_s=TIMEOUT_S)
     via = Via(Providers(by_name={"nominatim": provider}),
               GeoSettings(geocode=["nominatim"], providers={"nominatim": ProviderLimits(
-                  per_second=100_000, daily_budget=10_000_000, cache_ttl_s=3600, timeout_s=5.0)}))
-    hits = 0
+                  per_second=100_000, daily_budget=10_000_000, cache_ttl_s=3600, timeout_s=TIMEOUT_S)}))
+    hits = errors = base_errors = 0
+    first_error: list[Any] = []
 
     async def through_geo(q: str) -> None:
-        nonlocal hits
-        answer = await geo.geocode(q, lang="ru", limit=1, via=via)
+        nonlocal hits, errors
+        try:
+            answer = await geo.geocode(q, lang="ru", limit=1, via=via)
+        except MapsUnavailable as exc:
+            errors += 1
+            first_error[:] = first_error or [exc.extra.get("tried")]
+            return
         hits += answer.cached
 
     # The same connection pool as geo's provider clients (plugins.geo.http.MAX_CONNECTIONS): one httpx client, as an
@@ -103,15 +114,20 @@ async def main(url: str) -> dict[str, float | int | str]:
     from plugins.geo.http import MAX_CONNECTIONS
 
     limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10,
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=TIMEOUT_S,
                                  headers={"User-Agent": "Sbor-bench/0.1 (baseline)"}) as client:
         async def straight(q: str) -> None:
-            r = await client.get("/search", params={"q": q, "format": "jsonv2", "limit": 1, "addressdetails": 1,
-                                                    "accept-language": "ru"})
-            r.raise_for_status()
-            r.json()
+            nonlocal base_errors
+            try:
+                r = await client.get("/search", params={"q": q, "format": "jsonv2", "limit": 1,
+                                                        "addressdetails": 1, "accept-language": "ru"})
+                r.raise_for_status()
+                r.json()
+            except httpx.HTTPError:
+                base_errors += 1
 
         await run(queries[:200], straight)  # warm up connections on both sides
+        base_errors = 0
         base_s, base_lat = await run(queries, straight)
     calls_before = await _calls(url)
     geo_s, geo_lat = await run(queries, through_geo)
@@ -127,9 +143,12 @@ async def main(url: str) -> dict[str, float | int | str]:
           f"cache hits {hits} ({hits / len(queries):.1%})  calls reaching the stand-in {provider_calls}")
     print(f"straight:       {len(queries) / base_s:8.0f} req/s  p99 {p99(base_lat):7.1f} ms  "
           f"calls reaching the stand-in {len(queries)}")
+    if errors or base_errors:
+        print(f"unanswered: {errors} through geo (first: tried {first_error[0] if first_error else None}), "
+              f"{base_errors} straight")
     return {"bench": "geo", "rps": round(len(queries) / geo_s, 1), "baseline_rps": round(len(queries) / base_s, 1),
             "p99_ms": round(p99(geo_lat), 1), "hit_rate": round(hits / len(queries), 4),
-            "provider_calls": provider_calls}
+            "provider_calls": provider_calls, "errors": errors, "baseline_errors": base_errors}
 
 
 async def _calls(url: str) -> int:

@@ -222,16 +222,18 @@ async def _succeeded(name: str) -> None:
 
 
 async def ask(capability: Capability, call: Callable[[MapsProvider], Awaitable[Any]],
-              check: Callable[[Any], T], type_: Any, *, key: str | None = None, via: Via | None = None) -> Answer[T]:
+              check: Callable[[Any], T], type_: Any, *, key: str | None = None, via: Via | None = None,
+              offers: Callable[[MapsProvider], bool] | None = None) -> Answer[T]:
     """Answer ``capability`` from the cache or the first provider that can; MapsUnavailable when none can.
 
     ``call`` asks one provider, ``check`` validates its answer (raising ProviderBadAnswer), ``type_`` is the answer's
     type for the cache, ``key`` the cache key (None: not cached), ``via`` the providers and settings to use instead
-    of the current plugin set's.
+    of the current plugin set's, ``offers`` whether a provider can answer this particular request (a route's mode):
+    one that cannot is skipped (``mode_not_offered``) without a call, so the next in the order answers.
     """
     settings = via.settings if via is not None else plugin_settings(GeoSettings)
     if key is None:
-        return await _ask_providers(capability, call, check, settings, via, None)
+        return await _ask_providers(capability, call, check, settings, via, None, offers)
     hit = await _cache_get(key, type_)
     if hit is not None:
         return Answer(hit.v, hit.p, cached=True)
@@ -241,7 +243,7 @@ async def ask(capability: Capability, call: Callable[[MapsProvider], Awaitable[A
     if running is not None:
         answer: Answer[T] = await asyncio.shield(running)
         return Answer(answer.value, answer.provider, cached=True)
-    task = asyncio.ensure_future(_ask_providers(capability, call, check, settings, via, key))
+    task = asyncio.ensure_future(_ask_providers(capability, call, check, settings, via, key, offers))
     _inflight[key] = task
     try:
         return await asyncio.shield(task)
@@ -255,13 +257,16 @@ _inflight: dict[str, asyncio.Future[Any]] = {}
 
 async def _ask_providers(capability: Capability, call: Callable[[MapsProvider], Awaitable[Any]],
                          check: Callable[[Any], T], settings: GeoSettings, via: Via | None,
-                         key: str | None) -> Answer[T]:
+                         key: str | None, offers: Callable[[MapsProvider], bool] | None = None) -> Answer[T]:
     pool = via.pool if via is not None else providers()
     tried: list[dict[str, str]] = []
     retry_hints: list[float] = []
     for provider in pool.order(capability, settings):
         name = provider.info.name
         limits = pool.limits(provider, settings)
+        if offers is not None and not offers(provider):
+            tried.append({"provider": name, "skipped": "mode_not_offered"})
+            continue
         if await circuit_open(name):
             tried.append({"provider": name, "skipped": "circuit_open"})
             continue

@@ -36,6 +36,18 @@ Results = Annotated[int, QueryParameter(ge=1, le=service.MAX_RESULTS,
                                         description=f"How many answers (1 to {service.MAX_RESULTS}).")]
 MAX_RADIUS_KM = 50.0
 
+# The stable codes each operation answers besides core's (listed in the OpenAPI document by core.http.openapi).
+_ADDRESS = ["address_empty", "address_too_long", "invalid_language"]
+_DOWN = {503: ["maps_unavailable"]}
+GEOCODE_CODES = {422: _ADDRESS, **_DOWN}
+REVERSE_CODES = {422: ["coordinates_out_of_range", "invalid_language"], **_DOWN}
+SUGGEST_CODES = {422: [*_ADDRESS, "coordinates_out_of_range"], **_DOWN}
+DIRECTIONS_CODES = {404: ["event_not_found"], 409: ["event_has_no_place"], 422: ["coordinates_out_of_range"]}
+HOME_CODES = {422: ["home_point_or_city", "city_not_found", "coordinates_out_of_range", *_ADDRESS], **_DOWN}
+VENUE_CODES = {422: ["coordinates_incomplete", "coordinates_out_of_range", *_ADDRESS]}
+PIN_CODES = {403: ["not_venue_creator"], 404: ["venue_not_found"], 422: ["coordinates_out_of_range"]}
+NEAR_CODES = {400: ["radius_too_large"], 422: ["coordinates_out_of_range"]}
+
 
 async def _budget(principal: Principal) -> None:
     """Each user's lookups per minute (the providers' budgets are the deployment's, not one user's)."""
@@ -68,21 +80,22 @@ class GeoController(Controller):
 
     path = "/geo"
 
-    @get("/geocode", operation_id="geocode_address", summary="Places for an address")
+    @get("/geocode", operation_id="geocode_address", summary="Places for an address", opt={"codes": GEOCODE_CODES})
     async def geocode(self, principal: SignedIn, q: FromQuery[str], lang: FromQuery[str] = "en",
                       limit: Results = 5) -> PlacesRead:
         """Places matching an address, best first, with the time zone at each (an empty list: nothing found)."""
         await _budget(principal)
         return _places(await service.geocode(q, lang=lang, limit=limit))
 
-    @get("/reverse", operation_id="reverse_geocode", summary="What is at a point")
+    @get("/reverse", operation_id="reverse_geocode", summary="What is at a point", opt={"codes": REVERSE_CODES})
     async def reverse(self, principal: SignedIn, lat: FromQuery[float], lon: FromQuery[float],
                       lang: FromQuery[str] = "en") -> PlacesRead:
         """The address at a point (nearest first)."""
         await _budget(principal)
         return _places(await service.reverse(service.check_point(lat, lon, "/lat"), lang=lang))
 
-    @get("/suggest", operation_id="suggest_addresses", summary="Addresses suggested while typing")
+    @get("/suggest", operation_id="suggest_addresses", summary="Addresses suggested while typing",
+         opt={"codes": SUGGEST_CODES})
     async def suggest(self, principal: SignedIn, q: FromQuery[str], lang: FromQuery[str] = "en",
                       near: FromQuery[str | None] = None, limit: Results = 5) -> SuggestionsRead:
         """Completions of a partly typed address, nearest ``near=lat,lon`` first when the provider can."""
@@ -107,7 +120,7 @@ class GeoController(Controller):
         return out
 
     @post("/events/{event_id:int}/directions", operation_id="get_event_directions", status_code=HTTP_200_OK,
-          summary="How to get to an event")
+          summary="How to get to an event", opt={"codes": DIRECTIONS_CODES})
     async def event_directions(self, optional_principal: MaybeSignedIn, event_id: FromPath[int],
                                data: JSONBody[DirectionsBody]) -> DirectionsRead:
         """The route and ETA from ``origin`` to the event, the offline estimate, and links to the map apps.
@@ -127,7 +140,7 @@ class GeoController(Controller):
         point = await home.get(principal.user_id)
         return HomeRead(lat=point.lat if point else None, lon=point.lon if point else None)
 
-    @put("/home", operation_id="set_home_area", summary="Set my area (opt-in)")
+    @put("/home", operation_id="set_home_area", summary="Set my area (opt-in)", opt={"codes": HOME_CODES})
     async def set_home(self, principal: SignedIn, data: JSONBody[HomeBody]) -> HomeRead:
         """Store a coarse home point (rounded) from a point or a city; only the caller ever sees it."""
         if data.city is not None and data.lat is None and data.lon is None:
@@ -151,7 +164,8 @@ class GeoVenueController(Controller):
 
     path = "/geo/venues"
 
-    @post("/", operation_id="create_venue_from_address", guards=[requires(CREATE)], status_code=HTTP_201_CREATED)
+    @post("/", operation_id="create_venue_from_address", guards=[requires(CREATE)], status_code=HTTP_201_CREATED,
+          opt={"codes": VENUE_CODES})
     async def create_venue(self, principal: SignedIn, data: JSONBody[VenueBody]) -> LocatedVenueRead:
         """Add a venue by its address (geocoded in the background unless a point is given).
 
@@ -168,19 +182,19 @@ class GeoVenueController(Controller):
                                             point=point, lang=data.lang)
         return _venue(venue, duplicate)
 
-    @put("/{venue_id:int}/pin", operation_id="move_venue_pin", guards=[requires(CREATE)])
+    @put("/{venue_id:int}/pin", operation_id="move_venue_pin", guards=[requires(CREATE)], opt={"codes": PIN_CODES})
     async def move_pin(self, principal: SignedIn, venue_id: FromPath[int], data: JSONBody[PinBody]) -> LocatedVenueRead:
         """Move the venue's pin (its creator or a moderator); the time zone follows, and so do its coming events."""
         venue = await venues.move_pin(principal.user_id, venue_id, Point(data.latitude, data.longitude),
                                       moderator=principal.has(MODERATE))
         return _venue(venue, False)
 
-    @get("/{venue_id:int}", operation_id="get_located_venue")
+    @get("/{venue_id:int}", operation_id="get_located_venue", opt={"codes": {404: ["venue_not_found"]}})
     async def get_venue(self, venue_id: FromPath[int]) -> LocatedVenueRead:
         """A venue with how it was located (``pending`` while being geocoded)."""
         return _venue(await events.venue_location(venue_id), False)
 
-    @get("/", operation_id="list_venues_near", summary="Venues near a point")
+    @get("/", operation_id="list_venues_near", summary="Venues near a point", opt={"codes": NEAR_CODES})
     async def near(self, near: FromQuery[str], radius_km: FromQuery[float] = 2.0) -> list[VenueNearRead]:
         """Located venues within ``radius_km`` (at most 50) of ``near=lat,lon``, nearest first, with distances."""
         point = _near(near)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from core.errors import InvalidParameter, ValidationFailed
 from core.geo import haversine_km, valid_point, walking_minutes
 from core.hooks import plugin_settings
 from plugins.geo import GeoSettings, validate, zones
 from plugins.geo.broker import Answer, MapsUnavailable, Via, ask, cache_key, normalise, providers
-from plugins.geo.hookspecs import MODES, Mode, Place, Point, Route, Suggestion
+from plugins.geo.hookspecs import MODES, MapsProvider, Mode, Place, Point, Route, Suggestion
 
 log = logging.getLogger("plugins.geo")
 
@@ -93,10 +92,12 @@ async def route(origin: Point, destination: Point, *, mode: Mode = "walk",
     origin, destination = check_point(origin.lat, origin.lon, "/origin"), check_point(destination.lat,
                                                                                        destination.lon, "/destination")
 
-    async def call(p: Any) -> Route | None:
-        return await p.route(origin, destination, mode=mode) if mode in p.info.modes else None
+    async def call(p: MapsProvider) -> Route | None:
+        return await p.route(origin, destination, mode=mode)
 
-    return await ask("route", call, lambda raw: validate.route(raw, mode), Route | None, via=via)
+    # A provider that does not route this mode is passed over (not "no route"): the next in the order may route it.
+    return await ask("route", call, lambda raw: validate.route(raw, mode), Route | None, via=via,
+                     offers=lambda p: mode in p.info.modes)
 
 
 def straight_line(origin: Point, destination: Point) -> tuple[float, int]:

@@ -9,11 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from plugins.geo import GeoSettings, ProviderLimits
+from core import cache
+from core.errors import ValidationFailed
+from plugins.geo import GeoSettings, ProviderLimits, routes
 from plugins.geo import service as geo
-from plugins.geo.broker import MapsUnavailable, Providers, Via, compatible, load
-from plugins.geo.conformance import MOSCOW, TVERSKAYA
-from plugins.geo.hookspecs import CONTRACT_VERSION, Place, Point, ProviderInfo
+from plugins.geo.broker import MapsUnavailable, Providers, Via, cache_key, compatible, load, normalise
+from plugins.geo.conformance import MOSCOW, ROUTE, TVERSKAYA
+from plugins.geo.hookspecs import CONTRACT_VERSION, Place, Point, ProviderInfo, ProviderUnavailable, Route
 from plugins.geo.providers.nominatim import Nominatim
 from plugins.geo.standin import StandIn
 
@@ -26,7 +28,7 @@ async def signed_in(make_user: Any, auth_headers: Any, *roles: str) -> tuple[Any
 
 
 def via_nominatim(standin: StandIn, **limits: Any) -> tuple[Nominatim, Via]:
-    provider = Nominatim(standin.url, user_agent=UA, timeout_s=limits.get("timeout_s", 0.5))
+    provider = Nominatim(standin.url, user_agent=UA, timeout_s=limits.get("timeout_s", 5.0))
     settings = GeoSettings(geocode=["nominatim"], reverse=["nominatim"],
                            providers={"nominatim": ProviderLimits(**({"per_second": 1000} | limits))})
     return provider, Via(Providers(by_name={"nominatim": provider}), settings)
@@ -64,7 +66,7 @@ async def test_reverse_refuses_points_off_the_earth(geo_client: httpx.AsyncClien
 
 async def test_nan_and_out_of_range_points_in_the_services(fresh_geo: None) -> None:
     for lat, lon in ((91.0, 0.0), (0.0, 181.0), (math.nan, 0.0), (0.0, math.nan)):
-        with pytest.raises(geo.ValidationFailed) as bad:
+        with pytest.raises(ValidationFailed) as bad:
             await geo.reverse(Point(lat, lon))
         assert bad.value.code == "coordinates_out_of_range"
 
@@ -75,7 +77,7 @@ async def test_empty_and_10000_character_addresses(geo_client: httpx.AsyncClient
     for q, code in (("", "address_empty"), ("   ", "address_empty"), ("x" * 10_000, "address_too_long")):
         r = await geo_client.get("/api/v1/geo/geocode", params={"q": q}, headers=headers)
         assert r.status_code == 422 and r.json()["code"] == code, r.text
-        with pytest.raises(geo.ValidationFailed) as bad:
+        with pytest.raises(ValidationFailed) as bad:
             await geo.geocode(q)
         assert bad.value.code == code
 
@@ -159,6 +161,91 @@ async def test_vendor_429_answers_503_with_retry_after(geo_client: httpx.AsyncCl
     r = await geo_client.get("/api/v1/geo/providers")
     nominatim = next(p for p in r.json() if p["name"] == "nominatim")
     assert nominatim["circuit_open"] is True and "geocode" in nominatim["capabilities"]
+
+
+async def test_every_provider_down_says_what_each_did(nominatim_standin: StandIn, fresh_geo: None) -> None:
+    class Down:  # a second provider, unreachable
+        info = ProviderInfo(name="down", contract=CONTRACT_VERSION, capabilities=frozenset({"geocode"}))
+
+        async def geocode(self, query: str, **_: Any) -> list[Place]:
+            raise ProviderUnavailable("connection refused")
+
+        async def aclose(self) -> None:
+            return None
+
+    nominatim, _ = via_nominatim(nominatim_standin)
+    nominatim_standin.fail(503)
+    limits = {n: ProviderLimits(per_second=1000) for n in ("down", "nominatim")}
+    via = Via(Providers(by_name={"down": Down(), "nominatim": nominatim}),  # type: ignore[dict-item]
+              GeoSettings(geocode=["down", "nominatim"], providers=limits))
+    with pytest.raises(MapsUnavailable) as caught:
+        await geo.geocode("Red Square", via=via)
+    assert caught.value.extra["tried"] == [{"provider": "down", "failed": "provider_unavailable"},
+                                           {"provider": "nominatim", "failed": "provider_unavailable"}]
+    await nominatim.aclose()
+
+
+async def test_each_providers_rate_limit_and_cache_ttl_are_its_own(nominatim_standin: StandIn, fresh_geo: None,
+                                                                   clock: Any) -> None:
+    clock.freeze()  # every call in the same instant: the per-second limit is deterministic
+    provider, via = via_nominatim(nominatim_standin, per_second=1, cache_ttl_s=123)
+    nominatim_standin.places["Red Square"] = [MOSCOW]
+    assert (await geo.geocode("Red Square", via=via)).provider == "nominatim"
+    ttl = await cache.client().ttl(cache_key("geocode", "en", f"5\x00{normalise('Red Square')}"))
+    assert 100 < ttl <= 123  # the provider's own TTL (its terms), not a global one
+    with pytest.raises(MapsUnavailable) as limited:
+        await geo.geocode("Obelisco", via=via)
+    assert limited.value.extra["tried"] == [{"provider": "nominatim", "skipped": "rate_limited"}]
+    assert "Retry-After" in limited.value.headers and len(nominatim_standin.requests) == 1
+    assert (await geo.geocode("red  square", via=via)).cached  # the cache still answers
+    await provider.aclose()
+
+
+async def test_a_route_skips_a_provider_without_the_mode(fresh_geo: None) -> None:
+    class Walker:  # routes on foot only; listed first
+        info = ProviderInfo(name="walker", contract=CONTRACT_VERSION, capabilities=frozenset({"route"}),
+                            modes=frozenset({"walk"}))
+        calls = 0
+
+        async def route(self, origin: Point, destination: Point, *, mode: str) -> Route | None:
+            Walker.calls += 1
+            return None
+
+        async def aclose(self) -> None:
+            return None
+
+    class Transit(Walker):
+        info = ProviderInfo(name="transit", contract=CONTRACT_VERSION, capabilities=frozenset({"route"}),
+                            modes=frozenset({"transit"}))
+
+        async def route(self, origin: Point, destination: Point, *, mode: str) -> Route | None:
+            return Route(mode="transit", distance_m=ROUTE.distance_m, duration_s=ROUTE.duration_s)
+
+    limits = {n: ProviderLimits(per_second=1000) for n in ("walker", "transit")}
+    via = Via(Providers(by_name={"walker": Walker(), "transit": Transit()}),  # type: ignore[dict-item]
+              GeoSettings(route=["walker", "transit"], providers=limits))
+    answer = await geo.route(Point(*ROUTE.line[0]), Point(*ROUTE.line[-1]), mode="transit", via=via)
+    assert answer.provider == "transit" and answer.value is not None and Walker.calls == 0
+    with pytest.raises(MapsUnavailable) as caught:
+        await geo.route(Point(*ROUTE.line[0]), Point(*ROUTE.line[-1]), mode="car", via=via)
+    assert caught.value.extra["tried"] == [{"provider": "walker", "skipped": "mode_not_offered"},
+                                           {"provider": "transit", "skipped": "mode_not_offered"}]
+
+
+def test_geo_error_codes_are_declared_in_openapi(make_app: Any) -> None:
+    schema = make_app(["events", "geo"]).openapi_schema.to_schema()
+    ops = {op["operationId"]: op for item in schema["paths"].values() for op in item.values()
+           if isinstance(op, dict) and "operationId" in op}
+    declared = {"geocode_address": routes.GEOCODE_CODES, "reverse_geocode": routes.REVERSE_CODES,
+                "suggest_addresses": routes.SUGGEST_CODES, "get_event_directions": routes.DIRECTIONS_CODES,
+                "set_home_area": routes.HOME_CODES, "create_venue_from_address": routes.VENUE_CODES,
+                "move_venue_pin": routes.PIN_CODES, "list_venues_near": routes.NEAR_CODES,
+                "get_located_venue": {404: ["venue_not_found"]}}
+    for op_id, codes in declared.items():
+        for status, names in codes.items():
+            description = ops[op_id]["responses"][str(status)]["description"]
+            assert all(f"`{name}`" in description for name in names), (op_id, status, description)
+    assert "Retry-After" in ops["geocode_address"]["responses"]["503"]["headers"]
 
 
 def test_contract_versions() -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from core import clock
+from core.users import lifecycle
 from core.users.tables import User
 from plugins.events import api as events
 from plugins.geo.conformance import MOSCOW, TVERSKAYA
@@ -122,6 +123,11 @@ async def test_directions_route_eta_links_and_the_offline_fallback(
     assert "rtext=55.757718%2C37.611347~55.753930%2C37.620795" in body["links"]["yandex"]
     assert "/from/37.611347,55.757718/to/37.620795,55.753930" in body["links"]["2gis"]
     assert 0.7 < body["straight_km"] < 0.8
+    # no routing provider for the mode (OSRM here routes walk and car): the straight line, no ETA but on foot
+    r = await geo_client.post(f"/api/v1/geo/events/{event_id}/directions", json={"origin": here, "mode": "transit"})
+    body = r.json()
+    assert (body["fallback"], body["route"], body["provider"], body["eta"]) == (True, None, None, None)
+    assert body["walking_minutes"] >= 10 and "rtt=mt" in body["links"]["yandex"]
     # the routing provider down: the straight line and a walking estimate
     osrm_standin.fail(502)
     r = await geo_client.post(f"/api/v1/geo/events/{event_id}/directions", json={"origin": here, "mode": "walk"})
@@ -165,8 +171,10 @@ async def test_my_area_is_rounded_private_and_deletable(geo_client: httpx.AsyncC
     row = await User.select(User.home_lat, User.home_lon).where(User.id == user.id).first()
     assert row == {"home_lat": 55.75, "home_lon": 37.62}  # only the rounded point is stored
     other = await make_user()
-    profile = await geo_client.get(f"/api/v1/users/{user.id}", headers=await auth_headers(other))
-    assert "home_lat" not in profile.text
+    profile = await geo_client.get(f"/api/v1/users/{user.id}/profile", headers=await auth_headers(other))
+    assert profile.status_code == 200 and "home_" not in profile.text and "55.75" not in profile.text  # nobody else
+    exported = await geo_client.get("/api/v1/me/export", headers=headers)
+    assert (exported.json()["account"]["home_lat"], exported.json()["account"]["home_lon"]) == (55.75, 37.62)
     nominatim_standin.places["Казань"] = [MOSCOW.__class__(lat=55.796127, lon=49.106414, label="Казань",
                                                            country_code="RU")]
     r = await geo_client.put("/api/v1/geo/home", headers=headers, json={"city": "Казань"})
@@ -180,6 +188,10 @@ async def test_my_area_is_rounded_private_and_deletable(geo_client: httpx.AsyncC
     assert (await geo_client.delete("/api/v1/geo/home", headers=headers)).status_code == 204
     assert (await geo_client.get("/api/v1/geo/home", headers=headers)).json() == {"lat": None, "lon": None}
     assert (await geo_client.get("/api/v1/geo/home")).status_code == 401
+    await geo_client.put("/api/v1/geo/home", headers=headers, json={"lat": 55.75, "lon": 37.62})
+    await lifecycle.anonymise(user.id)  # what deleting the account does
+    row = await User.select(User.home_lat, User.home_lon).where(User.id == user.id).first()
+    assert row == {"home_lat": None, "home_lon": None}
 
 
 @pytest.mark.parametrize("radius", [0.5, 3.0])
