@@ -60,9 +60,10 @@ async def search_events(params: SearchParams) -> Answer:
     try:
         found = await backend.search_events(q, syn)
     except BackendDown as exc:
+        log.warning("search: %s failed (%s); %s", backend.name, exc,
+                    "answering from PostgreSQL" if settings.fallback else "503, the fallback is off")
         if not settings.fallback:
             raise ServiceUnavailable("Search is unavailable; try again shortly", code="search_unavailable") from exc
-        log.warning("search: %s failed (%s); answering from PostgreSQL", backend.name, exc)
         backend, fallback = registry.postgres(), True
         found = await backend.search_events(q, syn)
     if q.offset == 0 and q.words:
