@@ -97,7 +97,6 @@ class _Connection:
     ending: _Closed | None = None  # set by a control order; the reader is cancelled to close with it
     rooms: dict[str, AsyncExitStack] = field(default_factory=dict)
     own: AsyncExitStack = field(default_factory=AsyncExitStack)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def serve(self) -> None:
         ip = client_ip(self.socket.scope)
@@ -301,16 +300,20 @@ class _Connection:
 
     async def _out(self, frame: dict[str, Any] | None = None, *, text: str = "",
                    close: tuple[int, str] | None = None) -> None:
-        """Send one frame (the reader and the room tasks share the socket); a gone client is not an error here."""
-        async with self.lock:
-            try:
-                if close is not None:
-                    if close[0]:
-                        await self.socket.close(close[0], close[1])
-                else:
-                    await self.socket.send_data(text or msgspec.json.encode(frame).decode())
-            except Exception as exc:  # disconnected meanwhile: the reader sees the disconnect and cleans up
-                log.debug("realtime: send to user %s failed: %r", self.user_id, exc)
+        """Send one frame (the reader and the room tasks share the socket); a gone client is not an error here.
+
+        No lock: the server encodes and writes each frame whole, without awaiting in between (uvicorn's WebSocket
+        protocols), so frames never interleave; each source (a room's subscription, the reader) sends its frames one
+        after another, so each stream keeps its order. A lock here cost ~3 % of the chat's delivery time (bench chat).
+        """
+        try:
+            if close is not None:
+                if close[0]:
+                    await self.socket.close(close[0], close[1])
+            else:
+                await self.socket.send_data(text or msgspec.json.encode(frame).decode())
+        except Exception as exc:  # disconnected meanwhile: the reader sees the disconnect and cleans up
+            log.debug("realtime: send to user %s failed: %r", self.user_id, exc)
 
 
 _decoded: tuple[bytes, str] = (b"", "")
