@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from core import clock, db
 from core.hooks import plugin_settings
 from core.users import services as users
+from core.users.tables import Role, UserRole
 from plugins.support import SupportSettings, sql
 from plugins.support.tables import Agent
 
@@ -66,9 +67,19 @@ def forget() -> None:
 
 
 async def known() -> list[int]:
-    """Every agent who ever came online and still holds ``support.answer`` (who hears of urgent tickets)."""
-    ids = [r["user"] for r in await Agent.select(Agent.user).where(Agent.active.eq(True))]
-    return [i for i in ids if await is_agent(i)]
+    """Who hears of urgent tickets and of unassigned ones nearing their due time.
+
+    Every active account with a role that names ``support.answer`` (whether or not they ever came online), and
+    everyone else who came online as an agent and still holds it (admins through ``*``).
+    """
+    roles = [r["id"] for r in await Role.select(Role.id).where(Role.permissions.any(ANSWER))]
+    named = await UserRole.select(UserRole.user).where(UserRole.role.is_in(roles), UserRole.user.status == "active") \
+        if roles else []
+    ids = {r["user"] for r in named}
+    for r in await Agent.select(Agent.user).where(Agent.active.eq(True)):
+        if r["user"] not in ids and await is_agent(r["user"]):
+            ids.add(r["user"])
+    return sorted(ids)
 
 
 async def next_in_turn() -> int | None:

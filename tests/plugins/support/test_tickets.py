@@ -254,11 +254,13 @@ async def test_bodies_are_checked(api, person, open_ticket) -> None:
 
 
 async def test_safety_tickets_are_urgent_and_agents_hear_of_them(api, person, open_ticket) -> None:
-    agent, ada = await person(AGENT_ROLE), await person()
+    agent, quiet, ada = await person(AGENT_ROLE), await person(AGENT_ROLE), await person()
     await api.post("/api/v1/support/desk/heartbeat", headers=agent.headers)
     ticket = await open_ticket(ada, category="safety", subject="Someone threatened me")
     assert ticket["priority"] == "urgent" and ticket["agents_online"] is True
     assert "support.urgent" in await kinds_sent(agent.id)
+    assert "support.urgent" in await kinds_sent(quiet.id)  # never came online: told all the same
+    assert "support.urgent" not in await kinds_sent(ada.id)
     status = (await api.get("/api/v1/support/status", headers=ada.headers)).json()
     assert status["agents_online"] is True and set(status["expect_answer_by"]) >= {"safety", "bug"}
     by = {k: datetime.fromisoformat(v) for k, v in status["expect_answer_by"].items()}
