@@ -18,6 +18,7 @@ from core.errors import NotAuthenticated, NotFound
 from core.hooks import plugin_settings
 from plugins.orders import OrdersSettings, credentials, flow, pos, signing, sql
 from plugins.orders.hookspecs import PosUnavailable, WebhookEvent, WebhookRejected
+from plugins.orders.http_adapter import tls
 from plugins.orders.schemas import WebhookResult
 from plugins.orders.store import load, parse_id, transaction
 from plugins.orders.tables import Order, OutgoingWebhook, VenuePos, WebhookDelivery
@@ -112,7 +113,7 @@ async def deliver_due(limit: int = 100, client: httpx.AsyncClient | None = None)
     if not due:
         return 0
     own = client is None
-    http = client or httpx.AsyncClient(timeout=plugin_settings(OrdersSettings).pos_timeout_s)
+    http = client or httpx.AsyncClient(timeout=plugin_settings(OrdersSettings).pos_timeout_s, verify=tls())
     sent = 0
     try:
         for d in due:
