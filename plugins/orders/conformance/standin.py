@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections import deque
@@ -52,6 +53,17 @@ class _Fault:
     retry_after: float | None = None
     hang_s: float = 0.0
     only: str | None = None  # a path pattern the fault applies to (None: the next request)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Serves each connection in a daemon thread; a client that hung up (its timeout) is not an error to print."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class StandInServer:
@@ -136,8 +148,7 @@ class StandInServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), _Handler)
         # A short poll: stop() waits for the serving loop to notice (the default 0.5 s, paid by every test).
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="pos-stand-in", daemon=True)
