@@ -118,3 +118,29 @@ def test_typesense_is_started_only_when_enabled_without_urls_and_a_cluster_is_a_
     nodes = client_config(registry.typesense().settings)["nodes"]
     assert nodes == [{"host": "10.0.0.1", "port": 8108, "protocol": "http"},
                      {"host": "ts2.example.org", "port": 443, "protocol": "https"}]
+
+
+async def test_a_review_teaches_the_reviewers_taste_and_reindexes_the_organisers_events(sbor_database: Any,
+                                                                                      event: Any,
+                                                                                      make_user: Any) -> None:
+    from core import clock, hooks
+    from plugins.reviews import hookspecs as reviews_specs
+    from plugins.reviews.hookspecs import ReviewInfo
+    from plugins.search import recommend
+    from plugins.search.tables import Signal
+
+    reviewer = await make_user()
+    chess = await event("Chess evening", tags=["chess"])
+    await indexed()
+
+    def review(rating: int) -> ReviewInfo:
+        return ReviewInfo(1, chess.id, chess.author_id, None, reviewer.id, rating, "", (), None, "published",
+                          clock.now())
+
+    await hooks.notify(reviews_specs.review_published, review=review(5), previous=None)
+    (signal,) = await Signal.select(Signal.kind, Signal.strength).where(Signal.user_id == reviewer.id)
+    assert signal == {"kind": "reviewed", "strength": 3.0}  # (5 - 2.5) x 1.2: five stars teach as much as a join
+    assert await Outbox.count().where((Outbox.kind == "event") & (Outbox.ref_id == chess.id)) >= 1  # rating moves
+    assert (await recommend.taste(reviewer.id, clock.now(), 120.0)).terms == {"chess": 1.0}
+    await hooks.notify(reviews_specs.review_published, review=review(1), previous=review(5))  # edited to 1 star
+    assert (await recommend.taste(reviewer.id, clock.now(), 120.0)).terms == {}  # a dislike is not a taste
