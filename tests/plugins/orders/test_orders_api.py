@@ -185,3 +185,27 @@ async def test_list_mine_is_paginated(api: httpx.AsyncClient, guest: Person, dra
     assert {i["id"] for i in page["items"] + r.json()["items"]} == set(made)
     r = await api.get("/api/v1/orders?cursor=v1.bad.cursor", headers=guest.headers)
     assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
+
+
+async def test_pickup_at_a_time_or_to_a_table_with_notes(api: httpx.AsyncClient, guest: Person, menu: dict[str, int],
+                                                         events_venue: Any, clock: Any) -> None:
+    from datetime import timedelta
+
+    cheesecake = [{"item_id": menu["Cheesecake"], "quantity": 1}]
+    past = (clock.now() - timedelta(minutes=1)).isoformat()
+    r = await api.post("/api/v1/orders", headers=guest.headers, json={
+        "venue_id": events_venue.id, "pickup_at": past, "items": cheesecake})
+    assert r.status_code == 422 and r.json()["code"] == "pickup_in_past"
+    later = clock.now() + timedelta(minutes=30)
+    r = await api.post("/api/v1/orders", headers=guest.headers, json={
+        "venue_id": events_venue.id, "pickup_at": later.isoformat(), "notes": "No sugar, please", "items": cheesecake})
+    assert r.status_code == 201, r.text
+    assert r.json()["fulfilment"] == "pickup" and r.json()["notes"] == "No sugar, please"
+    assert r.json()["pickup_at"].startswith(later.strftime("%Y-%m-%dT%H:%M"))
+    r = await api.post("/api/v1/orders", headers=guest.headers, json={
+        "venue_id": events_venue.id, "fulfilment": "table", "table": " 12 ", "items": cheesecake})
+    assert r.status_code == 201 and r.json()["table"] == "12"
+    r = await api.post("/api/v1/orders", headers=guest.headers, json={"venue_id": events_venue.id, "items": [
+        {"item_id": menu["Cappuccino"], "quantity": 1, "modifiers": ["whisky"]}]})
+    assert r.status_code == 422 and r.json()["code"] == "unknown_modifier"
+    assert r.json()["errors"][0]["pointer"] == "/items/0/modifiers/0"
