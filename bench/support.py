@@ -152,7 +152,7 @@ async def main() -> None:
     plugins = ('enabled = ["notify", "support"]\n[settings.support]\nmessages_per_minute = 100000000\n'
                '[settings.notify]\nchannels = ["log"]\n')
     run = Run()
-    elapsed = server_cpu = 0.0
+    elapsed = server_cpu = client_cpu = 0.0
     stored = 0
     async with scratch(plugins, "support", {"SBOR_HTTP_RATE_LIMIT": "0"}) as s:
         env = s.env
@@ -202,11 +202,11 @@ async def main() -> None:
                         except TimeoutError:
                             run.error("delivery_timeout")
 
-            cpu0 = cpu_s(pids)
+            cpu0, own0 = cpu_s(pids), time.process_time()
             started = time.perf_counter()
             await asyncio.gather(*(loop(i, started + SECONDS) for i in range(len(tickets))))
             elapsed = time.perf_counter() - started
-            server_cpu = cpu_s(pids) - cpu0
+            server_cpu, client_cpu = cpu_s(pids) - cpu0, time.process_time() - own0
             deadline = time.perf_counter() + DRAIN_S
             while time.perf_counter() < deadline and run.sent - run.received:  # noqa: ASYNC110 - polling counts
                 await asyncio.sleep(0.05)
@@ -222,12 +222,14 @@ async def main() -> None:
           f"({delivered / max(elapsed, 1e-9):.0f}/s); latency p50 {run.p(0.5):.1f} ms, p99 {run.p(0.99):.1f} ms; lost "
           f"{lost}, duplicates {run.duplicates}, errors {run.errors}; messages stored {stored}; server CPU "
           f"{server_cpu * 1000 / max(1, len(run.sent)):.2f} ms per message ({server_cpu / max(elapsed, 1e-9):.2f} "
-          f"cores busy; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+          f"cores busy), this client {client_cpu / max(elapsed, 1e-9):.2f} cores busy (one process: when near 1, the "
+          f"client is the limit); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(json.dumps({"bench": "support", "msgs_per_s": round(delivered / max(elapsed, 1e-9)),
                       "p99_ms": round(run.p(0.99), 1), "lost": lost, "p50_ms": round(run.p(0.5), 1),
                       "duplicates": run.duplicates, "errors": sum(run.errors.values()), "users": USERS,
                       "agents": AGENTS, "tickets": USERS, "seconds": round(elapsed, 1),
-                      "server_cpu_ms_per_msg": round(server_cpu * 1000 / max(1, len(run.sent)), 2)}))
+                      "server_cpu_ms_per_msg": round(server_cpu * 1000 / max(1, len(run.sent)), 2),
+                      "client_cpu_ms_per_msg": round(client_cpu * 1000 / max(1, len(run.sent)), 2)}))
 
 
 if __name__ == "__main__":
