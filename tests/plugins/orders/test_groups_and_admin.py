@@ -126,3 +126,26 @@ async def test_staff_choose_a_venues_adapter_and_credentials_in_the_panel(admin_
     r = await panel.post(f"{url}/o/{events_venue.id}/edit", data={
         "_csrf": panel.csrf, "venue_id": str(events_venue.id), "adapter": "http", "settings": "colour=blue"})
     assert r.status_code == 422  # a setting the adapter does not have
+
+
+async def test_staff_edit_a_menu_and_its_stop_list_in_the_panel(admin_client: Any, api: httpx.AsyncClient,
+                                                                guest: Person, events_venue: Any) -> None:
+    panel = await admin_client(roles=["admin"], plugins=["events", "orders", "admin"])
+    url = "/admin/p/orders/menu"
+    r = await panel.post(f"{url}/new", data={
+        "_csrf": panel.csrf, "venue_id": str(events_venue.id), "name": "Syrniki", "price_minor": "39000",
+        "currency": "RUB", "category": "Breakfast", "description": "With sour cream"})
+    assert r.status_code == 303, r.text[:500]
+
+    async def syrniki() -> dict[str, Any]:
+        r = await api.get(f"/api/v1/orders/venues/{events_venue.id}/menu", headers=guest.headers)
+        found: dict[str, Any] = {i["name"]: i for i in r.json()["items"]}["Syrniki"]
+        assert found["price_minor"] == 39000 and found["category"] == "Breakfast"
+        return found
+
+    item_id = str((await syrniki())["id"])
+    assert (await syrniki())["orderable"]
+    for action, expected in (("stop", False), ("unstop", True)):
+        r = await panel.post(f"{url}/actions/{action}", data={"_csrf": panel.csrf, "id": [item_id], "confirmed": "1"})
+        assert r.status_code in (200, 303), r.text[:500]
+        assert (await syrniki())["orderable"] is expected
