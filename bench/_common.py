@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,18 +49,36 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 @contextmanager
 def server(args: list[str], port: int, env: dict[str, str] | None = None,
            health: str = "/health") -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``python args...`` (an ASGI server) until the block ends; wait until it answers ``health``."""
-    proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_http(f"http://127.0.0.1:{port}{health}")
-        yield proc
-    finally:
-        proc.terminate()
+    """Run ``python args...`` (an ASGI server) until the block ends; wait until it answers ``health``.
+
+    Its output goes to a file that nothing has to drain (a pipe nobody read blocked a server once 64 KB of warnings
+    had piled up: bench support's p99 of seconds); the file's last lines are printed if the server fails to start
+    or exits during the block.
+    """
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **(env or {})},
+                                stdout=subprocess.DEVNULL, stderr=log)
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            try:
+                wait_http(f"http://127.0.0.1:{port}{health}")
+            except Exception:
+                print(_tail(log), file=sys.stderr)
+                raise
+            yield proc
+            if proc.poll() is not None:
+                print(f"server {' '.join(args)} exited with {proc.returncode}:\n{_tail(log)}", file=sys.stderr)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _tail(log: IO[bytes], lines: int = 40) -> str:
+    """The last ``lines`` lines written to ``log``."""
+    log.seek(0)
+    return b"\n".join(log.read().splitlines()[-lines:]).decode(errors="replace")
 
 
 def uvicorn_args(app: str, port: int, factory: bool = False) -> list[str]:
