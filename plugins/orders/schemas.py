@@ -26,6 +26,8 @@ class LineIn(msgspec.Struct, forbid_unknown_fields=True):
     item_id: int
     quantity: Quantity
     modifiers: Annotated[list[ExternalId], Meta(max_length=20)] = []
+    price_minor: Annotated[int | None, Meta(description="Ignored: the price is always the venue's menu price (an app "
+                                                         "may send the price it showed).")] = None
 
 
 class OrderCreate(msgspec.Struct, forbid_unknown_fields=True):

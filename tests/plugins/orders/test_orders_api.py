@@ -83,15 +83,16 @@ async def test_quantity_of_zero_or_ten_thousand(api: httpx.AsyncClient, guest: P
     assert r.status_code == 422 and r.json()["code"] == "quantity_too_large"
 
 
-async def test_a_price_sent_by_the_client_is_refused(api: httpx.AsyncClient, guest: Person, menu: dict[str, int],
+async def test_a_price_sent_by_the_client_is_ignored(api: httpx.AsyncClient, guest: Person, menu: dict[str, int],
                                                      events_venue: Any) -> None:
     r = await api.post("/api/v1/orders", headers=guest.headers, json={
-        "venue_id": events_venue.id, "items": [{"item_id": menu["Cheesecake"], "quantity": 1, "price_minor": 1}]})
-    assert r.status_code == 422  # unknown field: prices come from the menu only
-    assert any(e["pointer"] == "/items/0/price_minor" for e in r.json()["errors"])
+        "venue_id": events_venue.id, "items": [{"item_id": menu["Cheesecake"], "quantity": 2, "price_minor": 1}]})
+    assert r.status_code == 201, r.text  # prices come from the menu only: what the app sent changes nothing
+    line = r.json()["lines"][0]
+    assert (line["unit_price_minor"], line["line_total_minor"], r.json()["total_minor"]) == (32000, 64000, 64000)
     r = await api.post("/api/v1/orders", headers=guest.headers, json={
         "venue_id": events_venue.id, "total_minor": 1, "items": [{"item_id": menu["Cheesecake"], "quantity": 1}]})
-    assert r.status_code == 422
+    assert r.status_code == 422  # not a field of an order at all: a typo or a client bug, said out loud
 
 
 async def test_another_users_order_is_not_found(api: httpx.AsyncClient, guest: Person, person: Any,
