@@ -101,3 +101,17 @@ async def user_context_for_support(user_id: int, permissions: frozenset[str]) ->
     from core.reports.services import support_context
 
     return await support_context(user_id, permissions)
+
+
+@hookimpl(optionalhook=True)
+async def ticket_subject_from_plugin(subject_type: str, subject_id: str, user_id: int) -> str | bool | None:
+    """A support ticket may point at a report the user filed (``reports.report:<id>``); others are not found."""
+    if subject_type != "reports.report":
+        return None
+    from core.reports.tables import Report
+
+    if not subject_id.isdigit() or len(subject_id) > 12:
+        return False
+    row = await Report.select(Report.target_type, Report.target_id, Report.reason).where(
+        (Report.id == int(subject_id)) & (Report.reporter == user_id)).first()
+    return False if row is None else f"Report #{subject_id}: {row['target_type']} {row['target_id']} ({row['reason']})"
