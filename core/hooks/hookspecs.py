@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from core.permissions import Permission
     from core.realtime import RoomKind
     from core.reports.types import ReportableType
+    from core.users.schemas import RatingFigures
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -288,6 +289,24 @@ def users_share_context(viewer_id: int, owner_id: int) -> bool | None:
 
     Called by ``core.users.services.can_see``. Return True/False when you know, None to abstain; the first non-None
     answer wins. When nothing answers, they do not share a context. Errors propagate.
+    """
+
+
+@decision
+@hookspec(firstresult=True)
+def organiser_rating_from_plugin(user_id: int) -> RatingFigures | None:
+    """The published ratings of the events ``user_id`` organised, for their public profile (``ProfileRead.rating``).
+
+    Called by ``core.users.profiles.public_profile`` when the profile is read (not from its cache). Return
+    ``core.users.schemas.RatingFigures`` once there are enough ratings to show (the ratings plugin's own threshold),
+    None otherwise; the first non-None answer wins (the reviews plugin). When nothing answers, the profile has no
+    rating. Public profiles are cached: the implementing plugin calls ``core.users.profiles.profile_changed(user_id)``
+    when the figures change (in its transaction: the bump lands after the commit inside ``core.cache.deferred``).
+    Errors propagate. Example::
+
+        @hookimpl
+        async def organiser_rating_from_plugin(user_id):
+            return await figures("organiser", user_id)  # None below the threshold
     """
 
 

@@ -90,7 +90,8 @@ async def profile_changed(user_id: int) -> None:
 async def public_profile(viewer_id: int | None, owner_id: int) -> dict[str, Any]:
     """Another user's profile as the viewer may see it; 404 when hidden (no hint it exists).
 
-    A profile everyone may see is the same for every reader: it is read through the cache (``core.cache``).
+    A profile everyone may see is the same for every reader: it is read through the cache (``core.cache``). Its
+    ``rating`` comes from ``organiser_rating_from_plugin`` (the reviews plugin), which bumps the cache on a change.
     """
     name = f"users:profile:{owner_id}"
     found = await cache.lookup(name, (profile_dep(owner_id),))
@@ -109,6 +110,7 @@ async def _public_profile(viewer_id: int | None, owner_id: int) -> dict[str, Any
                             User.created_at).where(User.id == owner_id).first()
     if row is None:
         raise NotFound("user not found", code="user_not_found")
+    row["rating"] = await hooks.first(hookspecs.organiser_rating_from_plugin, user_id=owner_id)
     return row
 
 

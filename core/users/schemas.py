@@ -76,8 +76,22 @@ class MeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     onboarding_done: Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=20)] | UnsetType = UNSET
 
 
+class RatingFigures(msgspec.Struct):
+    """Published ratings of an organiser, an event or a venue, as a ratings plugin (reviews) counts them.
+
+    Given only once there are as many ratings as the plugin's operator asks for (reviews: ``min_reviews_shown``).
+    """
+
+    count: Annotated[int, Meta(ge=0, description="how many published ratings")]
+    average: Annotated[float, Meta(ge=1.0, le=5.0, description="their mean, 1 to 5 stars, to two decimals")]
+    histogram: Annotated[list[int], Meta(min_length=5, max_length=5,
+                                         description="how many ratings of 1, 2, 3, 4 and 5 stars, in that order")]
+    ranking: Annotated[float, Meta(description="the score to rank by (reviews: a Bayesian average, so three 5s do "
+                                               "not outrank two hundred 4.8s)")] | None = None
+
+
 class ProfileRead(msgspec.Struct):
-    """Another user's public profile."""
+    """Another user's public profile; ``rating``: their events' ratings as an organiser (None: too few, or none)."""
 
     id: int
     display_name: str
@@ -86,6 +100,7 @@ class ProfileRead(msgspec.Struct):
     city: str
     interests: list[str]
     created_at: datetime
+    rating: RatingFigures | None = None
 
 
 class ReferralRead(msgspec.Struct):

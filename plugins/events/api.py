@@ -10,19 +10,21 @@ from piccolo.query.functions.aggregate import Count
 
 from core import clock
 from core.pagination import Page, decode_cursor, paginate
+from core.users.schemas import RatingFigures
 from plugins.events import cache as event_cache
-from plugins.events import participation, services, states, venues
+from plugins.events import participation, reads, services, states, venues
 from plugins.events.hookspecs import EventInfo, GroupAccess
 from plugins.events.store import event_columns, events_where, info_of
 from plugins.events.tables import Event, Participation, Venue
 
 __all__ = [
-    "EventDocument", "EventInfo", "GroupAccess", "Page", "StatusMove", "VenueInfo", "VenueRef", "approve",
-    "attended_tags", "cancel", "confirmed_participants", "count_by_status", "create_located_venue",
+    "EventDocument", "EventInfo", "GroupAccess", "Page", "RatingFigures", "StatusMove", "VenueInfo", "VenueRef",
+    "approve", "attended_tags", "cancel", "confirmed_participants", "count_by_status", "create_located_venue",
     "deleted_events_since", "event_documents", "event_history", "get_event_info", "get_venue", "group_events",
     "join_pair", "leave_pair", "listed_event_count", "listed_event_ids", "locate_venue", "participation_status",
-    "pending_review", "reject", "set_event_rating", "set_host_rating", "taking_part", "upcoming_event_ids_of_author",
-    "upcoming_for_user", "venue_location", "venues_near", "venues_with_address",
+    "pending_review", "reject", "set_event_figures", "set_event_rating", "set_host_rating", "set_venue_figures",
+    "taking_part", "upcoming_event_ids_of_author", "upcoming_for_user", "venue_location", "venues_near",
+    "venues_with_address",
 ]
 
 PENDING_SCOPE = "events.pending_review"
@@ -191,6 +193,21 @@ async def set_event_rating(event_id: int, rank: float | None) -> None:
     """Set the rating the feed sorts by on one event (see :func:`set_host_rating`)."""
     await Event.update({Event.rating_rank: rank}).where(Event.id == event_id)
     await event_cache.touched([], feed=True)
+
+
+async def set_event_figures(event_id: int, figures: RatingFigures | None) -> None:
+    """Set the ratings an event's detail shows (``EventRead.rating``); None hides them (too few, or none).
+
+    The reviews plugin calls it in the transaction that changes the figures. The event's version does not move (a
+    review is no edit: an author's ``If-Match`` stays valid); its cached card goes stale after the commit.
+    """
+    await Event.update({Event.rating_figures: reads.figures_json(figures)}).where(Event.id == event_id)
+    await event_cache.touched([event_id], feed=False)  # the card shows them; feed pages do not
+
+
+async def set_venue_figures(venue_id: int, figures: RatingFigures | None) -> None:
+    """Set the ratings a venue shows (``VenueRead.rating``), as :func:`set_event_figures` for an event."""
+    await Venue.update({Venue.rating_figures: reads.figures_json(figures)}).where(Venue.id == venue_id)
 
 
 async def deleted_events_since(since: datetime, limit: int = 500) -> list[tuple[int, datetime]]:

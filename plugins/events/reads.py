@@ -6,21 +6,45 @@ import hashlib
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import msgspec
 from piccolo.query.functions.aggregate import Count, Sum
 
 from core import db
 from core.errors import NotFound
 from core.pagination import Page, decode_cursor, paginate
 from core.users import services as users
+from core.users.schemas import RatingFigures
 from plugins.events import sql, states
 from plugins.events.schemas import JoinedItem, MyEventItem, ParticipantRead, ParticipantsPage
 from plugins.events.store import Row, acts_as_author, load_event, may_see
-from plugins.events.tables import Event, Participation
+from plugins.events.tables import Event, Participation, Venue
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DETAIL_FIELDS = ("id", "title", "description", "category", "cover_ref", "starts_at", "ends_at", "timezone",
                  "latitude", "longitude", "capacity", "price_text", "price_cents", "visibility", "requires_approval",
                  "author_id", "status", "series_id", "version", "updated_at", "group_id")
+
+
+def figures_json(figures: RatingFigures | None) -> str | None:
+    """Ratings as stored in a ``rating_figures`` column (JSON; None: none shown)."""
+    return None if figures is None else msgspec.json.encode(figures).decode()
+
+
+def figures_of(stored: str | bytes | None) -> RatingFigures | None:
+    """Ratings from a ``rating_figures`` column (asyncpg hands JSONB over as text)."""
+    return None if stored is None else msgspec.json.decode(stored, type=RatingFigures)
+
+
+async def event_figures(event_id: int) -> RatingFigures | None:
+    """The ratings an event's detail shows (set by the reviews plugin through ``api.set_event_figures``)."""
+    row = await Event.select(Event.rating_figures).where(Event.id == event_id).first()
+    return None if row is None else figures_of(row["rating_figures"])
+
+
+async def venue_figures(venue_id: int) -> RatingFigures | None:
+    """The ratings a venue shows (set by the reviews plugin through ``api.set_venue_figures``)."""
+    row = await Venue.select(Venue.rating_figures).where(Venue.id == venue_id).first()
+    return None if row is None else figures_of(row["rating_figures"])
 
 
 def etag_of(event_id: int, version: int, body: bytes) -> str:
@@ -67,6 +91,7 @@ async def _detail(event_id: int, viewer_id: int | None, moderator: bool, key: st
         "my_guests": mine["guests"] if mine else None,
         "offer_expires_at": mine["offer_expires_at"] if mine and mine["status"] == states.P_OFFERED else None,
         "share_key": e["share_key"] if is_author and e["visibility"] == "link" else None,
+        "rating": await event_figures(event_id),
     }
 
 

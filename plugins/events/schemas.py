@@ -10,6 +10,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from core.http.params import LimitField
 from core.pagination import Page
+from core.users.schemas import RatingFigures
 
 Visibility = Literal["public", "link", "group"]
 
@@ -49,7 +50,7 @@ class VenueCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class VenueRead(msgspec.Struct):
-    """A venue."""
+    """A venue; ``rating``: its events' ratings (the reviews plugin), None until there are enough of them."""
 
     id: int
     name: str
@@ -59,6 +60,7 @@ class VenueRead(msgspec.Struct):
     longitude: float | None
     timezone: str
     pos_ref: str | None
+    rating: RatingFigures | None = None
 
 
 class EventCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -140,7 +142,10 @@ class VenueBrief(msgspec.Struct):
 
 
 class EventRead(msgspec.Struct):
-    """An event as its reader may see it; ``online_url`` only for confirmed participants and the author."""
+    """An event as its reader may see it; ``online_url`` only for confirmed participants and the author.
+
+    ``rating``: its attendees' ratings (the reviews plugin), None until there are enough of them.
+    """
 
     id: int
     title: str
@@ -175,6 +180,7 @@ class EventRead(msgspec.Struct):
     my_guests: int | None = None
     offer_expires_at: datetime | None = None
     share_key: str | None = None  # the author's link-only secret
+    rating: RatingFigures | None = None
 
 
 class FeedItem(msgspec.Struct):

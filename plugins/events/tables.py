@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from piccolo.columns import (
+    JSONB,
     Array,
     Boolean,
     DoublePrecision,
@@ -35,6 +36,7 @@ class Venue(Table, schema="events"):
     pos_ref = Varchar(length=100, null=True, default=None)  # link to a point-of-sale system (orders plugin)
     created_by = ForeignKey(User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    rating_figures = JSONB(null=True, default=None)  # core.users.schemas.RatingFigures, set by reviews (api.py)
 
 
 class Series(Table, schema="events"):
@@ -87,6 +89,7 @@ class Event(Table, schema="events"):
     updated_at = Timestamptz(default=TimestamptzNow(), index=True)
     deleted_at = Timestamptz(null=True, default=None)
     rating_rank = DoublePrecision(null=True, default=None)  # the organiser's ranking score, set by reviews (feed sort)
+    rating_figures = JSONB(null=True, default=None)  # the event's own: core.users.schemas.RatingFigures, set by reviews
 
 
 class Participation(Table, schema="events"):

@@ -13,6 +13,8 @@ from typing import Any
 
 from core import clock
 from core.hooks import plugin_settings
+from core.users.profiles import profile_changed
+from core.users.schemas import RatingFigures
 from plugins.events import api as events
 from plugins.reviews import ReviewsSettings, sql
 from plugins.reviews.schemas import SummaryRead
@@ -41,8 +43,10 @@ def ranking(count: int, total: int, settings: ReviewsSettings | None = None) -> 
 async def apply(row: Mapping[str, Any], old_rating: int | None, new_rating: int | None) -> None:
     """Move the review's targets from counting ``old_rating`` to counting ``new_rating`` (None: not counted).
 
-    Runs inside the review's transaction; the organiser's new ranking score goes onto their upcoming events (the
-    feed's ``sort=rating``) in the same transaction.
+    Runs inside the review's transaction; in the same transaction the new figures go where they are shown: onto the
+    event and the venue (their responses' ``rating``, through events' API), the organiser's ranking score onto their
+    upcoming events (the feed's ``sort=rating``); the organiser's cached public profile goes stale after the commit.
+    Each target's row stays locked by the upsert until the commit, so the last writer also writes the latest figures.
     """
     if old_rating == new_rating:
         return
@@ -57,10 +61,33 @@ async def apply(row: Mapping[str, Any], old_rating: int | None, new_rating: int 
         count += 1
         total += new_rating
     kinds, ids = zip(*targets_of(row), strict=True)
-    figures = await Aggregate.raw(sql.APPLY_DELTA, list(kinds), list(ids), count, total, *stars, clock.now())
-    for f in figures:
-        if f["target"] == ORGANISER:
-            await events.set_host_rating(f["target_id"], ranking(f["reviews"], f["total"]))
+    rows = await Aggregate.raw(sql.APPLY_DELTA, list(kinds), list(ids), count, total, *stars, clock.now())
+    settings = plugin_settings(ReviewsSettings)
+    new = {f["target"]: f for f in rows}
+    await events.set_event_figures(new[EVENT]["target_id"], figures_of(new[EVENT], settings))
+    if VENUE in new:
+        await events.set_venue_figures(new[VENUE]["target_id"], figures_of(new[VENUE], settings))
+    organiser = new[ORGANISER]
+    await events.set_host_rating(organiser["target_id"], ranking(organiser["reviews"], organiser["total"], settings))
+    await profile_changed(organiser["target_id"])  # the public profile shows the organiser's figures
+
+
+def figures_of(row: Mapping[str, Any], settings: ReviewsSettings | None = None) -> RatingFigures | None:
+    """What a target's responses show of an aggregate row: None below ``min_reviews_shown`` published reviews."""
+    s = settings or plugin_settings(ReviewsSettings)
+    count = int(row["reviews"])
+    if count < s.min_reviews_shown or count <= 0:
+        return None
+    return RatingFigures(count=count, average=round(row["total"] / count, 2),
+                         histogram=[int(row[f"stars_{n}"]) for n in range(1, 6)],
+                         ranking=ranking(count, row["total"], s))
+
+
+async def organiser_figures(organiser_id: int) -> RatingFigures | None:
+    """The organiser's figures now (their public profile's ``rating``), None below the threshold."""
+    row = await Aggregate.select().where(
+        (Aggregate.target == ORGANISER) & (Aggregate.target_id == organiser_id)).first()
+    return None if row is None else figures_of(row)
 
 
 async def host_ranking(organiser_id: int) -> float | None:
@@ -77,8 +104,8 @@ async def summary(target: str, target_id: int) -> SummaryRead:
     count = int(row["reviews"]) if row else 0
     out = SummaryRead(target=target, target_id=target_id, count=count, min_reviews=settings.min_reviews_shown,
                       shown=count >= settings.min_reviews_shown)
-    if row and out.shown:
-        out.average = round(row["total"] / count, 2)
-        out.histogram = {str(n): int(row[f"stars_{n}"]) for n in range(1, 6)}
-        out.ranking = ranking(count, row["total"], settings)
+    figures = figures_of(row, settings) if row else None
+    if figures is not None:
+        out.average, out.ranking = figures.average, figures.ranking
+        out.histogram = {str(n): c for n, c in enumerate(figures.histogram, start=1)}
     return out

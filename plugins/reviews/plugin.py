@@ -9,6 +9,7 @@ from typing import Any
 from core.hooks import hookimpl
 from core.notifications import NotificationKind
 from core.permissions import Permission
+from core.users.schemas import RatingFigures
 from plugins.events.hookspecs import EventInfo
 from plugins.reviews.hookspecs import ReviewInfo
 
@@ -80,6 +81,14 @@ async def user_data_export(user_id: int) -> dict[str, Any]:
     from plugins.reviews.reads import export_user
 
     return {"reviews": await export_user(user_id)}
+
+
+@hookimpl
+async def organiser_rating_from_plugin(user_id: int) -> RatingFigures | None:
+    """The ratings of the events ``user_id`` organised, for their public profile (None below the threshold)."""
+    from plugins.reviews.aggregates import organiser_figures
+
+    return await organiser_figures(user_id)
 
 
 @hookimpl

@@ -34,9 +34,10 @@ ON CONFLICT (target, target_id) DO UPDATE SET
     stars_1 = a.stars_1 + EXCLUDED.stars_1, stars_2 = a.stars_2 + EXCLUDED.stars_2,
     stars_3 = a.stars_3 + EXCLUDED.stars_3, stars_4 = a.stars_4 + EXCLUDED.stars_4,
     stars_5 = a.stars_5 + EXCLUDED.stars_5, updated_at = EXCLUDED.updated_at
-RETURNING a.target, a.target_id, a.reviews, a.total"""
+RETURNING a.target, a.target_id, a.reviews, a.total, a.stars_1, a.stars_2, a.stars_3, a.stars_4, a.stars_5"""
 """Add one change's deltas to each target: targets ({} kinds, {} ids, always in the order event, organiser, venue, so
-concurrent transactions lock them in one order), then reviews, total, stars 1..5 and now; returns the new figures."""
+concurrent transactions lock them in one order), then reviews, total, stars 1..5 and now; returns the new figures
+(count, total and histogram of each target)."""
 
 CLAIM_INVITES = """INSERT INTO reviews.invite_log AS l (user_id, event_id, sent_at)
 SELECT u.user_id, {}::int, u.at FROM unnest({}::int[], {}::timestamptz[]) AS u(user_id, at) ORDER BY u.user_id

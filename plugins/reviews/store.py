@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from core import clock, db, hooks
+from core import cache, clock, db, hooks
 from core.errors import NotFound
 from core.hooks import plugin_settings
 from plugins.reviews import ReviewsSettings, aggregates, hookspecs, sql, states
@@ -30,8 +30,12 @@ COLUMNS = (
 
 @asynccontextmanager
 async def transaction() -> AsyncIterator[None]:
-    """A transaction on the primary; Piccolo queries and hook implementations in this task join it."""
-    async with db.engine().transaction():
+    """A transaction on the primary; Piccolo queries and hook implementations in this task join it.
+
+    Read-cache invalidations made inside (events' cards, public profiles: ``core.cache.bump``) land after the commit,
+    so a reader in between never caches the old figures under the new version.
+    """
+    async with cache.deferred(), db.engine().transaction():
         yield
 
 
