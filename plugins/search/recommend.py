@@ -14,13 +14,13 @@ from typing import Any
 import msgspec
 
 from core import clock, db, hooks, i18n
+from core.geo import KM_PER_DEG_LAT, haversine_km
 from core.hooks import plugin_settings
 from core.pagination import decode_cursor, encode_cursor
 from core.users.directory import matching_facts
 from plugins.search import SearchSettings, Weights, hookspecs, sql
 from plugins.search.schemas import EventHit, ForYouItem, ForYouPage, Reason
 
-KM_PER_DEG_LAT = 111.045
 BOX_KM = 60.0  # candidates "near me" come from this box around home
 DEPTH = 100  # how far "for you" pages
 PROFILE_WEIGHT = 2.0  # an interest named in the profile counts like two recent joins
@@ -50,10 +50,8 @@ async def taste(user_id: int, now: datetime, history_days: float) -> Taste:
 
 
 def km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in km."""
-    la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    return 6371.0088 * 2 * math.asin(math.sqrt(min(1.0, h)))
+    """Great-circle distance in km (core's formula, the one the SQL distance uses too)."""
+    return haversine_km(*a, *b)
 
 
 async def weights_for(user_id: int) -> tuple[Weights, str | None]:

@@ -7,12 +7,11 @@ optional filters where ``/*filters*/`` stands (``AND …`` with further ``$n``).
 
 from __future__ import annotations
 
+from core.geo import distance_sql
+
 # ---- the PostgreSQL backend: events --------------------------------------------------------------------------------
 _TSQ = "(to_tsquery('russian', $4) || to_tsquery('english', $4))"
-_DISTANCE = (  # great-circle km from ($5, $6)
-    "6371.0088 * 2 * asin(sqrt(power(sin(radians(d.latitude - $5) / 2), 2) + cos(radians($5)) "
-    "* cos(radians(d.latitude)) * power(sin(radians(d.longitude - $6) / 2), 2)))"
-)
+_DISTANCE = distance_sql("d.latitude", "d.longitude", "$5", "$6")  # great-circle km from ($5, $6)
 _HIT = (
     "d.event_id AS id, d.title, d.starts_at, d.ends_at, d.timezone, d.tags, d.category, d.city, d.venue_name, "
     "d.online, d.price_cents, d.seats_left, d.latitude, d.longitude, d.rating, "

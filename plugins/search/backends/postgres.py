@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import Any
 
 import msgspec
 
 from core import clock, db
+from core.geo import bounding_box, distance_sql
 from plugins.search import sql, text
 from plugins.search.backends import DirectoryFound, EventFound, Features
 from plugins.search.documents import DirectoryDoc, EventDoc
@@ -17,7 +17,6 @@ from plugins.search.schemas import DirectoryHit, EventHit, FacetCount
 from plugins.search.tables import DirectoryDoc as DirectoryRow
 from plugins.search.tables import EventDoc as EventRow
 
-KM_PER_DEG_LAT = 111.045
 TERMS_PER_FACET = 20
 ROWS_PER_INSERT = 500
 _BY_SORT = {"date": sql.EVENTS_BY_DATE, "relevance": sql.EVENTS_BY_RELEVANCE, "distance": sql.EVENTS_BY_DISTANCE,
@@ -55,12 +54,11 @@ def filters(q: EventQuery, args: list[Any], synonyms: dict[str, set[str]]) -> st
         where.append("d.seats_left = 0")
     if q.near is not None and q.radius_km is not None:
         lat, lng = q.near
-        dlat = q.radius_km / KM_PER_DEG_LAT
-        dlng = q.radius_km / (KM_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6))
-        where.append(f"d.latitude BETWEEN {arg(lat - dlat)} AND {arg(lat + dlat)}")
-        if dlng < 180:
-            where.append(f"d.longitude BETWEEN {arg(lng - dlng)} AND {arg(lng + dlng)}")
-        distance = sql._DISTANCE.replace("$5", arg(lat)).replace("$6", arg(lng))
+        box = bounding_box(lat, lng, q.radius_km)  # no longitude band across the antimeridian or at a pole
+        where.append(f"d.latitude BETWEEN {arg(box.lat_lo)} AND {arg(box.lat_hi)}")
+        if box.lng_lo is not None:
+            where.append(f"d.longitude BETWEEN {arg(box.lng_lo)} AND {arg(box.lng_hi)}")
+        distance = distance_sql("d.latitude", "d.longitude", arg(lat), arg(lng))
         where.append(f"{distance} <= {arg(q.radius_km)}")
     return "".join(f"AND {w} " for w in where)
 

@@ -170,3 +170,24 @@ async def test_the_outbox_row_commits_or_rolls_back_with_the_change() -> None:
     assert await Outbox.count() == 1
     assert (await indexed())["postgres"] == 1 and await Outbox.count() == 0
     _ = core_clock
+
+
+FIJI_TZ = "Pacific/Fiji"
+
+
+async def test_near_me_across_the_antimeridian(search_api: Any, event: Any, make_venue: Any) -> None:
+    # (10, 179.999) and (10, -179.999) are 0.22 km apart; a longitude band of 179.97..180.03 missed the second one
+    api = await search_api()
+    across = await make_venue("East", (10.0, -179.999), FIJI_TZ)
+    here, far = await make_venue("West", (10.0, 179.99), FIJI_TZ), await make_venue("Away", (10.0, 179.9), FIJI_TZ)
+    await event("Across the line", venue=across)
+    await event("This side", venue=here)
+    await event("Eleven km away", venue=far)
+    await indexed()
+    for point, titles in (("10,179.999", ["Across the line", "This side"]), ("10,-179.9995", ["Across the line",
+                                                                                              "This side"])):
+        r = await api.get("/api/v1/search/events", params={"near": point, "radius_km": 3, "sort": "distance"})
+        assert r.status_code == 200, r.text
+        assert [i["title"] for i in r.json()["items"]] == titles, point
+    r = await api.get("/api/v1/search/events", params={"near": "10,179.999", "radius_km": 3, "sort": "distance"})
+    assert [round(i["distance_km"], 2) for i in r.json()["items"]] == [0.22, 0.99]

@@ -114,3 +114,19 @@ async def test_an_outage_delays_the_index_and_search_falls_back(tmp_path: Path, 
     finally:
         running.stop()
         await registry.typesense().close()
+
+
+async def test_near_me_across_the_antimeridian(typesense: Any, search_api: Any, event: Any, make_venue: Any) -> None:
+    # Typesense's radius filter is great-circle: a point 0.22 km away across the antimeridian is within 3 km
+    api = await search_api(backend="typesense", collection=typesense.settings.collection)
+    across = await make_venue("East", (10.0, -179.999), "Pacific/Fiji")
+    here, far = (await make_venue("West", (10.0, 179.99), "Pacific/Fiji"),
+                 await make_venue("Away", (10.0, 179.9), "Pacific/Fiji"))
+    await event("Across the line", venue=across)
+    await event("This side", venue=here)
+    await event("Eleven km away", venue=far)
+    assert (await indexed())["typesense"] >= 3
+    for point in ("10,179.999", "10,-179.9995"):
+        r = await api.get("/api/v1/search/events", params={"near": point, "radius_km": 3, "sort": "distance"})
+        assert r.status_code == 200 and r.headers["search-backend"] == "typesense", r.text
+        assert [i["title"] for i in r.json()["items"]] == ["Across the line", "This side"], point
