@@ -80,6 +80,8 @@ async def platform_dashboard(since: date, until: date) -> PlatformDashboardRead:
         days=[_platform_day(r) for r in rows],
         tickets_opened=sum(r["tickets_opened"] for r in rows),
         tickets_resolved=sum(r["tickets_resolved"] for r in rows),
+        searches=sum(r["searches"] for r in rows),
+        searches_no_results=sum(r["searches_no_results"] for r in rows),
     )
 
 

@@ -1,4 +1,4 @@
-"""Domain facts from the events, reviews and support hooks, written inside the change's transaction (committed with it).
+"""Domain facts from the events, reviews, support and search hooks, written inside the change's transaction.
 
 One small insert per hook call and no other I/O: the rollups fold the facts in later (``rollups.refresh``).
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from piccolo.querystring import QueryString
@@ -81,3 +82,21 @@ async def record_ticket(kind: str, user_id: int | None) -> None:
     """Store ``ticket_opened``, ``ticket_replied`` or ``ticket_resolved`` (support plugin; ``user_id``: who acted)."""
     await Fact.insert(Fact(kind=kind, event_id=None, author_id=None, user_id=user_id, occurred_at=clock.now(),
                            txid=_TXID))
+
+
+class Searched(Protocol):
+    """What analytics reads of the search plugin's ``LoggedQuery`` (analytics does not depend on search)."""
+
+    @property
+    def query(self) -> str: ...
+    @property
+    def results(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+async def record_searches(entries: Sequence[Searched]) -> None:
+    """Store one ``searched`` fact per logged search (anonymised: no user, no event), in one insert."""
+    if entries:
+        await Fact.insert(*(Fact(kind="searched", event_id=None, author_id=None, user_id=None, occurred_at=e.at,
+                                 query=e.query[:200], results=max(0, e.results), txid=_TXID) for e in entries))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from core.hooks import hookimpl, plugin_settings
 from core.permissions import Permission
 from plugins.analytics import AnalyticsSettings
-from plugins.analytics.facts import Reviewed, Ticketed
+from plugins.analytics.facts import Reviewed, Searched, Ticketed
 from plugins.events.hookspecs import EventInfo
 
 
@@ -175,7 +176,15 @@ async def ticket_resolved(actor_id: int) -> None:
     await facts.record_ticket("ticket_resolved", actor_id)
 
 
-# Search (optional): the "for you" ranking weights are A/B tested through an experiment of ours
+# Search (optional): the "for you" ranking weights are A/B tested through an experiment of ours; searches counted
+
+
+@hookimpl(optionalhook=True)
+async def search_queries_logged(entries: Sequence[Searched]) -> None:
+    """Record each anonymised search and its result count (counted per day in ``PlatformDaily``)."""
+    from plugins.analytics import facts
+
+    await facts.record_searches(entries)
 
 
 @hookimpl(optionalhook=True)

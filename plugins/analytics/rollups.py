@@ -54,7 +54,7 @@ async def refresh() -> tuple[str | None, str] | None:
 EVENT_DAY_COLUMNS = ("day", "views", "unique_viewers", "joins", "leaves", "waitlisted", "reviews", "rating_sum")
 PLATFORM_DAY_COLUMNS = ("day", "active_users", "client_events", "events_submitted", "events_published", "joins",
                         "leaves", "moderation_decisions", "moderation_seconds", "tickets_opened", "tickets_replied",
-                        "tickets_resolved")
+                        "tickets_resolved", "searches", "searches_no_results")
 
 
 def _in_range(day: Date, since: date, until: date, after: date | None) -> Combinable:

@@ -104,6 +104,8 @@ class PlatformDayRead(msgspec.Struct):
     tickets_opened: int = 0  # support plugin
     tickets_replied: int = 0
     tickets_resolved: int = 0
+    searches: int = 0  # search plugin: searches made, and those that found nothing
+    searches_no_results: int = 0
 
 
 class PlatformDashboardRead(msgspec.Struct):
@@ -120,6 +122,8 @@ class PlatformDashboardRead(msgspec.Struct):
     days: list[PlatformDayRead]
     tickets_opened: int = 0  # support plugin
     tickets_resolved: int = 0
+    searches: int = 0  # search plugin
+    searches_no_results: int = 0
 
 
 # ---------------------------------------------------------------------------------------------------------------------

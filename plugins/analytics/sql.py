@@ -117,11 +117,12 @@ ROLLUP_CONVERSIONS = f"""WITH c AS (
 
 ROLLUP_PLATFORM_FACTS = f"""INSERT INTO analytics.platform_daily (day, events_submitted, events_published, joins,
                                               leaves, moderation_decisions, moderation_seconds, tickets_opened,
-                                              tickets_replied, tickets_resolved)
+                                              tickets_replied, tickets_resolved, searches, searches_no_results)
     SELECT {_DAY}, count(*) FILTER (WHERE kind = 'submitted'), count(*) FILTER (WHERE kind = 'published'),
            count(*) FILTER (WHERE kind = 'joined'), count(*) FILTER (WHERE kind = 'left'),
            count(duration_s), COALESCE(sum(duration_s), 0), count(*) FILTER (WHERE kind = 'ticket_opened'),
-           count(*) FILTER (WHERE kind = 'ticket_replied'), count(*) FILTER (WHERE kind = 'ticket_resolved')
+           count(*) FILTER (WHERE kind = 'ticket_replied'), count(*) FILTER (WHERE kind = 'ticket_resolved'),
+           count(*) FILTER (WHERE kind = 'searched'), count(*) FILTER (WHERE kind = 'searched' AND results = 0)
     FROM analytics.fact WHERE {_WINDOW} GROUP BY 1
     ON CONFLICT (day) DO UPDATE SET
         events_submitted = platform_daily.events_submitted + EXCLUDED.events_submitted,
@@ -131,8 +132,10 @@ ROLLUP_PLATFORM_FACTS = f"""INSERT INTO analytics.platform_daily (day, events_su
         moderation_seconds = platform_daily.moderation_seconds + EXCLUDED.moderation_seconds,
         tickets_opened = platform_daily.tickets_opened + EXCLUDED.tickets_opened,
         tickets_replied = platform_daily.tickets_replied + EXCLUDED.tickets_replied,
-        tickets_resolved = platform_daily.tickets_resolved + EXCLUDED.tickets_resolved"""
-"""Events submitted and published, joins, leaves, moderation throughput and support tickets per day."""
+        tickets_resolved = platform_daily.tickets_resolved + EXCLUDED.tickets_resolved,
+        searches = platform_daily.searches + EXCLUDED.searches,
+        searches_no_results = platform_daily.searches_no_results + EXCLUDED.searches_no_results"""
+"""Events submitted and published, joins, leaves, moderation throughput, support tickets and searches per day."""
 
 ROLLUPS = (ROLLUP_EVENT_VIEWS, ROLLUP_EVENT_DAY_VIEWERS, ROLLUP_EVENT_VIEWERS, ROLLUP_EVENT_PARTICIPATION,
            ROLLUP_EVENT_REVIEWS, ROLLUP_EVENT_REVIEW_TAGS, ROLLUP_ACTIVE_USERS, ROLLUP_CLIENT_EVENTS,

@@ -53,6 +53,8 @@ class Fact(Table, schema="analytics"):
     took its old rating out); ``author_id`` is the event's organiser, ``user_id`` the review's author.
     With the support plugin: ``ticket_opened``, ``ticket_replied``, ``ticket_resolved`` (``user_id`` who acted);
     they are about no event, so ``event_id`` and ``author_id`` are empty.
+    With the search plugin: ``searched``, one per logged search, anonymised (no user, no event): ``query`` (the
+    normalised words) and ``results`` (how many events it found).
     """
 
     id = BigSerial(primary_key=True)
@@ -64,6 +66,8 @@ class Fact(Table, schema="analytics"):
     duration_s = DoublePrecision(null=True, default=None)  # submit → decision, on published/rejected
     rating = SmallInt(null=True, default=None)  # reviewed/unreviewed: the stars counted in or out
     tags = Array(Varchar(length=32), default=list)  # reviewed/unreviewed: the review's tags
+    query = Varchar(length=200, null=True, default=None)  # searched: the words searched
+    results = Integer(null=True, default=None)  # searched: how many events it found
     txid = BigInt(index=True)
 
 
@@ -128,7 +132,7 @@ class EventViewerDay(Table, schema="analytics"):
 
 
 class PlatformDaily(Table, schema="analytics"):
-    """Per UTC day, for admins: active users, events submitted/published, joins, moderation throughput, tickets."""
+    """Per UTC day, for admins: active users, events submitted/published, joins, moderation, tickets, searches."""
 
     day = Date(unique=True)
     active_users = Integer(default=0)
@@ -142,6 +146,8 @@ class PlatformDaily(Table, schema="analytics"):
     tickets_opened = Integer(default=0)  # support plugin: tickets opened, public replies, tickets resolved
     tickets_replied = Integer(default=0)
     tickets_resolved = Integer(default=0)
+    searches = Integer(default=0)  # search plugin: searches logged, and those that found nothing
+    searches_no_results = Integer(default=0)
 
 
 class ActiveActor(Table, schema="analytics"):

@@ -1,7 +1,8 @@
 """The anonymised query log: what people look for and how many results they get (no user, no address, no time zone).
 
 Searches add to an in-process buffer; it is written in one insert a second later (or at 200 entries), so the hot
-path pays no extra round trip. The admin panel lists the top queries and those that found nothing.
+path pays no extra round trip. The admin panel lists the top queries and those that found nothing. The same entries go
+to ``search_queries_logged`` in the insert's transaction (the analytics plugin counts them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Avg, Count
 
-from core import clock
+from core import clock, hooks
+from plugins.search import hookspecs
 from plugins.search.tables import QueryLog
 
 log = logging.getLogger("plugins.search")
@@ -52,8 +54,11 @@ async def flush() -> int:
     rows = _buffer[:]
     del _buffer[:]
     if rows:
+        entries = [hookspecs.LoggedQuery(r.query, r.results, r.backend, r.at) for r in rows]
         try:
-            await QueryLog.insert(*rows)
+            async with QueryLog._meta.db.transaction():
+                await QueryLog.insert(*rows)
+                await hooks.notify(hookspecs.search_queries_logged, entries=entries)
         except Exception:  # the log is best effort: a search never fails because of it
             log.exception("search: could not write %d query log rows", len(rows))
     return len(rows)
