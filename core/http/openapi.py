@@ -10,7 +10,8 @@ completes each operation from the handler's own facts, after Litestar built the 
   (``application/problem+json``); Litestar's own ``400 application/json`` (never sent) is removed;
 * headers: ``Idempotency-Key`` on mutations (``Idempotent-Replayed`` on replays), ``Retry-After`` on 429/503,
   and, for handlers that opt in, ``If-Match``/412 and ``ETag``/``If-None-Match``/304;
-* integer path parameters bounded to PostgreSQL's integers (larger ids are 404 before any query).
+* integer path parameters bounded to PostgreSQL's integers (larger ids are 404 before any query); a number in the
+  query may still overflow its column: 422 ``value_out_of_range``.
 
 A handler declares what only it knows through ``opt``: ``opt={"if_match": True}`` (412 on a stale ``If-Match``),
 ``opt={"etag": True}`` (``ETag`` and 304), ``opt={"codes": {409: ["already_joined", ...]}}`` (its stable codes per
@@ -159,6 +160,8 @@ def _refine_operation(op: Operation, method: str, handler: HTTPRouteHandler) -> 
                 schema.minimum = schema.minimum if schema.minimum is not None else -INT4_MAX - 1
     if any(p.param_in in ("query", "header", "cookie") for p in parameters):
         statuses.add(400)
+    if any(p.param_in == "query" and _numeric(p.schema) for p in parameters):
+        statuses.add(422)  # a number past its column's range (value_out_of_range), whatever the method
     if method in MUTATING:
         statuses |= {409, 413, 415, 503}
         if "data" in params:
@@ -191,6 +194,15 @@ def _refine_operation(op: Operation, method: str, handler: HTTPRouteHandler) -> 
         listed = list(dict.fromkeys([*codes.get(status, ()), *CORE_CODES.get(status, [])]))
         responses[str(status)] = _problem_response(status, listed)
     op.responses = responses
+
+
+def _numeric(schema: Schema | Reference | None) -> bool:
+    """Whether a parameter's schema is (or may be) a number."""
+    if not isinstance(schema, Schema):
+        return False
+    types = schema.type if isinstance(schema.type, list) else [schema.type]
+    return any(t in (OpenAPIType.INTEGER, OpenAPIType.NUMBER) for t in types) or any(
+        _numeric(option) for option in [*(schema.one_of or []), *(schema.any_of or [])])
 
 
 def _problem_response(status: int, codes: list[str]) -> OpenAPIResponse:

@@ -33,18 +33,34 @@ def provider(struct: type[S], codes: dict[str, str] | None = None) -> Callable[[
 
     ``codes`` gives the problem's ``code`` when the first bad parameter is one of them (default ``invalid_parameter``).
     """
+    fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+
+    def invalid(errors: list[dict[str, str]]) -> InvalidParameter:
+        first = errors[0]["parameter"] if errors else ""
+        return InvalidParameter("Invalid query parameter %(first)r", params={"first": first},
+                                code=(codes or {}).get(first, "invalid_parameter"), errors=errors)
 
     def provide(request: Request[Any, Any, Any]) -> S:
         values = {k: request.query_params.get(k) for k in request.query_params}
         try:
-            return msgspec.convert(values, struct, strict=False)
+            parsed = msgspec.convert(values, struct, strict=False)
         except msgspec.ValidationError:
-            errors = [{"parameter": e["pointer"].lstrip("/").split("/")[0], "in": "query", "detail": e["detail"]}
-                      for e in body_errors(values, struct)]
-            first = errors[0]["parameter"] if errors else ""
-            raise InvalidParameter("Invalid query parameter %(first)r",
-                                   params={"first": first}, code=(codes or {}).get(first,
-                                   "invalid_parameter"), errors=errors) from None
+            raise invalid([{"parameter": e["pointer"].lstrip("/").split("/")[0], "in": "query",
+                            "detail": e["detail"]} for e in body_errors(values, struct)]) from None
+        # msgspec's lax mode reads the text "null" as None: a query string has no null, so "null" is the text itself
+        # (a search for the word) or, where no text fits (an enum, a number), an invalid value, never "not given".
+        errors = []
+        for name, value in values.items():
+            field = fields.get(name)
+            if value != "null" or field is None:
+                continue
+            try:
+                setattr(parsed, field.name, msgspec.convert(value, field.type, strict=True))
+            except msgspec.ValidationError as exc:
+                errors.append({"parameter": name, "in": "query", "detail": str(exc)})
+        if errors:
+            raise invalid(errors)
+        return parsed
 
     return provide
 
