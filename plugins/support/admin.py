@@ -36,6 +36,7 @@ from plugins.support import (
     agents,
     context,
     desk,
+    live,
     macros,
     metrics,
     states,
@@ -48,6 +49,7 @@ from plugins.support.tables import Macro, Ticket
 ANSWER, MANAGE = agents.ANSWER, agents.MANAGE
 TICKETS = "/admin/p/support/tickets"
 CONVERSATION = "/admin/p/support/conversation"
+LIVE = "/admin/p/support/live"
 
 
 def conversation_url(ticket_id: object, macro_id: object | None = None) -> str:
@@ -128,6 +130,16 @@ async def _macro(ctx: ActionContext) -> ActionResult:
     return ActionResult("", conversation_url(_id(ctx), row["id"]))
 
 
+async def _live_token(ctx: ActionContext) -> ActionResult:
+    """The conversation page's script renews its access token here (POST: the panel checks session and CSRF)."""
+    return ActionResult(" ", f"{LIVE}?grant={await live.grant(ctx.staff_id)}")
+
+
+async def load_live(query: AdminQuery) -> Page:
+    """The token a renewal minted, read once by the agent who asked for it (its script parses this tiny page)."""
+    return Page(items=[msgspec.structs.asdict(await live.take(query.filters.get("grant") or "", query.staff_id))])
+
+
 def ticket_actions() -> list[Action]:
     """Everything an agent does to a ticket, from the inbox, the detail page and the conversation."""
     body = Field("body", "Message", "textarea", required=True)
@@ -154,6 +166,7 @@ def ticket_actions() -> list[Action]:
                fields=[Field("priority", "Priority", "choice", required=True, choices=[(p, p) for p in PRIORITIES])]),
         Action("tags", "Tags", ANSWER, _tags, visible=_open,
                fields=[Field("tags", "Tags (comma-separated)", max_length=400)]),
+        Action("live_token", "Renew the live connection", ANSWER, _live_token, visible=lambda _row: False),
     ]
 
 
@@ -195,6 +208,7 @@ async def load_conversation(query: AdminQuery) -> Page:
         "macros": await macros.for_language(row["language"]), "draft": draft,
         "actions_url": f"{TICKETS}/actions", "self_url": conversation_url(row["id"]),
         "online": await agents.online(), "typing": await tickets.user_typing(row["id"]),
+        "live": await live.token_for(query.staff_id), "live_url": f"{TICKETS}/actions/live_token",
     }])
 
 
@@ -271,6 +285,9 @@ def contributions() -> list[object]:
         AdminPage(plugin="support", slug="conversation", title="Conversation", permission=ANSWER,
                   load=load_conversation, menu=False, section="Support", template="support/admin/conversation.html",
                   filters=[Filter("ticket", "Ticket"), Filter("macro", "Canned reply")]),
+        AdminPage(plugin="support", slug="live", title="Live connection", permission=ANSWER, load=load_live,
+                  menu=False, section="Support", template="support/admin/live.html",
+                  filters=[Filter("grant", "Grant")]),
         AdminPage(plugin="support", slug="macros", title="Canned replies", permission=ANSWER, load=load_macros,
                   section="Support",
                   columns=[Column("name", "Name"), Column("language", "Language", "badge"), Column("body", "Text"),

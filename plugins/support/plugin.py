@@ -55,6 +55,16 @@ def register_admin_pages() -> list[Any]:
 
 
 @hookimpl
+def register_page_routes() -> list[Any]:
+    """The conversation page's script, ``/support/static/live.js`` (the panel's CSP allows only same-origin scripts)."""
+    from litestar.static_files import create_static_files_router
+
+    static = os.path.join(os.path.dirname(__file__), "static", "support")
+    return [create_static_files_router(path="/support/static", directories=[static], include_in_schema=False,
+                                       name="support_static")]
+
+
+@hookimpl
 def register_template_dirs() -> list[str]:
     """Notification templates and the panel's conversation and metrics pages, under ``templates/support/``."""
     return [os.path.join(os.path.dirname(__file__), "templates")]

@@ -33,7 +33,7 @@ async def test_a_ticket_points_at_ones_own_report_only(make_client: Any, make_us
                                                    user_id=reporter.id) is None  # not reports' type
 
 
-async def test_reports_loads_without_support(make_app: Any) -> None:
+async def test_the_ticket_subject_hook_needs_no_support(make_app: Any) -> None:
     make_app([])  # the optional hook needs no spec
     caller = build(PluginsFile(enabled=[])).pm.hook.ticket_subject_from_plugin
     assert "reports" in [i.plugin_name for i in caller.get_hookimpls()] and caller.spec is None
