@@ -157,14 +157,18 @@ _windows: OrderedDict[tuple[str, str], _Window] = OrderedDict()
 MAX_TRACKED = 100_000
 
 
-async def hit_batched(bucket: str, subject: str, *, limit: int, window_s: int, batch: int = 20,
+async def hit_batched(bucket: str, subject: str, *, limit: int, window_s: int, batch: int | None = None,
                       interval_s: float = 0.5) -> None:
     """Count a hit like :func:`hit`, for hot paths (the per-address API limit), mostly without a Redis round trip.
 
     Redis stays the shared count, but each process pushes its hits in batches (every ``batch`` hits or
     ``interval_s``), and on every hit once past 80 % of the limit, so the limit is exact where it matters.
-    Across P processes the count may run at most P * ``batch`` behind until the 80 % mark.
+    Across P processes the count may run at most P * ``batch`` behind until the 80 % mark. ``batch`` defaults to
+    1 % of the limit, at least 20 (a high limit, such as a load balancer's address allowed thousands a second, is
+    pushed about twice a second instead of on every twentieth request: a Redis command's cost on the request path).
     """
+    if batch is None:
+        batch = max(20, limit // 100)
     now = clock.timestamp()
     window = math.floor(now / window_s)
     key = (bucket, subject)
