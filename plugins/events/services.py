@@ -14,7 +14,7 @@ from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
 from core.reports import screening as text_screening
 from core.reports import services as reports
-from plugins.events import EventsSettings, hookspecs, states, trust, validation
+from plugins.events import EventsSettings, hookspecs, reads, states, trust, validation
 from plugins.events import cache as event_cache
 from plugins.events.hookspecs import EventInfo
 from plugins.events.participation import promote
@@ -69,11 +69,11 @@ async def create_venue(actor: Actor, data: dict[str, Any]) -> Row:
 
 
 async def get_venue(venue_id: int) -> Row:
-    """A venue or NotFound."""
-    row = await Venue.select(*VENUE_COLUMNS).where(Venue.id == venue_id).first()
+    """A venue or NotFound; ``rating``: its figures from the reviews plugin (None until there are enough)."""
+    row = await Venue.select(*VENUE_COLUMNS, Venue.rating_figures).where(Venue.id == venue_id).first()
     if row is None:
         raise NotFound("venue %(venue_id)s not found", params={"venue_id": venue_id}, code="venue_not_found")
-    return row
+    return {**row, "rating": reads.figures_of(row.pop("rating_figures"))}
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 import pytest_asyncio
 
 from plugins.reviews.schemas import ReviewCreate
@@ -92,11 +91,6 @@ async def test_event_venue_and_profile_show_the_figures_from_the_threshold(
     assert (summary["count"], summary["shown"], summary["average"]) == (4, False, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs plugins/events/services.get_venue to add the figures (helper note "
-    "figures16); remove this mark once it does",
-)
 async def test_the_venue_response_shows_the_figures(client: httpx.AsyncClient, finished: Any) -> None:
     from plugins.reviews import services
 
