@@ -44,7 +44,8 @@ class MediaController(Controller):
 
     path = "/media"
 
-    @post("/uploads", operation_id="create_media_upload", status_code=HTTP_201_CREATED)
+    @post("/uploads", operation_id="create_media_upload", status_code=HTTP_201_CREATED,
+          opt={"codes": {404: ["target_not_found", "event_not_found"]}})
     async def create_upload(self, principal: SignedIn, data: JSONBody[UploadCreate]) -> UploadRead:
         """Ask to upload a photo or video to a target; send the file as ``upload`` says, then confirm.
 
