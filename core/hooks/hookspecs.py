@@ -170,6 +170,21 @@ def register_metrics() -> list[ScrapeGauge]:
 
 
 @hookspec
+def register_capabilities() -> dict[str, Any]:
+    """Return what the app should know this plugin can do here, beyond its public settings (``/api/v1/capabilities``).
+
+    Shown as the plugin's ``features`` (JSON values), for example which search features the configured backend has.
+    Called once per app (the answer is kept): return what the configuration decides, not a live state. Example::
+
+        @hookimpl
+        def register_capabilities():
+            from .services import features  # the plugin's own services.py
+
+            return msgspec.to_builtins(features())
+    """
+
+
+@hookspec
 def register_template_dirs() -> list[str]:
     """Return directories holding this plugin's Jinja2 templates (``templates/<plugin>/…`` inside them).
 

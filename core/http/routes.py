@@ -6,11 +6,12 @@ import asyncio
 from typing import Any
 
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 
 import core
 from core import cache, db, jobs
-from core.hooks.manager import current
+from core.hooks import hookspecs
+from core.hooks.manager import Registry, current
 
 
 class PluginCapability(msgspec.Struct):
@@ -19,6 +20,7 @@ class PluginCapability(msgspec.Struct):
     name: str
     version: str
     settings: dict[str, Any]
+    features: dict[str, Any] = {}  # what the plugin says it can do here (``register_capabilities``)
 
 
 class Capabilities(msgspec.Struct):
@@ -71,12 +73,20 @@ class CapabilitiesController(Controller):
     tags = ["core"]
 
     @get(operation_id="get_capabilities", summary="Enabled plugins, versions and public settings")
-    async def get_capabilities(self) -> Capabilities:
-        """List enabled plugins with their public settings."""
-        registry = current()
-        plugins = []
-        for p in registry.plugins:
-            data = msgspec.to_builtins(p.settings) if p.settings is not None else {}
-            public = {k: data[k] for k in p.info.manifest.public_settings if k in data}
-            plugins.append(PluginCapability(p.name, p.info.manifest.version, public))
-        return Capabilities(core.__version__, "v1", plugins)
+    async def get_capabilities(self, request: Request[Any, Any, Any]) -> Capabilities:
+        """List enabled plugins with their public settings and features."""
+        answer: Capabilities | None = request.app.state.get("capabilities")
+        if answer is None:  # made once per app: settings and features do not change while it runs
+            answer = request.app.state["capabilities"] = _capabilities(current())
+        return answer
+
+
+def _capabilities(registry: Registry) -> Capabilities:
+    """The enabled plugins' public settings and what they say they can do (``register_capabilities``)."""
+    features = dict(registry.hooks.collect(hookspecs.register_capabilities))
+    plugins = []
+    for p in registry.plugins:
+        data = msgspec.to_builtins(p.settings) if p.settings is not None else {}
+        public = {k: data[k] for k in p.info.manifest.public_settings if k in data}
+        plugins.append(PluginCapability(p.name, p.info.manifest.version, public, features.get(p.name, {})))
+    return Capabilities(core.__version__, "v1", plugins)

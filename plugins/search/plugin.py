@@ -72,6 +72,16 @@ def register_cli_commands() -> list[Any]:
 
 
 @hookimpl
+def register_capabilities() -> dict[str, Any]:
+    """The active backend's features (typo tolerance, facet counts, …) in ``/api/v1/capabilities``."""
+    import msgspec
+
+    from .services import features
+
+    return dict(msgspec.to_builtins(features()))
+
+
+@hookimpl
 def register_embedded_servers() -> list[Any]:
     """Typesense, when the backend is typesense without URLs (and always in the test session)."""
     from plugins.search.embedded import server

@@ -32,6 +32,9 @@ async def test_words_stems_prefix_and_synonyms(search_api: Any, event: Any) -> N
     assert await titles("board game") == ["Board games night"]  # English stems
     assert await titles("кино") == ["Film night: classics"]  # the operator's synonyms
     assert await titles("опера") == []
+    caps = (await api.get("/api/v1/capabilities")).json()  # the app learns it has no typo tolerance here
+    (search,) = [p["features"] for p in caps["plugins"] if p["name"] == "search"]
+    assert (search["backend"], search["typo_tolerance"], search["facet_counts"]) == ("postgres", False, True)
 
 
 async def test_filters_and_facets_in_the_users_time_zone(search_api: Any, event: Any, make_venue: Any,

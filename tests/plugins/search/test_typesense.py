@@ -49,8 +49,9 @@ async def test_the_same_api_with_typos_facets_geo_and_synonyms(typesense: Any, s
     caps = (await api.get("/api/v1/search/capabilities")).json()
     assert caps["backend"] == "typesense" and caps["typo_tolerance"] and caps["facet_counts"]
     core_caps = (await api.get("/api/v1/capabilities")).json()  # the app's first call names the backend too
-    (search_caps,) = [p["settings"] for p in core_caps["plugins"] if p["name"] == "search"]
-    assert search_caps == {"backend": "typesense", "fallback": True}
+    (search_caps,) = [p for p in core_caps["plugins"] if p["name"] == "search"]
+    assert search_caps["settings"] == {"backend": "typesense", "fallback": True}
+    assert search_caps["features"] == caps  # what the backend can do, in the call the app makes first
 
 
 async def test_reindex_builds_a_new_collection_and_swaps_the_alias(typesense: Any, event: Any) -> None:
