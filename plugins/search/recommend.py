@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from core import clock, db, hooks, i18n
-from core.geo import KM_PER_DEG_LAT, haversine_km
+from core.geo import bounding_box, haversine_km
 from core.hooks import plugin_settings
 from core.pagination import decode_cursor, encode_cursor
 from core.users.directory import matching_facts
@@ -119,10 +119,9 @@ async def ranked(user_id: int, *, now: datetime | None = None, weights: Weights 
     top_terms = sorted(t.terms, key=t.terms.__getitem__, reverse=True)[:12]
     tags = [x for x in top_terms if not x.startswith("c:")]
     categories = [x[2:] for x in top_terms if x.startswith("c:")]
-    lat, lng = t.home or (None, None)
-    dlat = BOX_KM / KM_PER_DEG_LAT
-    dlng = BOX_KM / (KM_PER_DEG_LAT * max(math.cos(math.radians(lat or 0.0)), 0.05))
-    rows = await db.fetch(sql.CANDIDATES, now, tags, categories, lat, lng, dlat, dlng, user_id)
+    box = bounding_box(*t.home, BOX_KM) if t.home else None
+    bounds = (box.lat_lo, box.lat_hi, box.lng_lo, box.lng_hi) if box else (None, None, None, None)
+    rows = await db.fetch(sql.CANDIDATES, now, tags, categories, *bounds, user_id)
     rows = [r for r in rows if r["starts_at"] > now]
     max_joined = max((r["joined"] for r in rows), default=1)
     scored = []

@@ -88,8 +88,8 @@ CANDIDATES = (
     "UNION (SELECT d.event_id FROM search.event_doc d WHERE d.ends_at > $1 AND d.category = ANY($3::varchar[]) "
     "ORDER BY d.starts_at LIMIT 200) "
     "UNION (SELECT d.event_id FROM search.event_doc d WHERE d.ends_at > $1 AND $4::float8 IS NOT NULL "
-    "AND d.latitude BETWEEN $4::float8 - $6::float8 AND $4::float8 + $6::float8 "
-    "AND d.longitude BETWEEN $5::float8 - $7::float8 AND $5::float8 + $7::float8 "
+    "AND d.latitude BETWEEN $4::float8 AND $5::float8 "
+    "AND ($6::float8 IS NULL OR d.longitude BETWEEN $6::float8 AND $7::float8) "
     "ORDER BY d.joined DESC LIMIT 300) "
     "UNION (SELECT d.event_id FROM search.event_doc d WHERE d.ends_at > $1 ORDER BY d.joined DESC, d.starts_at "
     "LIMIT 100) "
@@ -108,8 +108,9 @@ CANDIDATES = (
     "AND s.kind = 'dismissed') "
     "AND NOT EXISTS (SELECT 1 FROM search.blocked_organiser b WHERE b.user_id = $8 AND b.organiser_id = d.author_id)"
 )
-"""The events worth scoring for user $8: matching their tags $2 or categories $3, near ($4, $5) within a box of
-($6, $7) degrees, the most popular, and those members of their groups go to; less joined, dismissed and blocked."""
+"""The events worth scoring for user $8: matching their tags $2 or categories $3, near home (``core.geo``'s box:
+latitude $4..$5, longitude $6..$7 or any when the box wraps the antimeridian; $4 null: no home), the most popular,
+and those members of their groups go to; less joined, dismissed and blocked."""
 
 TRY_APPLY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('search.apply.' || $1)) AS ok"
 """Whether this transaction may apply target $1's outbox (false while a reindex of that target holds it)."""
