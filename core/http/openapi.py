@@ -15,7 +15,9 @@ completes each operation from the handler's own facts, after Litestar built the 
 
 A handler declares what only it knows through ``opt``: ``opt={"if_match": True}`` (412 on a stale ``If-Match``),
 ``opt={"etag": True}`` (``ETag`` and 304), ``opt={"codes": {409: ["already_joined", ...]}}`` (its stable codes per
-status, listed in the response's description), ``opt={"statuses": (410,)}`` (extra statuses it answers).
+status, listed in the response's description), ``opt={"statuses": (410,)}`` (extra statuses it answers),
+``opt={"idempotency_required": True}`` (a mutation the handler refuses with 428 ``idempotency_key_required``
+without an ``Idempotency-Key``: the header is marked required).
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def _refine_operation(op: Operation, method: str, handler: HTTPRouteHandler) -> 
     signed_in = "principal" in params or any(g.startswith("requires_") for g in guards)
     optional = "optional_principal" in params
     opt: Mapping[str, Any] = handler.opt or {}
+    codes: Mapping[int, Iterable[str]] = opt.get("codes", {})
     parameters = [p for p in (op.parameters or []) if isinstance(p, Parameter)]
     statuses: set[int] = {429}
     if signed_in:
@@ -166,8 +169,13 @@ def _refine_operation(op: Operation, method: str, handler: HTTPRouteHandler) -> 
         statuses |= {409, 413, 415, 503}
         if "data" in params:
             statuses |= {400, 422}
+        required = bool(opt.get("idempotency_required"))
         parameters.append(_header("Idempotency-Key", "Repeat a mutation safely: the first response is replayed to "
-                                  "a retry with the same key (at most 255 characters; kept 24 h per caller)."))
+                                  "a retry with the same key (at most 255 characters; kept 24 h per caller)."
+                                  + (" Required here: 428 without it." if required else ""), required=required))
+        if required:
+            statuses.add(428)
+            codes = {**codes, 428: ["idempotency_key_required"]}
         statuses |= {400, 422}  # a malformed Idempotency-Key; one reused for another request
     if opt.get("if_match"):
         statuses.add(412)
@@ -189,7 +197,6 @@ def _refine_operation(op: Operation, method: str, handler: HTTPRouteHandler) -> 
     if opt.get("etag"):
         responses["304"] = OpenAPIResponse(description="Not modified: your copy (If-None-Match) is current.",
                                            headers={"ETag": _response_header("The entity tag.")})
-    codes: Mapping[int, Iterable[str]] = opt.get("codes", {})
     for status in sorted(statuses | {int(s) for s in codes}):
         listed = list(dict.fromkeys([*codes.get(status, ()), *CORE_CODES.get(status, [])]))
         responses[str(status)] = _problem_response(status, listed)
@@ -206,7 +213,7 @@ def _numeric(schema: Schema | Reference | None) -> bool:
 
 
 def _problem_response(status: int, codes: list[str]) -> OpenAPIResponse:
-    title = TITLES.get(status, "Error")
+    title = {**TITLES, 428: "Precondition required"}.get(status, "Error")
     description = f"{title}. Codes: {', '.join(f'`{c}`' for c in codes)}." if codes else f"{title}."
     headers: dict[str, OpenAPIHeader | Reference] | None = None
     if status in (429, 503):
@@ -225,9 +232,11 @@ def _add_success_headers(response: OpenAPIResponse, method: str, etag: bool) -> 
     response.headers = headers or response.headers
 
 
-def _header(name: str, description: str) -> Parameter:
-    return Parameter(name=name, param_in=ParamType.HEADER, required=False, description=description,
-                     schema=Schema(type=OpenAPIType.STRING, max_length=255 if name == "Idempotency-Key" else None))
+def _header(name: str, description: str, *, required: bool = False) -> Parameter:
+    key = name == "Idempotency-Key"
+    return Parameter(name=name, param_in=ParamType.HEADER, required=required, description=description,
+                     schema=Schema(type=OpenAPIType.STRING, max_length=255 if key else None,
+                                   min_length=1 if key and required else None))
 
 
 def _response_header(description: str) -> OpenAPIHeader:

@@ -255,7 +255,8 @@ class GroupController(Controller):
         """Revoke a link: nobody else joins through it."""
         await invites.revoke_link(me(principal), group_id, link_id)
 
-    @post("/invite-links/accept", operation_id="accept_invite_link", status_code=HTTP_200_OK)
+    @post("/invite-links/accept", operation_id="accept_invite_link", status_code=HTTP_200_OK,
+          opt={"codes": {404: ["invite_not_found"]}})
     async def accept_invite_link(self, principal: Caller, data: JSONBody[InviteAccept]) -> InviteAccepted:
         """Join through a link's token. 409 ``invite_expired``, ``invite_used_up``, ``invite_revoked``."""
         return msgspec.convert(await invites.accept_link(me(principal), data.token), InviteAccepted)

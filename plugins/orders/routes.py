@@ -49,7 +49,8 @@ class OrderController(Controller):
 
     path = "/orders"
 
-    @post("/", operation_id="create_order", status_code=HTTP_201_CREATED)
+    @post("/", operation_id="create_order", status_code=HTTP_201_CREATED,
+          opt={"codes": {404: ["venue_not_found", "group_not_found", "event_not_found"]}})
     async def create_order(self, principal: Caller, data: JSONBody[OrderCreate]) -> OrderRead:
         """Start a draft order at a venue (prices come from the menu; a price in the body is refused)."""
         order_id = await services.create(principal.user_id, data)
@@ -73,7 +74,8 @@ class OrderController(Controller):
         await services.set_items(principal.user_id, order_id, data.items)
         return await services.read(principal.user_id, order_id)
 
-    @post("/{order_id:str}/submit", operation_id="submit_order", status_code=HTTP_202_ACCEPTED)
+    @post("/{order_id:str}/submit", operation_id="submit_order", status_code=HTTP_202_ACCEPTED,
+          opt={"idempotency_required": True})
     async def submit_order(self, request: Request[Any, Any, Any], principal: Caller,
                            order_id: FromPath[str]) -> OrderRead:
         """Submit a draft (``Idempotency-Key`` required): answered at once; the POS is told in the background."""

@@ -77,13 +77,14 @@ class SearchController(Controller):
         return await recommend.for_you(principal.user_id, cursor, limit)
 
     @post("/for-you/dismissals", operation_id="create_dismissal", status_code=HTTP_204_NO_CONTENT,
+          opt={"codes": {404: ["event_not_found"]}},
           summary="Never show me this event (or its organiser) in \"for you\"")
     async def create_dismissal(self, principal: SignedIn, data: JSONBody[DismissBody]) -> None:
         """Hide the event; with ``organiser: true`` every event of its organiser. 404 ``event_not_found``."""
         await signals.dismiss(principal.user_id, data.event_id, data.organiser)
 
     @post("/views", operation_id="create_view", status_code=HTTP_204_NO_CONTENT,
-          summary="I looked at this event (teaches \"for you\")")
+          opt={"codes": {404: ["event_not_found"]}}, summary="I looked at this event (teaches \"for you\")")
     async def create_view(self, principal: SignedIn, data: JSONBody[ViewedBody]) -> None:
         """Record that the app showed me the event's page. 404 ``event_not_found``."""
         await signals.viewed(principal.user_id, data.event_id)

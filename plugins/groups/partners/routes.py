@@ -34,7 +34,8 @@ class PartnerRequestController(Controller):
 
     path = "/groups/partners/requests"
 
-    @post(operation_id="create_partner_request", status_code=HTTP_201_CREATED)
+    @post(operation_id="create_partner_request", status_code=HTTP_201_CREATED,
+          opt={"codes": {404: ["event_not_found"]}})
     async def create_partner_request(self, principal: SignedIn,
                                      data: JSONBody[PartnerRequestCreate]) -> PartnerRequestRead:
         """Post a request for an event (409 ``partner_request_exists``/``partner_request_limit``/…, 404, 422)."""
