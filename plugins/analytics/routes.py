@@ -39,6 +39,7 @@ from plugins.analytics.schemas import (
 
 VIEW = "analytics.view"
 MANAGE = "analytics.manage"
+CSV = "text/csv; charset=utf-8"
 
 
 async def requires_small_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -51,7 +52,7 @@ async def requires_small_body(connection: ASGIConnection[Any, Any, Any, Any], _:
 
 
 def _csv(body: AsyncIterator[bytes], filename: str) -> Stream:
-    return Stream(body, media_type="text/csv; charset=utf-8",
+    return Stream(body, media_type=CSV,
                   headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -90,7 +91,7 @@ class DashboardController(Controller):
         await dashboards.check_event_access(event_id, principal.user_id, principal.has(VIEW))
         return await dashboards.event_dashboard(event_id, *dashboards.date_range(since, until))
 
-    @get("/events/{event_id:int}/dashboard.csv", operation_id="export_event_dashboard",
+    @get("/events/{event_id:int}/dashboard.csv", operation_id="export_event_dashboard", media_type=CSV,
          summary="An event's daily figures as CSV (streamed)")
     async def export_event_dashboard(self, event_id: FromPath[int], principal: NamedDependency[Principal],
                                      since: FromQuery[date | None] = None,
@@ -106,7 +107,7 @@ class DashboardController(Controller):
         """The admins' dashboard."""
         return await dashboards.platform_dashboard(*dashboards.date_range(since, until))
 
-    @get("/platform/dashboard.csv", operation_id="export_platform_dashboard", guards=[requires(VIEW)],
+    @get("/platform/dashboard.csv", operation_id="export_platform_dashboard", guards=[requires(VIEW)], media_type=CSV,
          summary="The platform's daily figures as CSV (streamed)")
     async def export_platform_dashboard(self, since: FromQuery[date | None] = None,
                                         until: FromQuery[date | None] = None) -> Stream:
@@ -161,7 +162,8 @@ class ExperimentController(Controller):
         """Counts, conversion per variant and significance."""
         return await experiments.results(key)
 
-    @get("/{key:str}/results.csv", operation_id="export_experiment_results", guards=[requires(MANAGE)])
+    @get("/{key:str}/results.csv", operation_id="export_experiment_results", guards=[requires(MANAGE)],
+         media_type=CSV)
     async def export_experiment_results(self, key: FromPath[str]) -> Stream:
         """Results as CSV."""
         res = await experiments.results(key)
@@ -202,7 +204,7 @@ class IdeaController(Controller):
         """Remove an idea."""
         await rice.delete_idea(idea_id, principal.user_id)
 
-    @get("/export.csv", operation_id="export_ideas", summary="The board as CSV (streamed)")
+    @get("/export.csv", operation_id="export_ideas", summary="The board as CSV (streamed)", media_type=CSV)
     async def export_ideas(self) -> Stream:
         """CSV of every idea, best first."""
         cols = ("id", "title", "reach", "impact", "confidence", "effort", "score", "status")

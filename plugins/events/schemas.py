@@ -310,7 +310,8 @@ class FeedParams(msgspec.Struct, forbid_unknown_fields=True):
     starts_to: Moment | None = msgspec.field(default=None, name="to")
     when: Literal["today", "tomorrow", "this_weekend", "next_7_days"] | None = None
     tz: TimezoneName | None = None
-    price_max: Annotated[int, Meta(ge=0, description="at most this price in minor units")] | None = None
+    # le: price_cents is a PostgreSQL integer; a larger bound would overflow the query (400, not 422)
+    price_max: Annotated[int, Meta(ge=0, le=2**31 - 1, description="at most this price in minor units")] | None = None
     free: bool | None = None
     near: Annotated[str, Meta(pattern=r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?$",
                               description="latitude,longitude: sorted by distance")] | None = None

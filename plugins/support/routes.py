@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any, Literal
 
+import msgspec
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
@@ -18,6 +19,7 @@ from plugins.support import agents, desk, metrics, tickets
 from plugins.support.schemas import (
     AnswerCreate,
     DeskMessageRead,
+    MetricsRead,
     RatingCreate,
     StatusRead,
     TicketCreate,
@@ -140,11 +142,12 @@ class MetricsController(Controller):
 
     @get("/", operation_id="get_support_metrics", summary="Support figures for a date range")
     async def get_support_metrics(self, since: FromQuery[str | None] = None,
-                                  until: FromQuery[str | None] = None) -> dict[str, Any]:
+                                  until: FromQuery[str | None] = None) -> MetricsRead:
         """Days are inclusive, in the team's time zone (default the last 30); times are working hours."""
-        return asdict(await metrics.figures(*metrics.date_range(since, until)))
+        return msgspec.convert(asdict(await metrics.figures(*metrics.date_range(since, until))), MetricsRead)
 
-    @get("/csv", operation_id="get_support_metrics_csv", summary="Support figures as CSV")
+    @get("/csv", operation_id="get_support_metrics_csv", summary="Support figures as CSV",
+         media_type="text/csv; charset=utf-8")
     async def get_support_metrics_csv(self, since: FromQuery[str | None] = None,
                                       until: FromQuery[str | None] = None) -> Response[Any]:
         """The same figures, one CSV section per table."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -151,3 +151,57 @@ class DeskMessageRead(TicketMessageRead):
     """A message as agents see it: ``kind`` is ``user``, ``agent``, ``note`` (internal) or ``system`` (internal)."""
 
     kind: str = "user"
+
+
+class MetricsTotals(msgspec.Struct):
+    """Tickets opened in the range: counts, first-response and resolution times (working hours), CSAT (1-5)."""
+
+    opened: int
+    resolved: int
+    unresolved: int
+    first_response_median_h: float | None
+    first_response_p90_h: float | None
+    resolution_median_h: float | None
+    resolution_p90_h: float | None
+    csat_avg: float | None
+    rated: int
+
+
+class CategoryMetrics(msgspec.Struct):
+    """One category: tickets opened, and the share (%) of counted ones that met each SLA target."""
+
+    category: str
+    opened: int
+    first_response_met_pct: float | None
+    resolution_met_pct: float | None
+
+
+class AgentMetrics(msgspec.Struct):
+    """One assigned agent's tickets in the range."""
+
+    agent_id: int
+    agent: str
+    tickets: int
+    resolved: int
+    first_response_median_h: float | None
+    resolution_median_h: float | None
+    csat_avg: float | None
+
+
+class DayMetrics(msgspec.Struct):
+    """Tickets opened and resolved on one day (the team's time zone)."""
+
+    day: date
+    opened: int
+    resolved: int
+
+
+class MetricsRead(msgspec.Struct):
+    """Support's figures for the inclusive days ``since`` to ``until``."""
+
+    since: date
+    until: date
+    totals: MetricsTotals
+    by_category: list[CategoryMetrics]
+    by_agent: list[AgentMetrics]
+    daily: list[DayMetrics]
