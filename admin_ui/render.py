@@ -21,7 +21,7 @@ from core.hooks.manager import Registry
 from core.i18n import N_
 
 HERE = Path(__file__).parent
-HTML = "text/html; charset=utf-8"
+HTML = "text/html"  # Litestar adds "; charset=utf-8" to every text/* type (naming it here doubled it)
 
 
 @dataclass

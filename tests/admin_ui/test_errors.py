@@ -14,12 +14,12 @@ from core.users.tables import User
 from tests.admin_ui.conftest import NO_TOTP, set_password, sign_in
 
 UNROUTED = ["/admin/nope", "/admin/users/abc", "/admin/static/x.css", "/admin/static/admin/nope.js",
-            "/admin/users/99999999999999999999"]
+            "/admin/users/99999999999999999999", "/admin/users/2147483648"]
 
 
 def html_error(r, status: int) -> None:
     assert r.status_code == status, (r.request.url, r.status_code, r.text[:200])
-    assert r.headers["content-type"].startswith("text/html"), (r.request.url, r.headers["content-type"])
+    assert r.headers["content-type"] == "text/html; charset=utf-8", (r.request.url, r.headers["content-type"])
     assert "<html" in r.text and '"code"' not in r.text
 
 
