@@ -20,7 +20,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from core import clock as core_clock
+from core import db
 from core.settings import ROOT
 
 BOOT_S = 120.0  # spawning Python processes that import the whole app, on two busy cores
@@ -68,7 +71,10 @@ def alive(pid: int) -> bool:
 
 @asynccontextmanager
 async def start_worker(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> AsyncIterator[Worker]:
-    """Run ``manage.py worker ARGS`` with only the hello plugin enabled; SIGTERM it at the end and expect exit 0."""
+    """Run ``manage.py worker ARGS`` with only the hello plugin enabled; SIGTERM it at the end and expect exit 0.
+
+    The stop must be orderly whatever the test did: no traceback, and no job finding the pool already closed.
+    """
     plugins = tmp_path / "plugins.toml"
     plugins.write_text('enabled = ["hello"]\n')
     log = tmp_path / "worker.log"
@@ -88,6 +94,8 @@ async def start_worker(tmp_path: Path, *args: str, env: dict[str, str] | None = 
             proc.wait()
             raise AssertionError(f"the worker did not stop within 60 s of SIGTERM:\n{worker.output()}") from None
     assert code == 0, worker.output()
+    output = worker.output()
+    assert "Traceback" not in output and "needs the connection pool" not in output, output
 
 
 async def test_worker_process_runs_enabled_plugins_jobs(job_broker, tmp_path) -> None:
@@ -135,3 +143,38 @@ async def test_several_worker_processes_stay_up_under_their_parent(sbor_database
         assert all(alive(pid) for pid in children), worker.output()
         assert "is gone" not in worker.output()
     assert len(worker.up()) == 2, worker.output()
+
+
+async def test_sigterm_lets_the_running_job_finish_on_the_pool_then_stops(sbor_database, tmp_path) -> None:
+    """Ordered shutdown: stop taking jobs, let the running one finish (its queries on the pool), then close the pool."""
+    from sbor_hello.jobs import forget_old_greetings
+    from sbor_hello.tables import Greeting
+
+    await Greeting.insert(Greeting(name="old", message="hi", created_at=core_clock.now() - timedelta(days=90)))
+    blocker = await asyncpg.connect(os.environ["SBOR_DATABASE_URL"])
+    try:
+        async with start_worker(tmp_path, "--threads", "1", "--no-scheduler") as worker:
+            # Given the job running, held inside its DELETE by a row lock this test keeps
+            await blocker.execute("BEGIN")
+            await blocker.execute("SELECT 1 FROM hello.greeting FOR UPDATE")
+            await forget_old_greetings.enqueue()
+
+            async def job_waits_on_the_lock() -> bool:  # on another connection: a transaction's view is frozen
+                rows = await db.fetch("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND wait_event_type = 'Lock' AND query ILIKE 'DELETE FROM%greeting%'")
+                return bool(rows[0]["n"])
+
+            await worker.until(job_waits_on_the_lock, "the job to wait on the row lock", BOOT_S + JOB_S)
+
+            # When the worker is told to stop while the job runs, and the job may go on only afterwards
+            worker.proc.send_signal(signal.SIGTERM)
+            await worker.until(lambda: "Shutting down" in worker.output(), "the worker to begin its shutdown", JOB_S)
+            assert worker.proc.poll() is None, worker.output()  # waiting for its job, not gone
+            await blocker.execute("ROLLBACK")
+
+            # Then the job finishes on the still-open pool, and the process exits 0 (start_worker checks the output)
+            await worker.until(lambda: worker.proc.poll() is not None, "the worker to exit", JOB_S)
+    finally:
+        await blocker.close()
+    assert await Greeting.count() == 0, worker.output()
+    assert "forgot 1 greeting(s)" in worker.output()
