@@ -23,11 +23,15 @@ class AccessClaims:
     expires_at: int
 
 
-def issue_access_token(user_id: int, session_id: uuid.UUID) -> str:
-    """Sign an access token for ``user_id`` in session ``session_id``."""
+def issue_access_token(user_id: int, session_id: uuid.UUID, ttl_s: int | None = None) -> str:
+    """Sign an access token for ``user_id`` in session ``session_id``.
+
+    It lives ``auth.access_ttl_s``; a caller may ask for a shorter life (``ttl_s``), never a longer one.
+    """
     auth = get_settings().auth
     now = int(clock.timestamp())
-    claims = {"sub": str(user_id), "sid": str(session_id), "iat": now, "exp": now + auth.access_ttl_s, "iss": ISSUER}
+    life = auth.access_ttl_s if ttl_s is None else max(1, min(ttl_s, auth.access_ttl_s))
+    claims = {"sub": str(user_id), "sid": str(session_id), "iat": now, "exp": now + life, "iss": ISSUER}
     kid = auth.jwt_current_kid
     return jwt.encode(claims, auth.jwt_keys[kid], algorithm=auth.jwt_algorithm, headers={"kid": kid})
 

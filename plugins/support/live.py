@@ -26,6 +26,9 @@ from core.settings import get_settings
 DEVICE = "Admin panel: live support chat"
 GRANT_TTL_S = 60
 """How long the token a renewal minted waits for the page to fetch it (once)."""
+TOKEN_TTL_S = 5 * 60
+"""How long a live token lives (auth's default access lifetime if shorter): a panel logout or a lost role ends an
+open socket within it; the page renews at 80 % of it."""
 SESSION_TTL_S = 60 * 60 * 24 * 30
 """How long the id of an agent's panel auth session is kept in Redis (auth's refresh lifetime: its row's expiry)."""
 
@@ -70,9 +73,9 @@ async def token_for(staff_id: int, *, fresh: bool = False) -> LiveToken:
     renewal does, since the page asks for one after the socket closed with ``session_revoked``. A page render does
     not (it runs on every 5-s refresh while the socket is down).
     """
-    token = issue_access_token(staff_id, await _session_of(staff_id, fresh=fresh))
+    token = issue_access_token(staff_id, await _session_of(staff_id, fresh=fresh), ttl_s=TOKEN_TTL_S)
     expires_in = decode_access_token(token).expires_at - int(clock.timestamp())
-    return LiveToken(token, min(expires_in, get_settings().auth.access_ttl_s))
+    return LiveToken(token, min(expires_in, TOKEN_TTL_S, get_settings().auth.access_ttl_s))
 
 
 async def grant(staff_id: int) -> str:
