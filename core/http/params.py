@@ -20,3 +20,8 @@ LimitField = Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT, description=_HOW_MA
 Litestar reads constraints of route parameters from ``QueryParameter`` and ignores msgspec's ``Meta`` there, while a
 struct validated by msgspec reads only ``Meta``: one rule, written for each reader.
 """
+
+
+RowIdFilter = Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1,
+                                                   description="Only what belongs to this id (a PostgreSQL integer).")]
+"""An optional id filter in the query string (``notification_id: RowIdFilter = None``): out of range is 400."""

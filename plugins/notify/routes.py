@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from core.auth.guards import Principal
-from core.http.params import Limit
+from core.http.params import Limit, RowIdFilter
 from core.pagination import Page
 from plugins.notify import inbox, prefs, scheduled
 from plugins.notify.schemas import (
@@ -121,7 +121,7 @@ class DeliveryController(Controller):
 
     @get("/", operation_id="list_deliveries")
     async def list_deliveries(self, principal: NamedDependency[Principal], cursor: FromQuery[str | None] = None,
-                              limit: Limit = 50, notification_id: FromQuery[int | None] = None) -> Page[DeliveryRead]:
+                              limit: Limit = 50, notification_id: RowIdFilter = None) -> Page[DeliveryRead]:
         """Every attempt to reach the caller: channel, status, error, time; newest first."""
         rows, next_cursor = await inbox.delivery_log(user_id=principal.user_id, notification_id=notification_id,
                                                      cursor=cursor, limit=limit)

@@ -92,6 +92,13 @@ async def test_bad_limit_is_rejected(api_client, make_user, auth_headers, limit)
     assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
 
 
+@pytest.mark.parametrize("notification_id", [0, 2**31, "x"])
+async def test_delivery_log_filter_out_of_range_is_400(api_client, make_user, auth_headers, notification_id) -> None:
+    h = await auth_headers(await make_user())
+    r = await api_client.get(f"/api/v1/notify/deliveries?notification_id={notification_id}", headers=h)
+    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+
+
 async def test_preferences_read_and_update(api_client, make_user, auth_headers) -> None:
     h = await auth_headers(await make_user())
     prefs = (await api_client.get("/api/v1/notify/preferences", headers=h)).json()
