@@ -115,6 +115,23 @@ async def media_ref_checked(ref: str, user_id: int, target: str, target_id: int)
     return True
 
 
+@hookimpl(optionalhook=True)
+async def ticket_attachment_from_media(media_id: str, user_id: int) -> dict[str, Any] | bool:
+    """Support asks about a screenshot: the user's own upload to a ticket, with the type its bytes showed.
+
+    The type is what processing found (magic numbers), or the declared one's kind while it is still processing; a
+    video declared ``image/png`` is a video here (support refuses it: ``attachment_not_image``).
+    """
+    from core.errors import NotFound, PermissionDenied
+    from plugins.media.api import check_ref
+
+    try:
+        media = await check_ref(media_id, user_id, "support.ticket")
+    except (NotFound, PermissionDenied):
+        return False
+    return {"content_type": media.mime or ("image/*" if media.kind == "photo" else "video/*")}
+
+
 @hookimpl
 async def media_screened(media: MediaInfo, phash: int) -> Screening | None:
     """The built-in screener: exact and near duplicates of rejected media are held."""

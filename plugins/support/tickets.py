@@ -70,11 +70,10 @@ def check_body(body: str) -> str:
 async def check_attachments(items: Sequence[AttachmentIn], user_id: int, ticket_id: int = 0) -> list[dict[str, Any]]:
     """Screenshots only: each one the user's own image, as the media plugin says (when enabled).
 
-    Asked first through support's ``ticket_attachment_from_media``; when nothing answers it, through core's
-    ``media_ref_checked`` (target ``support.ticket``, ``ticket_id`` 0 while opening): the media plugin answers that
-    one, so with media enabled a reference that is not the user's upload for this ticket is refused; with media
-    disabled (nobody answers either) it is stored unverified. 422 ``attachment_not_image`` /
-    ``attachment_not_found`` / ``too_many_attachments`` with the item's pointer.
+    Core's ``media_ref_checked`` (target ``support.ticket``, ``ticket_id`` 0 while opening) says whether it is the
+    user's upload for this ticket; support's ``ticket_attachment_from_media`` gives its real type (media answers
+    both). With media disabled (nobody answers) it is stored unverified, its declared type checked. 422
+    ``attachment_not_image`` / ``attachment_not_found`` / ``too_many_attachments`` with the item's pointer.
     """
     limit = plugin_settings(SupportSettings).max_attachments
     if len(items) > limit:
@@ -82,11 +81,12 @@ async def check_attachments(items: Sequence[AttachmentIn], user_id: int, ticket_
                                errors=[{"pointer": "/attachments", "detail": f"At most {limit}"}])
     out = []
     for i, item in enumerate(items):
-        known = await hooks.first(hookspecs.ticket_attachment_from_media, media_id=item.media_id, user_id=user_id)
-        if known is None:
-            checked = await hooks.first(core_specs.media_ref_checked, ref=item.media_id, user_id=user_id,
-                                        target=MEDIA_TARGET, target_id=ticket_id)
-            known = None if checked is None else ({"content_type": item.content_type} if checked else False)
+        checked = await hooks.first(core_specs.media_ref_checked, ref=item.media_id, user_id=user_id,
+                                    target=MEDIA_TARGET, target_id=ticket_id)
+        known = None if checked is False else await hooks.first(
+            hookspecs.ticket_attachment_from_media, media_id=item.media_id, user_id=user_id)
+        if known is None and checked is not None:
+            known = {"content_type": item.content_type} if checked else False
         if known is False:
             raise ValidationFailed("No such upload of yours", code="attachment_not_found",
                                    errors=[{"pointer": f"/attachments/{i}/media_id", "detail": "not found"}])
