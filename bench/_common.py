@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -141,6 +142,16 @@ class Scratch:
     env: dict[str, str]
 
 
+async def _drop_database(base: str, name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(base)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @asynccontextmanager
 async def scratch(plugins_toml: str | Callable[[Path], str], prefix: str, env: dict[str, str] | None = None,
                   *, remove_folder: bool = False) -> AsyncIterator[Scratch]:
@@ -183,10 +194,12 @@ async def scratch(plugins_toml: str | Callable[[Path], str], prefix: str, env: d
             finally:
                 r.close()
         finally:
-            admin = await asyncpg.connect(base)
+            # Shielded: a cancel pending from a second Ctrl-C would land on the first await and leave the database.
+            drop = asyncio.ensure_future(_drop_database(base, name))
             try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            finally:
-                await admin.close()
+                await asyncio.shield(drop)
+            except asyncio.CancelledError:
+                await drop
+                raise
                 if remove_folder:
                     shutil.rmtree(folder, ignore_errors=True)
