@@ -40,7 +40,7 @@ async def test_example_plugin_settings_apply(make_client, make_user, auth_header
     r = await client.post(URL, json={"name": "Ivan"}, headers=headers)
     assert r.json()["message"] == "Privet, Ivan!"
     caps = (await client.get("/api/v1/capabilities")).json()
-    assert {"name": "hello", "version": "0.1.0", "settings": {"greeting": "Privet"}} in caps["plugins"]
+    assert {"name": "hello", "version": "0.1.0", "settings": {"greeting": "Privet"}, "features": {}} in caps["plugins"]
     # max_length is a rule from the operator's settings, checked in code: the same 422 shape as the schema's rules
     r = await client.post(URL, json={"name": "Ivanna"}, headers=headers)
     assert r.status_code == 422 and [e["pointer"] for e in r.json()["errors"]] == ["/name"]
