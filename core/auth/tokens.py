@@ -26,11 +26,14 @@ class AccessClaims:
 def issue_access_token(user_id: int, session_id: uuid.UUID, ttl_s: int | None = None) -> str:
     """Sign an access token for ``user_id`` in session ``session_id``.
 
-    It lives ``auth.access_ttl_s``; a caller may ask for a shorter life (``ttl_s``), never a longer one.
+    It lives ``auth.access_ttl_s``; a caller may ask for a shorter life (``ttl_s`` seconds, at least 1), never a
+    longer one.
     """
+    if ttl_s is not None and ttl_s < 1:
+        raise ValueError(f"an access token lives at least a second, not {ttl_s}")
     auth = get_settings().auth
     now = int(clock.timestamp())
-    life = auth.access_ttl_s if ttl_s is None else max(1, min(ttl_s, auth.access_ttl_s))
+    life = auth.access_ttl_s if ttl_s is None else min(ttl_s, auth.access_ttl_s)
     claims = {"sub": str(user_id), "sid": str(session_id), "iat": now, "exp": now + life, "iss": ISSUER}
     kid = auth.jwt_current_kid
     return jwt.encode(claims, auth.jwt_keys[kid], algorithm=auth.jwt_algorithm, headers={"kid": kid})

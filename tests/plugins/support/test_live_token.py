@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import jwt
+import pytest
 
 from core import clock
 from core.auth.tokens import decode_access_token, issue_access_token
@@ -38,3 +39,5 @@ def test_a_shorter_lifetime_is_honoured_and_a_longer_one_capped(sbor_database: A
     assert _life(issue_access_token(1, sid)) == 900
     assert _life(issue_access_token(1, sid, ttl_s=60)) == 60
     assert _life(issue_access_token(1, sid, ttl_s=86_400)) == 900  # never past auth's own lifetime
+    with pytest.raises(ValueError):
+        issue_access_token(1, sid, ttl_s=0)
