@@ -91,7 +91,7 @@ async def _detail(event_id: int, viewer_id: int | None, moderator: bool, key: st
         "my_guests": mine["guests"] if mine else None,
         "offer_expires_at": mine["offer_expires_at"] if mine and mine["status"] == states.P_OFFERED else None,
         "share_key": e["share_key"] if is_author and e["visibility"] == "link" else None,
-        "rating": await event_figures(event_id),
+        "rating": figures_of(e["rating_figures"]),  # in the row already loaded: no query of its own
     }
 
 

@@ -13,7 +13,7 @@ _EVENT_COLUMNS = (
     "e.id, e.title, e.description, e.tags, e.category, e.cover_ref, e.starts_at, e.ends_at, e.timezone, "
     "e.venue AS venue_id, e.latitude, e.longitude, e.online_url, e.capacity, e.seats_taken, e.price_text, "
     "e.price_cents, e.visibility, e.group_id, e.share_key, e.requires_approval, e.author AS author_id, e.status, "
-    "e.series AS series_id, e.version, e.submitted_at, e.created_at, e.updated_at, e.deleted_at, "
+    "e.series AS series_id, e.version, e.submitted_at, e.created_at, e.updated_at, e.deleted_at, e.rating_figures, "
     "v.name AS venue_name, v.address AS venue_address, v.city AS venue_city"
 )
 

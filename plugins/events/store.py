@@ -24,7 +24,7 @@ Row = dict[str, Any]
 _SAME = ("id", "title", "description", "tags", "category", "cover_ref", "starts_at", "ends_at", "timezone",
          "latitude", "longitude", "online_url", "capacity", "seats_taken", "price_text", "price_cents", "visibility",
          "group_id", "share_key", "requires_approval", "status", "version", "submitted_at", "created_at", "updated_at",
-         "deleted_at")
+         "deleted_at", "rating_figures")
 _RENAMED = {"venue": "venue_id", "author": "author_id", "series": "series_id"}
 _VENUE = {"name": "venue_name", "address": "venue_address", "city": "venue_city"}
 
