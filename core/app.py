@@ -22,12 +22,12 @@ from core.hooks import hookspecs
 from core.hooks.manager import Registry, activate, load
 from core.http import openapi, response_cache
 from core.http.allow import openapi_router
-from core.http.idempotency import idempotency_middleware
-from core.http.locale import locale_middleware
-from core.http.middleware import api_guard_middleware, request_id_middleware
+from core.http.guard import api_guard_middleware
+from core.http.middleware import edge_middleware
 from core.http.problems import EXCEPTION_HANDLERS
 from core.http.routes import CapabilitiesController, HealthController
 from core.observability.wiring import app_plugins as observability_plugins
+from core.observability.wiring import request_figures
 from core.realtime.wiring import app_plugins as realtime_plugins
 from core.settings import Settings, get_settings
 
@@ -63,7 +63,7 @@ class SborPlugin(InitPlugin):
         errors: dict[Any, Any] = ({exc: by_prefix(h, pages) for exc, h in EXCEPTION_HANDLERS.items()} if pages
                                   else EXCEPTION_HANDLERS)
         app_config.exception_handlers.update(errors)
-        app_config.middleware[:0] = [api_guard_middleware, idempotency_middleware]
+        app_config.middleware.insert(0, api_guard_middleware)
         app_config.lifespan.append(self.lifespan)
         app_config.state["registry"] = self.registry
         return app_config
@@ -147,10 +147,11 @@ def create_app(registry: Registry | None = None, settings: Settings | None = Non
         logging_config=None,
     )
     openapi.install(app)  # the document completed with what core adds around handlers (auth, errors, headers)
-    # Outermost, so that even unrouted requests (404, 405) get and echo a request id.
-    app.asgi_handler = locale_middleware(request_id_middleware(app.asgi_handler))  # and its language
-    # Outside even those: anonymous GETs of opted-in routes answered from this process's copies (the feed).
-    app.asgi_handler = response_cache.middleware(app.asgi_handler, response_cache.opted_paths(app))
+    # Outermost, so that even unrouted requests (404, 405) get and echo a request id (and their language).
+    figures = request_figures(settings)
+    app.asgi_handler = edge_middleware(app.asgi_handler, figures)
+    # Outside even that: anonymous GETs of opted-in routes answered from this process's copies (the feed).
+    app.asgi_handler = response_cache.middleware(app.asgi_handler, response_cache.opted_paths(app), figures)
     return app
 
 

@@ -6,6 +6,7 @@ import time as _time
 from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
+_offset_s = 0.0  # the same offset in seconds, for timestamp() (on every API request: no datetime made)
 _frozen: datetime | None = None
 
 
@@ -18,7 +19,9 @@ def now() -> datetime:
 
 def timestamp() -> float:
     """Return the current time as a POSIX timestamp (seconds)."""
-    return now().timestamp()
+    if _frozen is not None:
+        return _frozen.timestamp()
+    return _time.time() + _offset_s
 
 
 def monotonic() -> float:
@@ -35,17 +38,19 @@ def freeze(at: datetime | None = None) -> datetime:
 
 def advance(delta: timedelta | float) -> datetime:
     """Move the clock forward by ``delta`` (a timedelta or seconds), frozen or not."""
-    global _frozen, _offset
+    global _frozen, _offset, _offset_s
     step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
     if _frozen is not None:
         _frozen = _frozen + step
     else:
         _offset = _offset + step
+        _offset_s = _offset.total_seconds()
     return now()
 
 
 def reset() -> None:
     """Return to real time."""
-    global _frozen, _offset
+    global _frozen, _offset, _offset_s
     _frozen = None
     _offset = timedelta(0)
+    _offset_s = 0.0

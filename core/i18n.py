@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -116,34 +117,39 @@ def locale_chosen() -> bool:
     return _chosen.get()
 
 
-def set_locale(language: str | None, *, chosen: bool = True) -> Token[str]:
+LocaleToken = tuple[Token[str], Token[bool]]
+
+
+def set_locale(language: str | None, *, chosen: bool = True) -> LocaleToken:
     """Make ``language`` (normalised by :func:`pick`) current for this context; returns the token to reset it."""
-    _chosen.set(chosen)
-    return _locale.set(pick(language))
+    return _locale.set(pick(language)), _chosen.set(chosen)
 
 
-def reset_locale(token: Token[str]) -> None:
+def reset_locale(token: LocaleToken) -> None:
     """Undo :func:`set_locale`."""
-    _locale.reset(token)
+    _locale.reset(token[0])
+    _chosen.reset(token[1])
 
 
 @contextmanager
 def use_locale(language: str | None, *, chosen: bool = True) -> Iterator[str]:
     """Run a block in ``language`` (a job for a recipient, a rendering): ``with use_locale(contact.language):``."""
-    token, chosen_token = _locale.set(pick(language)), _chosen.set(chosen)
+    token = set_locale(language, chosen=chosen)
     try:
-        yield token.var.get()
+        yield token[0].var.get()
     finally:
-        _chosen.reset(chosen_token)
-        _locale.reset(token)
+        reset_locale(token)
 
 
 def pick(language: str | None, default: str = DEFAULT) -> str:
     """The platform language for a tag (``ru-RU`` → ``ru``, ``pt-BR`` → the default)."""
+    if language in LANGUAGES:  # already one of ours (every API request: the edge negotiated it)
+        return language
     tag = (language or "").replace("_", "-").split("-")[0].strip().lower()
     return tag if tag in LANGUAGES else (default if default in LANGUAGES else DEFAULT)
 
 
+@lru_cache(maxsize=512)  # every request carries the header, and a city's phones send a handful of distinct ones
 def negotiate(accept_language: str | None) -> str | None:
     """The best of :data:`LANGUAGES` for an ``Accept-Language`` header (q-values honoured); None if none fits."""
     if not accept_language:

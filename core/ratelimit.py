@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -153,7 +152,7 @@ class _Window:
         self.synced_at = 0.0
 
 
-_windows: OrderedDict[tuple[str, str], _Window] = OrderedDict()
+_windows: dict[tuple[str, str], _Window] = {}
 MAX_TRACKED = 100_000
 
 
@@ -170,21 +169,19 @@ async def hit_batched(bucket: str, subject: str, *, limit: int, window_s: int, b
     if batch is None:
         batch = max(20, limit // 100)
     now = clock.timestamp()
-    window = math.floor(now / window_s)
+    window = int(now // window_s)
     key = (bucket, subject)
     entry = _windows.get(key)
     if entry is None or entry.window != window:
-        entry = _Window(window)
-        _windows[key] = entry
+        # (Re)inserted at the end once per window: the oldest windows are the first forgotten past MAX_TRACKED.
+        _windows.pop(key, None)
+        entry = _windows[key] = _Window(window)
         if len(_windows) > MAX_TRACKED:
-            _windows.popitem(last=False)
-    _windows.move_to_end(key)
+            del _windows[next(iter(_windows))]
     entry.pending += 1
     entry.total += 1
-    retry_after = math.ceil((window + 1) * window_s - now)
     if entry.total > limit:
-        raise RateLimited(retry_after, "Too many requests for %(bucket)s; retry in %(retry_after)s s",
-                          params={"bucket": bucket, "retry_after": retry_after})
+        raise _limited(bucket, window, window_s, now)
     if entry.pending < batch and now - entry.synced_at < interval_s and entry.total < 0.8 * limit:
         return
     pushed, entry.pending, entry.synced_at = entry.pending, 0, now
@@ -197,8 +194,13 @@ async def hit_batched(bucket: str, subject: str, *, limit: int, window_s: int, b
         return
     await _push(bucket, subject, window, window_s, entry, pushed)
     if entry.total > limit:
-        raise RateLimited(retry_after, "Too many requests for %(bucket)s; retry in %(retry_after)s s",
-                          params={"bucket": bucket, "retry_after": retry_after})
+        raise _limited(bucket, window, window_s, now)
+
+
+def _limited(bucket: str, window: int, window_s: int, now: float) -> RateLimited:
+    retry_after = math.ceil((window + 1) * window_s - now)
+    return RateLimited(retry_after, "Too many requests for %(bucket)s; retry in %(retry_after)s s",
+                       params={"bucket": bucket, "retry_after": retry_after})
 
 
 _pushing: set[asyncio.Task[None]] = set()

@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from core import cache
 from core.auth.tokens import decode_access_token
 from core.errors import BadRequest, Conflict, NotAuthenticated, PayloadTooLarge, ServiceUnavailable, ValidationFailed
-from core.http.middleware import MUTATING, ASGIApp, Message, Receive, Scope, Send, client_ip, header, send_problem
+from core.http.middleware import ASGIApp, Message, Receive, Scope, Send, client_ip, header, send_problem
 from core.settings import get_settings
 
 log = logging.getLogger("core.http")
@@ -174,50 +174,43 @@ async def forget(rkey: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The middleware
+# The request
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def idempotency_middleware(app: ASGIApp) -> ASGIApp:
-    """``Idempotency-Key`` on API mutations: the first response is kept 24 h per caller; a retry gets it replayed.
+async def answer(app: ASGIApp, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run an API mutation that carries ``Idempotency-Key: key`` (``core.http.guard`` calls this for them).
 
-    A duplicate arriving while the first is still running gets 409; the same key with a different request gets 422.
-    Responses of 5xx are not kept (the client may retry them).
+    The first response is kept 24 h per caller; a retry gets it replayed. A duplicate arriving while the first is
+    still running gets 409; the same key with a different request gets 422. Responses of 5xx are not kept (the
+    client may retry them).
     """
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        key = header(scope, b"idempotency-key") if scope["type"] == "http" else None
-        if key is None or scope["method"] not in MUTATING or not scope["path"].startswith("/api/"):
-            await app(scope, receive, send)
-            return
-        if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            detail = f"The Idempotency-Key header must have 1 to {MAX_KEY_LENGTH} characters."
-            await send_problem(send, BadRequest(detail, code="invalid_idempotency_key"))
-            return
-        limit = get_settings().http.max_body_bytes
-        body = await read_body(receive, limit)
-        if body is None:
-            await send_problem(send, PayloadTooLarge("The body is larger than %(limit)s bytes.",
-                                                     params={"limit": limit}))
-            return
-        rkey, fingerprint = record_key(scope, key), fingerprint_of(scope, body)
-        try:
-            holder, record = await claim(rkey, fingerprint)
-        except (RedisError, OSError):
-            await send_problem(send, ServiceUnavailable(
-                "Idempotency keys cannot be checked right now; retry shortly with the same key.",
-                headers={"Retry-After": "1"}))
-            return
-        if not holder:
-            await answer_duplicate(send, record, fingerprint)
-            return
-        capture = ResponseCapture(send, fingerprint)
-        try:
-            await app(scope, replaying(body, receive), capture.send)
-        except BaseException:
-            await forget(rkey)
-            raise
-        finished = capture.finished()
-        await (keep(rkey, finished) if finished is not None else forget(rkey))
-
-    return middleware
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        detail = f"The Idempotency-Key header must have 1 to {MAX_KEY_LENGTH} characters."
+        await send_problem(send, BadRequest(detail, code="invalid_idempotency_key"))
+        return
+    limit = get_settings().http.max_body_bytes
+    body = await read_body(receive, limit)
+    if body is None:
+        await send_problem(send, PayloadTooLarge("The body is larger than %(limit)s bytes.",
+                                                 params={"limit": limit}))
+        return
+    rkey, fingerprint = record_key(scope, key), fingerprint_of(scope, body)
+    try:
+        holder, record = await claim(rkey, fingerprint)
+    except (RedisError, OSError):
+        await send_problem(send, ServiceUnavailable(
+            "Idempotency keys cannot be checked right now; retry shortly with the same key.",
+            headers={"Retry-After": "1"}))
+        return
+    if not holder:
+        await answer_duplicate(send, record, fingerprint)
+        return
+    capture = ResponseCapture(send, fingerprint)
+    try:
+        await app(scope, replaying(body, receive), capture.send)
+    except BaseException:
+        await forget(rkey)
+        raise
+    finished = capture.finished()
+    await (keep(rkey, finished) if finished is not None else forget(rkey))

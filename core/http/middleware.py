@@ -1,15 +1,19 @@
-"""ASGI middleware of the API: request ids, content-type and global rate limit (Idempotency-Key: ``idempotency``)."""
+"""The API's raw ASGI pieces: the outermost layer (request id, caller, language, figures) and what middleware shares.
+
+The route-level checks (ids, body types, rate limit, ``Idempotency-Key``) are ``core.http.guard``'s.
+"""
 
 from __future__ import annotations
 
 import json
+import random
 import re
-import uuid
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from core import ratelimit
-from core.errors import NotFound, RateLimited, SborError, UnsupportedMediaType
+from core import i18n
+from core.errors import SborError
 from core.http.context import client_address, origin, request_id
 from core.http.problems import PROBLEM_JSON, language_headers, localized_errors
 from core.settings import get_settings
@@ -26,6 +30,7 @@ MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
 BODY_TYPES_OPT = "body_types"
 """A route handler's ``opt`` key listing the non-JSON content types it takes (e.g. media's local upload: image/*)."""
+METRICS_PATH = "/metrics"  # the scrape itself is not counted among the requests
 INT4_MAX = 2**31 - 1  # ids are PostgreSQL integers: a larger one names nothing (and would overflow the query)
 
 
@@ -55,36 +60,88 @@ async def send_problem(send: Send, error: SborError) -> None:
     await send({"type": "http.response.body", "body": raw})
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Take ``X-Request-ID`` from the client (when sane) or make one; log with it; echo it in the response."""
+def new_request_id() -> str:
+    """A fresh request id: 32 hex digits (128 random bits; an id to follow a request by, not a secret)."""
+    return f"{random.getrandbits(128):032x}"
+
+
+class Figures(Protocol):
+    """What the edge reports each request to (the request metrics of ``core.observability``)."""
+
+    def started(self, method: str) -> None: ...
+
+    def finished(self, method: str, template: str | None, status: int, seconds: float) -> None: ...
+
+    def record(self, method: str, template: str, status: int, seconds: float) -> None: ...
+
+
+def edge_middleware(app: ASGIApp, figures: Figures | None = None) -> ASGIApp:
+    """Outermost: each request's id, caller, origin and language, and its figures; the id is echoed in the response.
+
+    One layer with one pass over the headers and one ``send`` wrapper (the stack's cost per request is mostly the
+    number of layers a request and its response pass through: ``bench kernel``). Even requests no route answers
+    (404, 405) get and echo an id. WebSocket connections get their language only. ``figures`` counts every routed
+    request by route template (unrouted ones have no template and are not counted, as no series could name them).
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
+        kind = scope["type"]
+        if kind != "http":
+            if kind != "websocket":
+                await app(scope, receive, send)
+                return
+            locale = i18n.set_locale(language := i18n.negotiate(header(scope, b"accept-language")),
+                                     chosen=language is not None)
+            try:
+                await app(scope, receive, send)
+            finally:
+                i18n.reset_locale(locale)
             return
-        incoming = header(scope, b"x-request-id")
-        rid = incoming if incoming and _RID.match(incoming) else uuid.uuid4().hex
-        token = request_id.set(rid)
-        # Who asked, from where: read by the audit log when a service records an action of this request.
-        address = client_address.set(client_ip(scope))
-        path = scope.get("path") or ""
-        came_from = origin.set("api" if path.startswith("/api/") else "admin" if path.startswith("/admin") else "http")
+        incoming = accept = None
+        for k, v in scope["headers"]:
+            if k == b"x-request-id":
+                if incoming is None:
+                    incoming = v.decode("latin-1")
+            elif k == b"accept-language" and accept is None:
+                accept = v.decode("latin-1")
+        rid = incoming if incoming is not None and _RID.match(incoming) else new_request_id()
+        tag = (b"x-request-id", rid.encode())
+        language = i18n.negotiate(accept)
+        path = scope["path"]
+        method = scope["method"]
+        tokens = (request_id.set(rid), client_address.set(client_ip(scope)),
+                  origin.set("api" if path.startswith("/api/") else "admin" if path.startswith("/admin") else "http"))
+        locale = i18n.set_locale(language, chosen=language is not None)
+        counted = figures is not None and path != METRICS_PATH
+        status, started, ended = 500, time.perf_counter(), 0.0
 
         async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                headers = list(message["headers"])
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", rid.encode()))
-                message["headers"] = headers
+            nonlocal status, ended
+            kind = message["type"]
+            if kind == "http.response.start":
+                status = message["status"]
+                headers = message.get("headers") or []
+                for k, _ in headers:
+                    if k == b"x-request-id":
+                        break
+                else:
+                    message["headers"] = [*headers, tag]
+            elif not ended and kind == "http.response.body":
+                ended = time.perf_counter()
             await send(message)
 
+        if counted:
+            figures.started(method)  # type: ignore[union-attr]
         try:
             await app(scope, receive, send_with_id)
         finally:
-            origin.reset(came_from)
-            client_address.reset(address)
-            request_id.reset(token)
+            if counted:
+                figures.finished(method, scope.get("path_template"), status,  # type: ignore[union-attr]
+                                 (ended or time.perf_counter()) - started)
+            i18n.reset_locale(locale)
+            origin.reset(tokens[2])
+            client_address.reset(tokens[1])
+            request_id.reset(tokens[0])
 
     return middleware
 
@@ -102,51 +159,3 @@ def client_ip(scope: Scope) -> str:
             if hop not in trusted:
                 return hop
     return ip
-
-
-def _accepts(scope: Scope, ctype: str) -> bool:
-    """JSON everywhere; other types only where the route handler lists them in ``opt["body_types"]``."""
-    if JSON_TYPES.match(ctype):
-        return True
-    handler = scope.get("route_handler")
-    allowed = handler.opt.get(BODY_TYPES_OPT, ()) if handler is not None else ()
-    return any(ctype == t or (t.endswith("/*") and ctype.startswith(t[:-1])) for t in allowed)
-
-
-def _out_of_range_id(scope: Scope) -> bool:
-    """An integer path parameter no row can have (PostgreSQL integer ids): answered 404 before any query runs."""
-    return any(isinstance(v, int) and not -INT4_MAX - 1 <= v <= INT4_MAX
-               for v in (scope.get("path_params") or {}).values())
-
-
-def api_guard_middleware(app: ASGIApp) -> ASGIApp:
-    """For ``/api/``: ids out of range (404), bodies that are not JSON (415), the per-IP rate limit (429)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
-            await app(scope, receive, send)
-            return
-        if _out_of_range_id(scope):
-            await send_problem(send, NotFound("No such object."))
-            return
-        if scope["method"] in MUTATING:
-            ctype = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
-            length = header(scope, b"content-length")
-            has_body = bool(ctype) or (length not in (None, "0"))
-            if has_body and not _accepts(scope, ctype):
-                await send_problem(send, UnsupportedMediaType(
-                    "Send the body as application/json, not %(content_type)s." if ctype else
-                    "Send the body as application/json, not without a content type.",
-                    params={"content_type": ctype}))
-                return
-        http = get_settings().http
-        try:
-            if http.rate_limit > 0:
-                await ratelimit.hit_batched("api", client_ip(scope), limit=http.rate_limit,
-                                            window_s=http.rate_limit_window_s)
-        except RateLimited as exc:
-            await send_problem(send, exc)
-            return
-        await app(scope, receive, send)
-
-    return middleware

@@ -15,13 +15,14 @@ from litestar.plugins import InitPlugin
 from core.errors import ConfigError
 from core.hooks import hookspecs
 from core.hooks.manager import Registry
+from core.http.middleware import Figures
 from core.observability import tracing
 from core.observability.process import setup_process
 from core.observability.scrape import Reader, from_gauge
 from core.observability.types import ScrapeGauge
 from core.settings import Settings
 
-POOL_REFRESH_S = 5.0
+POOL_REFRESH_S = 1.0  # how late a scrape answered by another process may see this one's figures
 
 
 def metrics_readers(registry: Registry) -> list[Reader]:
@@ -43,7 +44,7 @@ def metrics_readers(registry: Registry) -> list[Reader]:
 
 
 class ObservabilityPlugin(InitPlugin):
-    """Adds the request metrics and spans (outermost of the route middleware) and ``GET /metrics``."""
+    """Adds the request spans (outermost of the route middleware) and ``GET /metrics`` (the edge counts requests)."""
 
     def __init__(self, registry: Registry, settings: Settings) -> None:
         self.registry = registry
@@ -52,13 +53,12 @@ class ObservabilityPlugin(InitPlugin):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Add the middleware, the metrics route and its readers, and the pool refresher."""
         from core.http.allow import networks
-        from core.observability.http import METRICS_ALLOW, MetricsController, prometheus_config, tracing_middleware
+        from core.observability.http import METRICS_ALLOW, MetricsController, tracing_middleware
 
         obs = self.settings.observability
         outer: list[object] = []
         if obs.metrics_enabled:
             networks(tuple(obs.metrics_allow), METRICS_ALLOW)  # a bad entry stops start-up here
-            outer.append(prometheus_config().middleware)
             app_config.route_handlers.append(MetricsController)
             app_config.state["metrics_readers"] = metrics_readers(self.registry)
             if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
@@ -70,11 +70,13 @@ class ObservabilityPlugin(InitPlugin):
 
     @asynccontextmanager
     async def refresh_process_metrics(self, app: Litestar) -> AsyncIterator[None]:
-        """Multiprocess mode: another process may answer the scrape, so keep this one's pool and cache figures fresh."""
+        """Multiprocess mode: another process may answer the scrape, so keep this one's figures fresh (every second)."""
         from core.observability.collectors import refresh_pools, sync_cache_counts, sync_read_routes
+        from core.observability.http import request_figures as figures
 
         async def loop() -> None:
             while True:
+                figures().flush()
                 refresh_pools()
                 sync_cache_counts()
                 sync_read_routes()
@@ -87,6 +89,16 @@ class ObservabilityPlugin(InitPlugin):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            figures().flush()  # the last second's requests too
+
+
+def request_figures(settings: Settings) -> Figures | None:
+    """The request metrics the edge (``core.http.middleware``) reports to; None when metrics are off."""
+    if not settings.observability.metrics_enabled:
+        return None
+    from core.observability.http import request_figures as figures
+
+    return figures()
 
 
 def app_plugins(registry: Registry, settings: Settings) -> list[InitPlugin]:

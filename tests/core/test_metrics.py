@@ -440,3 +440,50 @@ async def test_several_api_processes_report_together_in_multiprocess_mode(sbor_d
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_request_figures_reach_prometheus_at_the_flush_in_the_right_buckets() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from core.observability.http import RequestFigures
+
+    registry = CollectorRegistry()
+    figures = RequestFigures(registry)
+    route = {"method": "GET", "path": "/api/v1/things/{thing_id:int}", "app_name": "sbor"}
+    for seconds in (0.003, 0.005, 0.02, 20.0):  # 0.005 is within its own bound ("le" is inclusive)
+        figures.started("GET")
+        figures.finished("GET", route["path"], 200, seconds)
+    figures.started("GET")
+    figures.finished("GET", route["path"], 503, 0.2)
+    figures.started("GET")
+    figures.finished("GET", None, 404, 0.001)  # no route took it: no series could name it
+    figures.started("POST")  # still running at the scrape
+    # Nothing reaches Prometheus before the flush
+    assert value(parse(generate_latest(registry).decode()), "sbor_http_requests_total", **route,
+                 status_code="200") is None
+    figures.flush()
+    samples = parse(generate_latest(registry).decode())
+    ok = {**route, "status_code": "200"}
+    assert value(samples, "sbor_http_requests_total", **ok) == 4
+    assert value(samples, "sbor_http_request_duration_seconds_count", **ok) == 4
+    assert value(samples, "sbor_http_request_duration_seconds_sum", **ok) == pytest.approx(20.028)
+    buckets = {le: value(samples, "sbor_http_request_duration_seconds_bucket", **ok, le=le)
+               for le in ("0.005", "0.01", "0.025", "10.0", "+Inf")}
+    assert buckets == {"0.005": 2, "0.01": 2, "0.025": 3, "10.0": 3, "+Inf": 4}
+    failed = {**route, "status_code": "503"}
+    assert value(samples, "sbor_http_requests_error_total", **failed) == 1
+    assert value(samples, "sbor_http_requests_error_total", **ok) is None
+    assert not any(name == "sbor_http_requests_total" and dict(labels).get("status_code") == "404"
+                   for name, labels in samples)
+    running = {"app_name": "sbor"}
+    assert value(samples, "sbor_http_requests_in_progress", method="POST", **running) == 1
+    assert value(samples, "sbor_http_requests_in_progress", method="GET", **running) == 0
+    # A second flush adds only what came since
+    figures.finished("POST", "/api/v1/things", 201, 0.01)
+    figures.started("GET")
+    figures.finished("GET", route["path"], 200, 0.004)
+    figures.flush()
+    samples = parse(generate_latest(registry).decode())
+    assert value(samples, "sbor_http_requests_total", **ok) == 5
+    assert value(samples, "sbor_http_request_duration_seconds_bucket", **ok, le="0.005") == 3
+    assert value(samples, "sbor_http_requests_in_progress", method="POST", **running) == 0

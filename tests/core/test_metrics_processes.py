@@ -90,13 +90,20 @@ async def test_run_with_two_workers_adds_up_both_processes(sbor_database: Any, t
 
         await until(both_counted, "both processes to count requests in the shared directory", timeout=60)
         labels = {"method": "GET", "path": "/api/v1/capabilities", "status_code": "200", "app_name": "sbor"}
-        totals = []
-        for _ in range(4):  # whichever process answers, it reports every process's requests
-            async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
-                r = await fresh.get("/metrics")
-                assert r.status_code == 200, r.text
-                totals.append(value(parse(r.text), "sbor_http_requests_total", **labels))
-        assert all(t is not None and t >= 8 for t in totals), totals
+        totals: list[float | None] = []
+
+        async def every_scrape_counts_all() -> bool:
+            # Whichever process answers, it reports every process's requests: its own as of now, the other's as of
+            # that process's last flush (every second).
+            totals.clear()
+            for _ in range(4):
+                async with httpx.AsyncClient(base_url=base, timeout=10) as fresh:
+                    r = await fresh.get("/metrics")
+                    assert r.status_code == 200, r.text
+                    totals.append(value(parse(r.text), "sbor_http_requests_total", **labels))
+            return all(t is not None and t >= 8 for t in totals)
+
+        await until(every_scrape_counts_all, "every scrape to count both processes' requests", timeout=10)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -86,3 +86,21 @@ async def test_a_flood_at_the_start_of_a_window_is_told_to_wait_at_most_the_wind
     with pytest.raises(RateLimited) as caught:
         await ratelimit.hit("test.flood", "u1", limit=5, window_s=60)
     assert 1 <= caught.value.retry_after <= 60
+
+
+async def test_past_max_tracked_the_oldest_window_is_forgotten_first(sbor_database: Any, clock: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    clock.freeze()
+    monkeypatch.setattr(ratelimit, "_windows", {})
+    monkeypatch.setattr(ratelimit, "MAX_TRACKED", 3)
+    for subject in ("a", "b", "c"):
+        await ratelimit.hit_batched("test.lru", subject, limit=1000, window_s=60)
+    # A hit of an address tracked in this window does not reorder it; a fourth address pushes out the oldest
+    await ratelimit.hit_batched("test.lru", "a", limit=1000, window_s=60)
+    await ratelimit.hit_batched("test.lru", "d", limit=1000, window_s=60)
+    assert [s for _b, s in ratelimit._windows] == ["b", "c", "d"]
+    # In the next window an address comes back at the end, with a count of its own
+    clock.advance(60)
+    await ratelimit.hit_batched("test.lru", "b", limit=1000, window_s=60)
+    assert [s for _b, s in ratelimit._windows] == ["c", "d", "b"] and ratelimit._windows[("test.lru", "b")].total == 1
+    await ratelimit.settle()
