@@ -151,16 +151,31 @@ def _exit_on_signal(signum: int, frame: Any) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def test(pytest_args: tuple[str, ...]) -> None:
-    """Start embedded services if needed and run the whole test suite (extra arguments go to pytest)."""
+    """Start embedded services if needed and run the whole test suite on parallel workers (arguments go to pytest)."""
     svc = _services()
     env = os.environ.copy()
     env.setdefault("SBOR_ENV", "test")
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        code = subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+        code = subprocess.call([sys.executable, "-m", "pytest", *parallel(pytest_args), *pytest_args], cwd=ROOT,
+                               env=env)
     finally:
         svc.stop()
     sys.exit(code)
+
+
+TEST_WORKERS_MAX = 4  # each worker has its own database, Redis namespace and embedded servers (search, S3)
+
+
+def parallel(pytest_args: tuple[str, ...]) -> list[str]:
+    """pytest-xdist's ``-n`` for one worker per core (at most :data:`TEST_WORKERS_MAX`), unless the caller chose.
+
+    ``manage.py test -n 0`` runs in one process; any ``-n``/``--numprocesses`` or ``-p no:xdist`` given is kept.
+    """
+    chosen = any(a in ("-n", "--numprocesses", "no:xdist") or a.startswith(("-n", "--numprocesses=", "-pno:xdist"))
+                 for a in pytest_args)
+    workers = min(os.cpu_count() or 1, TEST_WORKERS_MAX)
+    return [] if chosen or workers < 2 else ["-n", str(workers)]
 
 
 @main.command()

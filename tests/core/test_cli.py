@@ -141,3 +141,20 @@ def test_openapi_prints_the_document(plugins_file, sbor_env) -> None:
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["paths"]["/api/v1/hello/greetings"]["post"]["operationId"] == "create_greeting"
+
+
+@pytest.mark.parametrize(("args", "cpus", "expected"), [
+    ((), 2, ["-n", "2"]),
+    (("tests/core/test_http.py", "-x"), 16, ["-n", "4"]),  # at most four: each starts its own servers
+    ((), 1, []),  # one core: no workers to spread over
+    (("-n", "0"), 8, []),
+    (("-n3",), 8, []),
+    (("--numprocesses=2",), 8, []),
+    (("-p", "no:xdist"), 8, []),
+])
+def test_the_suite_runs_on_one_worker_per_core_unless_told(monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
+                                                          cpus: int, expected: list[str]) -> None:
+    from core import cli
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    assert cli.parallel(args) == expected
