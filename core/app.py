@@ -25,7 +25,7 @@ from core.http.allow import openapi_router
 from core.http.guard import api_guard_middleware
 from core.http.middleware import edge_middleware
 from core.http.problems import EXCEPTION_HANDLERS
-from core.http.routes import CapabilitiesController, HealthController
+from core.http.routes import HealthController, capabilities_route
 from core.observability.wiring import app_plugins as observability_plugins
 from core.observability.wiring import request_figures
 from core.realtime.wiring import app_plugins as realtime_plugins
@@ -44,7 +44,7 @@ class SborPlugin(InitPlugin):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Add core's and the plugins' handlers, middleware, errors and lifespan."""
-        handlers: list[Any] = [HealthController, CapabilitiesController]
+        handlers: list[Any] = [HealthController, capabilities_route(self.registry)]
         by_plugin: dict[str, list[Any]] = {}
         for plugin, handler in self.registry.hooks.collect(hookspecs.register_routes):
             by_plugin.setdefault(plugin, []).append(handler)

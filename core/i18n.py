@@ -143,8 +143,10 @@ def use_locale(language: str | None, *, chosen: bool = True) -> Iterator[str]:
 
 def pick(language: str | None, default: str = DEFAULT) -> str:
     """The platform language for a tag (``ru-RU`` → ``ru``, ``pt-BR`` → the default)."""
-    if language in LANGUAGES:  # already one of ours (every API request: the edge negotiated it)
+    if language in LANGUAGES:  # already one of ours (every API request: the edge negotiated it, or found none)
         return language
+    if not language:
+        return default if default in LANGUAGES else DEFAULT
     tag = (language or "").replace("_", "-").split("-")[0].strip().lower()
     return tag if tag in LANGUAGES else (default if default in LANGUAGES else DEFAULT)
 

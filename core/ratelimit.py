@@ -141,15 +141,23 @@ async def reset(bucket: str, subject: str, *, window_s: int) -> None:
 
 
 class _Window:
-    """This process's view of one subject's window: hits not yet pushed to Redis, and the last known total."""
+    """This process's view of one subject's window: hits not yet pushed to Redis, and the last known total.
 
-    __slots__ = ("pending", "synced_at", "total", "window")
+    What the hot path compares against is worked out once per window: its bounds, the batch, the 80 % mark, and
+    when the next push is due (the window's first hit pushes).
+    """
 
-    def __init__(self, window: int) -> None:
+    __slots__ = ("batch", "ends", "mark", "pending", "push_at", "starts", "total", "window")
+
+    def __init__(self, window: int, window_s: int, limit: int, batch: int, interval_s: float) -> None:
         self.window = window
+        self.starts = window * window_s
+        self.ends = self.starts + window_s
+        self.batch = batch
+        self.mark = 0.8 * limit
         self.pending = 0
         self.total = 0
-        self.synced_at = 0.0
+        self.push_at = 0.0
 
 
 _windows: dict[tuple[str, str], _Window] = {}
@@ -166,26 +174,25 @@ async def hit_batched(bucket: str, subject: str, *, limit: int, window_s: int, b
     1 % of the limit, at least 20 (a high limit, such as a load balancer's address allowed thousands a second, is
     pushed about twice a second instead of on every twentieth request: a Redis command's cost on the request path).
     """
-    if batch is None:
-        batch = max(20, limit // 100)
     now = clock.timestamp()
-    window = int(now // window_s)
     key = (bucket, subject)
     entry = _windows.get(key)
-    if entry is None or entry.window != window:
+    if entry is None or not entry.starts <= now < entry.ends:
         # (Re)inserted at the end once per window: the oldest windows are the first forgotten past MAX_TRACKED.
         _windows.pop(key, None)
-        entry = _windows[key] = _Window(window)
+        entry = _windows[key] = _Window(int(now // window_s), window_s, limit,
+                                        max(20, limit // 100) if batch is None else batch, interval_s)
         if len(_windows) > MAX_TRACKED:
             del _windows[next(iter(_windows))]
     entry.pending += 1
     entry.total += 1
+    if entry.pending < entry.batch and now < entry.push_at and entry.total < entry.mark:
+        return  # the hot path: below the batch, the interval and the mark
+    window = entry.window
     if entry.total > limit:
         raise _limited(bucket, window, window_s, now)
-    if entry.pending < batch and now - entry.synced_at < interval_s and entry.total < 0.8 * limit:
-        return
-    pushed, entry.pending, entry.synced_at = entry.pending, 0, now
-    if entry.total < 0.8 * limit:
+    pushed, entry.pending, entry.push_at = entry.pending, 0, now + interval_s
+    if entry.total < entry.mark:
         # Below the mark the shared count only has to arrive, not to be waited for: the request goes on (an await
         # on Redis here put one request in twenty behind a full turn of the event loop: the stack's p99).
         task = asyncio.ensure_future(_push(bucket, subject, window, window_s, entry, pushed))

@@ -5,8 +5,9 @@ The route-level checks (ids, body types, rate limit, ``Idempotency-Key``) are ``
 
 from __future__ import annotations
 
+import itertools
 import json
-import random
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -60,9 +61,30 @@ async def send_problem(send: Send, error: SborError) -> None:
     await send({"type": "http.response.body", "body": raw})
 
 
+class _RequestIds:
+    """Request ids: this process's random 64-bit prefix and a counter, 32 hex digits in all (unique, not secret).
+
+    A child process made by ``fork`` draws a prefix of its own.
+    """
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count(int.from_bytes(os.urandom(4)))
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+_request_ids = _RequestIds()
+
+
 def new_request_id() -> str:
-    """A fresh request id: 32 hex digits (128 random bits; an id to follow a request by, not a secret)."""
-    return f"{random.getrandbits(128):032x}"
+    """A fresh request id: 32 hex digits, unique across processes (an id to follow a request by, not a secret)."""
+    return _request_ids.next()
 
 
 class Figures(Protocol):
@@ -104,9 +126,9 @@ def edge_middleware(app: ASGIApp, figures: Figures | None = None) -> ASGIApp:
                     incoming = v.decode("latin-1")
             elif k == b"accept-language" and accept is None:
                 accept = v.decode("latin-1")
-        rid = incoming if incoming is not None and _RID.match(incoming) else new_request_id()
+        rid = incoming if incoming is not None and _RID.match(incoming) else _request_ids.next()
         tag = (b"x-request-id", rid.encode())
-        language = i18n.negotiate(accept)
+        language = i18n.negotiate(accept) if accept is not None else None
         path = scope["path"]
         method = scope["method"]
         tokens = (request_id.set(rid), client_address.set(client_ip(scope)),
