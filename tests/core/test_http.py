@@ -217,3 +217,26 @@ async def test_invalid_utf8_in_a_json_body_is_a_400(api) -> None:
 async def test_a_form_body_on_a_json_endpoint_is_a_415(api, ctype: str) -> None:
     r = await api.post(URL, content=b"name=Ann", headers={"content-type": ctype})
     assert r.status_code == 415 and r.json()["code"] == "unsupported_media_type"
+
+
+def test_request_ids_are_unique_here_and_in_a_forked_child() -> None:
+    import os
+    import re
+    import warnings
+
+    from core.http.middleware import new_request_id
+
+    ids = [new_request_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # Python 3.12+ warns about fork() in a process with threads; the child only writes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: its ids must not repeat the parent's (same counter, same memory)
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert len(child) == 32 and child[:16] != ids[0][:16] and child not in ids
