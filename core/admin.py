@@ -17,55 +17,8 @@ answers 403 to a direct request. Loaders and callbacks are plain async functions
 * :class:`DashboardWidget`, :class:`ModerationQueue`, :class:`MenuEntry` — dashboard boxes, queues, menu links.
 * :class:`Chart` — figures per day (:class:`Series`) the panel draws as SVG on ``/admin/charts``, with a date range.
 
-Example (a plugin's ``admin.py``; ``register_admin_pages`` returns ``contributions()``)::
-
-    from core.admin import (Action, ActionContext, ActionResult, AdminPage, AdminQuery, Column, DashboardWidget,
-                            Field, Filter, Form, Page, Stat)
-    from core.errors import ValidationFailed
-
-    STATUSES = [("open", "Open"), ("closed", "Closed")]
-    FIELDS = [Field("subject", "Subject", required=True, max_length=200),
-              Field("priority", "Priority", kind="int", default=3, help="1 (urgent) to 5."),
-              Field("status", "Status", kind="choice", choices=STATUSES, required=True, default="open")]
-
-    async def list_tickets(query: AdminQuery) -> Page:
-        # the plugin's own keyset list (core.pagination); a bad cursor raises InvalidCursor: let it propagate,
-        # the panel answers 400 with an HTML message and a link to the first page
-        page = await services.tickets(status=query.filters.get("status"), cursor=query.cursor, limit=query.limit)
-        return Page(items=[{"id": t.id, "subject": t.subject, "status": t.status} for t in page.items],
-                    next_cursor=page.next_cursor)
-
-    async def load_ticket(ticket_id: str) -> dict[str, Any] | None:
-        ticket = await services.find_ticket(int(ticket_id)) if ticket_id.isdigit() else None
-        return None if ticket is None else {"subject": ticket.subject, "priority": ticket.priority,
-                                            "status": ticket.status}
-
-    async def save_ticket(ctx: ActionContext, ticket_id: str | None, values: Mapping[str, Any]) -> str:
-        if values["priority"] is not None and not 1 <= values["priority"] <= 5:
-            raise ValidationFailed(errors=[{"pointer": "/priority", "detail": "From 1 to 5."}])
-        if ticket_id is None:
-            return str(await services.open_ticket(ctx.staff_id, **values))
-        await services.change_ticket(ctx.staff_id, int(ticket_id), **values)
-        return ticket_id
-
-    async def close(ctx: ActionContext) -> ActionResult:
-        for ticket_id in ctx.ids:  # one id from a row button, the ticked rows from the bulk bar
-            await services.close_ticket(ctx.staff_id, int(ticket_id), reason=ctx.values["reason"])
-        return ActionResult(f"Closed {len(ctx.ids)} ticket(s).")
-
-    def contributions() -> list[object]:
-        return [
-            AdminPage(plugin="support", slug="tickets", title="Tickets", permission="support.view",
-                      columns=[Column("id", "#"), Column("subject", "Subject"), Column("status", "Status", "badge")],
-                      filters=[Filter("status", "Status", choices=["open", "closed"])], load=list_tickets,
-                      detail=load_ticket, form=Form(fields=FIELDS, load=load_ticket, save=save_ticket),
-                      actions=[Action("close", "Close", permission="support.answer", run=close, bulk=True,
-                                      confirm="Close the selected tickets?",
-                                      fields=[Field("reason", "Reason", kind="textarea", required=True)],
-                                      visible=lambda row: row.get("status") == "open")]),
-            DashboardWidget(plugin="support", name="open", title="Support", permission="support.view",
-                            load=open_ticket_stats),
-        ]
+Examples: ``docs/admin.md`` ("Writing a plugin"): a list page with a widget, a queue and a menu entry; a page with
+row and bulk actions, a form and a detail page.
 """
 
 from __future__ import annotations

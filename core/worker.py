@@ -19,6 +19,7 @@ import redis
 from core import jobs, logs
 from core.hooks import hookspecs
 from core.hooks.manager import current
+from core.scheduler import Scheduler
 from core.settings import get_settings
 
 log = logging.getLogger("core.worker")
@@ -39,7 +40,7 @@ def _serve(threads: int, scheduler: bool, stop: Any = None) -> None:
         periodics = [p for _plugin, p in registry.hooks.collect(hookspecs.register_periodic_jobs)]
         if periodics:
             client = redis.Redis.from_url(settings.redis.url)
-            sched = jobs.Scheduler(periodics, client, settings.jobs.namespace, settings.jobs.scheduler_tick_s)
+            sched = Scheduler(periodics, client, settings.jobs.namespace, settings.jobs.scheduler_tick_s)
             sched.start()
     log.info("worker up: %d job(s), queues %s, %d thread(s), pid %d, broker %s", len(bound),
              sorted(broker.get_declared_queues()), threads, os.getpid(), settings.jobs.broker)

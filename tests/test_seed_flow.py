@@ -29,6 +29,7 @@ from dramatiq.asyncio import EventLoopThread, get_event_loop_thread, set_event_l
 from core import db, jobs
 from core.hooks import hookspecs
 from core.hooks.manager import current
+from core.scheduler import Scheduler
 
 pytestmark = pytest.mark.slow
 
@@ -116,8 +117,8 @@ async def start_worker() -> Callable[[], Awaitable[None]]:
 
     settings = get_settings()
     periodics = [p for _plugin, p in current().hooks.collect(hookspecs.register_periodic_jobs)]
-    scheduler = jobs.Scheduler(periodics, sync_redis.Redis.from_url(settings.redis.url), settings.jobs.namespace,
-                               tick_s=0.2)
+    scheduler = Scheduler(periodics, sync_redis.Redis.from_url(settings.redis.url), settings.jobs.namespace,
+                          tick_s=0.2)
     scheduler.start()
 
     async def stop() -> None:

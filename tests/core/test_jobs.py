@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis as sync_redis
 
-from core import jobs
+from core import jobs, scheduler
 from core.errors import ConfigError
 from core.settings import get_settings
 
@@ -69,8 +69,8 @@ async def test_two_schedulers_enqueue_each_tick_once(job_broker, clock, run_jobs
     settings = get_settings()
     periodic = [jobs.Periodic(tick, every=timedelta(seconds=10))]
     client = sync_redis.Redis.from_url(settings.redis.url)
-    a = jobs.Scheduler(periodic, client, settings.jobs.namespace)
-    b = jobs.Scheduler(periodic, client, settings.jobs.namespace)
+    a = scheduler.Scheduler(periodic, client, settings.jobs.namespace)
+    b = scheduler.Scheduler(periodic, client, settings.jobs.namespace)
     clock.freeze(datetime(2026, 11, 25, 12, 0, 1, tzinfo=UTC))
     assert a.run_once() + b.run_once() == []  # started mid-tick: wait for the next one
     clock.advance(10)
@@ -90,7 +90,7 @@ def test_a_daily_job_does_not_fire_when_a_worker_starts_in_the_afternoon(job_bro
     client = sync_redis.Redis.from_url(settings.redis.url)
     daily = [jobs.Periodic(tick, cron="0 3 * * *")]
     clock.freeze(datetime(2026, 11, 25, 15, 0, 0, tzinfo=UTC))
-    late = jobs.Scheduler(daily, client, settings.jobs.namespace)
+    late = scheduler.Scheduler(daily, client, settings.jobs.namespace)
     assert late.run_once() == []
     clock.advance(timedelta(hours=6))
     assert late.run_once() == []
@@ -98,7 +98,7 @@ def test_a_daily_job_does_not_fire_when_a_worker_starts_in_the_afternoon(job_bro
     assert late.run_once() == ["testjobs.tick"]
     # a second machine joining an hour later does not run that tick again
     clock.advance(timedelta(hours=1))
-    other = jobs.Scheduler(daily, client, settings.jobs.namespace)
+    other = scheduler.Scheduler(daily, client, settings.jobs.namespace)
     assert other.run_once() == [] and late.run_once() == []
     client.close()
 
