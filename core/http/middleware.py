@@ -143,6 +143,8 @@ def edge_middleware(app: ASGIApp, figures: Figures | None = None) -> ASGIApp:
             if kind == "http.response.start":
                 status = message["status"]
                 headers = message.get("headers") or []
+                if not isinstance(headers, list):  # any iterable, says ASGI: read it once
+                    headers = message["headers"] = list(headers)
                 for k, _ in headers:
                     if k == b"x-request-id":
                         break
