@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -240,3 +241,29 @@ def test_request_ids_are_unique_here_and_in_a_forked_child() -> None:
     os.waitpid(pid, 0)
     os.close(read)
     assert len(child) == 32 and child[:16] != ids[0][:16] and child not in ids
+
+
+async def test_the_edge_keeps_headers_given_as_any_iterable_and_adds_the_id_once() -> None:
+    from core.http.middleware import edge_middleware
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": (h for h in [(b"content-type", b"text/plain"), (b"x-extra", b"1")])})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def echoes_id(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x-request-id", b"mine")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": [], "client": ("127.0.0.1", 1)}
+    for app, expected in [(inner, [(b"content-type", b"text/plain"), (b"x-extra", b"1")]),
+                          (echoes_id, [(b"x-request-id", b"mine")])]:
+        sent: list[Any] = []
+
+        async def send(message: Any, sent: list[Any] = sent) -> None:
+            sent.append(message)
+
+        await edge_middleware(app)(dict(scope), None, send)
+        headers = list(sent[0]["headers"])
+        assert headers[:len(expected)] == expected
+        assert [k for k, _ in headers].count(b"x-request-id") == 1
