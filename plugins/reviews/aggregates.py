@@ -63,13 +63,29 @@ async def apply(row: Mapping[str, Any], old_rating: int | None, new_rating: int 
     kinds, ids = zip(*targets_of(row), strict=True)
     rows = await Aggregate.raw(sql.APPLY_DELTA, list(kinds), list(ids), count, total, *stars, clock.now())
     settings = plugin_settings(ReviewsSettings)
-    new = {f["target"]: f for f in rows}
-    await events.set_event_figures(new[EVENT]["target_id"], figures_of(new[EVENT], settings))
-    if VENUE in new:
-        await events.set_venue_figures(new[VENUE]["target_id"], figures_of(new[VENUE], settings))
-    organiser = new[ORGANISER]
-    await events.set_host_rating(organiser["target_id"], ranking(organiser["reviews"], organiser["total"], settings))
-    await profile_changed(organiser["target_id"])  # the public profile shows the organiser's figures
+    for figures in rows:
+        await show(figures, settings)
+
+
+async def show(row: Mapping[str, Any], settings: ReviewsSettings) -> None:
+    """Put one target's figures where they are shown, from its aggregate row, in the caller's transaction.
+
+    The event's and the venue's ``rating`` (through events' API); for an organiser, the ranking score on their upcoming
+    events (the feed's ``sort=rating``) and their public profile (stale after the commit).
+    """
+    target, target_id = row["target"], int(row["target_id"])
+    if target == EVENT:
+        await events.set_event_figures(target_id, figures_of(row, settings))
+    elif target == VENUE:
+        await events.set_venue_figures(target_id, figures_of(row, settings))
+    else:
+        await events.set_host_rating(target_id, ranking(row["reviews"], row["total"], settings))
+        await profile_changed(target_id)
+
+
+def shown_with(settings: ReviewsSettings) -> str:
+    """The settings the shown figures depend on (the threshold and the prior), as one string to compare."""
+    return f"{settings.min_reviews_shown}:{settings.prior_mean}:{settings.prior_count}"
 
 
 def figures_of(row: Mapping[str, Any], settings: ReviewsSettings | None = None) -> RatingFigures | None:

@@ -60,10 +60,10 @@ def register_template_dirs() -> list[str]:
 
 @hookimpl
 def register_actors() -> list[Any]:
-    """The deleted-events sweep."""
+    """The deleted-events sweep, and restating the shown figures."""
     from plugins.reviews import jobs
 
-    return [jobs.sweep_deleted_events]
+    return [jobs.sweep_deleted_events, jobs.restate_figures]
 
 
 @hookimpl
@@ -73,6 +73,14 @@ def register_periodic_jobs() -> list[Any]:
     from plugins.reviews import jobs
 
     return [Periodic(jobs.sweep_deleted_events, every=timedelta(minutes=5))]
+
+
+@hookimpl
+async def app_started() -> None:
+    """Figures written under another ``min_reviews_shown`` or prior are written again (a job, enqueued once)."""
+    from plugins.reviews.services import restate_if_settings_changed
+
+    await restate_if_settings_changed()
 
 
 @hookimpl

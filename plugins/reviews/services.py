@@ -9,7 +9,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core import clock, hooks, notifications, ratelimit
+from redis.exceptions import RedisError
+
+from core import cache, clock, hooks, notifications, ratelimit
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.hooks import hookspecs as core_specs
 from core.hooks import plugin_settings
@@ -32,7 +34,7 @@ from plugins.reviews.store import (
     unpublished,
     visible,
 )
-from plugins.reviews.tables import Helpful, Review, Sweep
+from plugins.reviews.tables import Aggregate, Helpful, Review, Sweep
 
 log = logging.getLogger("plugins.reviews")
 
@@ -347,3 +349,51 @@ async def sweep_deleted_events() -> int:
     if hidden:
         log.info("hid %s reviews of %s deleted events", hidden, len(deleted))
     return hidden
+
+
+SHOWN_WITH_KEY = ("reviews", "shown_with")
+
+
+async def restate_figures(batch: int = 500) -> int:
+    """Write every target's shown figures again, with the settings as they are now; returns how many targets.
+
+    The ``reviews.restate_figures`` job, enqueued at start-up when ``min_reviews_shown`` or the prior changed since the
+    figures were written (:func:`restate_if_settings_changed`). One target per transaction, its aggregate row locked:
+    a review changing it meanwhile waits and then writes the newer figures, and no two rows are ever held at once, so
+    nothing can deadlock with a review's own transaction (which locks event, organiser, venue in that order).
+    """
+    settings = plugin_settings(ReviewsSettings)
+    after, done = 0, 0
+    while True:
+        ids = [r["id"] for r in await Aggregate.select(Aggregate.id).where(Aggregate.id > after)
+               .order_by(Aggregate.id).limit(batch)]
+        for aggregate_id in ids:
+            async with transaction():
+                rows = await Aggregate.raw(sql.AGGREGATE_FOR_UPDATE, aggregate_id)
+                if rows:
+                    await aggregates.show(rows[0], settings)
+                    done += 1
+        if len(ids) < batch:
+            return done
+        after = ids[-1]
+
+
+async def restate_if_settings_changed() -> bool:
+    """Enqueue :func:`restate_figures` when the figures were written with other settings; True if it was enqueued.
+
+    The settings last stated are kept in Redis (swapped atomically, so of several processes starting at once one
+    enqueues). Where none were recorded yet, these are recorded and nothing is enqueued. Without Redis nothing is
+    enqueued: the next start tries again.
+    """
+    from plugins.reviews import jobs
+
+    now = aggregates.shown_with(plugin_settings(ReviewsSettings))
+    try:
+        before = await cache.client().set(cache.key(*SHOWN_WITH_KEY), now, get=True)
+    except (RedisError, OSError):
+        log.warning("reviews: could not compare the figures' settings (Redis unavailable)")
+        return False
+    if before is None or (before.decode() if isinstance(before, bytes) else before) == now:
+        return False  # the first start of this version (or a Redis that lost its data): the settings are recorded
+    jobs.restate_figures.send()
+    return True

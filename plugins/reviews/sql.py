@@ -47,3 +47,7 @@ RETURNING l.user_id"""
 """Claim the invitation slot of each user ({} the event, {} users, {} when each one's invitation goes out) whose last
 invitation went out at or before {} (the start of the quiet period); returns the users to invite. Rows are locked in
 user order, so two events finishing at once never deadlock."""
+
+AGGREGATE_FOR_UPDATE = """SELECT target, target_id, reviews, total, stars_1, stars_2, stars_3, stars_4, stars_5
+FROM reviews.aggregate WHERE id = {} FOR UPDATE"""
+"""One aggregate row, locked until the commit (a review changing it meanwhile waits, then writes the newer figures)."""

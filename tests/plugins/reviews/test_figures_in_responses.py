@@ -111,3 +111,35 @@ async def test_openapi_shows_the_figures_struct(client: httpx.AsyncClient) -> No
     for name in ("EventRead", "VenueRead", "ProfileRead"):
         rating = components[name]["properties"]["rating"]
         assert {"$ref": "#/components/schemas/RatingFigures"} in rating.get("oneOf", rating.get("anyOf", [])), rating
+
+
+async def test_a_new_threshold_or_prior_restates_the_stored_figures_once(
+    client: httpx.AsyncClient, make_client: Any, finished: Any, run_jobs: Any
+) -> None:
+    from plugins.events import reads
+    from plugins.reviews import services
+
+    # Given four reviews: below the threshold of five nothing is shown
+    scene = await finished(attendees=4, signed_in=False)
+    ratings = [5, 4, 3, 5]
+    for p, stars in zip(scene.attendees, ratings, strict=True):
+        await services.create(p.id, scene.event.id, ReviewCreate(rating=stars, text="Fine"))
+    event_url = f"/api/v1/events/{scene.event.id}"
+    profile_url = f"/api/v1/users/{scene.organiser.id}/profile"
+    assert (await client.get(event_url)).json()["rating"] is None
+    await run_jobs()
+    # When the operator lowers the threshold to three and moves the prior, and the app starts again
+    lowered = await make_client(PLUGINS, settings={"reviews": {"min_reviews_shown": 3, "prior_mean": 3.0,
+                                                               "prior_count": 2}})
+    # Then a job writes the stored figures again: the event, its venue and the organiser's profile show them
+    assert await run_jobs() == 1
+    shown = {"count": 4, "average": 4.25, "histogram": [0, 0, 1, 1, 2], "ranking": round((2 * 3.0 + 17) / 6, 4)}
+    assert (await lowered.get(event_url)).json()["rating"] == shown
+    assert (await lowered.get(profile_url)).json()["rating"] == shown
+    venue_id = scene.event.venue_id
+    assert venue_id is not None and (await reads.venue_figures(venue_id)) is not None
+    # And starting again with the same settings enqueues nothing; restating again changes nothing
+    await make_client(PLUGINS, settings={"reviews": {"min_reviews_shown": 3, "prior_mean": 3.0, "prior_count": 2}})
+    assert await run_jobs() == 0
+    assert await services.restate_figures(batch=1) == 3  # event, organiser, venue: idempotent, in batches of one
+    assert (await lowered.get(event_url)).json()["rating"] == shown
