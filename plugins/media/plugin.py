@@ -116,8 +116,8 @@ async def media_ref_checked(ref: str, user_id: int, target: str, target_id: int)
 
 
 @hookimpl(optionalhook=True)
-async def ticket_attachment_from_media(media_id: str, user_id: int) -> dict[str, Any] | bool:
-    """Support asks about a screenshot: the user's own upload to a ticket, with the type its bytes showed.
+async def ticket_attachment_from_media(media_id: str, user_id: int, ticket_id: int) -> dict[str, Any] | bool:
+    """Support asks about a screenshot: the user's own upload to that ticket (0: being opened), and its real type.
 
     The type is what processing found (magic numbers), or the declared one's kind while it is still processing; a
     video declared ``image/png`` is a video here (support refuses it: ``attachment_not_image``).
@@ -126,7 +126,7 @@ async def ticket_attachment_from_media(media_id: str, user_id: int) -> dict[str,
     from plugins.media.api import check_ref
 
     try:
-        media = await check_ref(media_id, user_id, "support.ticket")
+        media = await check_ref(media_id, user_id, "support.ticket", ticket_id or None)
     except (NotFound, PermissionDenied):
         return False
     return {"content_type": media.mime or ("image/*" if media.kind == "photo" else "video/*")}

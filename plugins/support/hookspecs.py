@@ -95,10 +95,11 @@ def user_context_for_support(user_id: int, permissions: frozenset[str]) -> dict[
 
 @decision
 @hookspec(firstresult=True)
-def ticket_attachment_from_media(media_id: str, user_id: int) -> dict[str, Any] | bool | None:
-    """Check an attachment: the media object ``media_id`` uploaded by ``user_id``, as the media plugin knows it.
+def ticket_attachment_from_media(media_id: str, user_id: int, ticket_id: int) -> dict[str, Any] | bool | None:
+    """Check an attachment: ``media_id`` uploaded by ``user_id`` for ticket ``ticket_id`` (0 while opening it).
 
-    Return ``{"content_type": "image/png", ...}`` when it is the user's, ``False`` when it is not (or does not
-    exist): 422 ``attachment_not_found``; ``None`` when no media plugin answers (the reference is stored unverified,
-    its declared content type checked). A content type that is not ``image/*`` is 422 ``attachment_not_image``.
+    Return ``{"content_type": "image/png", ...}`` when it is the user's upload for that ticket, ``False`` when it is
+    not (or does not exist): 422 ``attachment_not_found``; ``None`` when no media plugin answers (core's
+    ``media_ref_checked`` is asked then; with no answer there either the reference is stored unverified, its
+    declared content type checked). A content type that is not ``image/*`` is 422 ``attachment_not_image``.
     """

@@ -70,9 +70,10 @@ def check_body(body: str) -> str:
 async def check_attachments(items: Sequence[AttachmentIn], user_id: int, ticket_id: int = 0) -> list[dict[str, Any]]:
     """Screenshots only: each one the user's own image, as the media plugin says (when enabled).
 
-    Core's ``media_ref_checked`` (target ``support.ticket``, ``ticket_id`` 0 while opening) says whether it is the
-    user's upload for this ticket; support's ``ticket_attachment_from_media`` gives its real type (media answers
-    both). With media disabled (nobody answers) it is stored unverified, its declared type checked. 422
+    Support's ``ticket_attachment_from_media`` says whether it is the user's upload for this ticket (``ticket_id`` 0
+    while opening) and gives its real type (media answers it); when nobody does, core's ``media_ref_checked``
+    (target ``support.ticket``) may still say whose upload it is. With neither answering (media disabled) it is stored
+    unverified, its declared type checked. 422
     ``attachment_not_image`` / ``attachment_not_found`` / ``too_many_attachments`` with the item's pointer.
     """
     limit = plugin_settings(SupportSettings).max_attachments
@@ -81,12 +82,13 @@ async def check_attachments(items: Sequence[AttachmentIn], user_id: int, ticket_
                                errors=[{"pointer": "/attachments", "detail": f"At most {limit}"}])
     out = []
     for i, item in enumerate(items):
-        checked = await hooks.first(core_specs.media_ref_checked, ref=item.media_id, user_id=user_id,
-                                    target=MEDIA_TARGET, target_id=ticket_id)
-        known = None if checked is False else await hooks.first(
-            hookspecs.ticket_attachment_from_media, media_id=item.media_id, user_id=user_id)
-        if known is None and checked is not None:
-            known = {"content_type": item.content_type} if checked else False
+        known = await hooks.first(hookspecs.ticket_attachment_from_media, media_id=item.media_id, user_id=user_id,
+                                  ticket_id=ticket_id)
+        if known is None:  # nobody tells its type: a plugin that stores refs may still say whose upload it is
+            checked = await hooks.first(core_specs.media_ref_checked, ref=item.media_id, user_id=user_id,
+                                        target=MEDIA_TARGET, target_id=ticket_id)
+            if checked is not None:
+                known = {"content_type": item.content_type} if checked else False
         if known is False:
             raise ValidationFailed("No such upload of yours", code="attachment_not_found",
                                    errors=[{"pointer": f"/attachments/{i}/media_id", "detail": "not found"}])
