@@ -78,9 +78,11 @@ def register_periodic_jobs() -> list[Any]:
 @hookimpl
 async def app_started() -> None:
     """Figures written under another ``min_reviews_shown`` or prior are written again (a job, enqueued once)."""
-    from plugins.reviews.services import restate_if_settings_changed
+    from plugins.reviews import jobs
+    from plugins.reviews.services import figures_settings_changed
 
-    await restate_if_settings_changed()
+    if await figures_settings_changed():
+        jobs.restate_figures.send()
 
 
 @hookimpl

@@ -358,7 +358,7 @@ async def restate_figures(batch: int = 500) -> int:
     """Write every target's shown figures again, with the settings as they are now; returns how many targets.
 
     The ``reviews.restate_figures`` job, enqueued at start-up when ``min_reviews_shown`` or the prior changed since the
-    figures were written (:func:`restate_if_settings_changed`). One target per transaction, its aggregate row locked:
+    figures were written (:func:`figures_settings_changed`). One target per transaction, its aggregate row locked:
     a review changing it meanwhile waits and then writes the newer figures, and no two rows are ever held at once, so
     nothing can deadlock with a review's own transaction (which locks event, organiser, venue in that order).
     """
@@ -378,22 +378,18 @@ async def restate_figures(batch: int = 500) -> int:
         after = ids[-1]
 
 
-async def restate_if_settings_changed() -> bool:
-    """Enqueue :func:`restate_figures` when the figures were written with other settings; True if it was enqueued.
+async def figures_settings_changed() -> bool:
+    """Whether the figures were written with other settings (then :func:`restate_figures` is due).
 
-    The settings last stated are kept in Redis (swapped atomically, so of several processes starting at once one
-    enqueues). Where none were recorded yet, these are recorded and nothing is enqueued. Without Redis nothing is
-    enqueued: the next start tries again.
+    The settings last stated are kept in Redis, swapped atomically: of several processes starting at once, one is
+    told. Where none were recorded yet, these are recorded and nothing is due. Without Redis nothing is due: the next
+    start asks again.
     """
-    from plugins.reviews import jobs
-
     now = aggregates.shown_with(plugin_settings(ReviewsSettings))
     try:
         before = await cache.client().set(cache.key(*SHOWN_WITH_KEY), now, get=True)
     except (RedisError, OSError):
         log.warning("reviews: could not compare the figures' settings (Redis unavailable)")
         return False
-    if before is None or (before.decode() if isinstance(before, bytes) else before) == now:
-        return False  # the first start of this version (or a Redis that lost its data): the settings are recorded
-    jobs.restate_figures.send()
-    return True
+    # None: the first start of this version (or a Redis that lost its data): the settings are recorded
+    return before is not None and (before.decode() if isinstance(before, bytes) else before) != now
