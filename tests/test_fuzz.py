@@ -3,7 +3,8 @@
 Schemathesis generates requests from ``/schema/openapi.json`` (every installed plugin enabled) against a real
 uvicorn process on the test database, and checks each answer: no server error, a declared status, the declared
 content type, a body matching the declared schema, and invalid input refused. Each generated case is sent twice,
-anonymously and as a signed-in user (generation is the costly part, and it is the same for both callers).
+anonymously and as a signed-in user (generation is the costly part, and it is the same for both callers); then the
+whole document once more as an administrator, in a pass of its own (what staff may change stays out of the others').
 The signed-in user's token must stay valid: the operations that end a session run last, and the test fails if the
 token was refused earlier (a signed-in run that fuzzes mostly with a dead token checks only 401s).
 The per-address rate limit is off for this run (fuzzing would hit it at once); per-endpoint limits stay and answer
@@ -182,8 +183,20 @@ async def user_token(make_user: Any) -> str:
     return (await start_session(user.id, "fuzz")).access_token
 
 
-def test_every_operation_anonymously_and_signed_in(server: str, user_token: str) -> None:
+@pytest_asyncio.fixture(loop_scope="session")
+async def staff_token(make_user: Any) -> str:
+    """An administrator's access token: every staff operation (moderation, bans, roles, dashboards) lets them in."""
+    import secrets
+
+    from core.auth.services import start_session
+
+    user = await make_user(password=secrets.token_urlsafe(24), roles=["admin"])
+    return (await start_session(user.id, "fuzz-staff")).access_token
+
+
+def test_every_operation_anonymously_signed_in_and_as_staff(server: str, user_token: str, staff_token: str) -> None:
     anonymous, signed_in = Caller("anonymous", {}), Caller("signed in", {"Authorization": f"Bearer {user_token}"})
+    staff = Caller("staff", {"Authorization": f"Bearer {staff_token}"})
     with urllib.request.urlopen(f"{server}/schema/openapi.json", timeout=30) as r:
         document = json.load(r)
     for (method, path), status in UNDECLARED.items():
@@ -200,12 +213,19 @@ def test_every_operation_anonymously_and_signed_in(server: str, user_token: str)
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             fuzz_operation(operation, mode, server, [anonymous, signed_in])
+    # Staff last, in a pass of its own: what an administrator's valid cases do (bans, role changes, hides) must not
+    # land on the other callers while they run.
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            fuzz_operation(operation, mode, server, [staff])
     elapsed = time.monotonic() - start
     summary = {"operations": len(operations), "seconds": round(elapsed, 1)} | {
         c.name: {"cases": c.sent, "failing": len(c.failures), "statuses": dict(sorted(c.statuses.items()))}
-        for c in (anonymous, signed_in)}
+        for c in (anonymous, signed_in, staff)}
     print(f"fuzz: {json.dumps(summary)}")
-    failures = anonymous.failures + signed_in.failures
+    failures = anonymous.failures + signed_in.failures + staff.failures
     assert not failures, f"{len(failures)} failing operations:\n\n" + "\n\n".join(failures)
-    assert not signed_in.refused, f"the signed-in caller's token was refused before the end: {signed_in.refused}"
-    assert signed_in.statuses.keys() - {401, 403, 404, 429}, "the signed-in caller was never let through"
+    for caller in (signed_in, staff):
+        assert not caller.refused, f"the {caller.name} caller's token was refused before the end: {caller.refused}"
+        assert caller.statuses.keys() - {401, 403, 404, 429}, f"the {caller.name} caller was never let through"
+    assert staff.statuses.get(403, 0) < signed_in.statuses.get(403, 0), "staff operations refused the administrator"

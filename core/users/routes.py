@@ -6,20 +6,22 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from core.auth.accounts import delete_account
 from core.auth.contact import confirm_change, request_change
 from core.auth.guards import MaybeSignedIn, SignedIn, requires
-from core.errors import BadRequest
 from core.hooks.manager import current
+from core.http import query
 from core.http.middleware import client_ip
 from core.http.params import Limit
 from core.pagination import Page
 from core.users import appeals, profiles, role_requests, services
 from core.users.schemas import (
     AccountRead,
+    AccountsQuery,
     AppealCreate,
     AppealRead,
     BanCreate,
@@ -103,13 +105,13 @@ class UserController(Controller):
 
     path = "/users"
 
-    @get(operation_id="list_users", guards=[requires("users.view")])
-    async def list_users(self, q: FromQuery[str | None] = None, status: FromQuery[str | None] = None,
-                         cursor: FromQuery[str | None] = None, limit: Limit = 50) -> Page[AccountRead]:
+    @get(operation_id="list_users", guards=[requires("users.view")],
+         dependencies={"accounts_query": Provide(query.provider(AccountsQuery), sync_to_thread=False)},
+         operation_class=query.operation_with(AccountsQuery))
+    async def list_users(self, accounts_query: NamedDependency[AccountsQuery]) -> Page[AccountRead]:
         """Accounts for staff, newest first; ``q`` searches email, phone and name."""
-        if q is not None and len(q) > 100:
-            raise BadRequest("q is at most 100 characters", code="invalid_parameter")
-        return await profiles.accounts(q, status, cursor, limit)
+        a = accounts_query
+        return await profiles.accounts(a.q, a.status, a.cursor, a.limit)
 
     @get("/{user_id:int}", operation_id="get_user", guards=[requires("users.view")])
     async def get_user(self, user_id: FromPath[int]) -> AccountRead:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from core.http.params import LimitField
+
 Audience = Literal["everyone", "shared", "nobody"]
 Tag = Annotated[str, Meta(min_length=1, max_length=40)]
 LanguageTag = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
@@ -27,6 +29,18 @@ class PrivacyUpdate(msgspec.Struct, forbid_unknown_fields=True):
     profile: Audience | None = None
     participation: Audience | None = None
     contact: Audience | None = None
+
+AccountStatus = Literal["active", "banned", "deleted"]
+"""An account's ``status`` (``users.user.status``)."""
+
+
+class AccountsQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """The query of ``GET /users`` (staff): a parameter it does not know is a 400, not ignored."""
+
+    q: Annotated[str, Meta(max_length=100, description="searches email, phone and name")] | None = None
+    status: AccountStatus | None = None
+    cursor: str | None = None
+    limit: LimitField = 50
 
 
 class MeRead(msgspec.Struct):

@@ -77,12 +77,15 @@ class ClientEventController(Controller):
         return await ingest.accept_batch(data, optional_principal.user_id if optional_principal else None)
 
 
+RANGE = {"codes": {422: ["invalid_range"]}}  # since after until, or a range past MAX_RANGE_DAYS
+
+
 class DashboardController(Controller):
     """Dashboards: an event's for its author, the platform's for admins; CSV of each."""
 
     path = "/analytics"
 
-    @get("/events/{event_id:int}/dashboard", operation_id="get_event_dashboard",
+    @get("/events/{event_id:int}/dashboard", operation_id="get_event_dashboard", opt=RANGE,
          summary="An event's views, unique viewers, joins, leaves, waitlist and conversion, by day")
     async def get_event_dashboard(self, event_id: FromPath[int], principal: NamedDependency[Principal],
                                   since: FromQuery[date | None] = None,
@@ -91,7 +94,7 @@ class DashboardController(Controller):
         await dashboards.check_event_access(event_id, principal.user_id, principal.has(VIEW))
         return await dashboards.event_dashboard(event_id, *dashboards.date_range(since, until))
 
-    @get("/events/{event_id:int}/dashboard.csv", operation_id="export_event_dashboard", media_type=CSV,
+    @get("/events/{event_id:int}/dashboard.csv", operation_id="export_event_dashboard", opt=RANGE, media_type=CSV,
          summary="An event's daily figures as CSV (streamed)")
     async def export_event_dashboard(self, event_id: FromPath[int], principal: NamedDependency[Principal],
                                      since: FromQuery[date | None] = None,
@@ -100,14 +103,15 @@ class DashboardController(Controller):
         await dashboards.check_event_access(event_id, principal.user_id, principal.has(VIEW))
         return _csv(dashboards.event_csv(event_id, *dashboards.date_range(since, until)), f"event-{event_id}.csv")
 
-    @get("/platform/dashboard", operation_id="get_platform_dashboard", guards=[requires(VIEW)],
+    @get("/platform/dashboard", operation_id="get_platform_dashboard", opt=RANGE, guards=[requires(VIEW)],
          summary="Daily active users, new events, joins and moderation throughput, by day")
     async def get_platform_dashboard(self, since: FromQuery[date | None] = None,
                                      until: FromQuery[date | None] = None) -> PlatformDashboardRead:
         """The admins' dashboard."""
         return await dashboards.platform_dashboard(*dashboards.date_range(since, until))
 
-    @get("/platform/dashboard.csv", operation_id="export_platform_dashboard", guards=[requires(VIEW)], media_type=CSV,
+    @get("/platform/dashboard.csv", operation_id="export_platform_dashboard", opt=RANGE, guards=[requires(VIEW)],
+         media_type=CSV,
          summary="The platform's daily figures as CSV (streamed)")
     async def export_platform_dashboard(self, since: FromQuery[date | None] = None,
                                         until: FromQuery[date | None] = None) -> Stream:

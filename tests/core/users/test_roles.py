@@ -130,6 +130,13 @@ async def test_staff_list_and_get_users(make_client, make_user, auth_headers) ->
     r = await client.get("/api/v1/users", headers=h, params={"q": "member", "limit": 3, "cursor": page["next_cursor"]})
     assert [u["email"] for u in r.json()["items"]] == ["member0@example.org"] and r.json()["next_cursor"] is None
     assert (await client.get("/api/v1/users", headers=h, params={"q": "%"})).json()["items"] == []
+    banned = await client.get("/api/v1/users", headers=h, params={"status": "banned"})
+    assert banned.status_code == 200 and banned.json()["items"] == []
+    # A status that is none, a parameter the list does not know, a search past 100 characters: 400, named
+    for params, name in [({"status": "frozen"}, "status"), ({"stauts": "banned"}, "stauts"), ({"q": "m" * 101}, "q")]:
+        r = await client.get("/api/v1/users", headers=h, params=params)
+        assert r.status_code == 400 and r.json()["code"] == "invalid_parameter", r.text
+        assert r.json()["errors"][0]["parameter"] == name
     r = await client.get(f"/api/v1/users/{support.id}", headers=h)
     assert r.json()["roles"] == ["support", "user"] and "password_hash" not in r.json()
     assert (await client.get("/api/v1/users/999999", headers=h)).status_code == 404
