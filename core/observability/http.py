@@ -68,14 +68,8 @@ class RequestFigures:
     def finished(self, method: str, template: str | None, status: int, seconds: float) -> None:
         """A request that came in was answered (``template``: its route; None when no route took it)."""
         self._running[method] -= 1
-        if template is None:
-            return
-        tally = self._tallies.get((method, template, status))  # :meth:`record`, inline: on every request
-        if tally is None:
-            tally = self._tallies[method, template, status] = _Tally()
-        tally.count += 1
-        tally.seconds += seconds
-        tally.buckets[bisect_left(BUCKETS, seconds)] += 1
+        if template is not None:
+            self.record(method, template, status, seconds)
 
     def record(self, method: str, template: str, status: int, seconds: float) -> None:
         """Count one answer of a route (the response cache counts its copies here too)."""

@@ -143,3 +143,26 @@ async def test_a_new_threshold_or_prior_restates_the_stored_figures_once(
     assert await run_jobs() == 0
     assert await services.restate_figures(batch=1) == 3  # event, organiser, venue: idempotent, in batches of one
     assert (await lowered.get(event_url)).json()["rating"] == shown
+
+
+async def test_with_redis_away_at_start_up_nothing_is_restated_and_the_next_start_asks_again(
+    client: httpx.AsyncClient, make_client: Any, run_jobs: Any, monkeypatch: Any
+) -> None:
+    import redis.asyncio
+
+    from core import cache
+    from plugins.reviews import services
+    from tests.core.test_outages import closed_port
+
+    # Given figures recorded under a threshold of five (the fixture's app), then Redis unreachable at a new start
+    real = cache.client
+    down = redis.asyncio.Redis(port=closed_port(), socket_connect_timeout=1)
+    monkeypatch.setattr(cache, "client", lambda: down)
+    settings = {"reviews": {"min_reviews_shown": 2}}
+    await make_client(PLUGINS, settings=settings)  # its start-up logs the failure and serves all the same
+    assert await services.figures_settings_changed() is False
+    await down.aclose()
+    # When Redis is back, the next start notices the change and enqueues the restate
+    monkeypatch.setattr(cache, "client", real)
+    await make_client(PLUGINS, settings=settings)
+    assert await run_jobs() == 1
